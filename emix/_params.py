@@ -1,0 +1,53 @@
+"""scikit-learn's estimator conventions without importing scikit-learn."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from .exceptions import InvalidParameterError
+
+
+class ParamsMixin:
+    """``get_params`` / ``set_params`` / ``__repr__`` read from ``__init__``'s signature.
+
+    As in scikit-learn, ``__init__`` only stores its arguments under their own
+    names, so :func:`sklearn.base.clone` works on emix estimators.
+    """
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return sorted(
+            p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD
+        )
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor parameters of this estimator, by name."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any):
+        """Set constructor parameters; unknown names raise :class:`InvalidParameterError`."""
+        valid = set(self._param_names())
+        for name, value in params.items():
+            if name not in valid:
+                raise InvalidParameterError(
+                    f"invalid parameter {name!r} for {type(self).__name__}; valid: {sorted(valid)}"
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        sig = inspect.signature(type(self).__init__)
+        parts = []
+        for name in self._param_names():
+            default = sig.parameters[name].default
+            value = getattr(self, name)
+            try:
+                same = value is default or (type(value) is type(default) and value == default)
+                same = bool(same)
+            except (ValueError, TypeError):
+                same = False
+            if not same:
+                parts.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"

@@ -1,0 +1,197 @@
+"""Turning user input into checked float arrays, with errors that say where."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .exceptions import InputTypeError, InvalidInputError, InvalidParameterError
+
+
+def _first_bad_cell(values: np.ndarray) -> tuple[int, int, Any] | None:
+    """Locate the first cell of an object/str array that is not a real number."""
+    for (i, j), v in np.ndenumerate(values):
+        try:
+            f = complex(v) if not isinstance(v, (str, bytes)) else float(v)
+        except (TypeError, ValueError):
+            return i, j, v
+        if isinstance(f, complex) and f.imag != 0:
+            return i, j, v
+    return None
+
+
+def check_array(
+    X: Any,
+    *,
+    name: str = "X",
+    dtype: Any = None,
+    allow_nan: bool = False,
+    min_samples: int = 1,
+) -> np.ndarray:
+    """Return ``X`` as a C-contiguous 2-D float array, or raise a clear error.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data. Lists, numpy arrays and pandas DataFrames are accepted.
+    name : str
+        Name used in error messages.
+    dtype : numpy dtype or None
+        Output dtype. ``None`` keeps float32 input as float32 and turns
+        everything else into float64.
+    allow_nan : bool
+        If False, NaN is an error (inf always is).
+    min_samples : int
+        Minimum number of rows.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+
+    Raises
+    ------
+    InputTypeError
+        Non-numeric or complex values (the first offending cell is named).
+    InvalidInputError
+        Wrong number of dimensions, too few rows, no columns, NaN or inf.
+    """
+    if X is None:
+        raise InputTypeError(f"{name} is None; expected a 2-D array of numbers")
+    if isinstance(X, (str, bytes)):
+        raise InputTypeError(f"{name} is a string; expected a 2-D array of numbers")
+    if hasattr(X, "to_numpy") and hasattr(X, "columns"):  # pandas DataFrame
+        kinds = [(c, t) for c, t in zip(X.columns, X.dtypes) if getattr(t, "kind", "O") not in "biuf"]
+        if kinds:
+            col, typ = kinds[0]
+            raise InputTypeError(
+                f"{name}: column {col!r} has non-numeric dtype {typ}; encode or drop it"
+            )
+        X = X.to_numpy()
+    try:
+        arr = np.asarray(X)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise InvalidInputError(f"{name} could not be read as a 2-D array: {exc}") from None
+    if arr.dtype.kind == "c":
+        raise InputTypeError(f"{name} is complex ({arr.dtype}); emix fits real-valued data only")
+    if arr.ndim != 2:
+        if arr.ndim == 1:
+            raise InvalidInputError(
+                f"{name} is 1-D with shape {arr.shape}; expected 2-D (n_samples, n_features). "
+                "Reshape with X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a "
+                "single sample"
+            )
+        raise InvalidInputError(f"{name} has {arr.ndim} dimensions; expected 2 (n_samples, n_features)")
+    if arr.dtype.kind not in "biuf":
+        bad = _first_bad_cell(arr)
+        if bad is not None:
+            i, j, v = bad
+            raise InputTypeError(
+                f"{name} has a non-numeric value {v!r} at row {i}, column {j}; "
+                "emix needs real numbers"
+            )
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InputTypeError(f"{name} could not be converted to float: {exc}") from None
+    if dtype is None:
+        dtype = np.float32 if arr.dtype == np.float32 else np.float64
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    n, d = arr.shape
+    if d == 0:
+        raise InvalidInputError(f"{name} has 0 features (shape {arr.shape}); at least one is needed")
+    if n < min_samples:
+        raise InvalidInputError(
+            f"{name} has {n} sample(s) (shape {arr.shape}); at least {min_samples} needed"
+        )
+    check_finite(arr, name=name, allow_nan=allow_nan)
+    return arr
+
+
+def check_finite(arr: np.ndarray, *, name: str = "X", allow_nan: bool = False) -> None:
+    """Raise :class:`InvalidInputError` naming the first NaN/inf cell of ``arr``."""
+    if np.isfinite(arr).all():
+        return
+    bad = ~np.isfinite(arr)
+    if allow_nan:
+        bad &= ~np.isnan(arr)
+        if not bad.any():
+            return
+    flat = np.flatnonzero(bad)[0]
+    idx = np.unravel_index(flat, arr.shape)
+    v = arr[idx]
+    where = f"row {idx[0]}, column {idx[1]}" if arr.ndim == 2 else f"index {tuple(int(i) for i in idx)}"
+    what = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+    count = int(bad.sum())
+    hint = " (missing values are not supported; drop or impute those rows)" if what == "NaN" else ""
+    raise InvalidInputError(f"{name} contains {what} at {where} ({count} non-finite value(s) in all){hint}")
+
+
+def check_n_features(X: np.ndarray, n_features: int, *, name: str = "X") -> None:
+    """Raise if ``X`` does not have the number of features the model was fitted on."""
+    if X.shape[1] != n_features:
+        raise InvalidInputError(
+            f"{name} has {X.shape[1]} features, but the model was fitted with {n_features} features"
+        )
+
+
+def check_scalar(
+    value: Any,
+    name: str,
+    kind: type | tuple[type, ...],
+    *,
+    min_val: float | None = None,
+    max_val: float | None = None,
+    include_min: bool = True,
+) -> Any:
+    """Check a scalar constructor argument's type and range."""
+    ok_kind = isinstance(value, kind) and not isinstance(value, bool)
+    if not ok_kind:
+        want = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise InvalidParameterError(f"{name} must be {want}, got {value!r} ({type(value).__name__})")
+    if isinstance(value, numbers.Real) and not np.isfinite(value):
+        raise InvalidParameterError(f"{name} must be finite, got {value!r}")
+    if min_val is not None:
+        if (value < min_val) if include_min else (value <= min_val):
+            op = ">=" if include_min else ">"
+            raise InvalidParameterError(f"{name} must be {op} {min_val}, got {value!r}")
+    if max_val is not None and value > max_val:
+        raise InvalidParameterError(f"{name} must be <= {max_val}, got {value!r}")
+    return value
+
+
+def check_random_state(seed: Any) -> np.random.Generator:
+    """Turn ``None``, an int, a ``RandomState`` or a ``Generator`` into a ``Generator``."""
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, np.random.RandomState):
+        return np.random.default_rng(seed.randint(0, 2**31 - 1))
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if seed < 0:
+            raise InvalidParameterError(f"random_state must be non-negative, got {seed}")
+        return np.random.default_rng(int(seed))
+    raise InvalidParameterError(
+        f"random_state must be None, an int, a numpy RandomState or Generator, got {seed!r}"
+    )
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int, dtype: Any) -> np.ndarray | None:
+    """Validate per-row weights: 1-D, finite, non-negative, not all zero."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    if w.dtype.kind not in "biuf":
+        raise InputTypeError(f"sample_weight must be numeric, got dtype {w.dtype}")
+    w = np.ascontiguousarray(w, dtype=dtype)
+    if w.shape != (n_samples,):
+        raise InvalidInputError(f"sample_weight has shape {w.shape}; expected ({n_samples},)")
+    check_finite(w[:, None], name="sample_weight")
+    if (w < 0).any():
+        i = int(np.flatnonzero(w < 0)[0])
+        raise InvalidInputError(f"sample_weight is negative at row {i} ({w[i]})")
+    if not (w > 0).any():
+        raise InvalidInputError("sample_weight is zero for every row")
+    return w

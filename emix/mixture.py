@@ -1,0 +1,516 @@
+"""Estimators with scikit-learn's names and conventions.
+
+:class:`BaseMixture` holds everything that does not depend on the component
+family: validation, restarts, the public methods. :class:`GaussianMixture` is
+the drop-in replacement for :class:`sklearn.mixture.GaussianMixture`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+
+from . import init as _init
+from ._linalg import logsumexp_rows, normalize_log_rows
+from ._params import ParamsMixin
+from ._validation import (
+    check_array,
+    check_n_features,
+    check_random_state,
+    check_sample_weight,
+    check_scalar,
+)
+from .em import EMResult, MixtureParams, log_joint, m_step, run_em, stats_from_responsibilities
+from .exceptions import (
+    ConvergenceWarning,
+    InvalidInputError,
+    InvalidParameterError,
+    NotFittedError,
+)
+from .families.gaussian import COVARIANCE_MODELS, GaussianFamily, GaussianParams
+from .sources import ArraySource, auto_chunk_size
+
+logger = logging.getLogger("emix")
+
+INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data")
+
+
+@contextlib.contextmanager
+def _verbose_logging(verbose: int):
+    """Show the ``emix`` logger's INFO messages on stderr while ``verbose`` is set."""
+    if not verbose or logger.handlers:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("emix: %(message)s"))
+    old = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)
+
+
+class BaseMixture(ParamsMixin):
+    """Family-independent part of the mixture estimators.
+
+    Subclasses provide ``_make_family()``, ``_apply_user_init(params, dtype)``,
+    ``_set_component_attributes(components)`` and ``_component_params()``.
+    """
+
+    # -- hooks for subclasses -------------------------------------------------
+    def _make_family(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _validate_user_init(self, n_features: int) -> None:
+        """Check user-supplied initial parameters (default: none exist)."""
+
+    def _apply_user_init(self, params: MixtureParams, dtype) -> MixtureParams:
+        return params
+
+    def _has_full_user_init(self) -> bool:
+        return False
+
+    def _set_component_attributes(self, components: Any) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _component_params(self) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def _strict_monotone(self) -> bool:
+        """True when the M-step maximises exactly, so any decrease is a bug."""
+        return True
+
+    # -- validation -------------------------------------------------------------
+    def _validate_params(self) -> None:
+        check_scalar(self.n_components, "n_components", (int, np.integer), min_val=1)
+        check_scalar(self.tol, "tol", (float, int, np.floating, np.integer), min_val=0)
+        check_scalar(self.max_iter, "max_iter", (int, np.integer), min_val=0)
+        check_scalar(self.n_init, "n_init", (int, np.integer), min_val=1)
+        check_scalar(self.verbose, "verbose", (int, np.integer), min_val=0)
+        check_scalar(self.verbose_interval, "verbose_interval", (int, np.integer), min_val=1)
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise InvalidParameterError(f"warm_start must be a bool, got {self.warm_start!r}")
+        if self.init_params not in INIT_METHODS:
+            raise InvalidParameterError(
+                f"init_params must be one of {sorted(INIT_METHODS)}, got {self.init_params!r}"
+            )
+        if self.chunk_size is not None:
+            check_scalar(self.chunk_size, "chunk_size", (int, np.integer), min_val=1)
+        check_random_state(self.random_state)
+
+    def _check_X(self, X: Any) -> np.ndarray:
+        """Validate data for a fitted model: numeric, finite, right number of features."""
+        self._check_fitted()
+        X = check_array(X, dtype=np.asarray(self.means_).dtype)
+        check_n_features(X, self.n_features_in_)
+        return X
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "weights_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator"
+            )
+
+    def _source(self, X: np.ndarray, sample_weight: np.ndarray | None = None) -> ArraySource:
+        chunk = self.chunk_size or auto_chunk_size(X.shape[1], self.n_components, X.dtype.itemsize)
+        return ArraySource(X, sample_weight, chunk)
+
+    # -- fitting ------------------------------------------------------------------
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None):
+        """Estimate the parameters with EM.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; a weight of ``m`` counts a row ``m`` times.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X = check_array(X, min_samples=1)
+        n, d = X.shape
+        if n < self.n_components:
+            raise InvalidInputError(
+                f"Expected n_samples >= n_components but got n_components = "
+                f"{self.n_components}, n_samples = {n}"
+            )
+        if n < 2:
+            raise InvalidInputError(f"X has {n} sample; at least 2 are needed to fit a mixture")
+        w = check_sample_weight(sample_weight, n, X.dtype)
+        self._validate_user_init(d)
+        source = self._source(X, w)
+        family = self._make_family()
+        rng = check_random_state(self.random_state)
+        warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
+        n_init = 1 if warm else int(self.n_init)
+        best: EMResult | None = None
+        with _verbose_logging(self.verbose):
+            for attempt in range(n_init):
+                if warm:
+                    start = self._fitted_params()
+                else:
+                    start = self._initial_params(source, family, rng)
+                result = run_em(
+                    source,
+                    family,
+                    start,
+                    max_iter=int(self.max_iter),
+                    tol=float(self.tol),
+                    strict=self._strict_monotone(),
+                    callback=self._progress_callback(attempt),
+                )
+                if best is None or result.log_likelihood > best.log_likelihood:
+                    best = result
+        if not best.converged and self.max_iter > 0:
+            warnings.warn(
+                f"Best of {n_init} initialisation(s) did not converge in max_iter="
+                f"{self.max_iter} iterations; increase max_iter or tol, or check the data",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._set_fitted(best, source)
+        return self
+
+    def _progress_callback(self, attempt: int):
+        if not self.verbose:
+            return None
+        interval = int(self.verbose_interval)
+
+        def cb(it: int, ll: float, params: MixtureParams) -> None:
+            if it % interval == 0:
+                logger.info("init %d, iteration %d: log-likelihood %.10g", attempt + 1, it, ll)
+
+        return cb
+
+    def _initial_params(self, source, family, rng: np.random.Generator) -> MixtureParams:
+        if self._has_full_user_init():
+            dummy = MixtureParams(weights=np.full(self.n_components, 1.0 / self.n_components), components=None)
+            return self._apply_user_init(dummy, source.dtype)
+        initialiser = _init.make_initialiser(self.init_params, source, self.n_components, rng)
+        anchor = family.anchor_from_centres(initialiser.centres)
+        stats = stats_from_responsibilities(source, family, initialiser.resp_fn, anchor)
+        params = m_step(family, stats, None)
+        return self._apply_user_init(params, source.dtype)
+
+    def _set_fitted(self, result: EMResult, source: ArraySource) -> None:
+        params = result.params
+        self.weights_ = params.weights
+        self._set_component_attributes(params.components)
+        self.converged_ = bool(result.converged)
+        self.n_iter_ = int(result.n_iter)
+        self.history_ = np.asarray(result.history, dtype=np.float64)
+        self.log_likelihood_ = float(result.log_likelihood)
+        self.lower_bound_ = float(result.log_likelihood / source.total_weight)
+        self.n_features_in_ = int(source.n_features)
+
+    def _fitted_params(self) -> MixtureParams:
+        self._check_fitted()
+        return MixtureParams(weights=np.asarray(self.weights_, dtype=np.float64), components=self._component_params())
+
+    # -- using a fitted model --------------------------------------------------
+    def _map_chunks(self, X: np.ndarray, fn) -> np.ndarray:
+        family = self._make_family()
+        params = self._fitted_params()
+        parts = [fn(log_joint(family, Xc, params)) for Xc, _ in self._source(X).chunks()]
+        return np.concatenate(parts, axis=0)
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Log-density ``log p(x_n)`` of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+        """
+        return self._map_chunks(self._check_X(X), logsumexp_rows)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean log-likelihood per sample of ``X`` (scikit-learn's ``score``)."""
+        return float(np.mean(self.score_samples(X)))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Responsibilities ``p(k | x_n)``, shape (n_samples, n_components); rows sum to one."""
+        return self._map_chunks(self._check_X(X), lambda lj: normalize_log_rows(lj)[0])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable component of each sample, shape (n_samples,)."""
+        return self._map_chunks(self._check_X(X), lambda lj: lj.argmax(axis=1))
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit, then return the labels of ``X`` under the fitted model, shape (n_samples,)."""
+        return self.fit(X, y, sample_weight=sample_weight).predict(X)
+
+    def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Draw samples from the fitted mixture.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+            Component of each sample; samples are grouped by component.
+        """
+        self._check_fitted()
+        check_scalar(n_samples, "n_samples", (int, np.integer), min_val=1)
+        rng = check_random_state(self.random_state)
+        params = self._fitted_params()
+        counts = rng.multinomial(int(n_samples), params.weights / params.weights.sum())
+        X = self._make_family().sample(rng, params.components, counts)
+        y = np.repeat(np.arange(len(counts)), counts)
+        return X, y
+
+    def _n_parameters(self) -> int:
+        """Number of free parameters: the components' and ``K - 1`` weights."""
+        params = self._fitted_params()
+        return int(self._make_family().n_parameters(params.components) + len(params.weights) - 1)
+
+    def bic(self, X: Any) -> float:
+        """Bayesian information criterion, scikit-learn's sign (smaller is better):
+        ``-2 log L + p log n``."""
+        X = self._check_X(X)
+        return float(-2 * self.score(X) * X.shape[0] + self._n_parameters() * np.log(X.shape[0]))
+
+    def aic(self, X: Any) -> float:
+        """Akaike information criterion (smaller is better): ``-2 log L + 2 p``."""
+        X = self._check_X(X)
+        return float(-2 * self.score(X) * X.shape[0] + 2 * self._n_parameters())
+
+    # -- persistence (see emix.io) ----------------------------------------------
+    def _saved_arrays(self) -> tuple[str, ...]:
+        return ("weights_", "history_")
+
+    def _saved_scalars(self) -> tuple[str, ...]:
+        return ("converged_", "n_iter_", "lower_bound_", "log_likelihood_", "n_features_in_")
+
+    def _restore_fitted(self) -> None:
+        """Check fitted values read from a file and derive the rest; raise ValueError if inconsistent."""
+        k = self.n_components
+        w = np.asarray(self.weights_)
+        if w.shape != (k,) or not np.isfinite(w).all() or (w < 0).any() or abs(w.sum() - 1) > 1e-6:
+            raise InvalidParameterError(
+                f"weights_ must be {k} non-negative numbers summing to 1, got {w!r}"
+            )
+        if not isinstance(self.n_features_in_, int) or self.n_features_in_ < 1:
+            raise InvalidParameterError(f"n_features_in_ is {self.n_features_in_!r}")
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted model to ``path`` (see :mod:`emix.io`), atomically."""
+        from .io import save_model
+
+        save_model(self, path)
+
+
+class GaussianMixture(BaseMixture):
+    """Gaussian mixture fitted by EM; a drop-in for ``sklearn.mixture.GaussianMixture``.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of components K.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+        Covariance model; shapes of the covariance arrays:
+
+        =============  =========================
+        type           ``covariances_`` shape
+        =============  =========================
+        'full'         (K, D, D)
+        'tied'         (D, D)
+        'diag'         (K, D)
+        'spherical'    (K,)
+        =============  =========================
+    tol : float, default=1e-3
+        Stop when the mean log-likelihood per sample changes by less than this.
+    reg_covar : float, default=1e-6
+        Non-negative jitter added to the covariance diagonals. ``0`` is allowed;
+        a singular covariance then gets the least jitter that works, with a
+        :class:`~emix.exceptions.DegenerateComponentWarning`.
+    max_iter : int, default=100
+        Maximum EM iterations per initialisation.
+    n_init : int, default=1
+        Number of initialisations; the one with the highest log-likelihood is kept.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
+        How the initial responsibilities are chosen.
+    weights_init : array-like of shape (K,), optional
+    means_init : array-like of shape (K, D), optional
+    precisions_init : array-like, optional
+        Shape as ``covariances_`` for the chosen ``covariance_type``.
+    random_state : int, RandomState, Generator or None
+    warm_start : bool, default=False
+        Start from the previous fit's parameters (with ``n_init=1``).
+    verbose : int, default=0
+        Log progress through the ``emix`` logger (shown on stderr if unconfigured).
+    verbose_interval : int, default=10
+        Iterations between progress messages.
+    chunk_size : int or None, default=None
+        Rows per chunk in every pass; ``None`` picks a cache-sized chunk. The
+        result does not depend on it.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (K,)
+    means_ : ndarray of shape (K, D)
+    covariances_, precisions_, precisions_cholesky_ : ndarray
+        Shapes in the table above.
+    converged_ : bool
+    n_iter_ : int
+    lower_bound_ : float
+        Mean log-likelihood per sample of the final parameters.
+    log_likelihood_ : float
+        Total log-likelihood of the final parameters.
+    history_ : ndarray of shape (n_iter_ + 1,)
+        Total log-likelihood at the start of every iteration, then of the final
+        parameters; it never decreases (up to rounding) when ``reg_covar=0``.
+    n_features_in_ : int
+    """
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        covariance_type: str = "full",
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        max_iter: int = 100,
+        n_init: int = 1,
+        init_params: str = "kmeans",
+        weights_init: Any = None,
+        means_init: Any = None,
+        precisions_init: Any = None,
+        random_state: Any = None,
+        warm_start: bool = False,
+        verbose: int = 0,
+        verbose_interval: int = 10,
+        chunk_size: int | None = None,
+    ) -> None:
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.chunk_size = chunk_size
+
+    def _make_family(self) -> GaussianFamily:
+        return GaussianFamily(self.covariance_type, self.reg_covar)
+
+    def _strict_monotone(self) -> bool:
+        return self.reg_covar == 0
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.covariance_type not in COVARIANCE_MODELS:
+            raise InvalidParameterError(
+                f"covariance_type must be one of {sorted(COVARIANCE_MODELS)}, got {self.covariance_type!r}"
+            )
+        check_scalar(self.reg_covar, "reg_covar", (float, int, np.floating, np.integer), min_val=0)
+
+    def _validate_user_init(self, n_features: int) -> None:
+        k, d = self.n_components, n_features
+        if self.weights_init is not None:
+            w = _init_array(self.weights_init, "weights_init", (k,))
+            if (w < 0).any() or (w > 1).any():
+                raise InvalidParameterError(
+                    f"weights_init must lie in [0, 1]; got min {w.min()!r}, max {w.max()!r}"
+                )
+            if not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-8):
+                raise InvalidParameterError(f"weights_init must sum to 1, but they sum to {w.sum()!r}")
+        if self.means_init is not None:
+            _init_array(self.means_init, "means_init", (k, d))
+        if self.precisions_init is not None:
+            p = np.asarray(self.precisions_init)
+            if p.dtype.kind not in "biuf":
+                raise InvalidParameterError(f"precisions_init must be numeric, got dtype {p.dtype}")
+            self._make_family().model.check_precisions(p.astype(np.float64), k, d)
+
+    def _has_full_user_init(self) -> bool:
+        return all(v is not None for v in (self.weights_init, self.means_init, self.precisions_init))
+
+    def _apply_user_init(self, params: MixtureParams, dtype) -> MixtureParams:
+        weights = params.weights
+        comp = params.components
+        means = None if comp is None else comp.means
+        cov = None if comp is None else comp.covariances
+        prec_chol = None if comp is None else comp.precisions_cholesky
+        if self.weights_init is not None:
+            weights = np.asarray(self.weights_init, dtype=np.float64).copy()
+        if self.means_init is not None:
+            means = np.array(self.means_init, dtype=dtype)
+        if self.precisions_init is not None:
+            cov, prec_chol = self._make_family().model.from_precisions(
+                np.asarray(self.precisions_init, dtype=np.float64)
+            )
+            cov, prec_chol = cov.astype(dtype), prec_chol.astype(dtype)
+        return MixtureParams(weights=weights, components=GaussianParams(means, cov, prec_chol))
+
+    def _saved_arrays(self) -> tuple[str, ...]:
+        return super()._saved_arrays() + ("means_", "covariances_", "precisions_cholesky_")
+
+    def _restore_fitted(self) -> None:
+        super()._restore_fitted()
+        model = self._make_family().model
+        k, d = self.n_components, self.n_features_in_
+        if np.shape(self.means_) != (k, d) or not np.isfinite(self.means_).all():
+            raise InvalidParameterError(f"means_ must be finite with shape {(k, d)}")
+        want = model.shape(k, d)
+        for name in ("covariances_", "precisions_cholesky_"):
+            arr = getattr(self, name)
+            if arr.shape != want or not np.isfinite(arr).all():
+                raise InvalidParameterError(f"{name} must be finite with shape {want}, got {arr.shape}")
+        self.precisions_ = model.precisions(self.precisions_cholesky_)
+        eye = np.eye(d)
+        for j in range(k):
+            c = model.component_covariance(self.covariances_, j, d)
+            p = model.component_covariance(self.precisions_, j, d)
+            if not np.allclose(c @ p, eye, rtol=1e-5, atol=1e-5):
+                raise InvalidParameterError(
+                    f"component {j}: covariances_ and precisions_cholesky_ do not agree"
+                )
+
+    def _set_component_attributes(self, components: GaussianParams) -> None:
+        self.means_ = components.means
+        self.covariances_ = components.covariances
+        self.precisions_cholesky_ = components.precisions_cholesky
+        self.precisions_ = self._make_family().model.precisions(components.precisions_cholesky)
+
+    def _component_params(self) -> GaussianParams:
+        return GaussianParams(
+            means=np.asarray(self.means_),
+            covariances=np.asarray(self.covariances_),
+            precisions_cholesky=np.asarray(self.precisions_cholesky_),
+        )
+
+
+def _init_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise InvalidParameterError(f"{name} must be numeric, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if arr.shape != shape:
+        raise InvalidParameterError(f"{name} has shape {arr.shape}; expected {shape}")
+    if not np.isfinite(arr).all():
+        raise InvalidParameterError(f"{name} contains NaN or inf")
+    return arr
