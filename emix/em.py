@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ._linalg import normalize_log_rows
-from .exceptions import EmixWarning, NumericalError
+from .exceptions import DegenerateComponentWarning, EmixWarning, NumericalError
 from .families.base import Family, Stats
 
 logger = logging.getLogger("emix")
@@ -127,6 +127,23 @@ def m_step(family: Family, stats: Stats, previous: MixtureParams | None) -> Mixt
     return MixtureParams(weights=weights, components=components)
 
 
+def _m_step_noting_repairs(family: Family, stats: Stats, previous: MixtureParams) -> tuple[MixtureParams, bool]:
+    """Run the M-step; also say whether it repaired a component (emptied or singular).
+
+    A repaired M-step is not an exact maximisation, so the likelihood may drop
+    after it without anything being wrong; the monitor is told not to warn.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DegenerateComponentWarning)
+        params = m_step(family, stats, previous)
+    repaired = False
+    for w in caught:
+        if issubclass(w.category, DegenerateComponentWarning):
+            repaired = True
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    return params, repaired
+
+
 class ConvergenceMonitor:
     """Keeps the log-likelihood history and decides when EM has converged.
 
@@ -150,8 +167,9 @@ class ConvergenceMonitor:
         self.strict = strict
         self.history: list[float] = []
 
-    def record(self, loglik: float) -> None:
-        if self.history:
+    def record(self, loglik: float, *, repaired: bool = False) -> None:
+        """Append ``loglik``; ``repaired`` says the M-step before it had to regularise."""
+        if self.history and not repaired:
             prev = self.history[-1]
             drop = prev - loglik
             if drop > 1e-9 * max(abs(prev), 1.0):
@@ -207,10 +225,11 @@ def run_em(
     monitor = ConvergenceMonitor(tol, source.total_weight, strict=strict)
     n_iter = 0
     converged = False
+    repaired = False
     for it in range(1, max_iter + 1):
         res = e_pass(source, family, params)
-        monitor.record(res.log_likelihood)
-        params = m_step(family, res.stats, params)
+        monitor.record(res.log_likelihood, repaired=repaired)
+        params, repaired = _m_step_noting_repairs(family, res.stats, params)
         n_iter = it
         logger.info("iteration %d: log-likelihood %.10g", it, res.log_likelihood)
         if callback is not None:
@@ -219,7 +238,7 @@ def run_em(
             converged = True
             break
     final = e_pass(source, family, params)
-    monitor.record(final.log_likelihood)
+    monitor.record(final.log_likelihood, repaired=repaired)
     return EMResult(params=params, history=tuple(monitor.history), n_iter=n_iter, converged=converged)
 
 

@@ -196,9 +196,8 @@ class FullCovariance(CovarianceModel):
         n, d = X.shape
         out = np.empty((n, means.shape[0]), dtype=X.dtype)
         for k in range(means.shape[0]):
-            u = prec_chol[k]
-            y = X @ u
-            y -= means[k] @ u
+            # (x - mu) U, not x U - mu U: no cancellation when features have large offsets
+            y = (X - means[k]) @ prec_chol[k]
             out[:, k] = np.einsum("ij,ij->i", y, y)
         logdet = np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(axis=1)
         out *= -0.5
@@ -270,8 +269,10 @@ class TiedCovariance(CovarianceModel):
 
     def log_prob(self, X, means, prec_chol):
         n, d = X.shape
-        xu = X @ prec_chol
-        mu = means @ prec_chol
+        # centre on the mean of the means before projecting, so large offsets cancel exactly
+        shift = means.mean(axis=0)
+        xu = (X - shift) @ prec_chol
+        mu = (means - shift) @ prec_chol
         out = np.empty((n, means.shape[0]), dtype=X.dtype)
         for k in range(means.shape[0]):
             y = xu - mu[k]
@@ -406,7 +407,7 @@ class SphericalCovariance(CovarianceModel):
         return DiagCovariance.covariance(self, stats, nk, reg).mean(axis=1)
 
     def precision_cholesky(self, cov):
-        cov = _repair_variances(cov, "spherical variances")
+        cov = np.concatenate([_repair_variances(cov[k : k + 1], f"component {k}") for k in range(cov.shape[0])])
         return cov, 1.0 / np.sqrt(cov)
 
     from_precisions = DiagCovariance.from_precisions
