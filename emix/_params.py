@@ -18,9 +18,7 @@ class ParamsMixin:
     @classmethod
     def _param_names(cls) -> list[str]:
         sig = inspect.signature(cls.__init__)
-        return sorted(
-            p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD
-        )
+        return sorted(p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Constructor parameters of this estimator, by name."""
@@ -36,6 +34,22 @@ class ParamsMixin:
                 )
             setattr(self, name, value)
         return self
+
+    # scikit-learn's tag protocol (>= 1.6), so pipelines and model selection accept
+    # emix estimators; sklearn is imported only when sklearn itself asks.
+    _estimator_type = "DensityEstimator"
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import InputTags, Tags, TargetTags
+
+        return Tags(
+            estimator_type="density_estimator",
+            target_tags=TargetTags(required=False),
+            input_tags=InputTags(),
+        )
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "weights_")
 
     def __repr__(self) -> str:
         sig = inspect.signature(type(self).__init__)

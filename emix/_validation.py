@@ -65,9 +65,7 @@ def check_array(
         kinds = [(c, t) for c, t in zip(X.columns, X.dtypes) if getattr(t, "kind", "O") not in "biuf"]
         if kinds:
             col, typ = kinds[0]
-            raise InputTypeError(
-                f"{name}: column {col!r} has non-numeric dtype {typ}; encode or drop it"
-            )
+            raise InputTypeError(f"{name}: column {col!r} has non-numeric dtype {typ}; encode or drop it")
         X = X.to_numpy()
     try:
         arr = np.asarray(X)
@@ -88,8 +86,7 @@ def check_array(
         if bad is not None:
             i, j, v = bad
             raise InputTypeError(
-                f"{name} has a non-numeric value {v!r} at row {i}, column {j}; "
-                "emix needs real numbers"
+                f"{name} has a non-numeric value {v!r} at row {i}, column {j}; emix needs real numbers"
             )
         try:
             arr = arr.astype(np.float64)

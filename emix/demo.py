@@ -14,8 +14,10 @@ def main() -> None:
     model.fit(X)
     n, d = X.shape
     print(f"Old Faithful: {n} eruptions x {d} features ({', '.join(FAITHFUL_COLUMNS)})")
-    print(f"GaussianMixture(n_components=3, covariance_type='tied'): {model.n_iter_} EM iterations, "
-          f"converged={model.converged_}")
+    print(
+        f"GaussianMixture(n_components=3, covariance_type='tied'): {model.n_iter_} EM iterations, "
+        f"converged={model.converged_}"
+    )
     print(f"log-likelihood {model.log_likelihood_:.6f}  (mclust EEE, K=3: -1126.315928)")
     print(f"BIC {model.bic(X):.3f}  (scikit-learn's sign; mclust reports {-model.bic(X):.3f})")
     print()
@@ -25,8 +27,10 @@ def main() -> None:
         w, (e, t) = model.weights_[k], model.means_[k]
         print(f"{k:>2}  {w:7.4f}  {e:10.4f}  {t:8.4f}")
     sd = np.sqrt(np.diag(model.covariances_))
-    print(f"shared covariance: sd(eruptions)={sd[0]:.4f}, sd(waiting)={sd[1]:.4f}, "
-          f"corr={model.covariances_[0, 1] / (sd[0] * sd[1]):.4f}")
+    print(
+        f"shared covariance: sd(eruptions)={sd[0]:.4f}, sd(waiting)={sd[1]:.4f}, "
+        f"corr={model.covariances_[0, 1] / (sd[0] * sd[1]):.4f}"
+    )
 
 
 if __name__ == "__main__":

@@ -127,7 +127,9 @@ def m_step(family: Family, stats: Stats, previous: MixtureParams | None) -> Mixt
     return MixtureParams(weights=weights, components=components)
 
 
-def _m_step_noting_repairs(family: Family, stats: Stats, previous: MixtureParams) -> tuple[MixtureParams, bool]:
+def _m_step_noting_repairs(
+    family: Family, stats: Stats, previous: MixtureParams
+) -> tuple[MixtureParams, bool]:
     """Run the M-step; also say whether it repaired a component (emptied or singular).
 
     A repaired M-step is not an exact maximisation, so the likelihood may drop

@@ -200,7 +200,10 @@ def load(path: str | os.PathLike):
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise _fail(path, f"metadata is not valid JSON ({exc})") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-            raise _fail(path, f"not an emix model file (format is {meta.get('format') if isinstance(meta, dict) else None!r})")
+            raise _fail(
+                path,
+                f"not an emix model file (format is {meta.get('format') if isinstance(meta, dict) else None!r})",
+            )
         version = meta.get("version")
         if version != FORMAT_VERSION:
             raise _fail(

@@ -198,7 +198,9 @@ class BaseMixture(ParamsMixin):
 
     def _initial_params(self, source, family, rng: np.random.Generator) -> MixtureParams:
         if self._has_full_user_init():
-            dummy = MixtureParams(weights=np.full(self.n_components, 1.0 / self.n_components), components=None)
+            dummy = MixtureParams(
+                weights=np.full(self.n_components, 1.0 / self.n_components), components=None
+            )
             return self._apply_user_init(dummy, source.dtype)
         initialiser = _init.make_initialiser(self.init_params, source, self.n_components, rng)
         anchor = family.anchor_from_centres(initialiser.centres)
@@ -219,7 +221,9 @@ class BaseMixture(ParamsMixin):
 
     def _fitted_params(self) -> MixtureParams:
         self._check_fitted()
-        return MixtureParams(weights=np.asarray(self.weights_, dtype=np.float64), components=self._component_params())
+        return MixtureParams(
+            weights=np.asarray(self.weights_, dtype=np.float64), components=self._component_params()
+        )
 
     # -- using a fitted model --------------------------------------------------
     def _map_chunks(self, X: np.ndarray, fn) -> np.ndarray:
@@ -303,9 +307,7 @@ class BaseMixture(ParamsMixin):
         k = self.n_components
         w = np.asarray(self.weights_)
         if w.shape != (k,) or not np.isfinite(w).all() or (w < 0).any() or abs(w.sum() - 1) > 1e-6:
-            raise InvalidParameterError(
-                f"weights_ must be {k} non-negative numbers summing to 1, got {w!r}"
-            )
+            raise InvalidParameterError(f"weights_ must be {k} non-negative numbers summing to 1, got {w!r}")
         if not isinstance(self.n_features_in_, int) or self.n_features_in_ < 1:
             raise InvalidParameterError(f"n_features_in_ is {self.n_features_in_!r}")
 

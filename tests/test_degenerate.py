@@ -55,8 +55,9 @@ def test_collapsing_component_with_zero_reg_covar(cov):
     means = np.array([[0.0, 0.0], [50.0, 50.0]])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        m = emix.GaussianMixture(2, covariance_type=cov, reg_covar=0.0, means_init=means,
-                                 random_state=0, max_iter=10).fit(X)
+        m = emix.GaussianMixture(
+            2, covariance_type=cov, reg_covar=0.0, means_init=means, random_state=0, max_iter=10
+        ).fit(X)
     assert_all_finite(m)
     if cov != "tied":  # the collapsed component's covariance needed repair, and we said so
         assert any(issubclass(w.category, DegenerateComponentWarning) for w in caught)
@@ -105,16 +106,21 @@ def test_far_apart_clusters_in_200_dimensions(cov):
 
 def _full_cov(m, k, d):
     c = m.covariances_
-    return {"full": lambda: c[k], "tied": lambda: c, "diag": lambda: np.diag(c[k]),
-            "spherical": lambda: c[k] * np.eye(d)}[m.covariance_type]()
+    return {
+        "full": lambda: c[k],
+        "tied": lambda: c,
+        "diag": lambda: np.diag(c[k]),
+        "spherical": lambda: c[k] * np.eye(d),
+    }[m.covariance_type]()
 
 
 def test_large_offsets_lose_no_digits():
     # centred statistics: a 1e5 offset (data still exact to ~1e-11) gives the same covariances
     rng = np.random.default_rng(4)
     X = rng.normal(size=(500, 2)) * [1.0, 0.01]
-    init = dict(weights_init=[0.5, 0.5], means_init=[[-0.5, 0.0], [0.5, 0.0]],
-                precisions_init=[np.eye(2), np.eye(2)])
+    init = dict(
+        weights_init=[0.5, 0.5], means_init=[[-0.5, 0.0], [0.5, 0.0]], precisions_init=[np.eye(2), np.eye(2)]
+    )
     a = emix.GaussianMixture(2, tol=0, max_iter=20, **init).fit(X)
     shifted = dict(init, means_init=np.array(init["means_init"]) + 1e5)
     b = emix.GaussianMixture(2, tol=0, max_iter=20, **shifted).fit(X + 1e5)

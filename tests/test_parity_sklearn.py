@@ -55,12 +55,21 @@ def test_score_bic_aic_match_sklearn_on_same_parameters(cov):
         warnings.simplefilter("ignore")
         sk = SkGM(3, covariance_type=cov, random_state=0, max_iter=5).fit(X)
         em = emix.GaussianMixture(
-            3, covariance_type=cov, max_iter=5, tol=0,
-            weights_init=sk.weights_, means_init=sk.means_, precisions_init=sk.precisions_,
+            3,
+            covariance_type=cov,
+            max_iter=5,
+            tol=0,
+            weights_init=sk.weights_,
+            means_init=sk.means_,
+            precisions_init=sk.precisions_,
         ).fit(X)
         em_start = emix.GaussianMixture(
-            3, covariance_type=cov, max_iter=0,
-            weights_init=sk.weights_, means_init=sk.means_, precisions_init=sk.precisions_,
+            3,
+            covariance_type=cov,
+            max_iter=0,
+            weights_init=sk.weights_,
+            means_init=sk.means_,
+            precisions_init=sk.precisions_,
         ).fit(X)
     # a model fitted with max_iter=0 keeps the initial parameters: sklearn's fitted ones
     assert em_start.score(X) == pytest.approx(sk.score(X), rel=1e-10)

@@ -34,16 +34,21 @@ def test_log_likelihood_never_decreases(data, cov):
     X, k, seed = data
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        m = emix.GaussianMixture(k, covariance_type=cov, reg_covar=0.0, tol=0.0, max_iter=30,
-                                 random_state=seed).fit(X)
+        m = emix.GaussianMixture(
+            k, covariance_type=cov, reg_covar=0.0, tol=0.0, max_iter=30, random_state=seed
+        ).fit(X)
     h = m.history_
     assert np.isfinite(h).all()
     drops = h[:-1] - h[1:]
     assert np.all(drops <= 1e-9 * np.abs(h[:-1]) + 1e-12), drops.max()
 
 
-@given(mixture_data(), st.sampled_from(COV_TYPES), st.integers(1, 50),
-       st.sampled_from(["kmeans", "k-means++", "random", "random_from_data"]))
+@given(
+    mixture_data(),
+    st.sampled_from(COV_TYPES),
+    st.integers(1, 50),
+    st.sampled_from(["kmeans", "k-means++", "random", "random_from_data"]),
+)
 def test_result_does_not_depend_on_chunk_size(data, cov, chunk, init):
     X, k, seed = data
     kw = dict(covariance_type=cov, tol=0.0, max_iter=10, random_state=seed, init_params=init)

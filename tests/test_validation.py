@@ -15,7 +15,11 @@ def fitted(**kw):
 
 @pytest.mark.parametrize(
     "value, where, what",
-    [(np.nan, "row 7, column 1", "NaN"), (np.inf, "row 7, column 1", "inf"), (-np.inf, "row 7, column 1", "-inf")],
+    [
+        (np.nan, "row 7, column 1", "NaN"),
+        (np.inf, "row 7, column 1", "inf"),
+        (-np.inf, "row 7, column 1", "-inf"),
+    ],
 )
 def test_non_finite_is_named_with_its_cell(value, where, what):
     X = GOOD.copy()
@@ -151,8 +155,14 @@ def test_constructor_does_not_validate():
         (dict(means_init=np.zeros((2, 4))), r"means_init has shape \(2, 4\); expected \(2, 3\)"),
         (dict(means_init=np.full((2, 3), np.nan)), "means_init contains NaN"),
         (dict(precisions_init=np.ones((2, 3))), r"precisions_init has shape \(2, 3\).*needs \(2, 3, 3\)"),
-        (dict(precisions_init=np.array([np.eye(3), -np.eye(3)])), r"precisions_init\[1\] is not positive definite"),
-        (dict(precisions_init=np.array([np.eye(3), np.triu(np.ones((3, 3)))])), r"precisions_init\[1\] is not symmetric"),
+        (
+            dict(precisions_init=np.array([np.eye(3), -np.eye(3)])),
+            r"precisions_init\[1\] is not positive definite",
+        ),
+        (
+            dict(precisions_init=np.array([np.eye(3), np.triu(np.ones((3, 3)))])),
+            r"precisions_init\[1\] is not symmetric",
+        ),
         (dict(covariance_type="diag", precisions_init=np.array([[1.0, 1, 1], [1, 0, 1]])), r"entry \(1, 1\)"),
         (dict(covariance_type="spherical", precisions_init=np.array([1.0, -2.0])), "must be positive"),
         (dict(covariance_type="tied", precisions_init=np.eye(2)), r"needs \(3, 3\)"),

@@ -407,7 +407,9 @@ class SphericalCovariance(CovarianceModel):
         return DiagCovariance.covariance(self, stats, nk, reg).mean(axis=1)
 
     def precision_cholesky(self, cov):
-        cov = np.concatenate([_repair_variances(cov[k : k + 1], f"component {k}") for k in range(cov.shape[0])])
+        cov = np.concatenate(
+            [_repair_variances(cov[k : k + 1], f"component {k}") for k in range(cov.shape[0])]
+        )
         return cov, 1.0 / np.sqrt(cov)
 
     from_precisions = DiagCovariance.from_precisions
@@ -434,9 +436,7 @@ def _check_spd(m: np.ndarray, label: str) -> None:
 def _check_positive(p: np.ndarray) -> None:
     if (p <= 0).any():
         idx = tuple(int(i) for i in np.argwhere(p <= 0)[0])
-        raise InvalidParameterError(
-            f"precisions_init must be positive; entry {idx} is {p[idx]!r}"
-        )
+        raise InvalidParameterError(f"precisions_init must be positive; entry {idx} is {p[idx]!r}")
 
 
 #: Registry of covariance models by name. Later models (mclust names) register here.
@@ -504,7 +504,11 @@ class GaussianFamily:
             idx = np.flatnonzero(empty)
             warnings.warn(
                 f"component(s) {idx.tolist()} received no responsibility; "
-                + ("they keep their previous parameters" if previous is not None else "they are placed at the anchor")
+                + (
+                    "they keep their previous parameters"
+                    if previous is not None
+                    else "they are placed at the anchor"
+                )
                 + ". Consider fewer components",
                 DegenerateComponentWarning,
                 stacklevel=3,
