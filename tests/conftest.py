@@ -3,8 +3,8 @@ import os
 import pytest
 from hypothesis import settings
 
-settings.register_profile("default", deadline=None, max_examples=25, derandomize=True)
-settings.register_profile("ci", deadline=None, max_examples=25, derandomize=True)
+settings.register_profile("default", deadline=None, max_examples=50, derandomize=True)
+settings.register_profile("ci", deadline=None, max_examples=50, derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
