@@ -34,7 +34,8 @@ from .exceptions import (
     NotFittedError,
 )
 from .families.gaussian import COVARIANCE_MODELS, GaussianFamily, GaussianParams
-from .sources import ArraySource, auto_chunk_size
+from .families.gaussian_missing import MissingGaussianFamily, check_missing_rows
+from .sources import ArraySource, MeanFilledSource, auto_chunk_size
 
 logger = logging.getLogger("emix")
 
@@ -89,6 +90,13 @@ class BaseMixture(ParamsMixin):
         """True when the M-step maximises exactly, so any decrease is a bug."""
         return True
 
+    #: whether NaN in X means "missing at random" (else NaN is an error)
+    _allows_missing = False
+
+    def _family_for(self, X: np.ndarray):
+        """The family to use on ``X`` (a subclass may pick a missing-data variant)."""
+        return self._make_family()
+
     # -- validation -------------------------------------------------------------
     def _validate_params(self) -> None:
         check_scalar(self.n_components, "n_components", (int, np.integer), min_val=1)
@@ -110,8 +118,10 @@ class BaseMixture(ParamsMixin):
     def _check_X(self, X: Any) -> np.ndarray:
         """Validate data for a fitted model: numeric, finite, right number of features."""
         self._check_fitted()
-        X = check_array(X, dtype=np.asarray(self.means_).dtype)
+        X = check_array(X, dtype=np.asarray(self.means_).dtype, allow_nan=self._allows_missing)
         check_n_features(X, self.n_features_in_)
+        if self._allows_missing:
+            check_missing_rows(X)
         return X
 
     def _check_fitted(self) -> None:
@@ -141,7 +151,9 @@ class BaseMixture(ParamsMixin):
         self
         """
         self._validate_params()
-        X = check_array(X, min_samples=1)
+        X = check_array(X, min_samples=1, allow_nan=self._allows_missing)
+        if self._allows_missing:
+            check_missing_rows(X)
         n, d = X.shape
         if n < self.n_components:
             raise InvalidInputError(
@@ -153,7 +165,7 @@ class BaseMixture(ParamsMixin):
         w = check_sample_weight(sample_weight, n, X.dtype)
         self._validate_user_init(d)
         source = self._source(X, w)
-        family = self._make_family()
+        family = self._family_for(X)
         rng = check_random_state(self.random_state)
         warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
         n_init = 1 if warm else int(self.n_init)
@@ -202,10 +214,14 @@ class BaseMixture(ParamsMixin):
                 weights=np.full(self.n_components, 1.0 / self.n_components), components=None
             )
             return self._apply_user_init(dummy, source.dtype)
+        # a family may start from a simpler variant of itself (missing data: mean-filled rows)
+        init_family = getattr(family, "init_family", family)
+        if init_family is not family:
+            source = MeanFilledSource(source)
         initialiser = _init.make_initialiser(self.init_params, source, self.n_components, rng)
-        anchor = family.anchor_from_centres(initialiser.centres)
-        stats = stats_from_responsibilities(source, family, initialiser.resp_fn, anchor)
-        params = m_step(family, stats, None)
+        anchor = init_family.anchor_from_centres(initialiser.centres)
+        stats = stats_from_responsibilities(source, init_family, initialiser.resp_fn, anchor)
+        params = m_step(init_family, stats, None)
         return self._apply_user_init(params, source.dtype)
 
     def _set_fitted(self, result: EMResult, source: ArraySource) -> None:
@@ -227,7 +243,7 @@ class BaseMixture(ParamsMixin):
 
     # -- using a fitted model --------------------------------------------------
     def _map_chunks(self, X: np.ndarray, fn) -> np.ndarray:
-        family = self._make_family()
+        family = self._family_for(X)
         params = self._fitted_params()
         parts = [fn(log_joint(family, Xc, params)) for Xc, _ in self._source(X).chunks()]
         return np.concatenate(parts, axis=0)
@@ -363,6 +379,14 @@ class GaussianMixture(BaseMixture):
         Rows per chunk in every pass; ``None`` picks a cache-sized chunk. The
         result does not depend on it.
 
+    Missing values
+    --------------
+    NaN in ``X`` means "missing at random": EM is then exact EM on the
+    observed-data likelihood (marginal densities in the E-step, conditional
+    expectations in the statistics). ``predict`` and ``score_samples`` accept
+    rows with NaN, and :meth:`impute` fills them. A row with no observed value
+    is an error.
+
     Attributes
     ----------
     weights_ : ndarray of shape (K,)
@@ -416,8 +440,32 @@ class GaussianMixture(BaseMixture):
         self.verbose_interval = verbose_interval
         self.chunk_size = chunk_size
 
+    _allows_missing = True
+
     def _make_family(self) -> GaussianFamily:
         return GaussianFamily(self.covariance_type, self.reg_covar)
+
+    def _family_for(self, X: np.ndarray):
+        base = self._make_family()
+        return MissingGaussianFamily(base) if np.isnan(X).any() else base
+
+    def impute(self, X: Any) -> np.ndarray:
+        """Fill missing values (NaN) with their conditional expectation under the model.
+
+        Each missing block is replaced by ``E[x_M | x_O] = sum_k p(k | x_O)
+        (mu_kM + S_kMO S_kOO^-1 (x_O - mu_kO))``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_filled : ndarray of shape (n_samples, n_features)
+        """
+        X = self._check_X(X)
+        family = MissingGaussianFamily(self._make_family())
+        return family.impute(X, self._component_params(), np.asarray(self.weights_, dtype=np.float64))
 
     def _strict_monotone(self) -> bool:
         return self.reg_covar == 0

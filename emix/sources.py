@@ -67,3 +67,38 @@ class ArraySource:
         for start in range(0, n, step):
             stop = min(start + step, n)
             yield self.X[start:stop], (None if w is None else w[start:stop])
+
+
+class MeanFilledSource:
+    """A view of another source with NaN replaced by the (weighted) column means.
+
+    Used to start EM on data with missing values: initialisers such as k-means
+    need complete rows. The means are computed in one pass when created.
+    """
+
+    def __init__(self, source) -> None:
+        self.source = source
+        total = np.zeros(source.n_features)
+        count = np.zeros(source.n_features)
+        for X, w in source.chunks():
+            obs = ~np.isnan(X)
+            ww = np.ones(X.shape[0]) if w is None else w.astype(np.float64)
+            total += ww @ np.where(obs, X, 0.0)
+            count += ww @ obs
+        self.fill = np.where(count > 0, total / np.maximum(count, 1e-300), 0.0).astype(source.dtype)
+
+    n_samples = property(lambda self: self.source.n_samples)
+    n_features = property(lambda self: self.source.n_features)
+    dtype = property(lambda self: self.source.dtype)
+    total_weight = property(lambda self: self.source.total_weight)
+
+    def _filled(self, X: np.ndarray) -> np.ndarray:
+        nan = np.isnan(X)
+        return np.where(nan, self.fill, X) if nan.any() else X
+
+    def first_chunk(self) -> np.ndarray:
+        return self._filled(self.source.first_chunk())
+
+    def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        for X, w in self.source.chunks():
+            yield self._filled(X), w

@@ -13,25 +13,32 @@ def fitted(**kw):
     return emix.GaussianMixture(2, random_state=0, **kw).fit(GOOD)
 
 
-@pytest.mark.parametrize(
-    "value, where, what",
-    [
-        (np.nan, "row 7, column 1", "NaN"),
-        (np.inf, "row 7, column 1", "inf"),
-        (-np.inf, "row 7, column 1", "-inf"),
-    ],
-)
-def test_non_finite_is_named_with_its_cell(value, where, what):
+@pytest.mark.parametrize("value, what", [(np.inf, "inf"), (-np.inf, "-inf")])
+def test_infinity_is_named_with_its_cell(value, what):
     X = GOOD.copy()
     X[7, 1] = value
-    with pytest.raises(InvalidInputError, match=f"X contains {what} at {where}"):
+    with pytest.raises(InvalidInputError, match=f"X contains {what} at row 7, column 1"):
         emix.GaussianMixture(2).fit(X)
+    with pytest.raises(InvalidInputError, match=f"X contains {what} at row 7, column 1"):
+        fitted().predict(X)
 
 
-def test_nan_at_predict_time_is_named():
+def test_nan_is_named_where_missing_values_are_not_supported():
+    from emix._validation import check_array
+
     X = GOOD.copy()
     X[3, 2] = np.nan
-    with pytest.raises(InvalidInputError, match="NaN at row 3, column 2"):
+    with pytest.raises(InvalidInputError, match="X contains NaN at row 3, column 2"):
+        check_array(X)
+
+
+def test_row_with_nothing_observed_is_named():
+    X = GOOD.copy()
+    X[11] = np.nan
+    X[20] = np.nan
+    with pytest.raises(InvalidInputError, match=r"X row 11 has no observed value .*2 such row\(s\)"):
+        emix.GaussianMixture(2).fit(X)
+    with pytest.raises(InvalidInputError, match="X row 11 has no observed value"):
         fitted().predict(X)
 
 

@@ -148,6 +148,14 @@ class CovarianceModel:
         """Return ``(s1, s2)`` of one chunk (see :class:`GaussianStats`)."""
         raise NotImplementedError
 
+    def scatter_shape(self, k: int, d: int) -> tuple[int, ...]:
+        """Shape of ``s2`` (the same as the covariances for full, tied and diag)."""
+        return self.shape(k, d)
+
+    def reduce_scatter(self, full: np.ndarray) -> np.ndarray:
+        """Turn per-component full scatter matrices (K, D, D) into this model's ``s2``."""
+        raise NotImplementedError
+
     def covariance(self, stats: GaussianStats, nk: np.ndarray, reg: float) -> np.ndarray:
         """Covariances from centred statistics, with ``reg`` added to the diagonal."""
         raise NotImplementedError
@@ -214,6 +222,9 @@ class FullCovariance(CovarianceModel):
             s1[k] = rd.sum(axis=0)
             s2[k] = rd.T @ diff
         return s1, s2
+
+    def reduce_scatter(self, full):
+        return full
 
     def covariance(self, stats, nk, reg):
         d = stats.s1.shape[1]
@@ -293,6 +304,9 @@ class TiedCovariance(CovarianceModel):
             s2 += rd.T @ diff
         return s1, s2
 
+    def reduce_scatter(self, full):
+        return full.sum(axis=0)
+
     def covariance(self, stats, nk, reg):
         d = stats.s1.shape[1]
         cov = stats.s2 - (stats.s1.T / nk) @ stats.s1
@@ -356,6 +370,9 @@ class DiagCovariance(CovarianceModel):
             s2[k] = r @ diff
         return s1, s2
 
+    def reduce_scatter(self, full):
+        return np.diagonal(full, axis1=1, axis2=2).copy()
+
     def covariance(self, stats, nk, reg):
         var = (stats.s2 - stats.s1**2 / nk[:, None]) / nk[:, None]
         np.maximum(var, 0.0, out=var)
@@ -402,6 +419,10 @@ class SphericalCovariance(CovarianceModel):
         return out
 
     scatter = DiagCovariance.scatter
+    reduce_scatter = DiagCovariance.reduce_scatter
+
+    def scatter_shape(self, k, d):
+        return (k, d)
 
     def covariance(self, stats, nk, reg):
         return DiagCovariance.covariance(self, stats, nk, reg).mean(axis=1)
