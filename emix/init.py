@@ -222,7 +222,11 @@ class _HcCriterion:
     def __init__(self, d: int) -> None:
         self.d = d
 
-    def merge_costs(self, n, mean, W, a, others) -> np.ndarray:
+    def own_costs(self, n: np.ndarray, W: np.ndarray) -> np.ndarray:
+        """Criterion of each cluster on its own (cached by the agglomeration)."""
+        return np.zeros(n.shape[0])
+
+    def merge_costs(self, n, mean, W, own, a, others) -> np.ndarray:
         raise NotImplementedError
 
     def initial_costs(self, Z: np.ndarray) -> np.ndarray:
@@ -233,7 +237,7 @@ class _HcCriterion:
 class _HcEII(_HcCriterion):
     """Spherical equal-volume criterion: the within-cluster sum of squares (Ward)."""
 
-    def merge_costs(self, n, mean, W, a, others):
+    def merge_costs(self, n, mean, W, own, a, others):
         delta = mean[others] - mean[a]
         return n[a] * n[others] / (n[a] + n[others]) * np.einsum("ij,ij->i", delta, delta)
 
@@ -254,16 +258,15 @@ class _HcVVV(_HcCriterion):
 
     alpha = 1.0
 
-    def _cost(self, n, W):
+    def own_costs(self, n, W):
         sign, logdet = np.linalg.slogdet((W + self.alpha * np.eye(self.d)) / n[:, None, None])
         return n * logdet
 
-    def merge_costs(self, n, mean, W, a, others):
+    def merge_costs(self, n, mean, W, own, a, others):
         delta = mean[others] - mean[a]
         nm = n[a] + n[others]
         Wm = W[a] + W[others] + (n[a] * n[others] / nm)[:, None, None] * np.einsum("ki,kj->kij", delta, delta)
-        own = self._cost(n[a : a + 1], W[a : a + 1])[0]
-        return self._cost(nm, Wm) - own - self._cost(n[others], W[others])
+        return self.own_costs(nm, Wm) - own[a] - own[others]
 
     def initial_costs(self, Z):
         d, al = self.d, self.alpha
@@ -317,21 +320,13 @@ def hierarchical_merges(X: np.ndarray, model: str = "VVV") -> np.ndarray:
     mean = Z.copy()
     W = np.zeros((n_rows, d, d))
     active = np.ones(n_rows, dtype=bool)
-    costs0 = crit.initial_costs(Z)
-    best_j = costs0.argmin(axis=1)
-    best = costs0[np.arange(n_rows), best_j]
-    del costs0
+    own = crit.own_costs(n, W)
+    C = crit.initial_costs(Z)  # (n, n) merge costs, inf on the diagonal and for merged-away rows
+    best_j = C.argmin(axis=1)
+    best = C[np.arange(n_rows), best_j]
     merges = np.empty((max(n_rows - 1, 0), 2), dtype=np.intp)
-
-    def refresh(r: int) -> None:
-        others = np.flatnonzero(active)
-        others = others[others != r]
-        c = crit.merge_costs(n, mean, W, r, others)
-        i = int(np.argmin(c))
-        best[r], best_j[r] = c[i], others[i]
-
     for t in range(n_rows - 1):
-        a = int(np.argmin(np.where(active, best, np.inf)))
+        a = int(np.argmin(best))
         b = int(best_j[a])
         a, b = min(a, b), max(a, b)
         merges[t] = a, b
@@ -340,22 +335,28 @@ def hierarchical_merges(X: np.ndarray, model: str = "VVV") -> np.ndarray:
         W[a] = W[a] + W[b] + (n[a] * n[b] / nm) * np.outer(delta, delta)
         mean[a] = (n[a] * mean[a] + n[b] * mean[b]) / nm
         n[a] = nm
+        own[a] = crit.own_costs(n[a : a + 1], W[a : a + 1])[0]
         active[b] = False
+        C[b, :] = np.inf
+        C[:, b] = np.inf
         best[b] = np.inf
         if t == n_rows - 2:
             break
         others = np.flatnonzero(active)
         others = others[others != a]
-        c = crit.merge_costs(n, mean, W, a, others)
+        c = crit.merge_costs(n, mean, W, own, a, others)
+        C[a, others] = c
+        C[others, a] = c
         i = int(np.argmin(c))
         best[a], best_j[a] = c[i], others[i]
+        # rows whose best partner was a or b look again (a cheap argmin over stored costs)
         stale = others[(best_j[others] == a) | (best_j[others] == b)]
         better = c < best[others]
         best[others[better]] = c[better]
         best_j[others[better]] = a
         for r in stale:
-            if best_j[r] != a or not better[np.searchsorted(others, r)]:
-                refresh(int(r))
+            j = int(np.argmin(C[r]))
+            best[r], best_j[r] = C[r, j], j
     return merges
 
 

@@ -213,7 +213,9 @@ def _fit_one(X: np.ndarray, model: str, k: int, params: dict[str, Any]) -> tuple
             est.fit(X)
         except (EmixError, ArithmeticError, np.linalg.LinAlgError) as exc:
             nan = math.nan
-            rec = SelectionRecord(model, k, nan, -1, nan, nan, nan, False, 0, True, str(params.get("init_params", "")), str(exc))
+            rec = SelectionRecord(
+                model, k, nan, -1, nan, nan, nan, False, 0, True, str(params.get("init_params", "")), str(exc)
+            )
             return rec, None
     for w in caught:
         if issubclass(w.category, DegenerateComponentWarning):
@@ -337,8 +339,8 @@ def select(
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             futures = [pool.submit(_fit_many, X, b, params) for b in batches]
             done = {}
-            for b, f in zip(batches, futures):
-                for task, res in zip(b, f.result()):
+            for b, f in zip(batches, futures, strict=True):
+                for task, res in zip(b, f.result(), strict=True):
                     done[task] = res
         results = [done[t] for t in tasks]
     records = tuple(r for r, _ in results)

@@ -266,8 +266,10 @@ class MclustModel(CovarianceModel):
     #: ``Sigma_k`` in terms of volume, shape and orientation (for docs and tables)
     formula: ClassVar[str]
     #: tolerance and cap of the inner iterations of iterative M-steps
-    inner_tol: ClassVar[float] = 1e-12
-    inner_max_iter: ClassVar[int] = 1000
+    #: (each inner step is monotone, and warm starts carry progress across EM
+    #: iterations, so a few steps per M-step suffice for a generalised EM)
+    inner_tol: ClassVar[float] = 1e-10
+    inner_max_iter: ClassVar[int] = 50
 
     def covariance(self, stats: GaussianStats, nk: np.ndarray, reg: float) -> np.ndarray:
         """The constrained M-step without a warm start."""
