@@ -18,6 +18,7 @@ from .exceptions import (
 )
 from .io import load, register_estimator
 from .mixture import GaussianMixture
+from .selection import SelectionResult, select
 
 __version__ = "0.1.0"
 
@@ -25,6 +26,8 @@ register_estimator(GaussianMixture)
 
 __all__ = [
     "GaussianMixture",
+    "select",
+    "SelectionResult",
     "load",
     "datasets",
     "EmixError",

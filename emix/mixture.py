@@ -39,7 +39,7 @@ from .sources import ArraySource, MeanFilledSource, auto_chunk_size
 
 logger = logging.getLogger("emix")
 
-INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data")
+INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data", "hierarchical")
 
 
 @contextlib.contextmanager
@@ -195,6 +195,12 @@ class BaseMixture(ParamsMixin):
                 stacklevel=2,
             )
         self._set_fitted(best, source)
+        if warm:
+            self.init_used_ = "warm_start"
+        elif self._has_full_user_init():
+            self.init_used_ = "user"
+        else:
+            self.init_used_ = str(self.init_params)
         return self
 
     def _progress_callback(self, attempt: int):
@@ -341,17 +347,21 @@ class GaussianMixture(BaseMixture):
     ----------
     n_components : int, default=1
         Number of components K.
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
-        Covariance model; shapes of the covariance arrays:
+    covariance_type : str, default='full'
+        Covariance model: scikit-learn's four names or the 14 mclust names
+        (see :mod:`emix.families.mclust` and ``docs/models.md``); shapes of the
+        covariance arrays:
 
-        =============  =========================
-        type           ``covariances_`` shape
-        =============  =========================
-        'full'         (K, D, D)
-        'tied'         (D, D)
-        'diag'         (K, D)
-        'spherical'    (K,)
-        =============  =========================
+        ==========================  =========================
+        type                        ``covariances_`` shape
+        ==========================  =========================
+        'full', 'VVV', EEV, VEV,    (K, D, D)
+        EVV, VEE, EVE, VVE
+        'tied', 'EEE'               (D, D)
+        'diag', 'VVI', EEI, VEI,    (K, D)
+        EVI
+        'spherical', 'VII', EII     (K,)
+        ==========================  =========================
     tol : float, default=1e-3
         Stop when the mean log-likelihood per sample changes by less than this.
     reg_covar : float, default=1e-6
@@ -362,8 +372,10 @@ class GaussianMixture(BaseMixture):
         Maximum EM iterations per initialisation.
     n_init : int, default=1
         Number of initialisations; the one with the highest log-likelihood is kept.
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
-        How the initial responsibilities are chosen.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hierarchical'}, default='kmeans'
+        How the initial responsibilities are chosen. ``'hierarchical'`` is
+        mclust's default: model-based agglomeration (VVV criterion) on the
+        data, or on a random subset of 2000 rows for larger data.
     weights_init : array-like of shape (K,), optional
     means_init : array-like of shape (K, D), optional
     precisions_init : array-like, optional
@@ -403,6 +415,9 @@ class GaussianMixture(BaseMixture):
         Total log-likelihood at the start of every iteration, then of the final
         parameters; it never decreases (up to rounding) when ``reg_covar=0``.
     n_features_in_ : int
+    init_used_ : str
+        How the kept fit started: ``init_params``, ``'user'`` (all three
+        ``*_init`` given) or ``'warm_start'``.
     """
 
     def __init__(

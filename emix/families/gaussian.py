@@ -160,6 +160,13 @@ class CovarianceModel:
         """Covariances from centred statistics, with ``reg`` added to the diagonal."""
         raise NotImplementedError
 
+    def m_step_covariance(
+        self, stats: GaussianStats, nk: np.ndarray, reg: float, previous: np.ndarray | None
+    ) -> np.ndarray:
+        """Covariances of the M-step; ``previous`` (model shape, or ``None``) warm-starts
+        models whose M-step is iterative (see :mod:`emix.families.mclust`)."""
+        return self.covariance(stats, nk, reg)
+
     def precision_cholesky(self, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(cov, prec_chol)``; ``cov`` may carry jitter if it was singular."""
         raise NotImplementedError
@@ -460,7 +467,8 @@ def _check_positive(p: np.ndarray) -> None:
         raise InvalidParameterError(f"precisions_init must be positive; entry {idx} is {p[idx]!r}")
 
 
-#: Registry of covariance models by name. Later models (mclust names) register here.
+#: Registry of covariance models by name. The 14 mclust models register here from
+#: :mod:`emix.families.mclust` (imported by the ``emix.families`` package).
 COVARIANCE_MODELS: dict[str, type[CovarianceModel]] = {
     m.name: m for m in (FullCovariance, TiedCovariance, DiagCovariance, SphericalCovariance)
 }
@@ -520,7 +528,9 @@ class GaussianFamily:
         empty = nk <= floor
         safe_nk = np.where(empty, 1.0, nk)
         means = stats.centre + stats.s1 / safe_nk[:, None]
-        cov = self.model.covariance(stats, safe_nk, self.reg_covar)
+        cov = self.model.m_step_covariance(
+            stats, safe_nk, self.reg_covar, None if previous is None else previous.covariances
+        )
         if empty.any():
             idx = np.flatnonzero(empty)
             warnings.warn(
