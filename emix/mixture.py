@@ -89,6 +89,9 @@ class BaseMixture(ParamsMixin):
         """True when the M-step maximises exactly, so any decrease is a bug."""
         return True
 
+    def _check_data(self, X: np.ndarray) -> None:
+        """Family-specific checks of the training data (default: none), before fitting."""
+
     # -- validation -------------------------------------------------------------
     def _validate_params(self) -> None:
         check_scalar(self.n_components, "n_components", (int, np.integer), min_val=1)
@@ -142,6 +145,7 @@ class BaseMixture(ParamsMixin):
         """
         self._validate_params()
         X = check_array(X, min_samples=1)
+        self._check_data(X)
         n, d = X.shape
         if n < self.n_components:
             raise InvalidInputError(
