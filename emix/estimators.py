@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_array, check_n_features, check_scalar
-from .em import MixtureParams
+from . import init as _init
+from .em import MixtureParams, m_step, stats_from_responsibilities
 from .exceptions import InvalidParameterError
 from .families.bernoulli import BernoulliFamily
 from .families.poisson import PoissonFamily
@@ -64,6 +65,25 @@ _ATTR_DOC = """
         pseudo-count / ``reg_covar``).
     n_features_in_ : int
 """
+
+
+class _EncodedSource:
+    """A source whose chunks are passed through ``encode`` (for initialisation only)."""
+
+    def __init__(self, source, encode) -> None:
+        self._source = source
+        self._encode = encode
+        self.dtype = np.dtype(np.float64)
+        self.total_weight = source.total_weight
+        self.n_samples = source.n_samples
+        self.n_features = encode(source.first_chunk()[:1]).shape[1]
+
+    def first_chunk(self) -> np.ndarray:
+        return self._encode(self._source.first_chunk())
+
+    def chunks(self):
+        for X, w in self._source.chunks():
+            yield self._encode(X), w
 
 
 class FamilyMixture(BaseMixture):
@@ -146,7 +166,18 @@ class FamilyMixture(BaseMixture):
 
     def _initial_params(self, source, family, rng: np.random.Generator) -> MixtureParams:
         self._n_features_fit = source.n_features
-        return super()._initial_params(source, family, rng)
+        encode = getattr(family, "init_encode", None)
+        if encode is None or self._has_full_user_init():
+            return super()._initial_params(source, family, rng)
+        # the initialiser (k-means...) runs on an encoding of the data, e.g. one-hot codes
+        # for categorical columns; its centres are decoded to anchor the statistics
+        initialiser = _init.make_initialiser(self.init_params, _EncodedSource(source, encode),
+                                             self.n_components, rng)
+        anchor = family.anchor_from_centres(family.init_decode_centres(initialiser.centres))
+        stats = stats_from_responsibilities(
+            source, family, lambda X, offset: initialiser.resp_fn(encode(X), offset), anchor
+        )
+        return self._apply_user_init(m_step(family, stats, None), source.dtype)
 
     # -- fitted attributes -------------------------------------------------------------------
     def _set_component_attributes(self, components: Any) -> None:

@@ -198,6 +198,21 @@ class CategoricalFamily:
             out[:, j] = (u[:, None] >= cdf).sum(axis=1)
         return out
 
+    # -- initialisation ------------------------------------------------------------------
+    def init_encode(self, X: np.ndarray) -> np.ndarray:
+        """One-hot codes (n, sum_d L_d) on which k-means initialisation runs."""
+        if self.n_levels is None:
+            raise InvalidParameterError("the categorical family needs n_levels; call configure(X) first")
+        levels = self._levels_for(X.shape[1])
+        self._check_codes(X, levels)
+        return np.concatenate([X[:, j, None] == np.arange(L) for j, L in enumerate(levels)], axis=1).astype(
+            np.float64
+        )
+
+    def init_decode_centres(self, centres: np.ndarray) -> np.ndarray:
+        """Centres in code space (their values are not used: the anchor is ``n_levels``)."""
+        return np.zeros((centres.shape[0], len(self.n_levels)))
+
     # -- estimator support -----------------------------------------------------------
     def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
         check_nonneg_integer(X, "categorical", columns)

@@ -129,6 +129,27 @@ class ProductFamily:
             out[:, list(c)] = f.sample(rng, p, counts)
         return out
 
+    # -- initialisation ------------------------------------------------------------------
+    def init_encode(self, X: np.ndarray) -> np.ndarray:
+        """Each part's initialisation encoding (identity where a part has none), side by side."""
+        out = []
+        for f, Xi in zip(self.families, self._split(X), strict=True):
+            enc = getattr(f, "init_encode", None)
+            out.append(np.asarray(Xi, dtype=np.float64) if enc is None else enc(Xi))
+        return np.concatenate(out, axis=1)
+
+    def init_decode_centres(self, centres: np.ndarray) -> np.ndarray:
+        """Centres in the original columns from centres in the encoded space."""
+        out = np.empty((centres.shape[0], self.n_columns))
+        start = 0
+        for f, c in zip(self.families, self.columns, strict=True):
+            enc = getattr(f, "init_encode", None)
+            width = len(c) if enc is None else enc(np.zeros((1, len(c)))).shape[1]
+            block = centres[:, start : start + width]
+            out[:, list(c)] = block if enc is None else f.init_decode_centres(block)
+            start += width
+        return out
+
     # -- estimator support -----------------------------------------------------------
     def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
         if X.shape[1] != self.n_columns:
