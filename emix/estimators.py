@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_array, check_n_features, check_scalar
 from . import init as _init
+from ._validation import check_array, check_n_features, check_scalar
 from .em import MixtureParams, m_step, stats_from_responsibilities
 from .exceptions import InvalidParameterError
 from .families.bernoulli import BernoulliFamily
@@ -171,8 +171,9 @@ class FamilyMixture(BaseMixture):
             return super()._initial_params(source, family, rng)
         # the initialiser (k-means...) runs on an encoding of the data, e.g. one-hot codes
         # for categorical columns; its centres are decoded to anchor the statistics
-        initialiser = _init.make_initialiser(self.init_params, _EncodedSource(source, encode),
-                                             self.n_components, rng)
+        initialiser = _init.make_initialiser(
+            self.init_params, _EncodedSource(source, encode), self.n_components, rng
+        )
         anchor = family.anchor_from_centres(family.init_decode_centres(initialiser.centres))
         stats = stats_from_responsibilities(
             source, family, lambda X, offset: initialiser.resp_fn(encode(X), offset), anchor
@@ -209,7 +210,8 @@ class FamilyMixture(BaseMixture):
 
 
 class Mixture(FamilyMixture):
-    """Mixture of any emix component family, fitted by EM.
+    (
+        """Mixture of any emix component family, fitted by EM.
 
     Parameters
     ----------
@@ -225,13 +227,17 @@ class Mixture(FamilyMixture):
         attribute names without the trailing underscore, e.g.
         ``{"rates": ...}``). When given, EM starts from exactly these (and
         ``weights_init`` or uniform weights) instead of ``init_params``.
-""" + _COMMON_DOC + """
+"""
+        + _COMMON_DOC
+        + """
     Attributes
     ----------
     <name>_ : ndarray
         One attribute per array of the family (e.g. ``probabilities_`` (K, D)
         for Bernoulli; ``part0_means_`` for the first part of a product).
-""" + _ATTR_DOC
+"""
+        + _ATTR_DOC
+    )
 
     def __init__(
         self,
@@ -279,12 +285,16 @@ class Mixture(FamilyMixture):
     def _required_init_names(self) -> set[str]:
         # arrays derived from others need not be given
         optional = {"precisions_cholesky", "dof", "n_levels"}
-        return {n for n in self._make_family().array_names() if n.split("_", 1)[-1] not in optional
-                and n not in optional}
+        return {
+            n
+            for n in self._make_family().array_names()
+            if n.split("_", 1)[-1] not in optional and n not in optional
+        }
 
 
 class BernoulliMixture(FamilyMixture):
-    """Mixture of independent Bernoulli (binary) features, fitted by EM.
+    (
+        """Mixture of independent Bernoulli (binary) features, fitted by EM.
 
     Parameters
     ----------
@@ -296,11 +306,15 @@ class BernoulliMixture(FamilyMixture):
         density zero; ``0`` gives plain maximum likelihood.
     probabilities_init : array-like of shape (K, D), optional
         Initial ``P(x_d = 1 | k)``; EM starts from it instead of ``init_params``.
-""" + _COMMON_DOC + """
+"""
+        + _COMMON_DOC
+        + """
     Attributes
     ----------
     probabilities_ : ndarray of shape (K, D)
-""" + _ATTR_DOC
+"""
+        + _ATTR_DOC
+    )
 
     def __init__(
         self,
@@ -341,7 +355,8 @@ class BernoulliMixture(FamilyMixture):
 
 
 class PoissonMixture(FamilyMixture):
-    """Mixture of independent Poisson counts, fitted by EM.
+    (
+        """Mixture of independent Poisson counts, fitted by EM.
 
     Parameters
     ----------
@@ -352,11 +367,15 @@ class PoissonMixture(FamilyMixture):
         gives plain maximum likelihood.
     rates_init : array-like of shape (K, D), optional
         Initial rates; EM starts from them instead of ``init_params``.
-""" + _COMMON_DOC + """
+"""
+        + _COMMON_DOC
+        + """
     Attributes
     ----------
     rates_ : ndarray of shape (K, D)
-""" + _ATTR_DOC
+"""
+        + _ATTR_DOC
+    )
 
     def __init__(
         self,
@@ -397,7 +416,8 @@ class PoissonMixture(FamilyMixture):
 
 
 class StudentMixture(FamilyMixture):
-    """Mixture of multivariate Student-t distributions, fitted by EM with latent scales.
+    (
+        """Mixture of multivariate Student-t distributions, fitted by EM with latent scales.
 
     Robust to outliers: each row gets a latent scale ``u`` whose expectation
     ``(nu + D) / (nu + delta)`` down-weights rows far from the component.
@@ -417,7 +437,9 @@ class StudentMixture(FamilyMixture):
     means_init : array-like of shape (K, D), optional
     covariances_init : array-like, optional
         Initial scale matrices, shaped as ``covariances_``.
-""" + _COMMON_DOC + """
+"""
+        + _COMMON_DOC
+        + """
     Attributes
     ----------
     means_ : ndarray of shape (K, D)
@@ -425,7 +447,9 @@ class StudentMixture(FamilyMixture):
         Scale matrices ``Sigma_k`` (the covariance is ``nu/(nu - 2) Sigma_k``).
     precisions_, precisions_cholesky_ : ndarray
     dof_ : ndarray of shape (K,)
-""" + _ATTR_DOC
+"""
+        + _ATTR_DOC
+    )
 
     def __init__(
         self,
@@ -476,7 +500,10 @@ class StudentMixture(FamilyMixture):
 
     def _base_family(self) -> StudentFamily:
         return StudentFamily(
-            covariance_type=self.covariance_type, reg_covar=self.reg_covar, dof=self.dof, dof_init=self.dof_init
+            covariance_type=self.covariance_type,
+            reg_covar=self.reg_covar,
+            dof=self.dof,
+            dof_init=self.dof_init,
         )
 
     def _user_init_arrays(self) -> dict[str, Any]:

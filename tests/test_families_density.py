@@ -64,9 +64,7 @@ def test_categorical_matches_direct_computation():
             p[k, j, :L] = RNG.dirichlet(np.ones(L))
     X = np.column_stack([RNG.integers(0, L, 30) for L in n_levels]).astype(float)
     got = CategoricalFamily().log_prob(X, CategoricalParams(p, n_levels))
-    want = np.array(
-        [[sum(np.log(p[k, j, int(x[j])]) for j in range(3)) for k in range(2)] for x in X]
-    )
+    want = np.array([[sum(np.log(p[k, j, int(x[j])]) for j in range(3)) for k in range(2)] for x in X])
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 

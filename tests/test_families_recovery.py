@@ -40,9 +40,11 @@ WEIGHTS = np.array([0.25, 0.35, 0.4])
 def test_bernoulli_recovery():
     rng = np.random.default_rng(0)
     p = np.array(
-        [[0.9, 0.8, 0.1, 0.2, 0.7, 0.1, 0.5, 0.9],
-         [0.1, 0.2, 0.9, 0.8, 0.6, 0.1, 0.2, 0.1],
-         [0.5, 0.9, 0.5, 0.1, 0.1, 0.9, 0.8, 0.3]]
+        [
+            [0.9, 0.8, 0.1, 0.2, 0.7, 0.1, 0.5, 0.9],
+            [0.1, 0.2, 0.9, 0.8, 0.6, 0.1, 0.2, 0.1],
+            [0.5, 0.9, 0.5, 0.1, 0.1, 0.9, 0.8, 0.3],
+        ]
     )
     z, nk = _simulate(rng, WEIGHTS, 6000)
     X = (rng.random((z.size, 8)) < p[z]).astype(float)
@@ -105,8 +107,9 @@ def test_categorical_recovery():
     X = np.column_stack(
         [[rng.choice(n_levels[j], p=p[k, j, : n_levels[j]]) for k in z] for j in range(4)]
     ).astype(float)
-    m = emix.Mixture(3, family={"family": "categorical", "alpha": 0}, n_init=3, tol=1e-8,
-                     max_iter=500, random_state=0).fit(X)
+    m = emix.Mixture(
+        3, family={"family": "categorical", "alpha": 0}, n_init=3, tol=1e-8, max_iter=500, random_state=0
+    ).fit(X)
     assert m.n_levels_.tolist() == n_levels
     perm = _match(p.reshape(3, -1), m.probabilities_.reshape(3, -1))
     se = np.sqrt(p * (1 - p) / nk[:, None, None])
@@ -167,8 +170,12 @@ def test_product_recovers_clusters_on_mixed_table():
     cat1 = np.array([rng.choice(3, p=p[k]) for k in z])
     cat2 = np.array([rng.choice(3, p=p[(k + 1) % 3]) for k in z])
     X = np.column_stack([cat1, num[:, 0], cat2, num[:, 1]])
-    fam = ProductFamily([(make_family("gaussian", covariance_type="diag", reg_covar=0), [1, 3]),
-                         (make_family("categorical", alpha=0), [0, 2])])
+    fam = ProductFamily(
+        [
+            (make_family("gaussian", covariance_type="diag", reg_covar=0), [1, 3]),
+            (make_family("categorical", alpha=0), [0, 2]),
+        ]
+    )
     m = emix.Mixture(3, family=fam, n_init=3, tol=1e-8, max_iter=500, random_state=0).fit(X)
     ari = adjusted_rand_score(z, m.predict(X))
     # the numeric part alone (a hard overlap) does worse than the mixed model

@@ -60,7 +60,7 @@ def raise_first_bad(
         return
     i, j = (int(v) for v in np.argwhere(bad)[0])
     raise InvalidInputError(
-        f"X has value {X[i, j]!r} at row {i}, column {_col(j, columns)}; the {family} family "
+        f"X has value {X[i, j].item()!r} at row {i}, column {_col(j, columns)}; the {family} family "
         f"needs {what} ({int(bad.sum())} bad value(s) in all)"
     )
 
@@ -145,7 +145,7 @@ def check_probabilities(p: np.ndarray, name: str) -> None:
     """Values lie in [0, 1]."""
     if (p < 0).any() or (p > 1).any():
         idx = tuple(int(i) for i in np.argwhere((p < 0) | (p > 1))[0])
-        raise InvalidParameterError(f"{name} must lie in [0, 1]; entry {idx} is {p[idx]!r}")
+        raise InvalidParameterError(f"{name} must lie in [0, 1]; entry {idx} is {p[idx].item()!r}")
 
 
 def check_positive(p: np.ndarray, name: str, *, allow_zero: bool = False) -> None:
@@ -154,7 +154,7 @@ def check_positive(p: np.ndarray, name: str, *, allow_zero: bool = False) -> Non
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         sign = "non-negative" if allow_zero else "positive"
-        raise InvalidParameterError(f"{name} must be {sign}; entry {idx} is {p[idx]!r}")
+        raise InvalidParameterError(f"{name} must be {sign}; entry {idx} is {p[idx].item()!r}")
 
 
 def check_alpha(alpha: float, name: str = "alpha") -> float:

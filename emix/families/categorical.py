@@ -127,7 +127,7 @@ class CategoricalFamily:
         if bad.any():
             i, j = (int(v) for v in np.argwhere(bad)[0])
             raise InvalidInputError(
-                f"X has level {X[i, j]!r} at row {i}, column {j}; the categorical model knows "
+                f"X has level {X[i, j].item()!r} at row {i}, column {j}; the categorical model knows "
                 f"levels 0..{int(n_levels[j]) - 1} for that column"
             )
 
@@ -232,7 +232,10 @@ class CategoricalFamily:
         return ("probabilities", "n_levels")
 
     def to_arrays(self, params: CategoricalParams) -> dict[str, np.ndarray]:
-        return {"probabilities": params.probabilities, "n_levels": np.asarray(params.n_levels, dtype=np.int64)}
+        return {
+            "probabilities": params.probabilities,
+            "n_levels": np.asarray(params.n_levels, dtype=np.int64),
+        }
 
     def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> CategoricalParams:
         if arrays.get("n_levels") is not None:
@@ -255,10 +258,13 @@ class CategoricalFamily:
         if not np.allclose(sums, 1.0, rtol=0, atol=1e-6):
             k, j = (int(v) for v in np.argwhere(~np.isclose(sums, 1.0, rtol=0, atol=1e-6))[0])
             raise InvalidParameterError(
-                f"probabilities of component {k}, feature {j} sum to {sums[k, j]!r}, not 1"
+                f"probabilities of component {k}, feature {j} sum to {sums[k, j].item()!r}, not 1"
             )
         return CategoricalParams(probabilities=p, n_levels=n_levels)
 
     def spec(self) -> dict:
-        return {"family": self.name, "alpha": self.alpha,
-                "n_levels": None if self.n_levels is None else list(self.n_levels)}
+        return {
+            "family": self.name,
+            "alpha": self.alpha,
+            "n_levels": None if self.n_levels is None else list(self.n_levels),
+        }

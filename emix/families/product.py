@@ -40,7 +40,9 @@ class ProductStats(Stats):
     def __add__(self, other: Stats) -> ProductStats:
         if type(other) is not type(self):
             return NotImplemented
-        return ProductStats(nk=self.nk + other.nk, parts=tuple(a + b for a, b in zip(self.parts, other.parts, strict=True)))
+        return ProductStats(
+            nk=self.nk + other.nk, parts=tuple(a + b for a, b in zip(self.parts, other.parts, strict=True))
+        )
 
 
 class ProductFamily:
@@ -70,7 +72,9 @@ class ProductFamily:
             try:
                 fam, columns = part
             except (TypeError, ValueError):
-                raise InvalidParameterError(f"product part {i} must be a (family, columns) pair, got {part!r}") from None
+                raise InvalidParameterError(
+                    f"product part {i} must be a (family, columns) pair, got {part!r}"
+                ) from None
             c = np.asarray(columns)
             if c.ndim != 1 or c.size == 0 or c.dtype.kind not in "iu" or (c < 0).any():
                 raise InvalidParameterError(
@@ -78,7 +82,9 @@ class ProductFamily:
                 )
             dup = seen.intersection(c.tolist())
             if dup:
-                raise InvalidParameterError(f"product part {i}: column(s) {sorted(dup)} already belong to another part")
+                raise InvalidParameterError(
+                    f"product part {i}: column(s) {sorted(dup)} already belong to another part"
+                )
             seen.update(c.tolist())
             fams.append(fam)
             cols.append(tuple(int(v) for v in c))
@@ -109,15 +115,21 @@ class ProductFamily:
         return tuple(f.anchor(p) for f, p in zip(self.families, params.parts, strict=True))
 
     def anchor_from_centres(self, centres: np.ndarray) -> tuple:
-        return tuple(f.anchor_from_centres(c) for f, c in zip(self.families, self._split(centres), strict=True))
+        return tuple(
+            f.anchor_from_centres(c) for f, c in zip(self.families, self._split(centres), strict=True)
+        )
 
     def accumulate(self, X: np.ndarray, resp: np.ndarray, anchor: tuple) -> ProductStats:
-        parts = tuple(f.accumulate(Xi, resp, a) for f, Xi, a in zip(self.families, self._split(X), anchor, strict=True))
+        parts = tuple(
+            f.accumulate(Xi, resp, a) for f, Xi, a in zip(self.families, self._split(X), anchor, strict=True)
+        )
         return ProductStats(nk=np.asarray(parts[0].nk, dtype=np.float64), parts=parts)
 
     def m_step(self, stats: ProductStats, previous: ProductParams | None) -> ProductParams:
         prev = (None,) * len(self.families) if previous is None else previous.parts
-        return ProductParams(parts=tuple(f.m_step(s, p) for f, s, p in zip(self.families, stats.parts, prev, strict=True)))
+        return ProductParams(
+            parts=tuple(f.m_step(s, p) for f, s, p in zip(self.families, stats.parts, prev, strict=True))
+        )
 
     def n_parameters(self, params: ProductParams) -> int:
         return int(sum(f.n_parameters(p) for f, p in zip(self.families, params.parts, strict=True)))
@@ -181,12 +193,14 @@ class ProductFamily:
         parts = []
         for i, (f, c) in enumerate(zip(self.families, self.columns, strict=True)):
             prefix = f"part{i}_"
-            sub = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+            sub = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             parts.append(f.from_arrays(sub, n_components, len(c)))
         return ProductParams(parts=tuple(parts))
 
     def spec(self) -> dict:
         return {
             "family": self.name,
-            "parts": [dict(f.spec(), columns=list(c)) for f, c in zip(self.families, self.columns, strict=True)],
+            "parts": [
+                dict(f.spec(), columns=list(c)) for f, c in zip(self.families, self.columns, strict=True)
+            ],
         }

@@ -154,7 +154,9 @@ class StudentFamily:
         if self.reg_covar < 0 or not np.isfinite(self.reg_covar):
             raise InvalidParameterError(f"reg_covar must be >= 0, got {reg_covar!r}")
         for label, v in (("dof", dof), ("dof_init", dof_init)):
-            if v is not None and not (isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v) and v > 0):
+            if v is not None and not (
+                isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v) and v > 0
+            ):
                 raise InvalidParameterError(f"{label} must be a positive number, got {v!r}")
         lo, hi = (float(b) for b in dof_bounds)
         if not (0 < lo < hi and np.isfinite(hi)):
@@ -212,8 +214,13 @@ class StudentFamily:
         ru = (r * u).astype(X.dtype, copy=False)
         s1, s2 = self.model.scatter(X, ru, anchor.centre)
         return StudentStats(
-            nk=r.sum(axis=0), su=ru.sum(axis=0, dtype=np.float64), s1=s1, s2=s2, slog=slog,
-            centre=anchor.centre, dof_old=dof_old,
+            nk=r.sum(axis=0),
+            su=ru.sum(axis=0, dtype=np.float64),
+            s1=s1,
+            s2=s2,
+            slog=slog,
+            centre=anchor.centre,
+            dof_old=dof_old,
         )
 
     def _reg_term(self, s1: np.ndarray, s2: np.ndarray, centre: np.ndarray) -> np.ndarray:
@@ -252,7 +259,11 @@ class StudentFamily:
         if self.dof is not None:
             return np.full(k, self.dof)
         if stats.dof_old is None:
-            return np.full(k, self.dof_init) if previous is None else np.asarray(previous.dof, dtype=np.float64).copy()
+            return (
+                np.full(k, self.dof_init)
+                if previous is None
+                else np.asarray(previous.dof, dtype=np.float64).copy()
+            )
         d = stats.s1.shape[1]
         old = np.asarray(stats.dof_old, dtype=np.float64)
         lo, hi = self.dof_bounds
@@ -260,7 +271,12 @@ class StudentFamily:
         for j in range(k):
             if empty[j]:
                 continue
-            c = 1.0 + stats.slog[j] / stats.nk[j] + special.digamma(0.5 * (old[j] + d)) - np.log(0.5 * (old[j] + d))
+            c = (
+                1.0
+                + stats.slog[j] / stats.nk[j]
+                + special.digamma(0.5 * (old[j] + d))
+                - np.log(0.5 * (old[j] + d))
+            )
 
             def f(nu: float, c: float = c) -> float:
                 return float(-special.digamma(0.5 * nu) + np.log(0.5 * nu) + c)
