@@ -3,7 +3,8 @@
 Public names only; see the docs for a tour.
 """
 
-from . import datasets
+from . import datasets, families
+from .estimators import BernoulliMixture, Mixture, PoissonMixture, StudentMixture
 from .exceptions import (
     ConvergenceWarning,
     DegenerateComponentWarning,
@@ -23,11 +24,19 @@ from .selection import SelectionResult, select
 __version__ = "0.1.0"
 
 register_estimator(GaussianMixture)
+for _cls in (Mixture, BernoulliMixture, PoissonMixture, StudentMixture):
+    register_estimator(_cls)
+del _cls
 
 __all__ = [
     "GaussianMixture",
     "select",
     "SelectionResult",
+    "Mixture",
+    "BernoulliMixture",
+    "PoissonMixture",
+    "StudentMixture",
+    "families",
     "load",
     "datasets",
     "EmixError",

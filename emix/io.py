@@ -117,6 +117,8 @@ def save_model(estimator: Any, path: str | os.PathLike) -> None:
         ok, jv = _json_param(value)
         if ok:
             params[key] = jv
+        elif callable(getattr(value, "spec", None)):  # a family object: store its JSON spec
+            params[key] = json.dumps(value.spec(), sort_keys=True)
         elif isinstance(value, (np.ndarray, list, tuple)):
             arrays[f"init/{key}"] = np.asarray(value, dtype=np.float64)
         else:  # e.g. a RandomState object: not portable, store None

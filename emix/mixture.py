@@ -97,6 +97,9 @@ class BaseMixture(ParamsMixin):
         """The family to use on ``X`` (a subclass may pick a missing-data variant)."""
         return self._make_family()
 
+    def _check_data(self, X: np.ndarray) -> None:
+        """Family-specific checks of the training data (default: none), before fitting."""
+
     # -- validation -------------------------------------------------------------
     def _validate_params(self) -> None:
         check_scalar(self.n_components, "n_components", (int, np.integer), min_val=1)
@@ -154,6 +157,7 @@ class BaseMixture(ParamsMixin):
         X = check_array(X, min_samples=1, allow_nan=self._allows_missing)
         if self._allows_missing:
             check_missing_rows(X)
+        self._check_data(X)
         n, d = X.shape
         if n < self.n_components:
             raise InvalidInputError(

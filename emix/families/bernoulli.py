@@ -1,0 +1,126 @@
+"""Bernoulli components: D independent binary features per component.
+
+Density of a row ``x`` in ``{0, 1}^D`` under component ``k``::
+
+    log p(x | k) = sum_d  x_d log p_kd + (1 - x_d) log(1 - p_kd)
+
+Sufficient statistics: ``N_k = sum_n r_nk`` and ``S_k = sum_n r_nk x_n``.
+M-step with pseudo-count ``alpha`` (a symmetric Beta(alpha + 1, alpha + 1)
+prior, i.e. ``alpha`` imaginary zeros and ``alpha`` imaginary ones)::
+
+    p_kd = (S_kd + alpha) / (N_k + 2 alpha)
+
+``alpha = 0`` is plain maximum likelihood, where a feature never seen "on" in
+a component gets ``p = 0`` and any row with that feature on has density zero
+under the component.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._common import (
+    SumStats,
+    check_alpha,
+    check_binary,
+    check_probabilities,
+    empty_mask,
+    get_array,
+    sum_stats,
+    warn_empty,
+    xlogy_matmul,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class BernoulliParams:
+    """Parameters of K Bernoulli components.
+
+    Attributes
+    ----------
+    probabilities : ndarray of shape (K, D)
+        ``p_kd = P(x_d = 1 | k)``.
+    """
+
+    probabilities: np.ndarray
+
+
+class BernoulliFamily:
+    """Independent Bernoulli features.
+
+    Parameters
+    ----------
+    alpha : float, default=1e-2
+        Pseudo-count added to both outcomes of every feature in every
+        component; ``0`` gives maximum likelihood.
+    """
+
+    name = "bernoulli"
+
+    def __init__(self, alpha: float = 1e-2) -> None:
+        self.alpha = check_alpha(alpha)
+
+    @property
+    def exact_m_step(self) -> bool:
+        return self.alpha == 0
+
+    # -- EM --------------------------------------------------------------------
+    def log_prob(self, X: np.ndarray, params: BernoulliParams) -> np.ndarray:
+        """``log p(x_n | k)``, shape (n, K)."""
+        p = params.probabilities
+        return xlogy_matmul(X, p) + xlogy_matmul(1.0 - X, 1.0 - p)
+
+    def anchor(self, params: BernoulliParams) -> None:
+        return None
+
+    def anchor_from_centres(self, centres: np.ndarray) -> None:
+        return None
+
+    def accumulate(self, X: np.ndarray, resp: np.ndarray, anchor: None) -> SumStats:
+        return sum_stats(X, resp)
+
+    def m_step(self, stats: SumStats, previous: BernoulliParams | None) -> BernoulliParams:
+        nk, sx = stats.nk, stats.sx
+        empty = empty_mask(nk)
+        a = self.alpha
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = (sx + a) / (nk[:, None] + 2.0 * a)
+        if empty.any():
+            warn_empty(empty, previous is not None)
+            if previous is not None:
+                p[empty] = previous.probabilities[empty]
+            else:
+                p[empty] = (sx.sum(axis=0) + a) / (nk.sum() + 2.0 * a)
+        return BernoulliParams(probabilities=np.clip(p, 0.0, 1.0))
+
+    def n_parameters(self, params: BernoulliParams) -> int:
+        return int(params.probabilities.size)
+
+    def sample(self, rng: np.random.Generator, params: BernoulliParams, counts: np.ndarray) -> np.ndarray:
+        p = params.probabilities
+        rows = np.repeat(np.arange(p.shape[0]), np.asarray(counts, dtype=np.int64))
+        return (rng.random((rows.size, p.shape[1])) < p[rows]).astype(np.float64)
+
+    # -- estimator support -----------------------------------------------------------
+    def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
+        check_binary(X, "bernoulli", columns)
+
+    def configure(self, X: np.ndarray) -> BernoulliFamily:
+        return self
+
+    def array_names(self) -> tuple[str, ...]:
+        return ("probabilities",)
+
+    def to_arrays(self, params: BernoulliParams) -> dict[str, np.ndarray]:
+        return {"probabilities": params.probabilities}
+
+    def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> BernoulliParams:
+        p = get_array(arrays, "probabilities", (n_components, n_features), owner="bernoulli")
+        check_probabilities(p, "probabilities")
+        return BernoulliParams(probabilities=p)
+
+    def spec(self) -> dict:
+        return {"family": self.name, "alpha": self.alpha}

@@ -1,0 +1,270 @@
+"""Categorical components: D independent integer-coded features per component.
+
+Feature ``d`` takes the levels ``0 .. L_d - 1``. Density of a row ``x`` under
+component ``k``::
+
+    log p(x | k) = sum_d  log p_kd[x_d]
+
+Sufficient statistics: ``N_k = sum_n r_nk`` and the weighted level counts
+``C_kdl = sum_n r_nk [x_nd = l]``. M-step with pseudo-count ``alpha`` (a
+symmetric Dirichlet(alpha + 1) prior)::
+
+    p_kd[l] = (C_kdl + alpha) / (N_k + alpha L_d)
+
+so that a level never seen in a component keeps a small probability;
+``alpha = 0`` is plain maximum likelihood.
+
+The probabilities are stored padded to the largest number of levels: shape
+(K, D, L_max), zeros beyond ``L_d``; ``n_levels`` (D,) says where each
+feature's levels end.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+
+from ..exceptions import InvalidInputError, InvalidParameterError
+from ._common import (
+    check_alpha,
+    check_nonneg_integer,
+    empty_mask,
+    get_array,
+    safe_log,
+    warn_empty,
+)
+from .base import Stats
+
+
+@dataclasses.dataclass(frozen=True)
+class CategoricalParams:
+    """Parameters of K categorical components.
+
+    Attributes
+    ----------
+    probabilities : ndarray of shape (K, D, L_max)
+        ``p_kd[l]``; each ``probabilities[k, d, :n_levels[d]]`` sums to one,
+        entries beyond ``n_levels[d]`` are zero.
+    n_levels : ndarray of int, shape (D,)
+    """
+
+    probabilities: np.ndarray
+    n_levels: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class CategoricalStats(Stats):
+    """Weighted level counts.
+
+    Attributes
+    ----------
+    nk : ndarray of shape (K,)
+    counts : ndarray of shape (K, D, L_max)
+        ``C_kdl``.
+    n_levels : tuple of int, length D
+        Not summed: the same in every chunk.
+    """
+
+    counts: np.ndarray
+    n_levels: tuple
+
+    _fixed: ClassVar[tuple[str, ...]] = ("n_levels",)
+
+
+def _levels_mask(n_levels: Sequence[int]) -> np.ndarray:
+    """(D, L_max) mask of the valid levels."""
+    n_levels = np.asarray(n_levels, dtype=np.int64)
+    return np.arange(int(n_levels.max())) < n_levels[:, None]
+
+
+class CategoricalFamily:
+    """Independent categorical features coded as integers ``0 .. L_d - 1``.
+
+    Parameters
+    ----------
+    alpha : float, default=1e-2
+        Pseudo-count added to every level of every feature in every component;
+        ``0`` gives maximum likelihood.
+    n_levels : int or sequence of int, optional
+        Number of levels of each feature (one int for all). ``None`` takes
+        ``max(code) + 1`` of each column of the training data.
+    """
+
+    name = "categorical"
+
+    def __init__(self, alpha: float = 1e-2, n_levels: int | Sequence[int] | None = None) -> None:
+        self.alpha = check_alpha(alpha)
+        if n_levels is not None:
+            arr = np.atleast_1d(np.asarray(n_levels))
+            if arr.ndim != 1 or arr.dtype.kind not in "iu" or (arr < 1).any():
+                raise InvalidParameterError(
+                    f"n_levels must be a positive int or a sequence of positive ints, got {n_levels!r}"
+                )
+            n_levels = tuple(int(v) for v in arr)
+        self.n_levels = n_levels
+
+    @property
+    def exact_m_step(self) -> bool:
+        return self.alpha == 0
+
+    def _levels_for(self, d: int) -> tuple[int, ...] | None:
+        if self.n_levels is None:
+            return None
+        if len(self.n_levels) == 1:
+            return self.n_levels * d
+        if len(self.n_levels) != d:
+            raise InvalidInputError(
+                f"X has {d} features but n_levels gives {len(self.n_levels)} numbers of levels"
+            )
+        return self.n_levels
+
+    def _check_codes(self, X: np.ndarray, n_levels: Sequence[int]) -> None:
+        bad = X >= np.asarray(n_levels)[None, :]
+        if bad.any():
+            i, j = (int(v) for v in np.argwhere(bad)[0])
+            raise InvalidInputError(
+                f"X has level {X[i, j].item()!r} at row {i}, column {j}; the categorical model knows "
+                f"levels 0..{int(n_levels[j]) - 1} for that column"
+            )
+
+    # -- EM --------------------------------------------------------------------
+    def log_prob(self, X: np.ndarray, params: CategoricalParams) -> np.ndarray:
+        """``log p(x_n | k)``, shape (n, K)."""
+        self._check_codes(X, params.n_levels)
+        logp = safe_log(params.probabilities)
+        codes = X.astype(np.int64)
+        out = np.zeros((X.shape[0], logp.shape[0]), dtype=np.float64)
+        for d in range(X.shape[1]):
+            out += logp[:, d, codes[:, d]].T
+        return out.astype(X.dtype, copy=False)
+
+    def anchor(self, params: CategoricalParams) -> tuple:
+        return tuple(int(v) for v in params.n_levels)
+
+    def anchor_from_centres(self, centres: np.ndarray) -> tuple:
+        levels = self._levels_for(centres.shape[1])
+        if levels is None:
+            raise InvalidParameterError(
+                "the categorical family needs n_levels; call configure(X) or pass n_levels"
+            )
+        return levels
+
+    def accumulate(self, X: np.ndarray, resp: np.ndarray, anchor: tuple) -> CategoricalStats:
+        n_levels = anchor
+        self._check_codes(X, n_levels)
+        r = resp.astype(np.float64, copy=False)
+        k, d = r.shape[1], X.shape[1]
+        counts = np.zeros((k, d, max(n_levels)))
+        codes = X.astype(np.int64)
+        for j in range(d):
+            onehot = codes[:, j, None] == np.arange(n_levels[j])
+            counts[:, j, : n_levels[j]] = r.T @ onehot
+        return CategoricalStats(nk=r.sum(axis=0), counts=counts, n_levels=tuple(n_levels))
+
+    def m_step(self, stats: CategoricalStats, previous: CategoricalParams | None) -> CategoricalParams:
+        nk, counts = stats.nk, stats.counts
+        n_levels = np.asarray(stats.n_levels, dtype=np.int64)
+        mask = _levels_mask(n_levels)
+        a = self.alpha
+        empty = empty_mask(nk)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = (counts + a) / (nk[:, None, None] + a * n_levels[None, :, None])
+        if empty.any():
+            warn_empty(empty, previous is not None)
+            if previous is not None and previous.probabilities.shape == p.shape:
+                p[empty] = previous.probabilities[empty]
+            else:
+                tot = counts.sum(axis=0)
+                p[empty] = (tot + a) / (nk.sum() + a * n_levels[:, None])
+        p = np.where(mask[None], p, 0.0)
+        return CategoricalParams(probabilities=p, n_levels=n_levels)
+
+    def n_parameters(self, params: CategoricalParams) -> int:
+        k = params.probabilities.shape[0]
+        return int(k * (np.asarray(params.n_levels) - 1).sum())
+
+    def sample(self, rng: np.random.Generator, params: CategoricalParams, counts: np.ndarray) -> np.ndarray:
+        p = params.probabilities
+        rows = np.repeat(np.arange(p.shape[0]), np.asarray(counts, dtype=np.int64))
+        d = p.shape[1]
+        out = np.empty((rows.size, d))
+        for j in range(d):
+            cdf = np.cumsum(p[rows, j, :], axis=1)
+            u = rng.random(rows.size) * cdf[:, -1]
+            out[:, j] = (u[:, None] >= cdf).sum(axis=1)
+        return out
+
+    # -- initialisation ------------------------------------------------------------------
+    def init_encode(self, X: np.ndarray) -> np.ndarray:
+        """One-hot codes (n, sum_d L_d) on which k-means initialisation runs."""
+        if self.n_levels is None:
+            raise InvalidParameterError("the categorical family needs n_levels; call configure(X) first")
+        levels = self._levels_for(X.shape[1])
+        self._check_codes(X, levels)
+        return np.concatenate([X[:, j, None] == np.arange(L) for j, L in enumerate(levels)], axis=1).astype(
+            np.float64
+        )
+
+    def init_decode_centres(self, centres: np.ndarray) -> np.ndarray:
+        """Centres in code space (their values are not used: the anchor is ``n_levels``)."""
+        return np.zeros((centres.shape[0], len(self.n_levels)))
+
+    # -- estimator support -----------------------------------------------------------
+    def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
+        check_nonneg_integer(X, "categorical", columns)
+
+    def configure(self, X: np.ndarray) -> CategoricalFamily:
+        """A copy whose ``n_levels`` covers the codes seen in ``X``."""
+        seen = tuple(int(v) + 1 for v in X.max(axis=0))
+        given = self._levels_for(X.shape[1])
+        if given is not None:
+            self._check_codes(X, given)
+            seen = given
+        out = copy.copy(self)
+        out.n_levels = seen
+        return out
+
+    def array_names(self) -> tuple[str, ...]:
+        return ("probabilities", "n_levels")
+
+    def to_arrays(self, params: CategoricalParams) -> dict[str, np.ndarray]:
+        return {
+            "probabilities": params.probabilities,
+            "n_levels": np.asarray(params.n_levels, dtype=np.int64),
+        }
+
+    def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> CategoricalParams:
+        if arrays.get("n_levels") is not None:
+            n_levels = get_array(arrays, "n_levels", (n_features,), dtype=np.int64, owner="categorical")
+        else:
+            given = self._levels_for(n_features)
+            width = np.asarray(arrays.get("probabilities")).shape[-1]
+            n_levels = np.asarray(given if given is not None else (width,) * n_features, dtype=np.int64)
+        if (n_levels < 1).any():
+            raise InvalidParameterError(f"n_levels must be positive, got {n_levels.tolist()}")
+        p = get_array(
+            arrays, "probabilities", (n_components, n_features, int(n_levels.max())), owner="categorical"
+        )
+        mask = _levels_mask(n_levels)
+        if (p < 0).any() or (p[:, ~mask] != 0).any():
+            raise InvalidParameterError(
+                "probabilities must be non-negative, and zero beyond each feature's n_levels"
+            )
+        sums = p.sum(axis=2)
+        if not np.allclose(sums, 1.0, rtol=0, atol=1e-6):
+            k, j = (int(v) for v in np.argwhere(~np.isclose(sums, 1.0, rtol=0, atol=1e-6))[0])
+            raise InvalidParameterError(
+                f"probabilities of component {k}, feature {j} sum to {sums[k, j].item()!r}, not 1"
+            )
+        return CategoricalParams(probabilities=p, n_levels=n_levels)
+
+    def spec(self) -> dict:
+        return {
+            "family": self.name,
+            "alpha": self.alpha,
+            "n_levels": None if self.n_levels is None else list(self.n_levels),
+        }

@@ -1,0 +1,122 @@
+"""Exponential components: D independent non-negative durations per component.
+
+Density of a row ``x >= 0`` under component ``k`` (rate parameterisation)::
+
+    log p(x | k) = sum_d  log lambda_kd - lambda_kd x_d
+
+Sufficient statistics: ``N_k = sum_n r_nk`` and ``S_k = sum_n r_nk x_n``.
+M-step (exact maximum likelihood)::
+
+    lambda_kd = N_k / S_kd
+
+A component whose weighted sum of a feature is zero (it holds only zeros)
+would get an infinite rate; its mean is floored at a tiny fraction of the data
+mean, with a :class:`~emix.exceptions.DegenerateComponentWarning`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..exceptions import DegenerateComponentWarning
+from ._common import (
+    SumStats,
+    check_nonneg,
+    check_positive,
+    empty_mask,
+    get_array,
+    sum_stats,
+    warn_empty,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExponentialParams:
+    """Parameters of K exponential components.
+
+    Attributes
+    ----------
+    rates : ndarray of shape (K, D)
+        ``lambda_kd``; the component mean of feature d is ``1 / lambda_kd``.
+    """
+
+    rates: np.ndarray
+
+
+class ExponentialFamily:
+    """Independent exponential features (no parameters)."""
+
+    name = "exponential"
+    exact_m_step = True
+
+    def log_prob(self, X: np.ndarray, params: ExponentialParams) -> np.ndarray:
+        """``log p(x_n | k)``, shape (n, K)."""
+        lam = params.rates
+        out = -(X @ lam.T.astype(X.dtype, copy=False))
+        out += np.log(lam).sum(axis=1)
+        return out
+
+    def anchor(self, params: ExponentialParams) -> None:
+        return None
+
+    def anchor_from_centres(self, centres: np.ndarray) -> None:
+        return None
+
+    def accumulate(self, X: np.ndarray, resp: np.ndarray, anchor: None) -> SumStats:
+        return sum_stats(X, resp)
+
+    def m_step(self, stats: SumStats, previous: ExponentialParams | None) -> ExponentialParams:
+        nk, sx = stats.nk, stats.sx
+        empty = empty_mask(nk)
+        safe_nk = np.where(empty, 1.0, nk)
+        mean = sx / safe_nk[:, None]
+        overall = sx.sum(axis=0) / nk.sum()
+        floor = 1e-10 * np.where(overall > 0, overall, 1.0)
+        tiny = (mean < floor) & ~empty[:, None]
+        if tiny.any():
+            warnings.warn(
+                f"{int(tiny.sum())} component mean(s) are zero (a component holds only zeros "
+                "in a feature); floored at 1e-10 times the data mean",
+                DegenerateComponentWarning,
+                stacklevel=3,
+            )
+            mean = np.where(tiny, floor, mean)
+        if empty.any():
+            warn_empty(empty, previous is not None)
+            if previous is not None:
+                mean[empty] = 1.0 / previous.rates[empty]
+            else:
+                mean[empty] = np.maximum(overall, floor)
+        return ExponentialParams(rates=1.0 / mean)
+
+    def n_parameters(self, params: ExponentialParams) -> int:
+        return int(params.rates.size)
+
+    def sample(self, rng: np.random.Generator, params: ExponentialParams, counts: np.ndarray) -> np.ndarray:
+        lam = params.rates
+        rows = np.repeat(np.arange(lam.shape[0]), np.asarray(counts, dtype=np.int64))
+        return rng.exponential(1.0 / lam[rows])
+
+    def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
+        check_nonneg(X, "exponential", columns)
+
+    def configure(self, X: np.ndarray) -> ExponentialFamily:
+        return self
+
+    def array_names(self) -> tuple[str, ...]:
+        return ("rates",)
+
+    def to_arrays(self, params: ExponentialParams) -> dict[str, np.ndarray]:
+        return {"rates": params.rates}
+
+    def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> ExponentialParams:
+        lam = get_array(arrays, "rates", (n_components, n_features), owner="exponential")
+        check_positive(lam, "rates")
+        return ExponentialParams(rates=lam)
+
+    def spec(self) -> dict:
+        return {"family": self.name}

@@ -1,0 +1,143 @@
+"""Families by name, and their JSON-able descriptions (``spec``).
+
+:func:`make_family` is the one place that turns a family name into a family;
+:func:`family_from_spec` rebuilds a family from ``family.spec()`` (a dict) or
+from its JSON text, which is how model files and ``emix.Mixture(family=...)``
+refer to families.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InvalidParameterError
+from ._common import get_array
+from .bernoulli import BernoulliFamily
+from .categorical import CategoricalFamily
+from .exponential import ExponentialFamily
+from .gaussian import GaussianFamily, GaussianParams
+from .poisson import PoissonFamily
+from .product import ProductFamily
+from .student import StudentFamily, checked_covariances
+
+
+class GaussianComponents(GaussianFamily):
+    """The Gaussian family with the estimator-support methods of the other families.
+
+    Parameters
+    ----------
+    covariance_type : str, default='full'
+    reg_covar : float, default=1e-6
+    """
+
+    @property
+    def exact_m_step(self) -> bool:
+        return self.reg_covar == 0
+
+    def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
+        """Any finite real values are allowed."""
+
+    def configure(self, X: np.ndarray) -> GaussianComponents:
+        return self
+
+    def array_names(self) -> tuple[str, ...]:
+        return ("means", "covariances", "precisions_cholesky")
+
+    def to_arrays(self, params: GaussianParams) -> dict[str, np.ndarray]:
+        return {
+            "means": params.means,
+            "covariances": params.covariances,
+            "precisions_cholesky": params.precisions_cholesky,
+        }
+
+    def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> GaussianParams:
+        """Parameters from arrays; ``precisions_cholesky`` is recomputed from ``covariances``."""
+        k, d = n_components, n_features
+        means = get_array(arrays, "means", (k, d), owner="gaussian")
+        cov = get_array(arrays, "covariances", self.model.shape(k, d), owner="gaussian")
+        cov, pc = checked_covariances(self.model, cov, k, d)
+        return GaussianParams(means=means, covariances=cov, precisions_cholesky=pc)
+
+    def spec(self) -> dict:
+        return {"family": "gaussian", "covariance_type": self.model.name, "reg_covar": self.reg_covar}
+
+
+#: Families by name. A new family registers here.
+FAMILIES: dict[str, type] = {
+    "gaussian": GaussianComponents,
+    "bernoulli": BernoulliFamily,
+    "categorical": CategoricalFamily,
+    "poisson": PoissonFamily,
+    "exponential": ExponentialFamily,
+    "student": StudentFamily,
+}
+
+
+def make_family(name: str, **options: Any):
+    """The family registered under ``name``, built with ``options``.
+
+    Parameters
+    ----------
+    name : {'gaussian', 'bernoulli', 'categorical', 'poisson', 'exponential', 'student'}
+    **options
+        Constructor arguments of the family (e.g. ``alpha``, ``covariance_type``).
+    """
+    cls = FAMILIES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise InvalidParameterError(f"unknown family {name!r}; known: {sorted(FAMILIES) + ['product']}")
+    try:
+        return cls(**options)
+    except TypeError as exc:
+        raise InvalidParameterError(f"invalid options for the {name} family: {exc}") from None
+
+
+def family_from_spec(spec: Any):
+    """Build a family from a name, a spec dict, its JSON text, or return a family as is.
+
+    Parameters
+    ----------
+    spec : str, dict or family object
+        ``"poisson"``; ``{"family": "bernoulli", "alpha": 0}``; the JSON text of
+        such a dict; or ``{"family": "product", "parts": [{"family": ...,
+        "columns": [...], ...}, ...]}``.
+    """
+    if hasattr(spec, "log_prob") and hasattr(spec, "accumulate"):
+        return spec
+    if isinstance(spec, str):
+        text = spec.strip()
+        if not text.startswith("{"):
+            return make_family(text)
+        try:
+            spec = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidParameterError(f"family spec is not valid JSON: {exc}") from None
+    if not isinstance(spec, dict) or "family" not in spec:
+        raise InvalidParameterError(
+            f"family must be a family name, a family object or a spec dict with a 'family' key, got {spec!r}"
+        )
+    options = dict(spec)
+    name = options.pop("family")
+    if name == "product":
+        parts = options.pop("parts", None)
+        if options or not isinstance(parts, list):
+            raise InvalidParameterError("a product spec is {'family': 'product', 'parts': [...]}")
+        built = []
+        for part in parts:
+            if not isinstance(part, dict) or "columns" not in part:
+                raise InvalidParameterError(f"each product part needs 'columns', got {part!r}")
+            sub = dict(part)
+            cols = sub.pop("columns")
+            built.append((family_from_spec(sub), cols))
+        return ProductFamily(built)
+    if "dof_bounds" in options and options["dof_bounds"] is not None:
+        options["dof_bounds"] = tuple(options["dof_bounds"])
+    return make_family(name, **options)
+
+
+def spec_string(family: Any) -> str:
+    """Compact JSON text of ``family.spec()``."""
+    return json.dumps(family.spec(), sort_keys=True, separators=(",", ":"))
