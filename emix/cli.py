@@ -305,7 +305,7 @@ def _fit_progress(show: bool, max_iter: int, n_init: int) -> Iterator[None]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(
-        TextColumn("[bold]EM[/] {task.fields[start]}"),
+        TextColumn("[bold]EM[/] {task.fields[run]}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("log-likelihood {task.fields[ll]}"),
@@ -314,14 +314,14 @@ def _fit_progress(show: bool, max_iter: int, n_init: int) -> Iterator[None]:
         transient=True,
     )
     state = {"start": 1, "last": 0}
-    task = progress.add_task("fit", total=max_iter, start="", ll="")
+    task = progress.add_task("fit", total=max_iter, run="", ll="")
 
     def on_iteration(it: int, ll: float) -> None:
         if it <= state["last"]:  # a new initialisation started
             state["start"] += 1
         state["last"] = it
         label = f"init {state['start']}/{n_init}" if n_init > 1 else ""
-        progress.update(task, completed=it, ll=f"{ll:.6f}", start=label)
+        progress.update(task, completed=it, ll=f"{ll:.6f}", run=label)
 
     logger = logging.getLogger("emix")
     handler = _ProgressHandler(on_iteration)
