@@ -628,7 +628,7 @@ def demo(
 
 
 def _prob(q: float) -> str:
-    return f"{q:.6f}" if q == 0 or 1e-4 <= q <= 1 - 1e-4 else f"{q:.3e}" if q < 0.5 else f"1 - {1 - q:.2e}"
+    return f"{q:.6f}" if q in (0.0, 1.0) or 1e-4 <= q <= 1 - 1e-4 else f"{q:.3e}" if q < 0.5 else f"1 - {1 - q:.2e}"
 
 
 def _matrix(m: np.ndarray) -> str:
