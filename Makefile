@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.demo: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[cli,plot]"
 	touch $@
 
 $(VENV)/.test: $(BIN)/python pyproject.toml
@@ -19,7 +19,7 @@ $(VENV)/.test: $(BIN)/python pyproject.toml
 	touch $@
 
 demo: $(VENV)/.demo
-	$(BIN)/python -m emix.demo
+	MPLBACKEND=Agg $(BIN)/emix demo
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest -q

@@ -10,7 +10,12 @@ A model file is a ZIP archive holding
          "params": {constructor arguments that are JSON values},
          "scalars": {"converged_": true, "n_iter_": 12, ...},
          "arrays": {"means_": {"file": "means_.npy", "dtype": "float64",
-                               "shape": [3, 2], "sha256": "..."}, ...}}
+                               "shape": [3, 2], "sha256": "..."}, ...},
+         "extra": {...}}
+
+    ``extra`` is optional: a JSON object an application stores beside the
+    model (the ``emix`` command keeps its column names and the feature
+    scaling of ``--standardize`` there). emix itself never interprets it.
 
 one ``.npy`` file per array
     Fitted arrays (``weights_``, ``means_``...) and array-valued constructor
@@ -64,6 +69,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        # mkstemp creates the file private (0600); give it the mode a plain open() would
+        os.chmod(tmp, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -73,6 +80,21 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         with _suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _current_umask() -> int:
+    """The process umask, read without changing it where the platform allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+_UMASK = _current_umask()
 
 
 class _suppress:
@@ -103,8 +125,17 @@ def _json_param(value: Any) -> tuple[bool, Any]:
     return False, None
 
 
-def save_model(estimator: Any, path: str | os.PathLike) -> None:
-    """Write a fitted estimator to ``path`` atomically (format: module docstring)."""
+def save_model(estimator: Any, path: str | os.PathLike, *, extra: dict[str, Any] | None = None) -> None:
+    """Write a fitted estimator to ``path`` atomically (format: module docstring).
+
+    Parameters
+    ----------
+    estimator : a fitted, registered emix estimator
+    path : str or path-like
+    extra : dict, optional
+        JSON-serialisable application metadata stored as ``extra`` in
+        ``emix.json`` and returned by ``load(path, return_extra=True)``.
+    """
     from . import __version__
 
     name = type(estimator).__name__
@@ -149,6 +180,14 @@ def save_model(estimator: Any, path: str | os.PathLike) -> None:
         "scalars": scalars,
         "arrays": entries,
     }
+    if extra is not None:
+        if not isinstance(extra, dict):
+            raise ModelFileError(f"extra must be a dict, got {type(extra).__name__}")
+        try:
+            json.dumps(extra, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"extra is not plain JSON: {exc}") from None
+        meta["extra"] = extra
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(META_NAME, json.dumps(meta, indent=1, sort_keys=True))
@@ -161,17 +200,20 @@ def _fail(path: Any, problem: str) -> ModelFileError:
     return ModelFileError(f"{path}: {problem}")
 
 
-def load(path: str | os.PathLike):
+def load(path: str | os.PathLike, *, return_extra: bool = False):
     """Read a model written by ``save``.
 
     Parameters
     ----------
     path : str or path-like
+    return_extra : bool, default=False
+        Also return the file's ``extra`` metadata (``{}`` when it has none).
 
     Returns
     -------
     estimator
         A fitted estimator of the class named in the file.
+    extra : dict, only if ``return_extra``
 
     Raises
     ------
@@ -220,6 +262,9 @@ def load(path: str | os.PathLike):
         for field in ("params", "scalars", "arrays"):
             if not isinstance(meta.get(field), dict):
                 raise _fail(path, f"metadata field {field!r} is missing or not an object")
+        extra = meta.get("extra", {})
+        if not isinstance(extra, dict):
+            raise _fail(path, "metadata field 'extra' is not an object")
         arrays = {key: _read_array(zf, key, entry, path) for key, entry in meta["arrays"].items()}
     params = dict(meta["params"])
     for key, arr in arrays.items():
@@ -246,7 +291,7 @@ def load(path: str | os.PathLike):
         est._restore_fitted()
     except (EmixError, ValueError, TypeError) as exc:
         raise _fail(path, f"inconsistent model: {exc}") from None
-    return est
+    return (est, extra) if return_extra else est
 
 
 def _read_member(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:

@@ -1,5 +1,7 @@
 import os
 
+os.environ.setdefault("MPLBACKEND", "Agg")
+
 import pytest
 from hypothesis import settings
 

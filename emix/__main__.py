@@ -1,0 +1,5 @@
+"""``python -m emix``: the ``emix`` command (see :mod:`emix.cli`)."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,212 @@
+"""Reading and writing tables of numbers: CSV, TSV, Parquet and ``.npy``.
+
+Used by the ``emix`` command; needs the ``cli`` extra (pandas, pyarrow),
+imported when a function is called. Errors are :class:`InvalidInputError`
+(or :class:`InputTypeError` for text in a numeric column) with one line that
+names the file, the column and, where it helps, the row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .exceptions import InputTypeError, InvalidInputError
+
+__all__ = ["Table", "read_table", "write_table", "table_format"]
+
+_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
+            ".pq": "parquet", ".npy": "npy"}
+
+
+def table_format(path: str | os.PathLike) -> str:
+    """``'csv'``, ``'tsv'``, ``'parquet'`` or ``'npy'`` from the file's suffix (default csv)."""
+    return _FORMATS.get(Path(path).suffix.lower(), "csv")
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """Numeric columns read from a file.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_rows, n_columns)
+        float64, in the file's row order.
+    columns : tuple of str
+        Names of the columns of ``X``.
+    ids : ndarray of shape (n_rows,) or None
+        The id column, if one was asked for.
+    id_name : str or None
+    """
+
+    X: np.ndarray
+    columns: tuple[str, ...]
+    ids: np.ndarray | None = None
+    id_name: str | None = None
+
+
+def _read_frame(path: Path, header: bool):
+    import pandas as pd
+
+    if not path.exists():
+        raise InvalidInputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InvalidInputError(f"{path}: is a directory, not a data file")
+    if path.stat().st_size == 0:
+        raise InvalidInputError(f"{path}: the file is empty")
+    fmt = table_format(path)
+    try:
+        if fmt == "npy":
+            arr = np.load(path, allow_pickle=False)
+            if arr.ndim == 1:
+                arr = arr[:, None]
+            if arr.ndim != 2:
+                raise InvalidInputError(f"{path}: expected a 2-D array, got shape {arr.shape}")
+            return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        sep = "\t" if fmt == "tsv" else ","
+        return pd.read_csv(path, sep=sep, header=0 if header else None, skipinitialspace=True)
+    except InvalidInputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InvalidInputError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidInputError(f"{path}: cannot be parsed as {fmt.upper()} ({first})") from None
+    except (ValueError, OSError, ImportError) as exc:  # pyarrow.ArrowInvalid is a ValueError
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidInputError(f"{path}: cannot be read as {fmt.upper()} ({first})") from None
+
+
+def read_table(
+    path: str | os.PathLike,
+    columns: Sequence[str] | None = None,
+    *,
+    id_column: str | None = None,
+    header: bool = True,
+) -> Table:
+    """Read numeric columns from a CSV, TSV, Parquet or ``.npy`` file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.csv``/``.txt`` (comma), ``.tsv``/``.tab`` (tab), ``.parquet``/``.pq``
+        or ``.npy`` (columns named ``x0, x1, ...``); other suffixes are read as CSV.
+    columns : sequence of str, optional
+        Columns to use, in this order. Default: every column except ``id_column``.
+    id_column : str, optional
+        A column carried along unchanged (e.g. to label predictions).
+    header : bool, default=True
+        Whether a CSV/TSV file has a header row; without one the columns are
+        named ``x0, x1, ...``.
+
+    Returns
+    -------
+    Table
+
+    Raises
+    ------
+    InvalidInputError
+        Missing, empty or unparsable file; a named column not found; no rows;
+        a missing value (the column and row are named).
+    InputTypeError
+        A non-numeric column (named, with its first offending value and row).
+    """
+    import pandas as pd
+
+    path = Path(path)
+    df = _read_frame(path, header)
+    df.columns = [str(c) for c in df.columns] if header or table_format(path) in ("parquet", "npy") else [
+        f"x{i}" for i in range(df.shape[1])
+    ]
+    available = list(df.columns)
+    if id_column is not None and id_column not in available:
+        raise InvalidInputError(
+            f"{path}: id column {id_column!r} not found; columns are: {', '.join(available)}"
+        )
+    if columns is None:
+        columns = [c for c in available if c != id_column]
+    else:
+        columns = list(columns)
+        missing = [c for c in columns if c not in available]
+        if missing:
+            raise InvalidInputError(
+                f"{path}: column {missing[0]!r} not found; columns are: {', '.join(available)}"
+            )
+        if len(set(columns)) != len(columns):
+            raise InvalidInputError(f"{path}: a column is named twice in {', '.join(columns)}")
+    if not columns:
+        raise InvalidInputError(f"{path}: no data columns to use")
+    if len(df) == 0:
+        raise InvalidInputError(f"{path}: the file has a header but no rows")
+    arrays = []
+    for name in columns:
+        col = df[name]
+        if not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col)) or \
+                pd.api.types.is_bool_dtype(col):
+            converted = pd.to_numeric(col, errors="coerce")
+            bad = converted.isna() & col.notna()
+            if bad.any() or pd.api.types.is_bool_dtype(col):
+                row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+                raise InputTypeError(
+                    f"{path}: column {name!r} is not numeric (row {row + 1} holds {col.iloc[row]!r}); "
+                    "choose numeric columns with --columns"
+                )
+            col = converted
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        nan = np.isnan(values)
+        if nan.any():
+            raise InvalidInputError(
+                f"{path}: column {name!r} has a missing value in row {int(np.flatnonzero(nan)[0]) + 1}; "
+                "remove or fill missing values first"
+            )
+        if not np.isfinite(values).all():
+            raise InvalidInputError(
+                f"{path}: column {name!r} has an infinite value in row "
+                f"{int(np.flatnonzero(~np.isfinite(values))[0]) + 1}"
+            )
+        arrays.append(values)
+    X = np.column_stack(arrays)
+    ids = df[id_column].to_numpy() if id_column is not None else None
+    return Table(X=X, columns=tuple(columns), ids=ids, id_name=id_column)
+
+
+def write_table(frame: Any, path: str | os.PathLike | None) -> str | None:
+    """Write a pandas DataFrame atomically as CSV, TSV or Parquet (by suffix).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    path : str, path-like or None
+        ``None`` returns the CSV text instead of writing a file.
+
+    Returns
+    -------
+    str or None
+        The CSV text when ``path`` is None.
+    """
+    from .io import atomic_write_bytes
+
+    if path is None:
+        return frame.to_csv(index=False, float_format="%.10g")
+    fmt = table_format(path)
+    if fmt == "parquet":
+        buf = io.BytesIO()
+        frame.to_parquet(buf, index=False)
+        data = buf.getvalue()
+    elif fmt == "npy":
+        buf = io.BytesIO()
+        np.save(buf, frame.to_numpy(dtype=np.float64), allow_pickle=False)
+        data = buf.getvalue()
+    else:
+        sep = "\t" if fmt == "tsv" else ","
+        data = frame.to_csv(index=False, sep=sep, float_format="%.17g").encode("utf-8")
+    atomic_write_bytes(path, data)
+    return None

@@ -1,0 +1,312 @@
+"""EM one step at a time, for learning and teaching.
+
+:func:`trace_em` runs EM on a small data set with the library's own engine
+(:func:`emix.em.log_joint` for the E-step, :func:`emix.em.e_pass` and
+:func:`emix.em.m_step` for the M-step) and records the state after every
+E-step and every M-step. Each record holds the responsibilities ``q``, the
+parameters ``theta`` and three numbers:
+
+``log_likelihood``
+    ``ln p(X | theta) = sum_n ln sum_k pi_k N(x_n | mu_k, Sigma_k)``.
+``lower_bound``
+    ``L(q, theta) = sum_n sum_k q_nk [ln pi_k + ln N(x_n | k) - ln q_nk]``.
+``kl``
+    ``KL(q || p(z | X, theta)) = sum_n sum_k q_nk [ln q_nk - ln p(k | x_n, theta)]``,
+    computed from its own definition, not as a difference.
+
+They satisfy ``L + KL = ln p(X | theta)``. The E-step sets ``q`` to the
+posterior, so ``KL`` becomes 0 and the bound touches the log-likelihood; the
+M-step keeps ``q`` and maximises ``L`` over ``theta``, which raises the bound
+and, since ``KL >= 0``, the log-likelihood with it.
+
+Nothing here prints; ``emix trace`` renders the records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from ._linalg import normalize_log_rows
+from ._validation import check_array, check_random_state
+from .em import MixtureParams, e_pass, log_joint, m_step
+from .exceptions import InvalidInputError
+from .families.gaussian import GaussianFamily
+from .mixture import GaussianMixture
+from .sources import ArraySource
+
+__all__ = ["TraceStep", "EMTrace", "trace_em", "trace_lecture_example", "em_path"]
+
+
+@dataclasses.dataclass(frozen=True)
+class TraceStep:
+    """The state of EM after one E-step or one M-step.
+
+    Attributes
+    ----------
+    iteration : int
+        1 for the first E-step and M-step, 2 for the next pair, ...
+    step : {'E', 'M'}
+    responsibilities : ndarray of shape (n_samples, K)
+        ``q_nk``: after an E-step the posterior under the current ``theta``;
+        after an M-step the same ``q`` the M-step used.
+    weights : ndarray of shape (K,)
+    means : ndarray of shape (K, D)
+    covariances : ndarray of shape (K, D, D)
+        Full matrices whatever the covariance model (a tied covariance is repeated).
+    log_likelihood : float
+        ``ln p(X | theta)``.
+    lower_bound : float
+        ``L(q, theta)``.
+    kl : float
+        ``KL(q || p(z | X, theta))``.
+    """
+
+    iteration: int
+    step: str
+    responsibilities: np.ndarray
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    log_likelihood: float
+    lower_bound: float
+    kl: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form (lists of floats)."""
+        return {
+            "iteration": self.iteration,
+            "step": self.step,
+            "log_likelihood": self.log_likelihood,
+            "lower_bound": self.lower_bound,
+            "kl": self.kl,
+            "weights": self.weights.tolist(),
+            "means": self.means.tolist(),
+            "covariances": self.covariances.tolist(),
+            "responsibilities": self.responsibilities.tolist(),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class EMTrace:
+    """A run of EM recorded step by step.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, D)
+    covariance_type : str
+    reg_covar : float
+    initial : TraceStep
+        The starting parameters (``step='start'``, ``iteration=0``); its
+        ``responsibilities`` are the posterior under them, ``kl`` is 0.
+    steps : tuple of TraceStep
+        E, M, E, M, ... in order.
+    """
+
+    X: np.ndarray
+    covariance_type: str
+    reg_covar: float
+    initial: TraceStep
+    steps: tuple[TraceStep, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form of the whole trace."""
+        return {
+            "X": self.X.tolist(),
+            "covariance_type": self.covariance_type,
+            "reg_covar": self.reg_covar,
+            "initial": self.initial.to_dict(),
+            "steps": [s.to_dict() for s in self.steps],
+        }
+
+
+def _xlogy_terms(q: np.ndarray, log_other: np.ndarray) -> np.ndarray:
+    """``q * (ln q - log_other)`` with ``0 ln 0 = 0``; shape of ``q``."""
+    out = np.zeros_like(q)
+    pos = q > 0
+    out[pos] = q[pos] * (np.log(q[pos]) - log_other[pos])
+    return out
+
+
+def _state(
+    family: GaussianFamily, X: np.ndarray, params: MixtureParams, q: np.ndarray | None
+) -> tuple[np.ndarray, float, float, float]:
+    """Responsibilities, ``ln p(X|theta)``, ``L(q, theta)`` and ``KL`` for ``q`` (posterior if None)."""
+    lj = log_joint(family, X, params)  # ln pi_k + ln N(x_n | k), (n, K)
+    log_post, log_norm = normalize_log_rows(lj.copy())  # posterior (exp'd) and ln p(x_n)
+    post = log_post
+    with np.errstate(divide="ignore"):
+        ln_post = np.log(post)
+    ll = float(log_norm.sum())
+    if q is None:
+        q = post
+    bound = float(-_xlogy_terms(q, lj).sum())
+    kl = float(_xlogy_terms(q, ln_post).sum())
+    return q, ll, bound, kl
+
+
+def _record(
+    family: GaussianFamily, d: int, iteration: int, step: str, q: np.ndarray, params: MixtureParams,
+    ll: float, bound: float, kl: float,
+) -> TraceStep:
+    comp = params.components
+    k = len(params.weights)
+    covs = np.stack([family.model.component_covariance(comp.covariances, j, d) for j in range(k)])
+    return TraceStep(
+        iteration=iteration,
+        step=step,
+        responsibilities=np.array(q, dtype=np.float64),
+        weights=np.array(params.weights, dtype=np.float64),
+        means=np.array(comp.means, dtype=np.float64),
+        covariances=covs.astype(np.float64),
+        log_likelihood=ll,
+        lower_bound=bound,
+        kl=kl,
+    )
+
+
+def trace_em(
+    X: Any,
+    n_components: int,
+    *,
+    n_iter: int = 3,
+    covariance_type: str = "full",
+    reg_covar: float = 0.0,
+    weights_init: Any = None,
+    means_init: Any = None,
+    precisions_init: Any = None,
+    init_params: str = "kmeans",
+    random_state: Any = 0,
+) -> EMTrace:
+    """Run ``n_iter`` EM iterations and record the state after every E- and M-step.
+
+    The starting point is the one :class:`~emix.GaussianMixture` would use with
+    the same arguments (its ``*_init`` arrays, else ``init_params`` with
+    ``random_state``), and every number comes from the library's engine, so the
+    parameters after the first M-step equal those of
+    ``GaussianMixture(..., max_iter=1, tol=0)``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, D)
+        A small data set (every record keeps an (n_samples, K) table).
+    n_components : int
+        K.
+    n_iter : int, default=3
+        Number of E/M pairs.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    reg_covar : float, default=0.0
+        Jitter on the covariance diagonals; 0 keeps the M-step exact, so the
+        bound rises monotonically.
+    weights_init, means_init, precisions_init : array-like, optional
+        Shapes (K,), (K, D) and that of ``precisions_`` for ``covariance_type``.
+    init_params : str, default='kmeans'
+        Used when not all three ``*_init`` arrays are given.
+    random_state : int, Generator or None, default=0
+
+    Returns
+    -------
+    EMTrace
+        ``steps`` has ``2 * n_iter`` records, alternating 'E' and 'M'.
+    """
+    X = check_array(X, min_samples=2, dtype=np.float64)
+    if int(n_iter) < 1:
+        raise InvalidInputError(f"n_iter must be at least 1, got {n_iter}")
+    if X.shape[0] > 10_000:
+        raise InvalidInputError(
+            f"trace keeps an (n_samples, K) table per step; {X.shape[0]} rows is too many "
+            "(at most 10000). Fit large data with GaussianMixture instead"
+        )
+    gm = GaussianMixture(
+        n_components,
+        covariance_type=covariance_type,
+        reg_covar=reg_covar,
+        weights_init=weights_init,
+        means_init=means_init,
+        precisions_init=precisions_init,
+        init_params=init_params,
+        random_state=random_state,
+        max_iter=1,
+        tol=0.0,
+    )
+    gm._validate_params()
+    if X.shape[0] < gm.n_components:
+        raise InvalidInputError(f"{X.shape[0]} rows cannot be split into {gm.n_components} components")
+    gm._validate_user_init(X.shape[1])
+    source = ArraySource(X, None, X.shape[0])
+    family = gm._make_family()
+    params = gm._initial_params(source, family, check_random_state(random_state))
+    d = X.shape[1]
+
+    q, ll, bound, kl = _state(family, X, params, None)
+    initial = _record(family, d, 0, "start", q, params, ll, bound, kl)
+    steps: list[TraceStep] = []
+    for it in range(1, int(n_iter) + 1):
+        # E-step: q <- p(z | X, theta); the bound touches the log-likelihood.
+        q, ll, bound, kl = _state(family, X, params, None)
+        steps.append(_record(family, d, it, "E", q, params, ll, bound, kl))
+        # M-step: theta <- argmax L(q, theta), by the engine's own pass and M-step.
+        stats = e_pass(source, family, params).stats
+        params = m_step(family, stats, params)
+        _, ll, bound, kl = _state(family, X, params, q)
+        steps.append(_record(family, d, it, "M", q, params, ll, bound, kl))
+        if not all(math.isfinite(v) for v in (ll, bound, kl)):
+            break
+    return EMTrace(X=X, covariance_type=covariance_type, reg_covar=float(reg_covar), initial=initial,
+                   steps=tuple(steps))
+
+
+def trace_lecture_example(n_iter: int = 3) -> EMTrace:
+    """:func:`trace_em` on :func:`emix.datasets.load_lecture_example` from the lecture's start.
+
+    Six points, K=2, weights 0.6/0.4, means [4.5, 2.5] and [2.5, 5.0],
+    identity covariances, ``reg_covar=0``.
+    """
+    from .datasets import load_lecture_example
+
+    X, init = load_lecture_example(return_init=True)
+    return trace_em(X, 2, n_iter=n_iter, reg_covar=0.0, **init)
+
+
+def em_path(estimator: GaussianMixture, X: Any) -> list[MixtureParams]:
+    """Parameters at the start and after every iteration of the estimator's own fit.
+
+    Re-runs the fitting loop of ``estimator`` (its parameters, its
+    ``random_state``, all ``n_init`` restarts) and returns the path of the
+    restart with the highest final log-likelihood, which is the one ``fit``
+    keeps. Used to animate EM.
+
+    Parameters
+    ----------
+    estimator : GaussianMixture
+        Only its constructor parameters are used.
+    X : array-like of shape (n_samples, D)
+
+    Returns
+    -------
+    path : list of MixtureParams
+        ``n_iter_ + 1`` entries: the start, then after each M-step.
+    """
+    from .em import run_em
+
+    gm = GaussianMixture(**estimator.get_params())
+    gm._validate_params()
+    X = check_array(X, min_samples=2)
+    gm._validate_user_init(X.shape[1])
+    source = gm._source(X)
+    family = gm._make_family()
+    rng = check_random_state(gm.random_state)
+    best: tuple[float, list[MixtureParams]] | None = None
+    for _ in range(int(gm.n_init)):
+        start = gm._initial_params(source, family, rng)
+        path = [start]
+        result = run_em(
+            source, family, start, max_iter=int(gm.max_iter), tol=float(gm.tol), strict=False,
+            callback=lambda it, ll, p, path=path: path.append(p),
+        )
+        if best is None or result.log_likelihood > best[0]:
+            best = (result.log_likelihood, path)
+    return best[1]
