@@ -190,8 +190,8 @@ class SelectionResult:
         return "\n".join(lines)
 
     def plot(self, criterion: str = "bic", ax=None):
-        """Criterion against K, one line per model (see :func:`emix.plot_selection.plot_criterion`)."""
-        from .plot_selection import plot_criterion
+        """Criterion against K, one line per model (see :func:`emix.plot.plot_criterion`); returns the figure."""
+        from .plot import plot_criterion
 
         return plot_criterion(self, criterion=criterion, ax=ax)
 

@@ -256,3 +256,52 @@ def test_entry_point_subprocess_fit_and_error(data_dir, tmp_path):
 def test_console_script_declared():
     text = (ROOT / "pyproject.toml").read_text()
     assert 'emix = "emix.cli:main"' in text
+
+
+# -- select ---------------------------------------------------------------------------------------
+
+
+def test_select_prints_bic_table_and_writes_plot_table_and_model(runner, data_dir, tmp_path):
+    from PIL import Image
+
+    plot, table, best = tmp_path / "bic.png", tmp_path / "grid.csv", tmp_path / "best.emix"
+    res = run(runner, "select", data_dir / "faithful.csv", "-c", "eruptions,waiting", "-k", "1..4",
+              "--models", "EII,VVI,EEE,VVV", "--plot", plot, "--table", table, "-o", best, "--jobs", 1)
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    assert "BIC of every fit to faithful.csv (mclust's sign" in out
+    for m in ("EII", "VVI", "EEE", "VVV"):
+        assert m in out
+    assert "best: EEE, K=3" in out and "-2314.29" in out
+    grid = pd.read_csv(table)
+    assert len(grid) == 16 and set(grid["model"]) == {"EII", "VVI", "EEE", "VVV"}
+    with Image.open(plot) as im:
+        assert im.format == "PNG" and im.size[0] > 500
+    model = emix.load(best)
+    assert model.covariance_type == "EEE" and model.n_components == 3
+    # the saved best model is the one the table chose
+    X = pd.read_csv(data_dir / "faithful.csv")[["eruptions", "waiting"]].to_numpy()
+    assert -model.bic(X) == pytest.approx(grid.query("model == 'EEE' and n_components == 3")["bic"].item(), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-k", "one..two"], "-k 'one..two': give a range like 1..9"),
+        (["-k", "0..3"], "every K must be at least 1"),
+        (["--models", "EII,XYZ"], "--models: unknown model(s) XYZ; choose from"),
+    ],
+)
+def test_select_bad_options_are_one_line(runner, data_dir, args, message):
+    res = run(runner, "select", data_dir / "faithful.csv", "-c", "eruptions,waiting", "--plot", "", *args)
+    assert res.exit_code == 1
+    assert message in stderr(res)
+    assert "Traceback" not in res.output
+
+
+def test_fit_accepts_mclust_model_names(runner, data_dir, tmp_path):
+    out = tmp_path / "vei.emix"
+    res = run(runner, "fit", data_dir / "faithful.csv", "-k", 2, "-c", "eruptions,waiting",
+              "--covariance", "VEI", "-o", out)
+    assert res.exit_code == 0, res.output
+    assert emix.load(out).covariance_type == "VEI"

@@ -80,3 +80,15 @@ def test_animation(tmp_path, faithful):
         im.seek(frames - 1)
         px = np.asarray(im.convert("RGB"), dtype=np.int16)
     assert (px < 245).any(axis=2).mean() > 0.02
+
+
+def test_selection_criterion_plot(tmp_path):
+    X = emix.datasets.load_faithful()
+    res = emix.select(X, n_components=[1, 2, 3, 4], models=["EII", "VVI", "EEE", "VVV"], n_jobs=1)
+    path = tmp_path / "bic.png"
+    plot.save_figure(plot.plot_criterion(res), path)
+    px = check_png(path, (600, 400))
+    # four coloured model lines: several distinct saturated hues are present
+    sat = px[((px.max(axis=2) - px.min(axis=2)) > 60)]
+    hues = {tuple((c // 64).tolist()) for c in sat}
+    assert len(hues) >= 4

@@ -77,16 +77,6 @@ def test_degenerate_fit_is_na_and_not_chosen():
     assert res.best_n_components == 1
 
 
-def test_plot_writes_file(tmp_path):
-    pytest.importorskip("matplotlib")
-    from emix.plot_selection import save_criterion_plot
-
-    res = emix.select(FAITHFUL, n_components=[1, 2, 3], models=["EII", "EEE"], n_jobs=1)
-    out = tmp_path / "bic.png"
-    save_criterion_plot(res, out)
-    assert out.stat().st_size > 1000
-
-
 # -- hierarchical initialisation -------------------------------------------------------------
 
 
