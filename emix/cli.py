@@ -51,6 +51,31 @@ def _covariance_names() -> list[str]:
 Covariance = enum.Enum("Covariance", {name: name for name in _covariance_names()}, type=str)
 
 
+class Family(str, enum.Enum):
+    gaussian = "gaussian"
+    student = "student"
+    bernoulli = "bernoulli"
+    categorical = "categorical"
+    poisson = "poisson"
+    exponential = "exponential"
+
+
+def _make_estimator(family: Family, k: int, covariance: str, tol: float, reg_covar: float, max_iter: int,
+                    n_init: int, init: str, seed: int | None):
+    """The estimator ``emix fit`` uses for ``--family``."""
+    from .estimators import Mixture, StudentMixture
+    from .mixture import GaussianMixture
+
+    common = dict(tol=tol, max_iter=max_iter, n_init=n_init, init_params=init, random_state=seed)
+    if family is Family.gaussian:
+        return GaussianMixture(k, covariance_type=covariance, reg_covar=reg_covar, **common)
+    if family is Family.student:
+        return StudentMixture(k, covariance_type=covariance, reg_covar=reg_covar, **common)
+    if covariance != "full":
+        raise _Failure(f"--covariance applies to the gaussian and student families, not {family.value}")
+    return Mixture(k, family=family.value, **common)
+
+
 class Criterion(str, enum.Enum):
     bic = "bic"
     icl = "icl"
@@ -201,18 +226,18 @@ def _read_for_model(data: Path, model, stored: list[str], columns: str | None, i
     d = int(model.n_features_in_)
     if chosen is None:
         try:
-            table = read_table(data, stored, id_column=id_column, header=header)
+            table = read_table(data, stored, id_column=id_column, header=header, allow_missing=True)
         except EmixError as exc:
             if "not found" not in str(exc):
                 raise
-            table = read_table(data, None, id_column=id_column, header=header)
+            table = read_table(data, None, id_column=id_column, header=header, allow_missing=True)
             if table.X.shape[1] != d:
                 raise _Failure(
                     f"{data}: the model needs the columns {', '.join(stored)} ({d} features), but the file "
                     f"has {', '.join(table.columns)}; choose them with --columns"
                 ) from None
     else:
-        table = read_table(data, chosen, id_column=id_column, header=header)
+        table = read_table(data, chosen, id_column=id_column, header=header, allow_missing=True)
     if table.X.shape[1] != d:
         raise _Failure(f"{data}: {table.X.shape[1]} columns selected, but the model has {d} features")
     return table
@@ -245,15 +270,15 @@ def _fmt(x: float, digits: int = 6) -> str:
 
 def _summary(model, columns: Sequence[str], scaling: _Scaling, stats: dict[str, Any], title: str) -> list:
     """Rich renderables: the component table and the fit statistics."""
-    means = scaling.to_data(np.asarray(model.means_))
+    parts = _component_arrays(model, columns, scaling)
     comp = RichTable(title=title, title_justify="left", show_edge=False, header_style="bold")
     comp.add_column("k", justify="right")
     comp.add_column("weight", justify="right")
-    for c in columns:
-        comp.add_column(f"mean {c}", justify="right")
+    for head, _ in parts:
+        comp.add_column(head, justify="right")
     order = np.argsort(-np.asarray(model.weights_), kind="stable")
     for k in order:
-        comp.add_row(str(k), f"{model.weights_[k]:.4f}", *(_fmt(v) for v in means[k]))
+        comp.add_row(str(k), f"{model.weights_[k]:.4f}", *(_fmt(values[k]) for _, values in parts))
     info = RichTable(show_header=False, show_edge=False, box=None, pad_edge=False)
     info.add_column(style="bold")
     info.add_column()
@@ -262,10 +287,36 @@ def _summary(model, columns: Sequence[str], scaling: _Scaling, stats: dict[str, 
     return [comp, "", info]
 
 
+def _component_arrays(model, columns: Sequence[str], scaling: _Scaling) -> list[tuple[str, np.ndarray]]:
+    """Per-component numbers to show, one (header, values of shape (K,)) per table column.
+
+    Gaussian and Student-t: the means in data units. Other families: each
+    parameter array of shape (K, D), e.g. ``probabilities`` or ``rates``.
+    """
+    k, d = len(model.weights_), len(columns)
+    if np.shape(getattr(model, "means_", None)) == (k, d):
+        means = scaling.to_data(np.asarray(model.means_))
+        return [(f"mean {c}", means[:, j]) for j, c in enumerate(columns)]
+    out = []
+    for name in model._make_family().array_names():
+        arr = np.asarray(getattr(model, f"{name}_", None))
+        if arr.shape == (k, d):
+            out += [(f"{name} {c}", arr[:, j]) for j, c in enumerate(columns)]
+    return out
+
+
+def _model_kind(model) -> str:
+    """``gaussian, covariance tied``, ``student-t, covariance full``, ``bernoulli``..."""
+    spec = model._make_family().spec() if hasattr(model._make_family(), "spec") else {}
+    name = {"student": "student-t"}.get(spec.get("family", "gaussian"), spec.get("family", "gaussian"))
+    cov = getattr(model, "covariance_type", None) or spec.get("covariance_type")
+    return f"{name}, covariance {cov}" if cov else name
+
+
 def _fit_stats(model, n: int | None, ll: float | None, bic: float | None, aic: float | None,
                scaling: _Scaling) -> dict[str, str]:
     out = {
-        "covariance": f"{model.covariance_type}" + ("  (features standardised)" if scaling.active else ""),
+        "model": _model_kind(model) + ("  (features standardised)" if scaling.active else ""),
     }
     if n is not None:
         out["rows"] = str(n)
@@ -398,40 +449,66 @@ def fit(
         typer.Option("--progress/--no-progress", help="Progress bar with the log-likelihood "
                      "(default: when stderr is a terminal).", show_default=False),
     ] = None,
+    family: Annotated[
+        Family, typer.Option("--family", help="Component family (see docs/families.md).")
+    ] = Family.gaussian,
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="Column of non-negative row weights (not a feature).")
+    ] = None,
+    labels: Annotated[
+        str | None,
+        typer.Option("--labels", help="Column of known components (0..K-1) for some rows, -1 or empty for "
+                     "the others: semi-supervised EM (not a feature)."),
+    ] = None,
 ) -> None:
-    """Fit a Gaussian mixture to the numeric columns of a table and save the model.
+    """Fit a mixture to the numeric columns of a table and save the model.
 
-    Prints the components (weight and means, in the data's units) and the
-    log-likelihood, BIC and AIC (smaller is better), the number of EM
-    iterations and whether EM converged. Files are written atomically.
+    Empty cells and NaN are missing values: EM uses what is observed in each
+    row (exactly, under missing-at-random). Prints the components (weight and
+    means or parameters, in the data's units) and the log-likelihood, BIC and
+    AIC (smaller is better), the number of EM iterations and whether EM
+    converged. Files are written atomically.
     """
-    from .mixture import GaussianMixture
     from .tables import read_table
 
-    table = read_table(data, _parse_columns(columns), header=header)
+    extra = [c for c in (weights, labels) if c is not None]
+    if weights is not None and weights == labels:
+        raise _Failure("--weights and --labels name the same column")
+    table = read_table(data, _parse_columns(columns), header=header, allow_missing=True, extra=extra)
     X = table.X
+    clash = [c for c in extra if c in table.columns]
+    if clash:
+        raise _Failure(f"column {clash[0]!r} is both a feature and --weights/--labels; leave it out of --columns")
     scaling = _Scaling(None, None)
     if standardize:
-        scale = X.std(axis=0)
+        if family not in (Family.gaussian, Family.student):
+            raise _Failure(f"--standardize applies to the gaussian and student families, not {family.value}")
+        scale = np.nanstd(X, axis=0)
         if (scale == 0).any():
             bad = table.columns[int(np.flatnonzero(scale == 0)[0])]
             raise _Failure(f"{data}: column {bad!r} is constant; it cannot be standardised (drop it)")
-        scaling = _Scaling(X.mean(axis=0), scale)
+        scaling = _Scaling(np.nanmean(X, axis=0), scale)
     Z = scaling.to_model(X)
-    model = GaussianMixture(
-        n_components, covariance_type=covariance.value, tol=tol, reg_covar=reg_covar, max_iter=max_iter,
-        n_init=n_init, init_params=init, random_state=seed,
-    )
+    model = _make_estimator(family, n_components, covariance.value, tol, reg_covar, max_iter, n_init, init, seed)
+    y = None
+    if labels is not None:
+        y = table.extra[labels]
+        y = np.where(np.isnan(y), -1, y)
+        if (y != np.round(y)).any():
+            raise _Failure(f"--labels: column {labels!r} must hold whole numbers (component index or -1)")
+        y = y.astype(np.int64)
     show = _err().is_terminal if progress is None else progress
     with _fit_progress(show, max_iter, n_init):
-        model.fit(Z)
+        model.fit(Z, y, sample_weight=table.extra.get(weights) if weights else None)
     ll, bic, aic = _criteria(model, Z, scaling)
     _write_model(model, output, table.columns, scaling, X.shape[0], str(data), ll, bic, aic)
     console = _out()
     for part in _summary(model, table.columns, scaling, _fit_stats(model, X.shape[0], ll, bic, aic, scaling),
-                         f"GaussianMixture, K={n_components}, fitted to {data.name}"):
+                         f"{type(model).__name__}, K={n_components}, fitted to {data.name}"):
         console.print(part)
     console.print(f"model written to {output}")
+    if (plot is not None or animate is not None) and family is not Family.gaussian:
+        raise _Failure("--plot and --animate draw Gaussian mixtures only")
     if plot is not None:
         from .plot import plot_clusters, save_figure
 

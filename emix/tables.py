@@ -49,6 +49,7 @@ class Table:
     columns: tuple[str, ...]
     ids: np.ndarray | None = None
     id_name: str | None = None
+    extra: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
 def _read_frame(path: Path, header: bool):
@@ -91,6 +92,8 @@ def read_table(
     *,
     id_column: str | None = None,
     header: bool = True,
+    allow_missing: bool = False,
+    extra: Sequence[str] = (),
 ) -> Table:
     """Read numeric columns from a CSV, TSV, Parquet or ``.npy`` file.
 
@@ -106,6 +109,12 @@ def read_table(
     header : bool, default=True
         Whether a CSV/TSV file has a header row; without one the columns are
         named ``x0, x1, ...``.
+    allow_missing : bool, default=False
+        Read empty cells and ``NaN`` as missing values (NaN in ``X``) instead
+        of refusing them.
+    extra : sequence of str, default=()
+        Further numeric columns to read into ``Table.extra`` (complete, never
+        part of ``X``), e.g. row weights or labels.
 
     Returns
     -------
@@ -119,7 +128,6 @@ def read_table(
     InputTypeError
         A non-numeric column (named, with its first offending value and row).
     """
-    import pandas as pd
 
     path = Path(path)
     df = _read_frame(path, header)
@@ -131,8 +139,11 @@ def read_table(
         raise InvalidInputError(
             f"{path}: id column {id_column!r} not found; columns are: {', '.join(available)}"
         )
+    for name in extra:
+        if name not in available:
+            raise InvalidInputError(f"{path}: column {name!r} not found; columns are: {', '.join(available)}")
     if columns is None:
-        columns = [c for c in available if c != id_column]
+        columns = [c for c in available if c != id_column and c not in extra]
     else:
         columns = list(columns)
         missing = [c for c in columns if c not in available]
@@ -146,36 +157,42 @@ def read_table(
         raise InvalidInputError(f"{path}: no data columns to use")
     if len(df) == 0:
         raise InvalidInputError(f"{path}: the file has a header but no rows")
-    arrays = []
-    for name in columns:
-        col = df[name]
-        if not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col)) or \
-                pd.api.types.is_bool_dtype(col):
-            converted = pd.to_numeric(col, errors="coerce")
-            bad = converted.isna() & col.notna()
-            if bad.any() or pd.api.types.is_bool_dtype(col):
-                row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
-                raise InputTypeError(
-                    f"{path}: column {name!r} is not numeric (row {row + 1} holds {col.iloc[row]!r}); "
-                    "choose numeric columns with --columns"
-                )
-            col = converted
-        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        nan = np.isnan(values)
-        if nan.any():
-            raise InvalidInputError(
-                f"{path}: column {name!r} has a missing value in row {int(np.flatnonzero(nan)[0]) + 1}; "
-                "remove or fill missing values first"
-            )
-        if not np.isfinite(values).all():
-            raise InvalidInputError(
-                f"{path}: column {name!r} has an infinite value in row "
-                f"{int(np.flatnonzero(~np.isfinite(values))[0]) + 1}"
-            )
-        arrays.append(values)
+    arrays = [_numeric_column(df, name, path, allow_missing) for name in columns]
     X = np.column_stack(arrays)
     ids = df[id_column].to_numpy() if id_column is not None else None
-    return Table(X=X, columns=tuple(columns), ids=ids, id_name=id_column)
+    extras = {name: _numeric_column(df, name, path, False) for name in extra}
+    return Table(X=X, columns=tuple(columns), ids=ids, id_name=id_column, extra=extras)
+
+
+def _numeric_column(df: Any, name: str, path: Path, allow_missing: bool) -> np.ndarray:
+    """One column as float64, with errors naming the column and the row (1-based data rows)."""
+    import pandas as pd
+
+    col = df[name]
+    if not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col)) or \
+            pd.api.types.is_bool_dtype(col):
+        converted = pd.to_numeric(col, errors="coerce")
+        bad = converted.isna() & col.notna()
+        if bad.any() or pd.api.types.is_bool_dtype(col):
+            row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+            raise InputTypeError(
+                f"{path}: column {name!r} is not numeric (row {row + 1} holds {col.iloc[row]!r}); "
+                "choose numeric columns with --columns"
+            )
+        col = converted
+    values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    nan = np.isnan(values)
+    if nan.any() and not allow_missing:
+        raise InvalidInputError(
+            f"{path}: column {name!r} has a missing value in row {int(np.flatnonzero(nan)[0]) + 1}; "
+            "remove or fill missing values first"
+        )
+    if np.isinf(values).any():
+        raise InvalidInputError(
+            f"{path}: column {name!r} has an infinite value in row "
+            f"{int(np.flatnonzero(np.isinf(values))[0]) + 1}"
+        )
+    return values
 
 
 def write_table(frame: Any, path: str | os.PathLike | None) -> str | None:

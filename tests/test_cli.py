@@ -305,3 +305,74 @@ def test_fit_accepts_mclust_model_names(runner, data_dir, tmp_path):
               "--covariance", "VEI", "-o", out)
     assert res.exit_code == 0, res.output
     assert emix.load(out).covariance_type == "VEI"
+
+
+# -- families, weights, missing cells ------------------------------------------------------------
+
+
+def test_fit_family_bernoulli_and_poisson(runner, tmp_path):
+    rng = np.random.default_rng(0)
+    z = rng.integers(0, 2, 300)
+    counts = pd.DataFrame({"a": rng.poisson(np.where(z, 2.0, 12.0)), "b": rng.poisson(np.where(z, 8.0, 1.0))})
+    counts.to_csv(tmp_path / "counts.csv", index=False)
+    res = run(runner, "fit", tmp_path / "counts.csv", "-k", 2, "--family", "poisson", "-o", tmp_path / "p.emix")
+    assert res.exit_code == 0, res.output
+    assert "rates a" in res.stdout and "poisson" in res.stdout
+    model = emix.load(tmp_path / "p.emix")
+    assert type(model).__name__ == "Mixture"
+    np.testing.assert_allclose(np.sort(model.rates_[:, 0]), [2.0, 12.0], rtol=0.15)
+    binary = (counts > 4).astype(int)
+    binary.to_csv(tmp_path / "bin.csv", index=False)
+    res = run(runner, "fit", tmp_path / "bin.csv", "-k", 2, "--family", "bernoulli", "-o", tmp_path / "b.emix")
+    assert res.exit_code == 0, res.output
+    assert "probabilities a" in res.stdout
+    res = run(runner, "predict", tmp_path / "b.emix", tmp_path / "bin.csv")
+    assert res.exit_code == 0 and len(res.stdout.split()) == 301
+
+
+def test_fit_bad_family_data_is_one_line(runner, data_dir, tmp_path):
+    res = run(runner, "fit", data_dir / "faithful.csv", "-k", 2, "-c", "eruptions,waiting",
+              "--family", "bernoulli", "-o", tmp_path / "x.emix")
+    assert res.exit_code == 1
+    assert "the bernoulli family needs values 0 or 1" in stderr(res)
+    assert not (tmp_path / "x.emix").exists()
+
+
+def test_fit_weights_column_equals_repeated_rows(runner, tmp_path):
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(0, 1, (40, 2)), rng.normal(5, 1, (40, 2))])
+    w = rng.integers(1, 4, 80)
+    pd.DataFrame({"x": X[:, 0], "y": X[:, 1], "w": w}).to_csv(tmp_path / "w.csv", index=False)
+    rep = np.repeat(X, w, axis=0)
+    pd.DataFrame({"x": rep[:, 0], "y": rep[:, 1]}).to_csv(tmp_path / "rep.csv", index=False)
+    opts = ["-k", 2, "--tol", "1e-10", "--max-iter", 500]
+    assert run(runner, "fit", tmp_path / "w.csv", *opts, "--weights", "w", "-o", tmp_path / "a.emix").exit_code == 0
+    assert run(runner, "fit", tmp_path / "rep.csv", *opts, "-o", tmp_path / "b.emix").exit_code == 0
+    a, b = emix.load(tmp_path / "a.emix"), emix.load(tmp_path / "b.emix")
+    order_a, order_b = np.argsort(a.means_[:, 0]), np.argsort(b.means_[:, 0])
+    np.testing.assert_allclose(a.means_[order_a], b.means_[order_b], rtol=1e-6)
+    np.testing.assert_allclose(a.weights_[order_a], b.weights_[order_b], rtol=1e-6)
+
+
+def test_fit_reads_empty_cells_as_missing(runner, data_dir, tmp_path):
+    df = pd.read_csv(data_dir / "faithful.csv")[["eruptions", "waiting"]]
+    df.loc[[3, 50, 100], "waiting"] = np.nan
+    df.loc[[7], "eruptions"] = np.nan
+    df.to_csv(tmp_path / "holes.csv", index=False)  # NaN is written as an empty cell
+    assert ",," in (tmp_path / "holes.csv").read_text() or "\n," in (tmp_path / "holes.csv").read_text()
+    res = run(runner, "fit", tmp_path / "holes.csv", "-k", 2, "-o", tmp_path / "h.emix")
+    assert res.exit_code == 0, res.output
+    model = emix.load(tmp_path / "h.emix")
+    assert model.log_likelihood_ == pytest.approx(model.score_samples(df.to_numpy()).sum(), rel=1e-9)
+    res = run(runner, "predict", tmp_path / "h.emix", tmp_path / "holes.csv")
+    assert res.exit_code == 0 and len(res.stdout.split()) == 273
+
+
+def test_weights_column_must_be_complete(runner, data_dir, tmp_path):
+    df = pd.read_csv(data_dir / "faithful.csv")[["eruptions", "waiting"]]
+    df["w"] = 1.0
+    df.loc[9, "w"] = np.nan
+    df.to_csv(tmp_path / "w.csv", index=False)
+    res = run(runner, "fit", tmp_path / "w.csv", "-k", 2, "--weights", "w", "-o", tmp_path / "x.emix")
+    assert res.exit_code == 1
+    assert "column 'w' has a missing value in row 10" in stderr(res)
