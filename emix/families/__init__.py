@@ -4,7 +4,6 @@ Importing the package also registers the mclust covariance models (EII ... VVV).
 """
 
 from . import mclust  # noqa: F401  (registers EII ... VVV into COVARIANCE_MODELS)
-
 from .bernoulli import BernoulliFamily
 from .categorical import CategoricalFamily
 from .exponential import ExponentialFamily
