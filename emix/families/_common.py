@@ -81,6 +81,27 @@ def raise_first_bad(
     )
 
 
+def check_no_missing(X: np.ndarray, family: str, columns: Sequence[int] | None = None) -> None:
+    """Raise :class:`InvalidInputError` naming the first NaN cell, for families without missing-data support.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    family : str
+        The family's name, for the message.
+    columns : sequence of int, optional
+        Original column index of each local column.
+    """
+    nan = np.isnan(X)
+    if not nan.any():
+        return
+    i, j = (int(v) for v in np.argwhere(nan)[0])
+    raise InvalidInputError(
+        f"X has a missing value (NaN) at row {i}, column {_col(j, columns)} ({int(nan.sum())} in all); "
+        f"the {family} family does not handle missing values: drop or impute those rows"
+    )
+
+
 def check_binary(X: np.ndarray, family: str, columns: Sequence[int] | None = None) -> None:
     """Every value is 0 or 1."""
     raise_first_bad((X != 0) & (X != 1), X, "values 0 or 1", family, columns)
