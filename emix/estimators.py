@@ -12,6 +12,12 @@ accepts ``sample_weight``.
 Fitted component parameters appear as attributes named after the family's
 arrays with a trailing underscore (``probabilities_``, ``rates_``,
 ``means_``...; for the product family ``part{i}_{name}_``).
+
+Missing values: for every family with ``handles_missing`` (all but Student-t)
+NaN in ``X`` means "missing at random"; EM is exact EM on the observed-data
+likelihood (see ``docs/families.md``), and ``predict``, ``predict_proba`` and
+``score_samples`` accept rows with NaN. A row or a training column with no
+observed value is an error.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ import numpy as np
 from . import init as _init
 from ._validation import check_array, check_n_features, check_scalar
 from .em import MixtureParams, m_step, stats_from_responsibilities
-from .exceptions import InvalidParameterError
+from .exceptions import InvalidInputError, InvalidParameterError
 from .families.bernoulli import BernoulliFamily
+from .families.gaussian_missing import check_missing_rows
 from .families.poisson import PoissonFamily
 from .families.registry import family_from_spec, spec_string
 from .families.student import STUDENT_COVARIANCE_TYPES, StudentFamily
 from .mixture import BaseMixture, _init_array
+from .sources import MeanFilledSource
 
 _COMMON_DOC = """
     tol : float, default=1e-3
@@ -108,15 +116,39 @@ class FamilyMixture(BaseMixture):
             return cached[1]
         return base
 
+    @property
+    def _allows_missing(self) -> bool:
+        """Whether NaN in X means "missing at random" (the family's ``handles_missing``)."""
+        return bool(getattr(self._base_family(), "handles_missing", False))
+
+    def _family_for(self, X: np.ndarray):
+        """The configured family, or its missing-data variant when ``X`` has NaN and it has one."""
+        family = self._make_family()
+        variant = getattr(family, "for_missing", None)
+        if variant is not None and np.isnan(X).any():
+            return variant(X)
+        return family
+
     def _check_data(self, X: np.ndarray) -> None:
         base = self._base_family()
         base.validate(X)
+        nan = np.isnan(X)
+        if nan.any():
+            empty = nan.all(axis=0)
+            if empty.any():
+                j = int(np.flatnonzero(empty)[0])
+                raise InvalidInputError(
+                    f"X column {j} has no observed value (every row is NaN; {int(empty.sum())} such "
+                    "column(s) in all); its parameters cannot be estimated: drop it"
+                )
         self._configured_family = (spec_string(base), base.configure(X))
 
     def _check_X(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        X = check_array(X)
+        X = check_array(X, allow_nan=self._allows_missing)
         check_n_features(X, self.n_features_in_)
+        if self._allows_missing:
+            check_missing_rows(X)
         self._make_family().validate(X)
         return X
 
@@ -166,19 +198,38 @@ class FamilyMixture(BaseMixture):
 
     def _initial_params(self, source, family, rng: np.random.Generator) -> MixtureParams:
         self._n_features_fit = source.n_features
-        encode = getattr(family, "init_encode", None)
-        if encode is None or self._has_full_user_init():
+        if self._has_full_user_init():
             return super()._initial_params(source, family, rng)
-        # the initialiser (k-means...) runs on an encoding of the data, e.g. one-hot codes
-        # for categorical columns; its centres are decoded to anchor the statistics
-        initialiser = _init.make_initialiser(
-            self.init_params, _EncodedSource(source, encode), self.n_components, rng
-        )
-        anchor = family.anchor_from_centres(family.init_decode_centres(initialiser.centres))
+        # The initialiser (k-means...) runs on an encoding of the data (e.g. one-hot codes for
+        # categorical columns), with NaN filled by the column means of that encoding; its
+        # centres are decoded to anchor the statistics.
+        encode = getattr(family, "init_encode", None)
+        init_source = source if encode is None else _EncodedSource(source, encode)
+        filled = MeanFilledSource(init_source) if self._allows_missing else None
+        if filled is not None and filled.has_missing:
+            init_source = filled
+        else:
+            filled = None
+
+        def to_init_space(X: np.ndarray) -> np.ndarray:
+            Z = X if encode is None else encode(X)
+            return Z if filled is None else filled.fill_chunk(Z)
+
+        initialiser = _init.make_initialiser(self.init_params, init_source, self.n_components, rng)
+        # A family may take its first M-step as a simpler variant of itself on partly mean-filled
+        # rows (missing-data Gaussian parts start from the ordinary Gaussian); the other
+        # families' statistics skip the missing cells themselves.
+        init_family = getattr(family, "init_family", family)
+        stats_source = source
+        if init_family is not family:
+            stats_source = MeanFilledSource(source, columns=getattr(family, "init_fill_columns", None))
+        centres = initialiser.centres
+        decode = getattr(init_family, "init_decode_centres", None)
+        anchor = init_family.anchor_from_centres(centres if encode is None else decode(centres))
         stats = stats_from_responsibilities(
-            source, family, lambda X, offset: initialiser.resp_fn(encode(X), offset), anchor
+            stats_source, init_family, lambda X, offset: initialiser.resp_fn(to_init_space(X), offset), anchor
         )
-        return self._apply_user_init(m_step(family, stats, None), source.dtype)
+        return self._apply_user_init(m_step(init_family, stats, None), source.dtype)
 
     # -- fitted attributes -------------------------------------------------------------------
     def _set_component_attributes(self, components: Any) -> None:

@@ -8,7 +8,7 @@ same loop.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -74,17 +74,36 @@ class MeanFilledSource:
 
     Used to start EM on data with missing values: initialisers such as k-means
     need complete rows. The means are computed in one pass when created.
+
+    Parameters
+    ----------
+    source : a source
+    columns : sequence of int, optional
+        Fill only these columns (NaN elsewhere is left as is); default all.
+
+    Attributes
+    ----------
+    fill : ndarray of shape (n_features,)
+        The value put in place of NaN in each column.
+    has_missing : bool
+        Whether the pass found any NaN in the filled columns.
     """
 
-    def __init__(self, source) -> None:
+    def __init__(self, source, columns: Sequence[int] | None = None) -> None:
         self.source = source
-        total = np.zeros(source.n_features)
-        count = np.zeros(source.n_features)
+        d = source.n_features
+        self._columns = None if columns is None else np.isin(np.arange(d), np.asarray(columns, dtype=int))
+        total = np.zeros(d)
+        count = np.zeros(d)
+        n_missing = 0
         for X, w in source.chunks():
             obs = ~np.isnan(X)
+            missing = ~obs if self._columns is None else ~obs & self._columns
+            n_missing += int(np.count_nonzero(missing))
             ww = np.ones(X.shape[0]) if w is None else w.astype(np.float64)
             total += ww @ np.where(obs, X, 0.0)
             count += ww @ obs
+        self.has_missing = n_missing > 0
         self.fill = np.where(count > 0, total / np.maximum(count, 1e-300), 0.0).astype(source.dtype)
 
     n_samples = property(lambda self: self.source.n_samples)
@@ -92,13 +111,16 @@ class MeanFilledSource:
     dtype = property(lambda self: self.source.dtype)
     total_weight = property(lambda self: self.source.total_weight)
 
-    def _filled(self, X: np.ndarray) -> np.ndarray:
+    def fill_chunk(self, X: np.ndarray) -> np.ndarray:
+        """``X`` (one chunk of the underlying source) with its NaN filled, shape (n, n_features)."""
         nan = np.isnan(X)
+        if self._columns is not None:
+            nan &= self._columns
         return np.where(nan, self.fill, X) if nan.any() else X
 
     def first_chunk(self) -> np.ndarray:
-        return self._filled(self.source.first_chunk())
+        return self.fill_chunk(self.source.first_chunk())
 
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         for X, w in self.source.chunks():
-            yield self._filled(X), w
+            yield self.fill_chunk(X), w

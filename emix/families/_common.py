@@ -22,6 +22,20 @@ estimators (:mod:`emix.estimators`) use; the driver never needs them:
 ``exact_m_step``
     True when the M-step maximises the likelihood exactly (no pseudo-count,
     no jitter), so that any decrease of the log-likelihood is a bug.
+``handles_missing``
+    True when NaN in X means "missing at random" for the family (its
+    ``log_prob`` and ``accumulate`` accept NaN, or ``for_missing(X)`` returns
+    a variant that does). Families without it reject NaN.
+
+Missing values in the independent families
+------------------------------------------
+Features are independent given the component, so the observed-data density of
+a row is the product over its *observed* features, and the statistics of a
+feature only count the rows where it is observed. The statistics then carry
+the per-feature counts ``nkd = sum_n r_nk [x_nd observed]`` (K, D), which take
+the place of ``N_k`` in the per-feature M-step. A chunk without NaN leaves
+``nkd`` as ``None`` (meaning "``N_k`` for every feature"), so complete data
+take the same fast path as before.
 """
 
 from __future__ import annotations
@@ -48,6 +62,7 @@ def raise_first_bad(
     Parameters
     ----------
     bad : ndarray of bool, shape (n, d)
+        NaN cells of ``X`` (missing values) are never reported.
     X : ndarray of shape (n, d)
     what : str
         What the values should be, e.g. ``"0 or 1"``.
@@ -56,12 +71,34 @@ def raise_first_bad(
     columns : sequence of int, optional
         Original column index of each local column.
     """
+    bad = bad & ~np.isnan(X)  # a missing value is not a bad value
     if not bad.any():
         return
     i, j = (int(v) for v in np.argwhere(bad)[0])
     raise InvalidInputError(
         f"X has value {X[i, j].item()!r} at row {i}, column {_col(j, columns)}; the {family} family "
         f"needs {what} ({int(bad.sum())} bad value(s) in all)"
+    )
+
+
+def check_no_missing(X: np.ndarray, family: str, columns: Sequence[int] | None = None) -> None:
+    """Raise :class:`InvalidInputError` naming the first NaN cell, for families without missing-data support.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    family : str
+        The family's name, for the message.
+    columns : sequence of int, optional
+        Original column index of each local column.
+    """
+    nan = np.isnan(X)
+    if not nan.any():
+        return
+    i, j = (int(v) for v in np.argwhere(nan)[0])
+    raise InvalidInputError(
+        f"X has a missing value (NaN) at row {i}, column {_col(j, columns)} ({int(nan.sum())} in all); "
+        f"the {family} family does not handle missing values: drop or impute those rows"
     )
 
 
@@ -168,8 +205,71 @@ def check_alpha(alpha: float, name: str = "alpha") -> float:
     return a
 
 
+def observed_mask(X: np.ndarray) -> np.ndarray | None:
+    """Mask of the observed (non-NaN) cells of ``X``, or ``None`` when nothing is missing.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, D)
+
+    Returns
+    -------
+    obs : ndarray of bool, shape (n, D), or None
+    """
+    nan = np.isnan(X)
+    return ~nan if nan.any() else None
+
+
+def zero_missing(X: np.ndarray, obs: np.ndarray | None) -> np.ndarray:
+    """``X`` with its missing cells set to 0 (``X`` itself when ``obs`` is None), shape (n, D)."""
+    return X if obs is None else np.where(obs, X, 0.0).astype(X.dtype, copy=False)
+
+
+def _full_counts(stats: Stats, shape: tuple[int, int]) -> np.ndarray:
+    nkd = getattr(stats, "nkd", None)
+    if nkd is not None:
+        return nkd
+    return np.broadcast_to(np.asarray(stats.nk, dtype=np.float64)[:, None], shape)
+
+
+class FeatureCountsMixin:
+    """Adds statistics that carry optional per-feature counts ``nkd`` (K, D).
+
+    ``nkd is None`` means "every feature observed in every row": the counts
+    are ``nk`` for each feature. Adding a chunk with counts to one without
+    materialises the latter's counts, so the sum is always right.
+    """
+
+    def __add__(self, other):
+        out = super().__add__(other)
+        if out is NotImplemented or (self.nkd is None) == (other.nkd is None):
+            return out
+        shape = (self.nkd if self.nkd is not None else other.nkd).shape
+        return dataclasses.replace(out, nkd=_full_counts(self, shape) + _full_counts(other, shape))
+
+    def feature_counts(self) -> np.ndarray:
+        """``nkd`` as an array of shape (K, D) or (K, 1) (``N_k`` broadcast when nothing is missing)."""
+        nk = np.asarray(self.nk, dtype=np.float64)
+        return nk[:, None] if self.nkd is None else self.nkd
+
+
+def unobserved_cells(nk: np.ndarray, nkd: np.ndarray | None, empty: np.ndarray) -> np.ndarray | None:
+    """(K, D) mask of the (component, feature) pairs with no observed data, or None.
+
+    Components that are empty altogether (``empty``, shape (K,)) are left to
+    the empty-component repair. For the remaining cells the likelihood does
+    not depend on the parameter, so keeping its previous value is still an
+    exact M-step.
+    """
+    if nkd is None:
+        return None
+    floor = 10.0 * float(np.finfo(np.float64).eps) * max(float(np.sum(nk)), 1.0)
+    cells = (nkd <= floor) & ~np.asarray(empty)[:, None]
+    return cells if cells.any() else None
+
+
 @dataclasses.dataclass(frozen=True)
-class SumStats(Stats):
+class SumStats(FeatureCountsMixin, Stats):
     """Statistics of families whose M-step needs only weighted feature sums.
 
     Attributes
@@ -177,13 +277,32 @@ class SumStats(Stats):
     nk : ndarray of shape (K,)
         ``sum_n r_nk``.
     sx : ndarray of shape (K, D)
-        ``sum_n r_nk x_n``.
+        ``sum_n r_nk x_n`` over the observed cells.
+    nkd : ndarray of shape (K, D) or None
+        ``sum_n r_nk [x_nd observed]``; ``None`` when no value was missing.
     """
 
     sx: np.ndarray
+    nkd: np.ndarray | None = None
 
 
 def sum_stats(X: np.ndarray, resp: np.ndarray) -> SumStats:
-    """:class:`SumStats` of one chunk: ``resp.sum(0)`` and ``resp.T @ X`` (in float64)."""
+    """:class:`SumStats` of one chunk, skipping missing (NaN) cells.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, D)
+    resp : ndarray of shape (n, K)
+
+    Returns
+    -------
+    SumStats
+        ``resp.sum(0)``, ``resp.T @ X`` and, when ``X`` has NaN, the
+        per-feature counts (all in float64).
+    """
     r = resp.astype(np.float64, copy=False)
-    return SumStats(nk=r.sum(axis=0), sx=r.T @ X.astype(np.float64, copy=False))
+    obs = observed_mask(X)
+    if obs is None:
+        return SumStats(nk=r.sum(axis=0), sx=r.T @ X.astype(np.float64, copy=False))
+    x0 = np.where(obs, X, 0.0).astype(np.float64, copy=False)
+    return SumStats(nk=r.sum(axis=0), sx=r.T @ x0, nkd=r.T @ obs.astype(np.float64))

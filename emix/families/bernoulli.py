@@ -13,6 +13,10 @@ prior, i.e. ``alpha`` imaginary zeros and ``alpha`` imaginary ones)::
 ``alpha = 0`` is plain maximum likelihood, where a feature never seen "on" in
 a component gets ``p = 0`` and any row with that feature on has density zero
 under the component.
+
+Missing values (NaN) are skipped: a row's density is the product over its
+observed features, and ``N_k`` becomes the per-feature count
+``N_kd = sum_n r_nk [x_nd observed]`` in the M-step.
 """
 
 from __future__ import annotations
@@ -29,9 +33,12 @@ from ._common import (
     check_probabilities,
     empty_mask,
     get_array,
+    observed_mask,
     sum_stats,
+    unobserved_cells,
     warn_empty,
     xlogy_matmul,
+    zero_missing,
 )
 
 
@@ -59,6 +66,7 @@ class BernoulliFamily:
     """
 
     name = "bernoulli"
+    handles_missing = True
 
     def __init__(self, alpha: float = 1e-2) -> None:
         self.alpha = check_alpha(alpha)
@@ -69,9 +77,12 @@ class BernoulliFamily:
 
     # -- EM --------------------------------------------------------------------
     def log_prob(self, X: np.ndarray, params: BernoulliParams) -> np.ndarray:
-        """``log p(x_n | k)``, shape (n, K)."""
+        """``log p(x_n | k)`` over the observed features of each row, shape (n, K)."""
         p = params.probabilities
-        return xlogy_matmul(X, p) + xlogy_matmul(1.0 - X, 1.0 - p)
+        obs = observed_mask(X)
+        ones = zero_missing(X, obs)
+        zeros = 1.0 - X if obs is None else np.where(obs, 1.0 - X, 0.0).astype(X.dtype, copy=False)
+        return xlogy_matmul(ones, p) + xlogy_matmul(zeros, 1.0 - p)
 
     def anchor(self, params: BernoulliParams) -> None:
         return None
@@ -84,16 +95,22 @@ class BernoulliFamily:
 
     def m_step(self, stats: SumStats, previous: BernoulliParams | None) -> BernoulliParams:
         nk, sx = stats.nk, stats.sx
+        n = stats.feature_counts()
         empty = empty_mask(nk)
         a = self.alpha
         with np.errstate(invalid="ignore", divide="ignore"):
-            p = (sx + a) / (nk[:, None] + 2.0 * a)
+            p = (sx + a) / (n + 2.0 * a)
+            overall = (sx.sum(axis=0) + a) / (n.sum(axis=0) + 2.0 * a)
         if empty.any():
             warn_empty(empty, previous is not None)
             if previous is not None:
                 p[empty] = previous.probabilities[empty]
             else:
-                p[empty] = (sx.sum(axis=0) + a) / (nk.sum() + 2.0 * a)
+                p[empty] = overall
+        cells = unobserved_cells(nk, stats.nkd, empty)
+        if cells is not None:
+            keep = np.broadcast_to(overall, p.shape) if previous is None else previous.probabilities
+            p = np.where(cells, keep, p)
         return BernoulliParams(probabilities=np.clip(p, 0.0, 1.0))
 
     def n_parameters(self, params: BernoulliParams) -> int:

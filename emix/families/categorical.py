@@ -17,6 +17,10 @@ so that a level never seen in a component keeps a small probability;
 The probabilities are stored padded to the largest number of levels: shape
 (K, D, L_max), zeros beyond ``L_d``; ``n_levels`` (D,) says where each
 feature's levels end.
+
+Missing values (NaN) are skipped: a row's density is the product over its
+observed features, a missing cell adds to no level count, and ``N_k`` becomes
+the per-feature count ``N_kd = sum_n r_nk [x_nd observed]`` in the M-step.
 """
 
 from __future__ import annotations
@@ -30,11 +34,14 @@ import numpy as np
 
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ._common import (
+    FeatureCountsMixin,
     check_alpha,
     check_nonneg_integer,
     empty_mask,
     get_array,
+    observed_mask,
     safe_log,
+    unobserved_cells,
     warn_empty,
 )
 from .base import Stats
@@ -57,20 +64,23 @@ class CategoricalParams:
 
 
 @dataclasses.dataclass(frozen=True)
-class CategoricalStats(Stats):
+class CategoricalStats(FeatureCountsMixin, Stats):
     """Weighted level counts.
 
     Attributes
     ----------
     nk : ndarray of shape (K,)
     counts : ndarray of shape (K, D, L_max)
-        ``C_kdl``.
+        ``C_kdl`` over the observed cells.
     n_levels : tuple of int, length D
         Not summed: the same in every chunk.
+    nkd : ndarray of shape (K, D) or None
+        ``sum_n r_nk [x_nd observed]``; ``None`` when no value was missing.
     """
 
     counts: np.ndarray
     n_levels: tuple
+    nkd: np.ndarray | None = None
 
     _fixed: ClassVar[tuple[str, ...]] = ("n_levels",)
 
@@ -95,6 +105,7 @@ class CategoricalFamily:
     """
 
     name = "categorical"
+    handles_missing = True
 
     def __init__(self, alpha: float = 1e-2, n_levels: int | Sequence[int] | None = None) -> None:
         self.alpha = check_alpha(alpha)
@@ -132,14 +143,26 @@ class CategoricalFamily:
             )
 
     # -- EM --------------------------------------------------------------------
+    @staticmethod
+    def _codes(X: np.ndarray, obs: np.ndarray | None) -> np.ndarray:
+        """Integer codes, shape (n, D); -1 marks a missing cell."""
+        if obs is None:
+            return X.astype(np.int64)
+        return np.where(obs, X, -1.0).astype(np.int64)
+
     def log_prob(self, X: np.ndarray, params: CategoricalParams) -> np.ndarray:
-        """``log p(x_n | k)``, shape (n, K)."""
+        """``log p(x_n | k)`` over the observed features of each row, shape (n, K)."""
         self._check_codes(X, params.n_levels)
         logp = safe_log(params.probabilities)
-        codes = X.astype(np.int64)
+        obs = observed_mask(X)
+        codes = self._codes(X, obs)
         out = np.zeros((X.shape[0], logp.shape[0]), dtype=np.float64)
         for d in range(X.shape[1]):
-            out += logp[:, d, codes[:, d]].T
+            if obs is None or obs[:, d].all():
+                out += logp[:, d, codes[:, d]].T
+            else:
+                rows = obs[:, d]
+                out[rows] += logp[:, d, codes[rows, d]].T
         return out.astype(X.dtype, copy=False)
 
     def anchor(self, params: CategoricalParams) -> tuple:
@@ -159,27 +182,35 @@ class CategoricalFamily:
         r = resp.astype(np.float64, copy=False)
         k, d = r.shape[1], X.shape[1]
         counts = np.zeros((k, d, max(n_levels)))
-        codes = X.astype(np.int64)
+        obs = observed_mask(X)
+        codes = self._codes(X, obs)  # a missing cell (-1) matches no level
         for j in range(d):
             onehot = codes[:, j, None] == np.arange(n_levels[j])
             counts[:, j, : n_levels[j]] = r.T @ onehot
-        return CategoricalStats(nk=r.sum(axis=0), counts=counts, n_levels=tuple(n_levels))
+        nkd = None if obs is None else r.T @ obs.astype(np.float64)
+        return CategoricalStats(nk=r.sum(axis=0), counts=counts, n_levels=tuple(n_levels), nkd=nkd)
 
     def m_step(self, stats: CategoricalStats, previous: CategoricalParams | None) -> CategoricalParams:
         nk, counts = stats.nk, stats.counts
+        n = stats.feature_counts()
         n_levels = np.asarray(stats.n_levels, dtype=np.int64)
         mask = _levels_mask(n_levels)
         a = self.alpha
         empty = empty_mask(nk)
         with np.errstate(invalid="ignore", divide="ignore"):
-            p = (counts + a) / (nk[:, None, None] + a * n_levels[None, :, None])
+            p = (counts + a) / (n[:, :, None] + a * n_levels[None, :, None])
+            overall = (counts.sum(axis=0) + a) / (n.sum(axis=0)[:, None] + a * n_levels[:, None])
+        have_previous = previous is not None and previous.probabilities.shape == p.shape
         if empty.any():
             warn_empty(empty, previous is not None)
-            if previous is not None and previous.probabilities.shape == p.shape:
+            if have_previous:
                 p[empty] = previous.probabilities[empty]
             else:
-                tot = counts.sum(axis=0)
-                p[empty] = (tot + a) / (nk.sum() + a * n_levels[:, None])
+                p[empty] = overall
+        cells = unobserved_cells(nk, stats.nkd, empty)
+        if cells is not None:
+            keep = previous.probabilities if have_previous else np.broadcast_to(overall, p.shape)
+            p = np.where(cells[:, :, None], keep, p)
         p = np.where(mask[None], p, 0.0)
         return CategoricalParams(probabilities=p, n_levels=n_levels)
 
@@ -200,14 +231,21 @@ class CategoricalFamily:
 
     # -- initialisation ------------------------------------------------------------------
     def init_encode(self, X: np.ndarray) -> np.ndarray:
-        """One-hot codes (n, sum_d L_d) on which k-means initialisation runs."""
+        """One-hot codes (n, sum_d L_d) on which k-means initialisation runs.
+
+        A missing cell gives NaN in all its feature's columns (the
+        initialisation fills them with the level frequencies).
+        """
         if self.n_levels is None:
             raise InvalidParameterError("the categorical family needs n_levels; call configure(X) first")
         levels = self._levels_for(X.shape[1])
         self._check_codes(X, levels)
-        return np.concatenate([X[:, j, None] == np.arange(L) for j, L in enumerate(levels)], axis=1).astype(
-            np.float64
-        )
+        nan = np.isnan(X)
+        blocks = []
+        for j, L in enumerate(levels):
+            onehot = (X[:, j, None] == np.arange(L)).astype(np.float64)
+            blocks.append(np.where(nan[:, j, None], np.nan, onehot) if nan[:, j].any() else onehot)
+        return np.concatenate(blocks, axis=1)
 
     def init_decode_centres(self, centres: np.ndarray) -> np.ndarray:
         """Centres in code space (their values are not used: the anchor is ``n_levels``)."""
@@ -218,8 +256,10 @@ class CategoricalFamily:
         check_nonneg_integer(X, "categorical", columns)
 
     def configure(self, X: np.ndarray) -> CategoricalFamily:
-        """A copy whose ``n_levels`` covers the codes seen in ``X``."""
-        seen = tuple(int(v) + 1 for v in X.max(axis=0))
+        """A copy whose ``n_levels`` covers the codes seen in ``X`` (NaN ignored; a
+        column with no observed code gets one level)."""
+        observed = np.where(np.isnan(X), -1.0, X)
+        seen = tuple(max(int(v) + 1, 1) for v in observed.max(axis=0))
         given = self._levels_for(X.shape[1])
         if given is not None:
             self._check_codes(X, given)

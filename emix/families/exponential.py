@@ -12,6 +12,10 @@ M-step (exact maximum likelihood)::
 A component whose weighted sum of a feature is zero (it holds only zeros)
 would get an infinite rate; its mean is floored at a tiny fraction of the data
 mean, with a :class:`~emix.exceptions.DegenerateComponentWarning`.
+
+Missing values (NaN) are skipped: a row's density is the product over its
+observed features, and the rate becomes ``N_kd / S_kd`` with the per-feature
+count ``N_kd = sum_n r_nk [x_nd observed]``.
 """
 
 from __future__ import annotations
@@ -29,8 +33,11 @@ from ._common import (
     check_positive,
     empty_mask,
     get_array,
+    observed_mask,
     sum_stats,
+    unobserved_cells,
     warn_empty,
+    zero_missing,
 )
 
 
@@ -52,12 +59,17 @@ class ExponentialFamily:
 
     name = "exponential"
     exact_m_step = True
+    handles_missing = True
 
     def log_prob(self, X: np.ndarray, params: ExponentialParams) -> np.ndarray:
-        """``log p(x_n | k)``, shape (n, K)."""
+        """``log p(x_n | k)`` over the observed features of each row, shape (n, K)."""
         lam = params.rates
-        out = -(X @ lam.T.astype(X.dtype, copy=False))
-        out += np.log(lam).sum(axis=1)
+        obs = observed_mask(X)
+        out = -(zero_missing(X, obs) @ lam.T.astype(X.dtype, copy=False))
+        if obs is None:
+            out += np.log(lam).sum(axis=1)
+        else:
+            out += obs.astype(X.dtype) @ np.log(lam).T.astype(X.dtype, copy=False)
         return out
 
     def anchor(self, params: ExponentialParams) -> None:
@@ -71,12 +83,15 @@ class ExponentialFamily:
 
     def m_step(self, stats: SumStats, previous: ExponentialParams | None) -> ExponentialParams:
         nk, sx = stats.nk, stats.sx
+        n = stats.feature_counts()
         empty = empty_mask(nk)
-        safe_nk = np.where(empty, 1.0, nk)
-        mean = sx / safe_nk[:, None]
-        overall = sx.sum(axis=0) / nk.sum()
+        cells = unobserved_cells(nk, stats.nkd, empty)
+        skip = empty[:, None] if cells is None else empty[:, None] | cells
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(skip, 1.0, sx) / np.where(skip, 1.0, n)
+        overall = sx.sum(axis=0) / n.sum(axis=0)
         floor = 1e-10 * np.where(overall > 0, overall, 1.0)
-        tiny = (mean < floor) & ~empty[:, None]
+        tiny = (mean < floor) & ~skip
         if tiny.any():
             warnings.warn(
                 f"{int(tiny.sum())} component mean(s) are zero (a component holds only zeros "
@@ -91,6 +106,9 @@ class ExponentialFamily:
                 mean[empty] = 1.0 / previous.rates[empty]
             else:
                 mean[empty] = np.maximum(overall, floor)
+        if cells is not None:
+            keep = np.maximum(overall, floor) if previous is None else 1.0 / previous.rates
+            mean = np.where(cells, keep, mean)
         return ExponentialParams(rates=1.0 / mean)
 
     def n_parameters(self, params: ExponentialParams) -> int:

@@ -12,6 +12,10 @@ count 1 in every component, a Gamma(alpha + 1, alpha) prior)::
 
 so that a component that has only seen zeros in a feature keeps a small
 positive rate; ``alpha = 0`` is plain maximum likelihood.
+
+Missing values (NaN) are skipped: a row's density is the product over its
+observed features, and ``N_k`` becomes the per-feature count
+``N_kd = sum_n r_nk [x_nd observed]`` in the M-step.
 """
 
 from __future__ import annotations
@@ -29,9 +33,12 @@ from ._common import (
     check_positive,
     empty_mask,
     get_array,
+    observed_mask,
     sum_stats,
+    unobserved_cells,
     warn_empty,
     xlogy_matmul,
+    zero_missing,
 )
 
 
@@ -58,6 +65,7 @@ class PoissonFamily:
     """
 
     name = "poisson"
+    handles_missing = True
 
     def __init__(self, alpha: float = 1e-2) -> None:
         self.alpha = check_alpha(alpha)
@@ -67,11 +75,16 @@ class PoissonFamily:
         return self.alpha == 0
 
     def log_prob(self, X: np.ndarray, params: PoissonParams) -> np.ndarray:
-        """``log p(x_n | k)``, shape (n, K)."""
+        """``log p(x_n | k)`` over the observed features of each row, shape (n, K)."""
         lam = params.rates
-        out = xlogy_matmul(X, lam)
-        out -= lam.sum(axis=1)
-        out -= gammaln(X + 1.0).sum(axis=1)[:, None]
+        obs = observed_mask(X)
+        x = zero_missing(X, obs)
+        out = xlogy_matmul(x, lam)
+        if obs is None:
+            out -= lam.sum(axis=1)
+        else:
+            out -= obs.astype(out.dtype) @ lam.T.astype(out.dtype, copy=False)
+        out -= gammaln(x + 1.0).sum(axis=1)[:, None]  # log(0!) = 0 for the missing cells
         return out
 
     def anchor(self, params: PoissonParams) -> None:
@@ -85,16 +98,22 @@ class PoissonFamily:
 
     def m_step(self, stats: SumStats, previous: PoissonParams | None) -> PoissonParams:
         nk, sx = stats.nk, stats.sx
+        n = stats.feature_counts()
         a = self.alpha
         empty = empty_mask(nk)
         with np.errstate(invalid="ignore", divide="ignore"):
-            lam = (sx + a) / (nk[:, None] + a)
+            lam = (sx + a) / (n + a)
+            overall = (sx.sum(axis=0) + a) / (n.sum(axis=0) + a)
         if empty.any():
             warn_empty(empty, previous is not None)
             if previous is not None:
                 lam[empty] = previous.rates[empty]
             else:
-                lam[empty] = (sx.sum(axis=0) + a) / (nk.sum() + a)
+                lam[empty] = overall
+        cells = unobserved_cells(nk, stats.nkd, empty)
+        if cells is not None:
+            keep = np.broadcast_to(overall, lam.shape) if previous is None else previous.rates
+            lam = np.where(cells, keep, lam)
         return PoissonParams(rates=lam)
 
     def n_parameters(self, params: PoissonParams) -> int:

@@ -9,6 +9,14 @@ columns into groups ``G_1 .. G_m`` with families ``F_1 .. F_m``, component
 The groups are independent given the component, so the statistics are the
 tuple of the groups' statistics (computed with the same responsibilities), the
 M-step is each group's M-step, and the free-parameter count is the sum.
+
+Missing values (NaN): the groups are independent, so the observed-data
+density of a row is the product of each group's density of its observed
+cells; each part skips or marginalises its own missing cells. Parts that need
+a special variant for NaN (the Gaussian: exact EM with conditional
+expectations, :class:`~emix.families.gaussian_missing.MissingGaussianFamily`)
+get it from :meth:`ProductFamily.for_missing`; a part whose family does not
+handle missing values (Student-t) rejects NaN in its columns.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InvalidInputError, InvalidParameterError
+from ._common import check_no_missing
 from .base import Stats
 
 
@@ -62,6 +71,8 @@ class ProductFamily:
     """
 
     name = "product"
+    #: NaN is a missing value in the columns of parts that handle it (see ``validate``)
+    handles_missing = True
 
     def __init__(self, parts: Sequence[tuple[Any, Sequence[int]]]) -> None:
         if len(parts) == 0:
@@ -101,6 +112,50 @@ class ProductFamily:
 
     def _split(self, X: np.ndarray):
         return [X[:, list(c)] for c in self.columns]
+
+    def _with_families(self, families: Sequence[Any]) -> ProductFamily:
+        out = copy.copy(self)
+        out.families = tuple(families)
+        return out
+
+    # -- missing values -------------------------------------------------------------------
+    def for_missing(self, X: np.ndarray) -> ProductFamily:
+        """A copy for data with NaN: each part whose columns hold NaN and whose
+        family has a ``for_missing`` variant uses that variant.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+        """
+        fams = []
+        for f, Xi in zip(self.families, self._split(X), strict=True):
+            variant = getattr(f, "for_missing", None)
+            fams.append(variant(Xi) if variant is not None and np.isnan(Xi).any() else f)
+        if all(a is b for a, b in zip(fams, self.families, strict=True)):
+            return self
+        return self._with_families(fams)
+
+    @property
+    def init_family(self) -> ProductFamily:
+        """The family for the initial M-step: each part's ``init_family`` (or the part).
+
+        The parts that change (missing-data Gaussian parts start from their
+        base family) need their columns mean-filled: see :attr:`init_fill_columns`.
+        """
+        fams = [getattr(f, "init_family", f) for f in self.families]
+        if all(a is b for a, b in zip(fams, self.families, strict=True)):
+            return self
+        return self._with_families(fams)
+
+    @property
+    def init_fill_columns(self) -> tuple[int, ...]:
+        """Columns whose NaN are filled with column means for the initial M-step."""
+        return tuple(
+            j
+            for f, c in zip(self.families, self.columns, strict=True)
+            if getattr(f, "init_family", f) is not f
+            for j in c
+        )
 
     # -- EM --------------------------------------------------------------------
     def log_prob(self, X: np.ndarray, params: ProductParams) -> np.ndarray:
@@ -169,7 +224,10 @@ class ProductFamily:
                 f"X has {X.shape[1]} features but the product family's parts cover {self.n_columns} columns"
             )
         for f, c, Xi in zip(self.families, self.columns, self._split(X), strict=True):
-            f.validate(Xi, columns=c if columns is None else [columns[j] for j in c])
+            cols = c if columns is None else [columns[j] for j in c]
+            if not getattr(f, "handles_missing", False):
+                check_no_missing(Xi, getattr(f, "name", type(f).__name__), cols)
+            f.validate(Xi, columns=cols)
 
     def configure(self, X: np.ndarray) -> ProductFamily:
         out = copy.copy(self)

@@ -20,6 +20,7 @@ from .bernoulli import BernoulliFamily
 from .categorical import CategoricalFamily
 from .exponential import ExponentialFamily
 from .gaussian import GaussianFamily, GaussianParams
+from .gaussian_missing import MissingGaussianFamily
 from .poisson import PoissonFamily
 from .product import ProductFamily
 from .student import StudentFamily, checked_covariances
@@ -34,12 +35,25 @@ class GaussianComponents(GaussianFamily):
     reg_covar : float, default=1e-6
     """
 
+    #: NaN means "missing at random": see :meth:`for_missing`
+    handles_missing = True
+
     @property
     def exact_m_step(self) -> bool:
         return self.reg_covar == 0
 
+    def for_missing(self, X: np.ndarray) -> MissingGaussianFamily:
+        """The exact missing-data variant (marginal densities, conditional expectations).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+            Data with NaN (not used beyond the choice of variant).
+        """
+        return MissingGaussianFamily(self)
+
     def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
-        """Any finite real values are allowed."""
+        """Any finite real values are allowed; NaN is a missing value."""
 
     def configure(self, X: np.ndarray) -> GaussianComponents:
         return self

@@ -42,7 +42,7 @@ from scipy import optimize, special
 
 from .._linalg import LOG_2PI, cholesky_lower
 from ..exceptions import DegenerateComponentWarning, InvalidParameterError
-from ._common import check_positive, empty_mask, get_array, warn_empty
+from ._common import check_no_missing, check_positive, empty_mask, get_array, warn_empty
 from .base import Stats
 from .gaussian import GaussianStats, get_covariance_model
 
@@ -134,6 +134,8 @@ class StudentFamily:
     """
 
     name = "student"
+    #: NaN is an error (EM with missing values would need the t marginals; not done)
+    handles_missing = False
 
     def __init__(
         self,
@@ -310,7 +312,8 @@ class StudentFamily:
 
     # -- estimator support -----------------------------------------------------------
     def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
-        """Any finite real values are allowed."""
+        """Any finite real values are allowed; missing values (NaN) are not."""
+        check_no_missing(X, "student", columns)
 
     def configure(self, X: np.ndarray) -> StudentFamily:
         return self
