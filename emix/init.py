@@ -112,17 +112,40 @@ def _data_variance(source) -> float:
     return float(np.mean(s2 / s0 - mean**2))
 
 
+def _lloyd_chunk(X: np.ndarray, w, centres_s: np.ndarray, shift: np.ndarray):
+    """Counts (K,) and sums (K, D) of the rows of one chunk nearest to each centre.
+
+    Distances are taken in the data's dtype around ``shift``; the sums in float64.
+    """
+    k = centres_s.shape[0]
+    dt = X.dtype
+    Xd = X - shift.astype(dt)
+    c = centres_s.astype(dt)
+    # argmin_k |x - c_k|^2 = argmin_k (|c_k|^2 - 2 x.c_k): one (n, D) x (D, K) product
+    score = Xd @ (-2.0 * c.T)
+    score += np.einsum("ij,ij->i", c, c)
+    labels = score.argmin(axis=1)
+    ww = np.ones(X.shape[0]) if w is None else w.astype(np.float64)
+    counts = np.bincount(labels, weights=ww, minlength=k)
+    onehot = np.zeros((k, X.shape[0]), dtype=dt)
+    onehot[labels, np.arange(X.shape[0])] = ww
+    sums = (onehot @ Xd).astype(np.float64)
+    return counts, sums
+
+
 def lloyd(
     source,
     centres: np.ndarray,
     *,
     max_iter: int = 300,
     tol: float = 1e-4,
+    pool=None,
 ) -> np.ndarray:
     """Lloyd's k-means iterations from ``centres``, one pass per iteration.
 
     Stops when the squared centre shift falls below ``tol`` times the mean
     feature variance (scikit-learn's rule). An empty cluster keeps its centre.
+    Chunks are spread over ``pool`` (a :class:`emix._parallel.ChunkPool`) when given.
     """
     centres = np.array(centres, dtype=np.float64)
     k, d = centres.shape
@@ -131,14 +154,15 @@ def lloyd(
     for _ in range(max_iter):
         sums = np.zeros((k, d))
         counts = np.zeros(k)
-        for X, w in source.chunks():
-            Xd = X.astype(np.float64) - shift
-            labels = _sq_dist(Xd, centres - shift, np.zeros(d)).argmin(axis=1)
-            ww = np.ones(X.shape[0]) if w is None else w.astype(np.float64)
-            np.add.at(counts, labels, ww)
-            onehot = np.zeros((X.shape[0], k))
-            onehot[np.arange(X.shape[0]), labels] = ww
-            sums += onehot.T @ Xd
+        cs = centres - shift
+
+        def work(chunk, cs=cs):
+            return _lloyd_chunk(chunk[0], chunk[1], cs, shift)
+
+        parts = pool.map(work, source.chunks()) if pool is not None else map(work, source.chunks())
+        for c_part, s_part in parts:
+            counts += c_part
+            sums += s_part
         new = centres.copy()
         filled = counts > 0
         new[filled] = shift + sums[filled] / counts[filled, None]
@@ -149,7 +173,9 @@ def lloyd(
     return centres.astype(source.dtype)
 
 
-def make_initialiser(method: str, source, n_components: int, rng: np.random.Generator) -> Initialiser:
+def make_initialiser(
+    method: str, source, n_components: int, rng: np.random.Generator, *, pool=None
+) -> Initialiser:
     """Build the initialiser named by ``init_params``.
 
     ``kmeans``: Lloyd from k-means++ seeds, then hard assignment.
@@ -160,7 +186,7 @@ def make_initialiser(method: str, source, n_components: int, rng: np.random.Gene
     shift = source.first_chunk().mean(axis=0)
     k = n_components
     if method == "kmeans":
-        centres = lloyd(source, kmeans_plusplus(source, k, rng))
+        centres = lloyd(source, kmeans_plusplus(source, k, rng), pool=pool)
     elif method == "k-means++":
         centres = kmeans_plusplus(source, k, rng)
     elif method == "random_from_data":

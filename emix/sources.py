@@ -16,10 +16,24 @@ import numpy as np
 DEFAULT_CHUNK_BYTES = 1 << 20
 
 
-def auto_chunk_size(n_features: int, n_components: int, itemsize: int = 8) -> int:
-    """Rows per chunk so that one chunk's temporaries stay near ``DEFAULT_CHUNK_BYTES``."""
+def auto_chunk_size(
+    n_features: int,
+    n_components: int,
+    itemsize: int = 8,
+    *,
+    n_samples: int | None = None,
+    n_threads: int = 1,
+) -> int:
+    """Rows per chunk so that one chunk's temporaries stay near ``DEFAULT_CHUNK_BYTES``.
+
+    With ``n_samples`` and ``n_threads`` given, the chunk is also made small
+    enough that every thread gets at least four chunks (but never below 256
+    rows), so that the threads are evenly loaded.
+    """
     width = max(n_features, n_components, 1)
     rows = DEFAULT_CHUNK_BYTES // (itemsize * width)
+    if n_samples is not None and n_threads > 1:
+        rows = min(rows, -(-n_samples // (4 * n_threads)))
     return int(min(max(rows, 256), 65536))
 
 
