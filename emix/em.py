@@ -440,7 +440,7 @@ def run_em(
                             step_max *= 4.0
                         params, res, plain, extrapolated, seq = trial, tres, False, True, []
                         continue
-                    step_max = max(1.0, step_max / 4.0)
+                    step_max = max(4.0, step_max / 4.0)
                     logger.debug("extrapolation (alpha=%.3g) rejected", alpha)
                     seq = seq[-1:]
             params, res, plain, extrapolated = new, None, True, False
