@@ -274,11 +274,13 @@ def time_to_optimum(name, X, k, cov, reps=3):
     sk_default = SkGM(k, covariance_type=cov, **init).fit(X)
     sk_tol, t_sk, sk = None, None, None
     for e in range(3, 13):
-        tol = 10.0 ** -e
+        tol = 10.0**-e
         g = SkGM(k, covariance_type=cov, tol=tol, max_iter=100_000, **init).fit(X)
         if close(g.lower_bound_ * n):
             sk_tol = tol
-            t_sk, sk = timed(lambda tol=tol: SkGM(k, covariance_type=cov, tol=tol, max_iter=100_000, **init).fit(X))
+            t_sk, sk = timed(
+                lambda tol=tol: SkGM(k, covariance_type=cov, tol=tol, max_iter=100_000, **init).fit(X)
+            )
             break
     return {
         "name": name,
@@ -425,7 +427,9 @@ def main(argv=None) -> int:
     rates = {"float64": gemm_rate(np.float64), "float32": gemm_rate(np.float32)}
     bw = memory_bandwidth()
     print(machine, flush=True)
-    print(f"GEMM {rates['float64'] / 1e9:.1f} / {rates['float32'] / 1e9:.1f} GFLOP/s, bandwidth {bw / 1e9:.1f} GB/s")
+    print(
+        f"GEMM {rates['float64'] / 1e9:.1f} / {rates['float32'] / 1e9:.1f} GFLOP/s, bandwidth {bw / 1e9:.1f} GB/s"
+    )
     rows = []
     for dtype in (np.float64, np.float32):
         for n, d, k in cases:
@@ -439,7 +443,10 @@ def main(argv=None) -> int:
                     flush=True,
                 )
     faithful = np.asarray(load_faithful(), dtype=np.float64)
-    opt_rows = [time_to_optimum("Old Faithful", faithful, 3, "tied"), time_to_optimum("Old Faithful", faithful, 3, "full")]
+    opt_rows = [
+        time_to_optimum("Old Faithful", faithful, 3, "tied"),
+        time_to_optimum("Old Faithful", faithful, 3, "full"),
+    ]
     if not args.quick:
         X, _ = make_data(200_000, 16, 8, np.float64)
         opt_rows.append(time_to_optimum("200k x 16, K=8", X, 8, "full", reps=1))
@@ -451,7 +458,9 @@ def main(argv=None) -> int:
         )
     overhead = [fit_overhead(200_000 if not args.quick else 50_000, 16, 8)]
     for o in overhead:
-        print(f"overhead {o['case']}: emix {_fmt_t(o['em_overhead'])}, sklearn fit(max_iter=1) {_fmt_t(o['sk_fit1'])}")
+        print(
+            f"overhead {o['case']}: emix {_fmt_t(o['em_overhead'])}, sklearn fit(max_iter=1) {_fmt_t(o['sk_fit1'])}"
+        )
     load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     text = markdown(machine + f"; {load}", rates, bw, rows, opt_rows, overhead, args.quick)
     if args.out:
