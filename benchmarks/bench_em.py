@@ -151,7 +151,17 @@ class MStepClock:
         return list(np.diff(self.stamps))
 
 
+SK_BLAS_THREADS = None  # --sklearn-blas-threads: hold scikit-learn's BLAS to this many threads
+
+
 def run_sklearn(X, cov, init, iters, clock=None):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(SK_BLAS_THREADS):
+        return _run_sklearn(X, cov, init, iters, clock)
+
+
+def _run_sklearn(X, cov, init, iters, clock=None):
     gm = SkGM(len(init["weights_init"]), covariance_type=cov, tol=0, max_iter=iters, **init)
     if clock is not None:
         orig = gm._m_step
@@ -415,9 +425,20 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="folder for benchmarks.md and bench_em.png")
     ap.add_argument("--iters", type=int, default=None, help="iterations per timed fit")
     ap.add_argument("--repeats", type=int, default=None, help="alternating repeats per case")
+    ap.add_argument(
+        "--sklearn-blas-threads",
+        type=int,
+        default=None,
+        help="hold scikit-learn's BLAS to this many threads (default: its own choice)",
+    )
+    ap.add_argument("--cases", default=None, help="comma-separated case indices of the full list, e.g. 0,1")
     args = ap.parse_args(argv)
+    global SK_BLAS_THREADS
+    SK_BLAS_THREADS = args.sklearn_blas_threads
     warnings.simplefilter("ignore")
     cases = QUICK_CASES if args.quick else FULL_CASES
+    if args.cases:
+        cases = tuple(FULL_CASES[int(i)] for i in args.cases.split(","))
     iters = args.iters or (3 if args.quick else 4)
     repeats = args.repeats or 2
     import os
@@ -462,6 +483,8 @@ def main(argv=None) -> int:
             f"overhead {o['case']}: emix {_fmt_t(o['em_overhead'])}, sklearn fit(max_iter=1) {_fmt_t(o['sk_fit1'])}"
         )
     load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    if SK_BLAS_THREADS:
+        load += f"; scikit-learn's BLAS held to {SK_BLAS_THREADS} thread(s)"
     text = markdown(machine + f"; {load}", rates, bw, rows, opt_rows, overhead, args.quick)
     if args.out:
         out = Path(args.out)
