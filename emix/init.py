@@ -48,7 +48,7 @@ def _one_hot_nearest(centres: np.ndarray, shift: np.ndarray) -> Callable[[np.nda
     return resp_fn
 
 
-def _streaming_choice(source, rng: np.random.Generator, weight_fn) -> np.ndarray:
+def _streaming_choice(source, rng: np.random.Generator, weight_fn, pool=None) -> np.ndarray:
     """Draw one row with probability proportional to ``weight_fn(X_chunk, w_chunk)``.
 
     Uses exponential keys (``-log(u) / weight``; the smallest wins), which is an
@@ -56,8 +56,12 @@ def _streaming_choice(source, rng: np.random.Generator, weight_fn) -> np.ndarray
     """
     best_key = np.inf
     best_row = None
-    for X, w in source.chunks():
-        weights = weight_fn(X, w)
+
+    def work(chunk):
+        return chunk[0], weight_fn(chunk[0], chunk[1])
+
+    pairs = pool.map(work, source.chunks()) if pool is not None else map(work, source.chunks())
+    for X, weights in pairs:  # the weights may come from threads; the draws stay in data order
         u = rng.random(X.shape[0])
         with np.errstate(divide="ignore"):
             keys = -np.log(u) / weights
@@ -70,7 +74,7 @@ def _streaming_choice(source, rng: np.random.Generator, weight_fn) -> np.ndarray
     return best_row
 
 
-def kmeans_plusplus(source, n_components: int, rng: np.random.Generator) -> np.ndarray:
+def kmeans_plusplus(source, n_components: int, rng: np.random.Generator, pool=None) -> np.ndarray:
     """k-means++ seeds (Arthur and Vassilvitskii 2007), one pass per seed.
 
     Returns
@@ -91,7 +95,7 @@ def kmeans_plusplus(source, n_components: int, rng: np.random.Generator) -> np.n
             d2 = _sq_dist(X, C, shift).min(axis=1).astype(np.float64)
             return d2 * base_w(X, w)
 
-        nxt = _streaming_choice(source, rng, d2_w)
+        nxt = _streaming_choice(source, rng, d2_w, pool)
         if nxt is None:  # every row coincides with a chosen centre: fall back to uniform
             nxt = _streaming_choice(source, rng, base_w)
         centres.append(nxt)
@@ -186,9 +190,9 @@ def make_initialiser(
     shift = source.first_chunk().mean(axis=0)
     k = n_components
     if method == "kmeans":
-        centres = lloyd(source, kmeans_plusplus(source, k, rng), pool=pool)
+        centres = lloyd(source, kmeans_plusplus(source, k, rng, pool), pool=pool)
     elif method == "k-means++":
-        centres = kmeans_plusplus(source, k, rng)
+        centres = kmeans_plusplus(source, k, rng, pool)
     elif method == "random_from_data":
         centres = np.asarray(
             [_streaming_choice(source, rng, lambda X, w: np.ones(X.shape[0])) for _ in range(k)]
