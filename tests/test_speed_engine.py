@@ -294,3 +294,13 @@ def test_mixture_params_unchanged_by_pass():
     before = params.components.means.copy()
     e_pass(ArraySource(X, None, 64), family, MixtureParams(params.weights, params.components))
     np.testing.assert_array_equal(before, params.components.means)
+
+
+@pytest.mark.parametrize("init_params", ["kmeans", "k-means++"])
+def test_threaded_initialisation_equals_single_thread(init_params):
+    X = _blobs(n=4000, k=4, seed=7)
+    kw = dict(init_params=init_params, random_state=0, chunk_size=300, max_iter=0)
+    a = GaussianMixture(4, n_jobs=1, **kw).fit(X)
+    b = GaussianMixture(4, n_jobs=2, **kw).fit(X)
+    np.testing.assert_allclose(a.means_, b.means_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(a.weights_, b.weights_, rtol=1e-12)
