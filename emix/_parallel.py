@@ -48,6 +48,8 @@ class ChunkPool(contextlib.AbstractContextManager):
         :meth:`map` runs inline and BLAS keeps its own threading.
 
     Use as a context manager; :meth:`map` may be called many times inside.
+    The threads start only when a map has more than one chunk, so small data
+    sets pay no thread hops.
     """
 
     def __init__(self, n_jobs: int | None = None) -> None:
@@ -57,14 +59,15 @@ class ChunkPool(contextlib.AbstractContextManager):
 
     def __enter__(self) -> ChunkPool:
         if self.n_jobs > 1:
-            self._executor = ThreadPoolExecutor(max_workers=self.n_jobs, thread_name_prefix="emix")
-            try:
-                from threadpoolctl import threadpool_limits
-            except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-                self._limits = None
-            else:
-                self._limits = threadpool_limits(limits=1)
+            # BLAS's own threads only get in the way of ours (and cost milliseconds to wake
+            # on the small matrices of the M-step): one BLAS thread while the pool is open
+            controller = _controller()
+            self._limits = None if controller is None else controller.limit(limits=1)
         return self
+
+    def _start(self) -> None:
+        """Start the threads on the first map with more than one chunk."""
+        self._executor = ThreadPoolExecutor(max_workers=self.n_jobs, thread_name_prefix="emix")
 
     def __exit__(self, *exc: Any) -> None:
         if self._limits is not None:
@@ -76,7 +79,7 @@ class ChunkPool(contextlib.AbstractContextManager):
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         """``fn`` over ``items``, results in input order, at most ``2 * n_jobs`` in flight."""
-        if self._executor is None:
+        if self.n_jobs == 1:
             yield from map(fn, items)
             return
         window = 2 * self.n_jobs
@@ -89,6 +92,8 @@ class ChunkPool(contextlib.AbstractContextManager):
         if second is _END:  # one chunk: no thread hop
             yield fn(first)
             return
+        if self._executor is None:
+            self._start()
         pending.append(self._executor.submit(fn, first))
         pending.append(self._executor.submit(fn, second))
         for item in it:
@@ -100,6 +105,19 @@ class ChunkPool(contextlib.AbstractContextManager):
 
 
 _END = object()
+_CONTROLLER: list = []
+
+
+def _controller():
+    """One cached ``threadpoolctl.ThreadpoolController`` (finding the BLAS libraries costs ms)."""
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+            _CONTROLLER.append(None)
+        else:
+            _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
 
 
 @contextlib.contextmanager

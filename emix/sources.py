@@ -14,6 +14,8 @@ import numpy as np
 
 #: Target size in bytes of the per-chunk working set (the (n, K) and (n, D) temporaries).
 DEFAULT_CHUNK_BYTES = 1 << 20
+#: Fewest rows per chunk when data are split across threads.
+MIN_THREAD_CHUNK = 2048
 
 
 def auto_chunk_size(
@@ -27,14 +29,15 @@ def auto_chunk_size(
     """Rows per chunk so that one chunk's temporaries stay near ``DEFAULT_CHUNK_BYTES``.
 
     With ``n_samples`` and ``n_threads`` given, the chunk is also made small
-    enough that every thread gets at least four chunks (but never below 256
-    rows), so that the threads are evenly loaded.
+    enough that every thread gets about four chunks, but not below
+    ``MIN_THREAD_CHUNK`` rows: smaller data are not worth a thread hop (one
+    chunk, no threads).
     """
     width = max(n_features, n_components, 1)
-    rows = DEFAULT_CHUNK_BYTES // (itemsize * width)
+    rows = max(DEFAULT_CHUNK_BYTES // (itemsize * width), 256)
     if n_samples is not None and n_threads > 1:
-        rows = min(rows, -(-n_samples // (4 * n_threads)))
-    return int(min(max(rows, 256), 65536))
+        rows = min(rows, max(-(-n_samples // (4 * n_threads)), MIN_THREAD_CHUNK))
+    return int(min(rows, 65536))
 
 
 class ArraySource:
