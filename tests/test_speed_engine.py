@@ -304,3 +304,17 @@ def test_threaded_initialisation_equals_single_thread(init_params):
     b = GaussianMixture(4, n_jobs=2, **kw).fit(X)
     np.testing.assert_allclose(a.means_, b.means_, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(a.weights_, b.weights_, rtol=1e-12)
+
+
+def test_constrained_subclass_without_own_free_coordinates_runs_plain_em():
+    from emix.families.gaussian import FullCovariance
+
+    class EqualVolumeLike(FullCovariance):  # changes the M-step: parent's coordinates do not apply
+        name = "_test_constrained_full"
+
+        def covariance(self, stats, nk, reg):
+            cov = super().covariance(stats, nk, reg)
+            return np.broadcast_to(cov.mean(axis=0), cov.shape).copy()
+
+    assert FullCovariance().supports_acceleration
+    assert not EqualVolumeLike().supports_acceleration

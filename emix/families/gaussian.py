@@ -240,8 +240,18 @@ class CovarianceModel:
 
     @property
     def supports_acceleration(self) -> bool:
+        """True when ``to_free``/``from_free`` describe exactly this model's covariances.
+
+        A subclass that changes the M-step (``covariance`` or
+        ``precision_cholesky``, e.g. to add a constraint) without its own
+        ``to_free``/``from_free`` would extrapolate outside its model, so it
+        runs plain EM.
+        """
         cls = type(self)
-        return cls.to_free is not CovarianceModel.to_free and cls.from_free is not CovarianceModel.from_free
+        if cls.to_free is CovarianceModel.to_free or cls.from_free is CovarianceModel.from_free:
+            return False
+        owner = next(c for c in cls.__mro__ if "to_free" in c.__dict__)
+        return all(getattr(cls, m) is getattr(owner, m) for m in ("from_free", "covariance", "precision_cholesky"))
 
     #: optional BLAS-shaped kernel with the signature of :meth:`fused`
     _fused_fast = None
