@@ -12,6 +12,7 @@ data is one chunk's worth of temporaries.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ._linalg import normalize_log_rows
+from ._parallel import ChunkPool
 from .exceptions import DegenerateComponentWarning, EmixWarning, NumericalError
 from .families.base import Family, Stats
 
@@ -58,6 +60,7 @@ class EMResult:
     history: tuple[float, ...]  # total log-likelihood at the start of each iteration, then the final
     n_iter: int
     converged: bool
+    accelerated: tuple[bool, ...] = ()  # per history entry: evaluated at an extrapolated point
 
     @property
     def log_likelihood(self) -> float:
@@ -73,19 +76,61 @@ def log_joint(family: Family, X: np.ndarray, params: MixtureParams) -> np.ndarra
     return out
 
 
-def e_pass(source, family: Family, params: MixtureParams) -> PassResult:
-    """One pass over ``source``: responsibilities, statistics and log-likelihood."""
+def _generic_chunk(family: Family, X: np.ndarray, w, params: MixtureParams, anchor) -> tuple[Stats, float]:
+    """log_prob + normalise + accumulate: the path every family supports."""
+    resp, log_norm = normalize_log_rows(log_joint(family, X, params))
+    if w is None:
+        loglik = float(log_norm.sum(dtype=np.float64))
+    else:
+        loglik = float(w.astype(np.float64) @ log_norm)
+        resp *= w[:, None]
+    return family.accumulate(X, resp, anchor), loglik
+
+
+def e_pass(
+    source,
+    family: Family,
+    params: MixtureParams,
+    *,
+    pool: ChunkPool | None = None,
+    fused: bool = True,
+) -> PassResult:
+    """One pass over ``source``: responsibilities, statistics and log-likelihood.
+
+    Parameters
+    ----------
+    source : a source (see :mod:`emix.sources`)
+    family : Family
+    params : MixtureParams
+    pool : ChunkPool, optional
+        Threads to spread the chunks over; ``None`` runs on the calling thread.
+        Chunk results are summed in chunk order whatever the number of threads.
+    fused : bool, default=True
+        Use the family's optional ``e_step_accumulate(X, w, log_weights, params,
+        anchor) -> (stats, loglik)`` when it has one; otherwise (or with
+        ``False``) ``log_prob`` + normalisation + ``accumulate``.
+    """
     anchor = family.anchor(params.components)
+    fast = getattr(family, "e_step_accumulate", None) if fused else None
+    if fast is not None:
+        with np.errstate(divide="ignore"):
+            log_w = np.log(np.asarray(params.weights, dtype=np.float64))
+
+        def work(chunk):
+            X, w = chunk
+            return fast(X, w, log_w, params.components, anchor)
+
+    else:
+
+        def work(chunk):
+            X, w = chunk
+            return _generic_chunk(family, X, w, params, anchor)
+
+    results = pool.map(work, source.chunks()) if pool is not None else map(work, source.chunks())
     stats = None
     loglik = 0.0
-    for X, w in source.chunks():
-        resp, log_norm = normalize_log_rows(log_joint(family, X, params))
-        if w is None:
-            loglik += float(log_norm.sum(dtype=np.float64))
-        else:
-            loglik += float(w.astype(np.float64) @ log_norm)
-            resp *= w[:, None]
-        part = family.accumulate(X, resp, anchor)
+    for part, ll in results:
+        loglik += ll
         stats = part if stats is None else stats + part
     if not math.isfinite(loglik):
         raise NumericalError(
@@ -95,19 +140,34 @@ def e_pass(source, family: Family, params: MixtureParams) -> PassResult:
     return PassResult(stats=stats, log_likelihood=loglik)
 
 
-def stats_from_responsibilities(
-    source, family: Family, resp_fn: Callable[[np.ndarray, int], np.ndarray], anchor: Any
-) -> Stats:
-    """Statistics of a pass whose responsibilities come from ``resp_fn(X_chunk, row_offset)``."""
-    stats = None
+def _with_offsets(source):
     offset = 0
     for X, w in source.chunks():
+        yield X, w, offset
+        offset += X.shape[0]
+
+
+def stats_from_responsibilities(
+    source,
+    family: Family,
+    resp_fn: Callable[[np.ndarray, int], np.ndarray],
+    anchor: Any,
+    *,
+    pool: ChunkPool | None = None,
+) -> Stats:
+    """Statistics of a pass whose responsibilities come from ``resp_fn(X_chunk, row_offset)``."""
+
+    def work(item):
+        X, w, offset = item
         resp = resp_fn(X, offset)
         if w is not None:
             resp = resp * w[:, None]
-        part = family.accumulate(X, resp, anchor)
+        return family.accumulate(X, resp, anchor)
+
+    parts = pool.map(work, _with_offsets(source)) if pool is not None else map(work, _with_offsets(source))
+    stats = None
+    for part in parts:
         stats = part if stats is None else stats + part
-        offset += X.shape[0]
     return stats
 
 
@@ -146,31 +206,77 @@ def _m_step_noting_repairs(
     return params, repaired
 
 
+CONVERGENCE_RULES = ("aitken", "sklearn")
+
+
 class ConvergenceMonitor:
     """Keeps the log-likelihood history and decides when EM has converged.
 
-    The rule is scikit-learn's: stop when the change of the *mean* per-sample
-    log-likelihood between two iterations is below ``tol``. A decrease larger
-    than rounding (``1e-9`` relative) is reported with a warning when the
-    M-step is exact (``strict=True``).
+    Two rules, both on the *total* log-likelihood ``L_t`` of plain EM steps
+    (an entry computed at an extrapolated point starts a new run of steps):
+
+    ``"sklearn"``
+        scikit-learn's: stop when ``|L_t - L_{t-1}| / N < tol`` (the change of
+        the mean per-sample log-likelihood). Cheap, but it stops on a slow
+        ridge, where EM creeps with a rate close to one.
+    ``"aitken"`` (emix's default)
+        EM converges linearly, ``L_inf - L_t ~ c rho^t``. From three
+        consecutive values the rate ``rho = d_t / d_{t-1}`` (``d_t = L_t -
+        L_{t-1}``) gives Aitken's estimate of the remaining gain
+        ``d_t rho / (1 - rho)``. Stop when both the last change and the
+        estimated remaining gain are at most ``rtol * max(|L_t|, N)``. On a
+        slow ridge ``rho`` is close to one, the estimate is large, and EM goes
+        on. A non-contracting step (``d_t >= d_{t-1} > 0``) never stops.
+
+    ``tol=0`` (or ``rtol=0`` under ``"aitken"``) disables early stopping, so
+    ``tol=0, max_iter=n`` runs exactly ``n`` iterations as in scikit-learn.
+    A decrease larger than rounding (``1e-9`` relative) is reported with a
+    warning when the M-step is exact (``strict=True``).
 
     Parameters
     ----------
     tol : float
+        scikit-learn's threshold on the mean per-sample change.
     total_weight : float
-        Number of samples (or sum of the sample weights).
+        Number of samples (or sum of the sample weights) ``N``.
     strict : bool
         Warn on decreases (only meaningful when the M-step maximises exactly).
+    rule : {"aitken", "sklearn"}
+    rtol : float
+        Relative tolerance of the ``"aitken"`` rule.
+    eps : float
+        Machine epsilon of the data's dtype; ``rtol`` is raised to ``16 * eps``
+        (about ``2e-6`` for float32) so that rounding noise is not chased.
     """
 
-    def __init__(self, tol: float, total_weight: float, *, strict: bool = True) -> None:
+    def __init__(
+        self,
+        tol: float,
+        total_weight: float,
+        *,
+        strict: bool = True,
+        rule: str = "sklearn",
+        rtol: float = 1e-8,
+        eps: float = 0.0,
+    ) -> None:
+        if rule not in CONVERGENCE_RULES:
+            raise ValueError(f"convergence must be one of {list(CONVERGENCE_RULES)}, got {rule!r}")
         self.tol = float(tol)
         self.total_weight = float(total_weight)
         self.strict = strict
+        self.rule = rule
+        # the log-likelihood of float32 data is only known to a few eps: never ask for more
+        self.rtol = max(float(rtol), 16.0 * float(eps)) if rtol > 0 else 0.0
         self.history: list[float] = []
+        self.accelerated: list[bool] = []
+        # length of the current run of plain EM steps ending at the last entry
+        self._run = 0
 
-    def record(self, loglik: float, *, repaired: bool = False) -> None:
-        """Append ``loglik``; ``repaired`` says the M-step before it had to regularise."""
+    def record(
+        self, loglik: float, *, plain: bool = True, accelerated: bool = False, repaired: bool = False
+    ) -> None:
+        """Append ``loglik``; ``plain`` means the entry is the EM image of the previous one,
+        ``repaired`` that the M-step before it had to regularise (so a drop is no bug)."""
         if self.history and not repaired:
             prev = self.history[-1]
             drop = prev - loglik
@@ -183,14 +289,80 @@ class ConvergenceMonitor:
                     warnings.warn(msg, EmixWarning, stacklevel=3)
                 else:
                     logger.debug(msg + " (reg_covar > 0 makes the M-step inexact)")
+        self._run = self._run + 1 if (plain and self.history) else 1
         self.history.append(float(loglik))
+        self.accelerated.append(bool(accelerated))
 
     @property
     def converged(self) -> bool:
-        if len(self.history) < 2:
+        h = self.history
+        if self.tol == 0 or self._run < 2:
             return False
-        change = (self.history[-1] - self.history[-2]) / self.total_weight
-        return abs(change) < self.tol
+        if self.rule == "sklearn":
+            change = (h[-1] - h[-2]) / self.total_weight
+            return abs(change) < self.tol
+        if self.rtol == 0 or self._run < 3:
+            return False
+        thresh = self.rtol * max(abs(h[-1]), self.total_weight)
+        d1 = h[-2] - h[-3]
+        d2 = h[-1] - h[-2]
+        if abs(d2) > thresh:
+            return False
+        if d2 <= 0.0:
+            remaining = 0.0  # no progress at rounding level
+        elif d1 > d2:
+            remaining = d2 * d2 / (d1 - d2)  # d2 * rho / (1 - rho)
+        elif d1 <= 0.0:
+            remaining = d2  # previous step at rounding level
+        else:
+            return False  # not contracting: a slow ridge or an escape
+        return remaining <= thresh
+
+
+def _extrapolate(family: Family, seq: list[MixtureParams], step_max: float):
+    """SQUAREM (Varadhan and Roland 2008, scheme S3) from three plain EM iterates.
+
+    Works in an unconstrained parameterisation (log weights, means, log-Cholesky
+    or log variances) so that the extrapolated point is always a valid mixture.
+    Returns ``(params, alpha)`` or ``(None, 0)`` when no step can be made.
+    """
+    vecs = []
+    for p in seq:
+        with np.errstate(divide="ignore"):
+            lw = np.log(np.asarray(p.weights, dtype=np.float64))
+        if not np.isfinite(lw).all():
+            return None, 0.0
+        vecs.append(np.concatenate([lw - lw.mean(), family.to_vector(p.components)]))
+    t0, t1, t2 = vecs
+    r = t1 - t0
+    v = t2 - 2.0 * t1 + t0
+    rr, vv = float(r @ r), float(v @ v)
+    if not (vv > 0.0 and rr > 0.0 and math.isfinite(rr) and math.isfinite(vv)):
+        return None, 0.0
+    alpha = -math.sqrt(rr / vv)
+    alpha = max(min(alpha, -1.0), -step_max)
+    if alpha == -1.0:
+        return None, alpha
+    t = t0 - 2.0 * alpha * r + alpha * alpha * v
+    k = len(seq[0].weights)
+    lw = t[:k]
+    with np.errstate(over="ignore", under="ignore"):
+        w = np.exp(lw - lw.max())
+    w /= w.sum()
+    if not np.isfinite(t).all() or not np.isfinite(w).all() or (w <= 0).any():
+        return None, alpha
+    try:
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            comps = family.from_vector(t[k:], seq[-1].components)
+    except (np.linalg.LinAlgError, ValueError, ArithmeticError):
+        return None, alpha
+    return MixtureParams(weights=w, components=comps), alpha
+
+
+def _can_accelerate(family: Family) -> bool:
+    return bool(getattr(family, "supports_acceleration", False)) and all(
+        hasattr(family, m) for m in ("to_vector", "from_vector")
+    )
 
 
 def run_em(
@@ -202,6 +374,11 @@ def run_em(
     tol: float,
     strict: bool = True,
     callback: Callable[[int, float, MixtureParams], None] | None = None,
+    convergence: str = "sklearn",
+    rtol: float = 1e-8,
+    accelerate: bool = False,
+    n_jobs: int | None = 1,
+    pool: ChunkPool | None = None,
 ) -> EMResult:
     """Iterate EM from ``params`` until convergence or ``max_iter`` iterations.
 
@@ -212,36 +389,93 @@ def run_em(
     params : MixtureParams
         Starting point.
     max_iter : int
-        Maximum number of iterations (each one E-pass and one M-step).
+        Maximum number of passes over the data (each an E-step, normally
+        followed by an M-step; a rejected extrapolation also costs one).
     tol : float
-        Convergence threshold on the change of the mean log-likelihood.
+        scikit-learn's convergence threshold (see :class:`ConvergenceMonitor`).
     callback : callable, optional
         Called as ``callback(iteration, loglik, params)`` after each M-step.
+    convergence : {"sklearn", "aitken"}, default="sklearn"
+        Stopping rule (see :class:`ConvergenceMonitor`).
+    rtol : float, default=1e-8
+        Relative tolerance of the ``"aitken"`` rule.
+    accelerate : bool, default=False
+        SQUAREM acceleration for families with ``to_vector``/``from_vector``
+        (others run plain EM). Every three plain EM steps an extrapolated point
+        is tried; it is kept only if its log-likelihood is at least that of
+        the last plain step, so the history never decreases.
+    n_jobs : int or None, default=1
+        Threads for the passes (``None``: all cores). Ignored if ``pool`` is given.
+    pool : ChunkPool, optional
+        An open pool to reuse.
 
     Returns
     -------
     EMResult
-        ``history`` has ``n_iter + 1`` entries: the log-likelihood at the start
-        of every iteration and that of the final parameters.
+        ``history`` has the log-likelihood at the start of every iteration and
+        that of the final parameters; ``accelerated`` flags the entries
+        computed at extrapolated points. Without acceleration
+        ``len(history) == n_iter + 1``.
     """
-    monitor = ConvergenceMonitor(tol, source.total_weight, strict=strict)
-    n_iter = 0
+    dt = np.dtype(getattr(source, "dtype", np.float64))
+    eps = float(np.finfo(dt).eps) if np.issubdtype(dt, np.floating) else 0.0
+    monitor = ConvergenceMonitor(
+        tol, source.total_weight, strict=strict, rule=convergence, rtol=rtol, eps=eps
+    )
+    accelerate = accelerate and _can_accelerate(family)
+    passes = 0
     converged = False
-    repaired = False
-    for it in range(1, max_iter + 1):
-        res = e_pass(source, family, params)
-        monitor.record(res.log_likelihood, repaired=repaired)
-        params, repaired = _m_step_noting_repairs(family, res.stats, params)
-        n_iter = it
-        logger.info("iteration %d: log-likelihood %.10g", it, res.log_likelihood)
-        if callback is not None:
-            callback(it, res.log_likelihood, params)
-        if monitor.converged:
-            converged = True
-            break
-    final = e_pass(source, family, params)
-    monitor.record(final.log_likelihood, repaired=repaired)
-    return EMResult(params=params, history=tuple(monitor.history), n_iter=n_iter, converged=converged)
+    step_max = 4.0
+    with contextlib.ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(ChunkPool(n_jobs))
+        res: PassResult | None = None
+        plain = False  # params is the EM image of the last recorded entry
+        extrapolated = False
+        repaired = False  # the last M-step had to regularise a component
+        seq: list[MixtureParams] = []  # consecutive plain EM iterates
+        while True:
+            if res is None:
+                if passes >= max_iter:
+                    break
+                res = e_pass(source, family, params, pool=pool)
+                passes += 1
+            monitor.record(res.log_likelihood, plain=plain, accelerated=extrapolated, repaired=repaired)
+            seq = [*seq, params] if plain else [params]
+            new, repaired = _m_step_noting_repairs(family, res.stats, params)
+            logger.info("iteration %d: log-likelihood %.10g", passes, res.log_likelihood)
+            if callback is not None:
+                callback(passes, res.log_likelihood, new)
+            if monitor.converged:
+                converged = True
+                params = new
+                break
+            if accelerate and len(seq) >= 3 and passes < max_iter:
+                trial, alpha = _extrapolate(family, seq[-3:], step_max)
+                if trial is not None:
+                    try:
+                        tres = e_pass(source, family, trial, pool=pool)
+                    except (NumericalError, FloatingPointError):
+                        tres = None
+                    passes += 1
+                    if tres is not None and tres.log_likelihood >= res.log_likelihood:
+                        if alpha <= -step_max:
+                            step_max *= 4.0
+                        params, res, plain, extrapolated, seq = trial, tres, False, True, []
+                        continue
+                    step_max = max(4.0, step_max / 4.0)
+                    logger.debug("extrapolation (alpha=%.3g) rejected", alpha)
+                    seq = seq[-1:]
+            params, res, plain, extrapolated = new, None, True, False
+        final = e_pass(source, family, params, pool=pool)
+    monitor.record(final.log_likelihood, plain=True, repaired=repaired)
+    return EMResult(
+        params=params,
+        history=tuple(monitor.history),
+        n_iter=passes,
+        converged=converged,
+        accelerated=tuple(monitor.accelerated),
+    )
 
 
 __all__ = [
@@ -249,6 +483,7 @@ __all__ = [
     "PassResult",
     "EMResult",
     "ConvergenceMonitor",
+    "CONVERGENCE_RULES",
     "e_pass",
     "m_step",
     "run_em",

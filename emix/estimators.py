@@ -57,6 +57,14 @@ _COMMON_DOC = """
     verbose_interval : int, default=10
     chunk_size : int or None, default=None
         Rows per chunk in every pass; the result does not depend on it.
+    convergence : {'aitken', 'sklearn'}, default='aitken'
+        Stopping rule, as in :class:`~emix.GaussianMixture` (see docs/speed.md).
+    rtol : float, default=1e-8
+        Relative tolerance of the ``'aitken'`` rule.
+    accelerate : bool, default=True
+        SQUAREM acceleration where the family supports it (plain EM otherwise).
+    n_jobs : int or None, default=None
+        Threads for the passes over the data (``None``: all cores).
 """
 
 _ATTR_DOC = """
@@ -196,10 +204,10 @@ class FamilyMixture(BaseMixture):
             comps = fam.from_arrays(arrays, self.n_components, self._n_features_fit)
         return MixtureParams(weights=weights, components=comps)
 
-    def _initial_params(self, source, family, rng: np.random.Generator) -> MixtureParams:
+    def _initial_params(self, source, family, rng: np.random.Generator, pool=None) -> MixtureParams:
         self._n_features_fit = source.n_features
         if self._has_full_user_init():
-            return super()._initial_params(source, family, rng)
+            return super()._initial_params(source, family, rng, pool)
         # The initialiser (k-means...) runs on an encoding of the data (e.g. one-hot codes for
         # categorical columns), with NaN filled by the column means of that encoding; its
         # centres are decoded to anchor the statistics.
@@ -215,7 +223,7 @@ class FamilyMixture(BaseMixture):
             Z = X if encode is None else encode(X)
             return Z if filled is None else filled.fill_chunk(Z)
 
-        initialiser = _init.make_initialiser(self.init_params, init_source, self.n_components, rng)
+        initialiser = _init.make_initialiser(self.init_params, init_source, self.n_components, rng, pool=pool)
         # A family may take its first M-step as a simpler variant of itself on partly mean-filled
         # rows (missing-data Gaussian parts start from the ordinary Gaussian); the other
         # families' statistics skip the missing cells themselves.
@@ -227,7 +235,11 @@ class FamilyMixture(BaseMixture):
         decode = getattr(init_family, "init_decode_centres", None)
         anchor = init_family.anchor_from_centres(centres if encode is None else decode(centres))
         stats = stats_from_responsibilities(
-            stats_source, init_family, lambda X, offset: initialiser.resp_fn(to_init_space(X), offset), anchor
+            stats_source,
+            init_family,
+            lambda X, offset: initialiser.resp_fn(to_init_space(X), offset),
+            anchor,
+            pool=pool,
         )
         return self._apply_user_init(m_step(init_family, stats, None), source.dtype)
 
@@ -306,6 +318,10 @@ class Mixture(FamilyMixture):
         verbose: int = 0,
         verbose_interval: int = 10,
         chunk_size: int | None = None,
+        convergence: str = "aitken",
+        rtol: float = 1e-8,
+        accelerate: bool = True,
+        n_jobs: int | None = None,
     ) -> None:
         self.n_components = n_components
         self.family = family
@@ -320,6 +336,10 @@ class Mixture(FamilyMixture):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.chunk_size = chunk_size
+        self.convergence = convergence
+        self.rtol = rtol
+        self.accelerate = accelerate
+        self.n_jobs = n_jobs
 
     def _base_family(self):
         return family_from_spec(self.family)
@@ -383,6 +403,10 @@ class BernoulliMixture(FamilyMixture):
         verbose: int = 0,
         verbose_interval: int = 10,
         chunk_size: int | None = None,
+        convergence: str = "aitken",
+        rtol: float = 1e-8,
+        accelerate: bool = True,
+        n_jobs: int | None = None,
     ) -> None:
         self.n_components = n_components
         self.alpha = alpha
@@ -397,6 +421,10 @@ class BernoulliMixture(FamilyMixture):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.chunk_size = chunk_size
+        self.convergence = convergence
+        self.rtol = rtol
+        self.accelerate = accelerate
+        self.n_jobs = n_jobs
 
     def _base_family(self) -> BernoulliFamily:
         return BernoulliFamily(alpha=self.alpha)
@@ -444,6 +472,10 @@ class PoissonMixture(FamilyMixture):
         verbose: int = 0,
         verbose_interval: int = 10,
         chunk_size: int | None = None,
+        convergence: str = "aitken",
+        rtol: float = 1e-8,
+        accelerate: bool = True,
+        n_jobs: int | None = None,
     ) -> None:
         self.n_components = n_components
         self.alpha = alpha
@@ -458,6 +490,10 @@ class PoissonMixture(FamilyMixture):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.chunk_size = chunk_size
+        self.convergence = convergence
+        self.rtol = rtol
+        self.accelerate = accelerate
+        self.n_jobs = n_jobs
 
     def _base_family(self) -> PoissonFamily:
         return PoissonFamily(alpha=self.alpha)
@@ -522,6 +558,10 @@ class StudentMixture(FamilyMixture):
         verbose: int = 0,
         verbose_interval: int = 10,
         chunk_size: int | None = None,
+        convergence: str = "aitken",
+        rtol: float = 1e-8,
+        accelerate: bool = True,
+        n_jobs: int | None = None,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -540,6 +580,10 @@ class StudentMixture(FamilyMixture):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.chunk_size = chunk_size
+        self.convergence = convergence
+        self.rtol = rtol
+        self.accelerate = accelerate
+        self.n_jobs = n_jobs
 
     def _validate_params(self) -> None:
         if self.covariance_type not in STUDENT_COVARIANCE_TYPES:

@@ -50,7 +50,7 @@ def _one_hot_nearest(centres: np.ndarray, shift: np.ndarray) -> Callable[[np.nda
     return resp_fn
 
 
-def _streaming_choice(source, rng: np.random.Generator, weight_fn) -> np.ndarray:
+def _streaming_choice(source, rng: np.random.Generator, weight_fn, pool=None) -> np.ndarray:
     """Draw one row with probability proportional to ``weight_fn(X_chunk, w_chunk)``.
 
     Uses exponential keys (``-log(u) / weight``; the smallest wins), which is an
@@ -58,8 +58,12 @@ def _streaming_choice(source, rng: np.random.Generator, weight_fn) -> np.ndarray
     """
     best_key = np.inf
     best_row = None
-    for X, w in source.chunks():
-        weights = weight_fn(X, w)
+
+    def work(chunk):
+        return chunk[0], weight_fn(chunk[0], chunk[1])
+
+    pairs = pool.map(work, source.chunks()) if pool is not None else map(work, source.chunks())
+    for X, weights in pairs:  # the weights may come from threads; the draws stay in data order
         u = rng.random(X.shape[0])
         with np.errstate(divide="ignore"):
             keys = -np.log(u) / weights
@@ -72,7 +76,7 @@ def _streaming_choice(source, rng: np.random.Generator, weight_fn) -> np.ndarray
     return best_row
 
 
-def kmeans_plusplus(source, n_components: int, rng: np.random.Generator) -> np.ndarray:
+def kmeans_plusplus(source, n_components: int, rng: np.random.Generator, pool=None) -> np.ndarray:
     """k-means++ seeds (Arthur and Vassilvitskii 2007), one pass per seed.
 
     Returns
@@ -93,7 +97,7 @@ def kmeans_plusplus(source, n_components: int, rng: np.random.Generator) -> np.n
             d2 = _sq_dist(X, C, shift).min(axis=1).astype(np.float64)
             return d2 * base_w(X, w)
 
-        nxt = _streaming_choice(source, rng, d2_w)
+        nxt = _streaming_choice(source, rng, d2_w, pool)
         if nxt is None:  # every row coincides with a chosen centre: fall back to uniform
             nxt = _streaming_choice(source, rng, base_w)
         centres.append(nxt)
@@ -114,17 +118,40 @@ def _data_variance(source) -> float:
     return float(np.mean(s2 / s0 - mean**2))
 
 
+def _lloyd_chunk(X: np.ndarray, w, centres_s: np.ndarray, shift: np.ndarray):
+    """Counts (K,) and sums (K, D) of the rows of one chunk nearest to each centre.
+
+    Distances are taken in the data's dtype around ``shift``; the sums in float64.
+    """
+    k = centres_s.shape[0]
+    dt = X.dtype
+    Xd = X - shift.astype(dt)
+    c = centres_s.astype(dt)
+    # argmin_k |x - c_k|^2 = argmin_k (|c_k|^2 - 2 x.c_k): one (n, D) x (D, K) product
+    score = Xd @ (-2.0 * c.T)
+    score += np.einsum("ij,ij->i", c, c)
+    labels = score.argmin(axis=1)
+    ww = np.ones(X.shape[0]) if w is None else w.astype(np.float64)
+    counts = np.bincount(labels, weights=ww, minlength=k)
+    onehot = np.zeros((k, X.shape[0]), dtype=dt)
+    onehot[labels, np.arange(X.shape[0])] = ww
+    sums = (onehot @ Xd).astype(np.float64)
+    return counts, sums
+
+
 def lloyd(
     source,
     centres: np.ndarray,
     *,
     max_iter: int = 300,
     tol: float = 1e-4,
+    pool=None,
 ) -> np.ndarray:
     """Lloyd's k-means iterations from ``centres``, one pass per iteration.
 
     Stops when the squared centre shift falls below ``tol`` times the mean
     feature variance (scikit-learn's rule). An empty cluster keeps its centre.
+    Chunks are spread over ``pool`` (a :class:`emix._parallel.ChunkPool`) when given.
     """
     centres = np.array(centres, dtype=np.float64)
     k, d = centres.shape
@@ -133,14 +160,15 @@ def lloyd(
     for _ in range(max_iter):
         sums = np.zeros((k, d))
         counts = np.zeros(k)
-        for X, w in source.chunks():
-            Xd = X.astype(np.float64) - shift
-            labels = _sq_dist(Xd, centres - shift, np.zeros(d)).argmin(axis=1)
-            ww = np.ones(X.shape[0]) if w is None else w.astype(np.float64)
-            np.add.at(counts, labels, ww)
-            onehot = np.zeros((X.shape[0], k))
-            onehot[np.arange(X.shape[0]), labels] = ww
-            sums += onehot.T @ Xd
+        cs = centres - shift
+
+        def work(chunk, cs=cs):
+            return _lloyd_chunk(chunk[0], chunk[1], cs, shift)
+
+        parts = pool.map(work, source.chunks()) if pool is not None else map(work, source.chunks())
+        for c_part, s_part in parts:
+            counts += c_part
+            sums += s_part
         new = centres.copy()
         filled = counts > 0
         new[filled] = shift + sums[filled] / counts[filled, None]
@@ -151,7 +179,9 @@ def lloyd(
     return centres.astype(source.dtype)
 
 
-def make_initialiser(method: str, source, n_components: int, rng: np.random.Generator) -> Initialiser:
+def make_initialiser(
+    method: str, source, n_components: int, rng: np.random.Generator, *, pool=None
+) -> Initialiser:
     """Build the initialiser named by ``init_params``.
 
     ``kmeans``: Lloyd from k-means++ seeds, then hard assignment.
@@ -166,9 +196,9 @@ def make_initialiser(method: str, source, n_components: int, rng: np.random.Gene
     shift = source.first_chunk().mean(axis=0)
     k = n_components
     if method == "kmeans":
-        centres = lloyd(source, kmeans_plusplus(source, k, rng))
+        centres = lloyd(source, kmeans_plusplus(source, k, rng, pool), pool=pool)
     elif method == "k-means++":
-        centres = kmeans_plusplus(source, k, rng)
+        centres = kmeans_plusplus(source, k, rng, pool)
     elif method == "random_from_data":
         centres = np.asarray(
             [_streaming_choice(source, rng, lambda X, w: np.ones(X.shape[0])) for _ in range(k)]

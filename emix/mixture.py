@@ -18,6 +18,7 @@ import numpy as np
 
 from . import init as _init
 from ._linalg import logsumexp_rows, normalize_log_rows
+from ._parallel import ChunkPool, resolve_n_jobs
 from ._params import ParamsMixin
 from ._validation import (
     check_array,
@@ -26,7 +27,15 @@ from ._validation import (
     check_sample_weight,
     check_scalar,
 )
-from .em import EMResult, MixtureParams, log_joint, m_step, run_em, stats_from_responsibilities
+from .em import (
+    CONVERGENCE_RULES,
+    EMResult,
+    MixtureParams,
+    log_joint,
+    m_step,
+    run_em,
+    stats_from_responsibilities,
+)
 from .exceptions import (
     ConvergenceWarning,
     InvalidInputError,
@@ -116,6 +125,17 @@ class BaseMixture(ParamsMixin):
             )
         if self.chunk_size is not None:
             check_scalar(self.chunk_size, "chunk_size", (int, np.integer), min_val=1)
+        if self.convergence not in CONVERGENCE_RULES:
+            raise InvalidParameterError(
+                f"convergence must be one of {list(CONVERGENCE_RULES)}, got {self.convergence!r}"
+            )
+        check_scalar(self.rtol, "rtol", (float, int, np.floating, np.integer), min_val=0)
+        if not isinstance(self.accelerate, (bool, np.bool_)):
+            raise InvalidParameterError(f"accelerate must be a bool, got {self.accelerate!r}")
+        if self.n_jobs is not None:
+            check_scalar(self.n_jobs, "n_jobs", (int, np.integer), min_val=-1)
+            if self.n_jobs == 0:
+                raise InvalidParameterError("n_jobs must be a positive int, -1 or None, got 0")
         check_random_state(self.random_state)
 
     def _check_X(self, X: Any) -> np.ndarray:
@@ -135,7 +155,10 @@ class BaseMixture(ParamsMixin):
             )
 
     def _source(self, X: np.ndarray, sample_weight: np.ndarray | None = None) -> ArraySource:
-        chunk = self.chunk_size or auto_chunk_size(X.shape[1], self.n_components, X.dtype.itemsize)
+        chunk = self.chunk_size or auto_chunk_size(
+            X.shape[1], self.n_components, X.dtype.itemsize, n_samples=X.shape[0],
+            n_threads=resolve_n_jobs(getattr(self, "n_jobs", None)),
+        )
         return ArraySource(X, sample_weight, chunk)
 
     # -- fitting ------------------------------------------------------------------
@@ -174,12 +197,12 @@ class BaseMixture(ParamsMixin):
         warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
         n_init = 1 if warm else int(self.n_init)
         best: EMResult | None = None
-        with _verbose_logging(self.verbose):
+        with _verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool:
             for attempt in range(n_init):
                 if warm:
                     start = self._fitted_params()
                 else:
-                    start = self._initial_params(source, family, rng)
+                    start = self._initial_params(source, family, rng, pool)
                 result = run_em(
                     source,
                     family,
@@ -188,6 +211,10 @@ class BaseMixture(ParamsMixin):
                     tol=float(self.tol),
                     strict=self._strict_monotone(),
                     callback=self._progress_callback(attempt),
+                    convergence=self.convergence,
+                    rtol=float(self.rtol),
+                    accelerate=bool(self.accelerate),
+                    pool=pool,
                 )
                 if best is None or result.log_likelihood > best.log_likelihood:
                     best = result
@@ -218,7 +245,7 @@ class BaseMixture(ParamsMixin):
 
         return cb
 
-    def _initial_params(self, source, family, rng: np.random.Generator) -> MixtureParams:
+    def _initial_params(self, source, family, rng: np.random.Generator, pool=None) -> MixtureParams:
         if self._has_full_user_init():
             dummy = MixtureParams(
                 weights=np.full(self.n_components, 1.0 / self.n_components), components=None
@@ -228,9 +255,9 @@ class BaseMixture(ParamsMixin):
         init_family = getattr(family, "init_family", family)
         if init_family is not family:
             source = MeanFilledSource(source)
-        initialiser = _init.make_initialiser(self.init_params, source, self.n_components, rng)
+        initialiser = _init.make_initialiser(self.init_params, source, self.n_components, rng, pool=pool)
         anchor = init_family.anchor_from_centres(initialiser.centres)
-        stats = stats_from_responsibilities(source, init_family, initialiser.resp_fn, anchor)
+        stats = stats_from_responsibilities(source, init_family, initialiser.resp_fn, anchor, pool=pool)
         params = m_step(init_family, stats, None)
         return self._apply_user_init(params, source.dtype)
 
@@ -241,6 +268,8 @@ class BaseMixture(ParamsMixin):
         self.converged_ = bool(result.converged)
         self.n_iter_ = int(result.n_iter)
         self.history_ = np.asarray(result.history, dtype=np.float64)
+        acc = result.accelerated or (False,) * len(result.history)
+        self.accelerated_ = np.asarray(acc, dtype=bool)
         self.log_likelihood_ = float(result.log_likelihood)
         self.lower_bound_ = float(result.log_likelihood / source.total_weight)
         self.n_features_in_ = int(source.n_features)
@@ -367,7 +396,10 @@ class GaussianMixture(BaseMixture):
         'spherical', 'VII', EII     (K,)
         ==========================  =========================
     tol : float, default=1e-3
-        Stop when the mean log-likelihood per sample changes by less than this.
+        scikit-learn's threshold: with ``convergence='sklearn'``, stop when the
+        mean log-likelihood per sample changes by less than this. ``tol=0``
+        disables early stopping under either rule (exactly ``max_iter``
+        iterations, as in scikit-learn).
     reg_covar : float, default=1e-6
         Non-negative jitter added to the covariance diagonals. ``0`` is allowed;
         a singular covariance then gets the least jitter that works, with a
@@ -393,7 +425,27 @@ class GaussianMixture(BaseMixture):
         Iterations between progress messages.
     chunk_size : int or None, default=None
         Rows per chunk in every pass; ``None`` picks a cache-sized chunk. The
-        result does not depend on it.
+        result does not depend on it (beyond rounding).
+    convergence : {'aitken', 'sklearn'}, default='aitken'
+        Stopping rule on the total log-likelihood ``L``. ``'aitken'``: stop
+        when the last change and Aitken's estimate of the gain still to come
+        (from the rate of the last two changes) are both at most
+        ``rtol * max(|L|, n_samples)``; it does not stop on a slow ridge.
+        ``'sklearn'``: scikit-learn's rule with ``tol`` (see
+        :class:`emix.em.ConvergenceMonitor`).
+    rtol : float, default=1e-8
+        Relative tolerance of the ``'aitken'`` rule.
+    accelerate : bool, default=True
+        SQUAREM extrapolation (Varadhan and Roland 2008) every three EM steps,
+        in log-weight / mean / log-Cholesky coordinates so that the point stays
+        a valid mixture; an extrapolated point is kept only if its
+        log-likelihood is not below the last plain step's, so the history is
+        still monotone. Set ``False`` for iteration-by-iteration agreement with
+        scikit-learn (same init, ``tol=0``, same ``max_iter``).
+    n_jobs : int or None, default=None
+        Threads over which the chunks of every pass are spread (``None`` or
+        ``-1``: all cores). While fitting with more than one thread, BLAS is
+        held to one thread per worker (threadpoolctl).
 
     Missing values
     --------------
@@ -415,9 +467,14 @@ class GaussianMixture(BaseMixture):
         Mean log-likelihood per sample of the final parameters.
     log_likelihood_ : float
         Total log-likelihood of the final parameters.
-    history_ : ndarray of shape (n_iter_ + 1,)
+    history_ : ndarray of shape (n_entries,)
         Total log-likelihood at the start of every iteration, then of the final
         parameters; it never decreases (up to rounding) when ``reg_covar=0``.
+        ``n_entries == n_iter_ + 1`` unless extrapolations were rejected (each
+        costs a pass that is not in the history).
+    accelerated_ : ndarray of bool of shape (n_entries,)
+        True where the history entry was computed at an extrapolated
+        (SQUAREM) point.
     n_features_in_ : int
     init_used_ : str
         How the kept fit started: ``init_params``, ``'user'`` (all three
@@ -442,6 +499,10 @@ class GaussianMixture(BaseMixture):
         verbose: int = 0,
         verbose_interval: int = 10,
         chunk_size: int | None = None,
+        convergence: str = "aitken",
+        rtol: float = 1e-8,
+        accelerate: bool = True,
+        n_jobs: int | None = None,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -458,6 +519,10 @@ class GaussianMixture(BaseMixture):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.chunk_size = chunk_size
+        self.convergence = convergence
+        self.rtol = rtol
+        self.accelerate = accelerate
+        self.n_jobs = n_jobs
 
     _allows_missing = True
 

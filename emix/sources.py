@@ -14,13 +14,30 @@ import numpy as np
 
 #: Target size in bytes of the per-chunk working set (the (n, K) and (n, D) temporaries).
 DEFAULT_CHUNK_BYTES = 1 << 20
+#: Fewest rows per chunk when data are split across threads.
+MIN_THREAD_CHUNK = 2048
 
 
-def auto_chunk_size(n_features: int, n_components: int, itemsize: int = 8) -> int:
-    """Rows per chunk so that one chunk's temporaries stay near ``DEFAULT_CHUNK_BYTES``."""
+def auto_chunk_size(
+    n_features: int,
+    n_components: int,
+    itemsize: int = 8,
+    *,
+    n_samples: int | None = None,
+    n_threads: int = 1,
+) -> int:
+    """Rows per chunk so that one chunk's temporaries stay near ``DEFAULT_CHUNK_BYTES``.
+
+    With ``n_samples`` and ``n_threads`` given, the chunk is also made small
+    enough that every thread gets about four chunks, but not below
+    ``MIN_THREAD_CHUNK`` rows: smaller data are not worth a thread hop (one
+    chunk, no threads).
+    """
     width = max(n_features, n_components, 1)
-    rows = DEFAULT_CHUNK_BYTES // (itemsize * width)
-    return int(min(max(rows, 256), 65536))
+    rows = max(DEFAULT_CHUNK_BYTES // (itemsize * width), 256)
+    if n_samples is not None and n_threads > 1:
+        rows = min(rows, max(-(-n_samples // (4 * n_threads)), MIN_THREAD_CHUNK))
+    return int(min(rows, 65536))
 
 
 class ArraySource:

@@ -288,7 +288,8 @@ def em_path(estimator: GaussianMixture, X: Any) -> list[MixtureParams]:
     Returns
     -------
     path : list of MixtureParams
-        ``n_iter_ + 1`` entries: the start, then after each M-step.
+        The start, then the parameters after each M-step (with acceleration,
+        an accepted extrapolation shows as a longer jump between two entries).
     """
     from .em import run_em
 
@@ -305,6 +306,7 @@ def em_path(estimator: GaussianMixture, X: Any) -> list[MixtureParams]:
         path = [start]
         result = run_em(
             source, family, start, max_iter=int(gm.max_iter), tol=float(gm.tol), strict=False,
+            convergence=gm.convergence, rtol=float(gm.rtol), accelerate=bool(gm.accelerate), n_jobs=1,
             callback=lambda it, ll, p, path=path: path.append(p),
         )
         if best is None or result.log_likelihood > best[0]:

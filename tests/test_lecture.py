@@ -96,6 +96,6 @@ def test_initial_log_likelihood_by_hand():
 def test_history_rises():
     model = lecture_model(max_iter=10).fit(X)
     h = model.history_
-    assert len(h) == model.n_iter_ + 1
+    assert len(h) <= model.n_iter_ + 1  # n_iter_ counts passes, extrapolation trials too
     assert np.all(np.diff(h) >= -1e-9 * np.abs(h[:-1]))
     assert h[-1] > h[0] + 40  # from -51.7 to a well-fitting two-cluster model

@@ -198,6 +198,94 @@ class CovarianceModel:
         if not np.isfinite(precisions).all():
             raise InvalidParameterError("precisions_init contains NaN or inf")
 
+    def fused(
+        self,
+        X: np.ndarray,
+        w: np.ndarray | None,
+        log_weights: np.ndarray,
+        means: np.ndarray,
+        prec_chol: np.ndarray,
+        centre: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """E-step and statistics of one chunk in one call.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+        w : ndarray of shape (n,) or None
+            Sample weights of the rows.
+        log_weights : ndarray of shape (K,)
+            Log mixing weights.
+        means : ndarray of shape (K, D)
+        prec_chol : ndarray
+            Model shape (module docstring).
+        centre : ndarray of shape (K, D)
+            Anchor of the statistics.
+
+        Returns
+        -------
+        nk : ndarray of shape (K,), float64
+        s1 : ndarray of shape (K, D), float64
+        s2 : ndarray, float64, model shape of :class:`GaussianStats`
+        loglik : float
+            ``sum_n w_n log p(x_n)`` of the chunk.
+        """
+        if self._fast_kernel_applies():
+            return self._fused_fast(X, w, log_weights, means, prec_chol, centre)
+        lj = self.log_prob(X, means, prec_chol)
+        lj += log_weights.astype(lj.dtype)
+        ljT = np.ascontiguousarray(lj.T)
+        loglik = _normalize_columns(ljT, w)
+        resp = ljT.T
+        s1, s2 = self.scatter(X, resp, centre)
+        nk = ljT.sum(axis=1, dtype=np.float64)
+        return nk, np.asarray(s1, np.float64), np.asarray(s2, np.float64), loglik
+
+    def to_free(self, cov: np.ndarray) -> np.ndarray:
+        """Covariances as an unconstrained flat vector (for EM acceleration).
+
+        Models that do not implement this (and :meth:`from_free`) are fitted
+        without acceleration. Any vector must map back to valid covariances.
+        """
+        raise NotImplementedError
+
+    def from_free(self, vec: np.ndarray, k: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(covariances, prec_chol)`` from :meth:`to_free`'s vector."""
+        raise NotImplementedError
+
+    @property
+    def supports_acceleration(self) -> bool:
+        """True when ``to_free``/``from_free`` describe exactly this model's covariances.
+
+        A subclass that changes the M-step (``covariance`` or
+        ``precision_cholesky``, e.g. to add a constraint) without its own
+        ``to_free``/``from_free`` would extrapolate outside its model, so it
+        runs plain EM.
+        """
+        cls = type(self)
+        if cls.to_free is CovarianceModel.to_free or cls.from_free is CovarianceModel.from_free:
+            return False
+        owner = next(c for c in cls.__mro__ if "to_free" in c.__dict__)
+        return all(getattr(cls, m) is getattr(owner, m) for m in ("from_free", "covariance", "precision_cholesky"))
+
+    #: optional BLAS-shaped kernel with the signature of :meth:`fused`
+    _fused_fast = None
+    _fast_ok_cache: ClassVar[dict] = {}
+
+    def _fast_kernel_applies(self) -> bool:
+        """True when this class's ``_fused_fast`` computes its own ``log_prob`` and ``scatter``."""
+        cls = type(self)
+        ok = CovarianceModel._fast_ok_cache.get(cls)
+        if ok is None:
+            owner = next(c for c in cls.__mro__ if "_fused_fast" in c.__dict__)
+            ok = (
+                owner.__dict__["_fused_fast"] is not None
+                and cls.log_prob is owner.log_prob
+                and cls.scatter is owner.scatter
+            )
+            CovarianceModel._fast_ok_cache[cls] = ok
+        return ok
+
 
 class FullCovariance(CovarianceModel):
     """Each component has its own unrestricted covariance matrix (mclust VVV)."""
@@ -233,6 +321,32 @@ class FullCovariance(CovarianceModel):
     def reduce_scatter(self, full):
         return full
 
+    def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
+        n, d = X.shape
+        k_ = means.shape[0]
+        dt = X.dtype
+        ljT = np.empty((k_, n), dtype=dt)
+        diff = np.empty((n, d), dtype=dt)
+        y = np.empty((n, d), dtype=dt)
+        for k in range(k_):
+            np.subtract(X, means[k], out=diff)
+            np.matmul(diff, prec_chol[k], out=y)
+            np.einsum("ij,ij->i", y, y, out=ljT[k])
+        logdet = np.log(np.diagonal(prec_chol, axis1=1, axis2=2).astype(np.float64)).sum(axis=1)
+        const = (logdet + log_weights - 0.5 * d * LOG_2PI).astype(dt)
+        ljT *= -0.5
+        ljT += const[:, None]
+        loglik = _normalize_columns(ljT, w)
+        nk = ljT.sum(axis=1, dtype=np.float64)
+        s1 = np.empty((k_, d))
+        s2 = np.empty((k_, d, d))
+        for k in range(k_):
+            np.subtract(X, centre[k], out=diff)
+            s1[k] = ljT[k] @ diff
+            np.multiply(diff, ljT[k][:, None], out=y)
+            s2[k] = y.T @ diff
+        return nk, s1, s2, loglik
+
     def covariance(self, stats, nk, reg):
         d = stats.s1.shape[1]
         cov = stats.s2 - np.einsum("ki,kj->kij", stats.s1, stats.s1) / nk[:, None, None]
@@ -266,6 +380,12 @@ class FullCovariance(CovarianceModel):
 
     def component_covariance(self, cov, k, d):
         return cov[k]
+
+    def to_free(self, cov):
+        return _chol_to_free(cov)
+
+    def from_free(self, vec, k, d):
+        return _chol_from_free(vec, k, d)
 
     def n_parameters(self, k, d):
         return k * d * (d + 1) // 2
@@ -314,6 +434,33 @@ class TiedCovariance(CovarianceModel):
     def reduce_scatter(self, full):
         return full.sum(axis=0)
 
+    def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
+        n, d = X.shape
+        dt = X.dtype
+        g = _global_centre(means, log_weights)
+        xg = X - g
+        xu = xg @ prec_chol
+        mu = ((means - g).astype(np.float64) @ prec_chol.astype(np.float64)).astype(dt)
+        ljT = mu @ xu.T
+        sq = np.einsum("ij,ij->i", xu, xu)
+        sq *= 0.5
+        ljT -= sq
+        logdet = np.log(np.diagonal(prec_chol).astype(np.float64)).sum()
+        const = logdet + log_weights - 0.5 * d * LOG_2PI - 0.5 * np.einsum("ij,ij->i", mu, mu, dtype=np.float64)
+        ljT += const.astype(dt)[:, None]
+        loglik = _normalize_columns(ljT, w)
+        nk = ljT.sum(axis=1, dtype=np.float64)
+        t = (ljT @ xg).astype(np.float64)  # (K, D) sums of r (x - g)
+        if w is None:
+            a = (xg.T @ xg).astype(np.float64)
+        else:
+            a = ((xg * w.astype(dt)[:, None]).T @ xg).astype(np.float64)
+        delta = centre.astype(np.float64) - g.astype(np.float64)
+        s1 = t - nk[:, None] * delta
+        cross = t.T @ delta
+        s2 = a - cross - cross.T + (delta.T * nk) @ delta
+        return nk, s1, s2, loglik
+
     def covariance(self, stats, nk, reg):
         d = stats.s1.shape[1]
         cov = stats.s2 - (stats.s1.T / nk) @ stats.s1
@@ -336,6 +483,13 @@ class TiedCovariance(CovarianceModel):
 
     def component_covariance(self, cov, k, d):
         return cov
+
+    def to_free(self, cov):
+        return _chol_to_free(cov[None])
+
+    def from_free(self, vec, k, d):
+        cov, pc = _chol_from_free(vec, 1, d)
+        return cov[0], pc[0]
 
     def n_parameters(self, k, d):
         return d * (d + 1) // 2
@@ -380,6 +534,9 @@ class DiagCovariance(CovarianceModel):
     def reduce_scatter(self, full):
         return np.diagonal(full, axis1=1, axis2=2).copy()
 
+    def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
+        return _fused_axis_aligned(X, w, log_weights, means, np.square(prec_chol), centre)
+
     def covariance(self, stats, nk, reg):
         var = (stats.s2 - stats.s1**2 / nk[:, None]) / nk[:, None]
         np.maximum(var, 0.0, out=var)
@@ -397,6 +554,13 @@ class DiagCovariance(CovarianceModel):
 
     def component_covariance(self, cov, k, d):
         return np.diag(cov[k])
+
+    def to_free(self, cov):
+        return np.log(np.asarray(cov, dtype=np.float64)).ravel()
+
+    def from_free(self, vec, k, d):
+        var = np.exp(vec).reshape(k, d)
+        return var, 1.0 / np.sqrt(var)
 
     def n_parameters(self, k, d):
         return k * d
@@ -431,6 +595,11 @@ class SphericalCovariance(CovarianceModel):
     def scatter_shape(self, k, d):
         return (k, d)
 
+    def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
+        d = X.shape[1]
+        prec = np.repeat(np.square(prec_chol)[:, None], d, axis=1)
+        return _fused_axis_aligned(X, w, log_weights, means, prec, centre)
+
     def covariance(self, stats, nk, reg):
         return DiagCovariance.covariance(self, stats, nk, reg).mean(axis=1)
 
@@ -446,12 +615,133 @@ class SphericalCovariance(CovarianceModel):
     def component_covariance(self, cov, k, d):
         return cov[k] * np.eye(d)
 
+    def to_free(self, cov):
+        return np.log(np.asarray(cov, dtype=np.float64)).ravel()
+
+    def from_free(self, vec, k, d):
+        var = np.exp(vec)
+        return var, 1.0 / np.sqrt(var)
+
     def n_parameters(self, k, d):
         return k
 
     def check_precisions(self, precisions, k, d):
         super().check_precisions(precisions, k, d)
         _check_positive(precisions)
+
+
+# -- fused E-step + statistics kernels -----------------------------------------------
+#
+# ``CovarianceModel.fused`` computes, for one chunk, the responsibilities, the
+# chunk's log-likelihood and its statistics in one go, with no temporaries
+# larger than (n_chunk, max(D, K)). The base implementation composes the
+# generic ``log_prob`` + normalisation + ``scatter``, so a new covariance model
+# that implements only those gets a correct fused step for free; the four
+# built-in models override ``_fused_fast`` with BLAS-shaped kernels. The fast
+# kernel is used only when the instance's class has not overridden
+# ``log_prob`` or ``scatter`` (a subclass that changes the density must not
+# inherit a kernel written for its parent's density).
+
+
+def _normalize_columns(ljT: np.ndarray, w: np.ndarray | None) -> float:
+    """Turn joint log-probabilities into (weighted) responsibilities in place.
+
+    Parameters
+    ----------
+    ljT : ndarray of shape (K, n)
+        ``log pi_k + log p(x_n | k)``, component-major; overwritten with
+        ``w_n p(k | x_n)``.
+    w : ndarray of shape (n,) or None
+        Sample weights.
+
+    Returns
+    -------
+    float
+        The chunk's (weighted) log-likelihood ``sum_n w_n log p(x_n)``.
+    """
+    m = ljT.max(axis=0)
+    with np.errstate(invalid="ignore"):
+        safe = np.where(np.isfinite(m), m, 0.0).astype(ljT.dtype, copy=False)
+    ljT -= safe
+    with np.errstate(under="ignore"):
+        np.exp(ljT, out=ljT)
+    s = ljT.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_norm = safe.astype(np.float64) + np.log(s.astype(np.float64))
+        if w is None:
+            np.divide(1.0, s, out=s)
+        else:
+            np.divide(w.astype(s.dtype, copy=False), s, out=s)
+        ljT *= s
+    if w is None:
+        return float(log_norm.sum())
+    return float(w.astype(np.float64) @ log_norm)
+
+
+def _global_centre(means: np.ndarray, log_weights: np.ndarray) -> np.ndarray:
+    """Weighted centre of the components (D,), used to centre the data inside a kernel."""
+    with np.errstate(under="ignore"):
+        pi = np.exp(log_weights - log_weights.max())
+    pi /= pi.sum()
+    return (pi @ means.astype(np.float64)).astype(means.dtype)
+
+
+def _chol_to_free(cov: np.ndarray) -> np.ndarray:
+    """(..., D, D) SPD matrices -> flat log-Cholesky coordinates (lower triangle, log diagonal)."""
+    cov = np.asarray(cov, dtype=np.float64)
+    d = cov.shape[-1]
+    il = np.tril_indices(d)
+    out = []
+    for c in cov.reshape(-1, d, d):
+        chol = np.linalg.cholesky(c)
+        chol[np.diag_indices(d)] = np.log(np.diag(chol))
+        out.append(chol[il])
+    return np.concatenate(out)
+
+
+def _chol_from_free(vec: np.ndarray, m: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`_chol_to_free` for ``m`` matrices: ``(cov, prec_chol)``, each (m, D, D)."""
+    il = np.tril_indices(d)
+    vec = vec.reshape(m, -1)
+    cov = np.empty((m, d, d))
+    pc = np.empty((m, d, d))
+    for j in range(m):
+        chol = np.zeros((d, d))
+        chol[il] = vec[j]
+        chol[np.diag_indices(d)] = np.exp(np.diag(chol))
+        cov[j] = chol @ chol.T
+        pc[j] = precision_cholesky_from_covariance(chol)
+    return cov, pc
+
+
+def _fused_axis_aligned(X, w, log_weights, means, prec, centre):
+    """Fused kernel of the diagonal models; ``prec`` (K, D) holds the precisions ``1 / var``.
+
+    The data are centred on the components' weighted centre ``g``; with
+    ``z = [x - g, (x - g)**2]`` both the densities and the statistics are
+    one (n, 2D) x (2D, K) product each.
+    """
+    n, d = X.shape
+    dt = X.dtype
+    g = _global_centre(means, log_weights)
+    z = np.empty((n, 2 * d), dtype=dt)
+    np.subtract(X, g, out=z[:, :d])
+    np.square(z[:, :d], out=z[:, d:])
+    m = (means - g).astype(np.float64)
+    p64 = prec.astype(np.float64)
+    coef = np.concatenate([p64 * m, -0.5 * p64], axis=1).astype(dt)  # (K, 2D)
+    ljT = coef @ z.T
+    logdet = 0.5 * np.log(p64).sum(axis=1)
+    const = logdet + log_weights - 0.5 * d * LOG_2PI - 0.5 * (p64 * m * m).sum(axis=1)
+    ljT += const.astype(dt)[:, None]
+    loglik = _normalize_columns(ljT, w)
+    nk = ljT.sum(axis=1, dtype=np.float64)
+    t = (ljT @ z).astype(np.float64)  # (K, 2D): sums of r (x - g) and r (x - g)**2
+    t1, t2 = t[:, :d], t[:, d:]
+    delta = centre.astype(np.float64) - g.astype(np.float64)
+    s1 = t1 - nk[:, None] * delta
+    s2 = t2 - 2.0 * delta * t1 + nk[:, None] * delta * delta
+    return nk, s1, s2, loglik
 
 
 def _check_spd(m: np.ndarray, label: str) -> None:
@@ -516,6 +806,55 @@ class GaussianFamily:
         s1, s2 = self.model.scatter(X, resp, anchor)
         return GaussianStats(nk=resp.sum(axis=0), s1=s1, s2=s2, centre=anchor)
 
+    def e_step_accumulate(
+        self,
+        X: np.ndarray,
+        w: np.ndarray | None,
+        log_weights: np.ndarray,
+        params: GaussianParams,
+        anchor: np.ndarray,
+    ) -> tuple[GaussianStats, float]:
+        """Optional fused fast path: E-step and statistics of one chunk.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+        w : ndarray of shape (n,) or None
+        log_weights : ndarray of shape (K,)
+        params : GaussianParams
+        anchor : ndarray of shape (K, D)
+
+        Returns
+        -------
+        stats : GaussianStats
+            Same values as ``accumulate(X, w * resp, anchor)`` (float64).
+        loglik : float
+            ``sum_n w_n log p(x_n)``.
+        """
+        nk, s1, s2, loglik = self.model.fused(
+            X, w, log_weights, params.means, params.precisions_cholesky, anchor
+        )
+        return GaussianStats(nk=nk, s1=s1, s2=s2, centre=anchor), loglik
+
+    # -- acceleration (optional protocol: to_vector / from_vector) ----------
+    @property
+    def supports_acceleration(self) -> bool:
+        return self.model.supports_acceleration
+
+    def to_vector(self, params: GaussianParams) -> np.ndarray:
+        """Parameters as one unconstrained float64 vector (means, then free covariance coordinates)."""
+        return np.concatenate(
+            [np.asarray(params.means, dtype=np.float64).ravel(), self.model.to_free(params.covariances)]
+        )
+
+    def from_vector(self, vec: np.ndarray, like: GaussianParams) -> GaussianParams:
+        """Inverse of :meth:`to_vector`; arrays take ``like``'s dtype."""
+        k, d = like.means.shape
+        dt = like.means.dtype
+        means = vec[: k * d].reshape(k, d)
+        cov, pc = self.model.from_free(vec[k * d :], k, d)
+        return GaussianParams(means=means.astype(dt), covariances=cov.astype(dt), precisions_cholesky=pc.astype(dt))
+
     def m_step(self, stats: GaussianStats, previous: GaussianParams | None) -> GaussianParams:
         """Weighted maximum likelihood from summed statistics.
 
@@ -551,7 +890,13 @@ class GaussianFamily:
             else:
                 means[idx] = stats.centre[idx]
         cov, prec_chol = self.model.precision_cholesky(cov)
-        return GaussianParams(means=means, covariances=cov, precisions_cholesky=prec_chol)
+        # statistics may be float64 for float32 data: parameters keep the data's dtype
+        dt = stats.centre.dtype if np.issubdtype(stats.centre.dtype, np.floating) else means.dtype
+        return GaussianParams(
+            means=means.astype(dt, copy=False),
+            covariances=cov.astype(dt, copy=False),
+            precisions_cholesky=prec_chol.astype(dt, copy=False),
+        )
 
     def n_parameters(self, params: GaussianParams) -> int:
         k, d = params.means.shape

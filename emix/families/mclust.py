@@ -296,8 +296,9 @@ class VII(MclustModel, SphericalCovariance):
     name = "VII"
     formula = "lambda_k I"
 
-    def m_step_covariance(self, stats, nk, reg, previous):
-        return SphericalCovariance.covariance(self, stats, nk, reg)
+    # the scikit-learn model itself: same M-step, kernels and acceleration
+    covariance = SphericalCovariance.covariance
+    m_step_covariance = CovarianceModel.m_step_covariance
 
     def n_parameters(self, k, d):
         return k
@@ -357,8 +358,9 @@ class VVI(MclustModel, DiagCovariance):
     name = "VVI"
     formula = "lambda_k A_k"
 
-    def m_step_covariance(self, stats, nk, reg, previous):
-        return DiagCovariance.covariance(self, stats, nk, reg)
+    # the scikit-learn model itself: same M-step, kernels and acceleration
+    covariance = DiagCovariance.covariance
+    m_step_covariance = CovarianceModel.m_step_covariance
 
     def n_parameters(self, k, d):
         return k * d
@@ -370,8 +372,9 @@ class EEE(MclustModel, TiedCovariance):
     name = "EEE"
     formula = "lambda D A D^T"
 
-    def m_step_covariance(self, stats, nk, reg, previous):
-        return TiedCovariance.covariance(self, stats, nk, reg)
+    # the scikit-learn model itself: same M-step, kernels and acceleration
+    covariance = TiedCovariance.covariance
+    m_step_covariance = CovarianceModel.m_step_covariance
 
     def n_parameters(self, k, d):
         return d * (d + 1) // 2
@@ -489,8 +492,9 @@ class VVV(_FullMclust):
     name = "VVV"
     formula = "lambda_k D_k A_k D_k^T"
 
-    def m_step_covariance(self, stats, nk, reg, previous):
-        return FullCovariance.covariance(self, stats, nk, reg)
+    # the scikit-learn model itself: same M-step, kernels and acceleration
+    covariance = FullCovariance.covariance
+    m_step_covariance = CovarianceModel.m_step_covariance
 
     def n_parameters(self, k, d):
         return k * d * (d + 1) // 2

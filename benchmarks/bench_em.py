@@ -1,0 +1,505 @@
+"""emix against scikit-learn's GaussianMixture, in the same process.
+
+Usage::
+
+    PYTHONPATH=. python benchmarks/bench_em.py            # full run (about 20 minutes on a loaded 2-core machine)
+    PYTHONPATH=. python benchmarks/bench_em.py --quick    # under a minute
+    PYTHONPATH=. python benchmarks/bench_em.py --out docs # write docs/benchmarks.md and the plot
+
+What is measured, for every case (n x D, K), covariance type and dtype:
+
+* **per iteration**: both estimators start from the same ``weights_init``,
+  ``means_init`` and ``precisions_init``, run the same number of iterations
+  with ``tol=0`` (emix with ``accelerate=False``), and the time between
+  consecutive M-steps is recorded; the median over iterations and repeats is
+  reported. Runs of the two libraries alternate.
+* **whole fit**: wall-clock of ``fit`` (validation, iterations, final pass).
+* **peak extra memory**: ``tracemalloc`` peak during ``fit`` above the
+  allocation level before it (NumPy reports its buffers to tracemalloc).
+* **agreement**: the log-likelihood of the last iteration must agree to 1e-9
+  relative in float64 (reported for float32 too).
+* **roofline bound**: the iteration's FLOPs over the measured matrix-multiply
+  rate, or the data's bytes over the measured memory bandwidth, whichever is
+  larger (exponentials and other element-wise work are not counted, so the
+  bound is optimistic).
+
+Time to the optimum: Old Faithful (K=3, tied and full) and 200k x 16, K=8
+(full): the optimum is scikit-learn's fit with ``tol=1e-12``; emix runs with
+its defaults (Aitken stopping rule, SQUAREM), scikit-learn with the largest
+``tol`` of 1e-3, 1e-4, ... that gets within 1e-6 relative of the optimum (an
+oracle choice, favourable to scikit-learn). Both from the same initial
+parameters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.mixture import GaussianMixture as SkGM
+
+import emix.em as emix_em
+from emix.datasets import load_faithful
+from emix.mixture import GaussianMixture as EmGM
+
+COV_TYPES = ("full", "tied", "diag", "spherical")
+FULL_CASES = ((100_000, 2, 3), (200_000, 16, 8), (1_000_000, 8, 16), (100_000, 64, 16))
+QUICK_CASES = ((20_000, 2, 3), (20_000, 16, 8))
+
+
+# -- machine ---------------------------------------------------------------------------------
+def gemm_rate(dtype, n: int = 2000, reps: int = 5) -> float:
+    """Matrix-multiply rate in FLOP/s (all cores, the BLAS's own threading)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n)).astype(dtype)
+    b = rng.standard_normal((n, n)).astype(dtype)
+    a @ b
+    best = np.inf
+    for _ in range(reps):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2.0 * n**3 / best
+
+
+def memory_bandwidth(nbytes: int = 1 << 29, reps: int = 5) -> float:
+    """Read bandwidth in bytes/s: a sum over a large array (read once)."""
+    a = np.ones(nbytes // 8)
+    a.sum()
+    best = np.inf
+    for _ in range(reps):
+        t = time.perf_counter()
+        a.sum()
+        best = min(best, time.perf_counter() - t)
+    return nbytes / best
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    import scipy
+    import sklearn
+
+    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = ", ".join(f"{i['internal_api']} {i.get('version')}" for i in threadpool_info())
+    except Exception:  # pragma: no cover
+        blas = "?"
+    return (
+        f"{cpu}, {ncpu} cores; Python {platform.python_version()}, NumPy {np.__version__}, "
+        f"SciPy {scipy.__version__}, scikit-learn {sklearn.__version__}; BLAS: {blas}"
+    )
+
+
+# -- data and starting points --------------------------------------------------------------
+def make_data(n: int, d: int, k: int, dtype, seed: int = 0):
+    """K well-separated Gaussian blobs with random covariances; reproducible."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0.0, 4.0, size=(k, d))
+    labels = rng.integers(0, k, size=n)
+    X = np.empty((n, d))
+    for j in range(k):
+        idx = np.flatnonzero(labels == j)
+        a = rng.normal(size=(d, d)) / np.sqrt(d) + np.eye(d)
+        X[idx] = centres[j] + rng.standard_normal((idx.size, d)) @ a.T
+    return X.astype(dtype), centres
+
+
+def start_params(X, centres, k: int, cov: str, seed: int = 1):
+    """Same initial parameters for both libraries: perturbed centres, unit precisions."""
+    rng = np.random.default_rng(seed)
+    d = X.shape[1]
+    means = centres + rng.normal(0.0, 0.5, size=centres.shape)
+    prec = {
+        "full": np.tile(np.eye(d), (k, 1, 1)),
+        "tied": np.eye(d),
+        "diag": np.ones((k, d)),
+        "spherical": np.ones(k),
+    }[cov]
+    return {"weights_init": np.full(k, 1.0 / k), "means_init": means, "precisions_init": prec}
+
+
+# -- timing --------------------------------------------------------------------------------
+class MStepClock:
+    """Timestamps of the M-steps of one fit (emix: the driver's m_step; sklearn: ``_m_step``)."""
+
+    def __init__(self):
+        self.stamps: list[float] = []
+
+    def tick(self):
+        self.stamps.append(time.perf_counter())
+
+    def per_iter(self) -> list[float]:
+        return list(np.diff(self.stamps))
+
+
+SK_BLAS_THREADS = None  # --sklearn-blas-threads: hold scikit-learn's BLAS to this many threads
+
+
+def run_sklearn(X, cov, init, iters, clock=None):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(SK_BLAS_THREADS):
+        return _run_sklearn(X, cov, init, iters, clock)
+
+
+def _run_sklearn(X, cov, init, iters, clock=None):
+    gm = SkGM(len(init["weights_init"]), covariance_type=cov, tol=0, max_iter=iters, **init)
+    if clock is not None:
+        orig = gm._m_step
+
+        def wrapped(*a, **kw):
+            out = orig(*a, **kw)
+            clock.tick()
+            return out
+
+        gm._m_step = wrapped
+    gm.fit(X)
+    return gm, float(gm.lower_bound_ * X.shape[0])
+
+
+def run_emix(X, cov, init, iters, clock=None):
+    gm = EmGM(len(init["weights_init"]), covariance_type=cov, tol=0, max_iter=iters, accelerate=False, **init)
+    orig = emix_em.m_step
+    if clock is not None:
+
+        def wrapped(*a, **kw):
+            out = orig(*a, **kw)
+            clock.tick()
+            return out
+
+        emix_em.m_step = wrapped
+    try:
+        gm.fit(X)
+    finally:
+        emix_em.m_step = orig
+    return gm, float(gm.history_[-2])
+
+
+def peak_memory(fn) -> float:
+    """Peak bytes allocated during ``fn()`` above the level before it."""
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return float(peak - base)
+
+
+def flops_per_iter(n, d, k, cov) -> float:
+    """Multiply-add work of one E+M iteration (2 FLOPs per multiply-add), the GEMM-shaped part."""
+    return {
+        "full": 4.0 * n * k * d * d,  # (x - mu_k) U_k and the weighted scatter, per component
+        "tied": 4.0 * n * d * d + 4.0 * n * k * d,  # X U, X^T X once; (n, D) x (D, K) twice
+        "diag": 8.0 * n * k * d,  # [x, x^2] (n, 2D) x (2D, K), for densities and statistics
+        "spherical": 4.0 * n * k * d,  # x (n, D) x (D, K), for densities and statistics
+    }[cov]
+
+
+def bench_case(n, d, k, cov, dtype, iters, repeats, rates, bandwidth):
+    X, centres = make_data(n, d, k, dtype)
+    init = start_params(X, centres, k, cov)
+    sk_it, em_it, sk_fit, em_fit = [], [], [], []
+    ll_sk = ll_em = None
+    for r in range(repeats):
+        order = ("sk", "em") if r % 2 == 0 else ("em", "sk")
+        for who in order:
+            clock = MStepClock()
+            t = time.perf_counter()
+            if who == "sk":
+                _, ll_sk = run_sklearn(X, cov, init, iters, clock)
+                sk_fit.append(time.perf_counter() - t)
+                sk_it += clock.per_iter()
+            else:
+                _, ll_em = run_emix(X, cov, init, iters, clock)
+                em_fit.append(time.perf_counter() - t)
+                em_it += clock.per_iter()
+    mem_iters = 2
+    mem_sk = peak_memory(lambda: run_sklearn(X, cov, init, mem_iters))
+    mem_em = peak_memory(lambda: run_emix(X, cov, init, mem_iters))
+    rel = abs(ll_sk - ll_em) / abs(ll_sk)
+    t_sk, t_em = statistics.median(sk_it), statistics.median(em_it)
+    flops = flops_per_iter(n, d, k, cov)
+    bound = max(flops / rates[np.dtype(dtype).name], n * d * np.dtype(dtype).itemsize / bandwidth)
+    return {
+        "case": f"{n // 1000}k x {d}, K={k}",
+        "cov": cov,
+        "dtype": np.dtype(dtype).name,
+        "sk_iter": t_sk,
+        "em_iter": t_em,
+        "iter_ratio": t_sk / t_em,
+        "sk_fit": statistics.median(sk_fit),
+        "em_fit": statistics.median(em_fit),
+        "fit_ratio": statistics.median(sk_fit) / statistics.median(em_fit),
+        "sk_mem": mem_sk / 2**20,
+        "em_mem": mem_em / 2**20,
+        "data_mem": X.nbytes / 2**20,
+        "bound": bound,
+        "bound_ratio": t_em / bound,
+        "rel_ll": rel,
+        "d": d,
+    }
+
+
+# -- time to the optimum -------------------------------------------------------------------
+def time_to_optimum(name, X, k, cov, reps=3):
+    """emix defaults vs scikit-learn at the largest tol that reaches the optimum (1e-6 relative)."""
+    seed = SkGM(k, covariance_type=cov, max_iter=1, random_state=0).fit(X)
+    init = {"weights_init": seed.weights_, "means_init": seed.means_, "precisions_init": seed.precisions_}
+    n = X.shape[0]
+    ref = SkGM(k, covariance_type=cov, tol=1e-12, max_iter=100_000, **init).fit(X)
+    opt = ref.lower_bound_ * n
+
+    def close(ll):
+        return abs(ll - opt) <= 1e-6 * abs(opt)
+
+    def timed(fn):
+        best, out = np.inf, None
+        for _ in range(reps):
+            t = time.perf_counter()
+            out = fn()
+            best = min(best, time.perf_counter() - t)
+        return best, out
+
+    t_em, em = timed(lambda: EmGM(k, covariance_type=cov, max_iter=100_000, **init).fit(X))
+    sk_default = SkGM(k, covariance_type=cov, **init).fit(X)
+    sk_tol, t_sk, sk = None, None, None
+    for e in range(3, 13):
+        tol = 10.0**-e
+        g = SkGM(k, covariance_type=cov, tol=tol, max_iter=100_000, **init).fit(X)
+        if close(g.lower_bound_ * n):
+            sk_tol = tol
+            t_sk, sk = timed(
+                lambda tol=tol: SkGM(k, covariance_type=cov, tol=tol, max_iter=100_000, **init).fit(X)
+            )
+            break
+    return {
+        "name": name,
+        "cov": cov,
+        "opt": opt,
+        "em_ll": em.log_likelihood_,
+        "em_ok": close(em.log_likelihood_),
+        "em_iter": em.n_iter_,
+        "em_acc": int(em.accelerated_.sum()),
+        "em_time": t_em,
+        "sk_default_ll": sk_default.lower_bound_ * n,
+        "sk_default_iter": sk_default.n_iter_,
+        "sk_tol": sk_tol,
+        "sk_iter": None if sk is None else sk.n_iter_,
+        "sk_time": t_sk,
+        "ratio": None if t_sk is None else t_sk / t_em,
+    }
+
+
+def fit_overhead(n, d, k, reps=3):
+    """Time of everything but the iterations: emix ``max_iter=0`` fits (k-means init + final pass)."""
+    X, _ = make_data(n, d, k, np.float64)
+    em_t = min(_timeit(lambda: EmGM(k, max_iter=0, random_state=0).fit(X)) for _ in range(reps))
+    # scikit-learn cannot run 0 iterations: one iteration, minus its per-iteration median
+    sk_t = min(_timeit(lambda: SkGM(k, max_iter=1, random_state=0).fit(X)) for _ in range(reps))
+    return {"case": f"{n // 1000}k x {d}, K={k}", "em_overhead": em_t, "sk_fit1": sk_t}
+
+
+def _timeit(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+# -- report --------------------------------------------------------------------------------
+def _fmt_t(t):
+    return "-" if t is None else (f"{t * 1e3:.1f} ms" if t < 1 else f"{t:.2f} s")
+
+
+def markdown(machine, rates, bw, rows, opt_rows, overhead, quick) -> str:
+    out = [
+        "# Benchmarks: emix against scikit-learn",
+        "",
+        "Produced by `benchmarks/bench_em.py" + (" --quick" if quick else "") + "`; "
+        "see its docstring for the method.",
+        "",
+        f"**Machine**: {machine}.  ",
+        f"Measured: matrix multiply {rates['float64'] / 1e9:.1f} GFLOP/s float64, "
+        f"{rates['float32'] / 1e9:.1f} GFLOP/s float32 (all cores); read bandwidth {bw / 1e9:.1f} GB/s.",
+        "",
+        "## Per iteration (same start, same iterations, tol=0)",
+        "",
+        "`ratio` = scikit-learn time / emix time. `bound` = roofline bound of one iteration; "
+        "`x bound` = emix's time over it. Memory: tracemalloc peak during `fit` beyond the data.",
+        "",
+        "| case | cov | dtype | sklearn / iter | emix / iter | ratio | fit ratio | bound | x bound "
+        "| sklearn MiB | emix MiB | data MiB | rel. diff logL |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['case']} | {r['cov']} | {r['dtype']} | {_fmt_t(r['sk_iter'])} | {_fmt_t(r['em_iter'])} "
+            f"| **{r['iter_ratio']:.1f}** | {r['fit_ratio']:.1f} | {_fmt_t(r['bound'])} | {r['bound_ratio']:.1f} "
+            f"| {r['sk_mem']:.0f} | {r['em_mem']:.1f} | {r['data_mem']:.0f} | {r['rel_ll']:.1e} |"
+        )
+    out += [
+        "",
+        "## Time to the optimum",
+        "",
+        "Optimum: scikit-learn with tol=1e-12 from the same start. emix: defaults (Aitken rule, "
+        "SQUAREM). scikit-learn: the largest tol in 1e-3, 1e-4, ... that reaches 1e-6 relative of "
+        "the optimum (an oracle choice in its favour); its default tol=1e-3 result is shown too.",
+        "",
+        "| data | cov | optimum | emix logL | emix passes (extrapolated) | emix time | sklearn default "
+        "logL (iters) | sklearn tol | sklearn iters | sklearn time | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in opt_rows:
+        ratio = "-" if r["ratio"] is None else f"**{r['ratio']:.1f}**"
+        out.append(
+            f"| {r['name']} | {r['cov']} | {r['opt']:.6f} | {r['em_ll']:.6f}{'' if r['em_ok'] else ' (not reached)'} "
+            f"| {r['em_iter']} ({r['em_acc']}) | {_fmt_t(r['em_time'])} "
+            f"| {r['sk_default_ll']:.4f} ({r['sk_default_iter']}) | {r['sk_tol']} | {r['sk_iter']} "
+            f"| {_fmt_t(r['sk_time'])} | {ratio} |"
+        )
+    if overhead:
+        out += [
+            "",
+            "## Fit overhead outside the iterations",
+            "",
+            "emix `fit(max_iter=0)` with the default k-means init (validation, k-means++, Lloyd, "
+            "first M-step, final pass) against scikit-learn's `fit(max_iter=1)` (the same plus one "
+            "iteration).",
+            "",
+            "| case | emix overhead | sklearn fit with 1 iteration |",
+            "|---|---|---|",
+        ]
+        for o in overhead:
+            out.append(f"| {o['case']} | {_fmt_t(o['em_overhead'])} | {_fmt_t(o['sk_fit1'])} |")
+    out.append("")
+    out.append("![per-iteration speed-up](bench_em.png)")
+    out.append("")
+    return "\n".join(out)
+
+
+def plot(rows, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    labels = [f"{r['case']}\n{r['cov']}" for r in rows if r["dtype"] == "float64"]
+    x = np.arange(len(labels))
+    for off, dt, colour in ((-0.2, "float64", "tab:blue"), (0.2, "float32", "tab:orange")):
+        vals = [r["iter_ratio"] for r in rows if r["dtype"] == dt]
+        ax.bar(x[: len(vals)] + off, vals, width=0.4, label=dt, color=colour)
+    ax.axhline(5, color="tab:blue", ls="--", lw=1, label="target float64 (5x)")
+    ax.axhline(8, color="tab:orange", ls="--", lw=1, label="target float32 (8x)")
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, fontsize=7, rotation=60, ha="right")
+    ax.set_ylabel("scikit-learn time / emix time, per iteration")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small cases, under a minute")
+    ap.add_argument("--out", default=None, help="folder for benchmarks.md and bench_em.png")
+    ap.add_argument("--iters", type=int, default=None, help="iterations per timed fit")
+    ap.add_argument("--repeats", type=int, default=None, help="alternating repeats per case")
+    ap.add_argument(
+        "--sklearn-blas-threads",
+        type=int,
+        default=None,
+        help="hold scikit-learn's BLAS to this many threads (default: its own choice)",
+    )
+    ap.add_argument("--cases", default=None, help="comma-separated case indices of the full list, e.g. 0,1")
+    args = ap.parse_args(argv)
+    global SK_BLAS_THREADS
+    SK_BLAS_THREADS = args.sklearn_blas_threads
+    warnings.simplefilter("ignore")
+    cases = QUICK_CASES if args.quick else FULL_CASES
+    if args.cases:
+        cases = tuple(FULL_CASES[int(i)] for i in args.cases.split(","))
+    iters = args.iters or (3 if args.quick else 4)
+    repeats = args.repeats or 2
+    import os
+
+    load_before = os.getloadavg()[0]
+    machine = machine_description()
+    rates = {"float64": gemm_rate(np.float64), "float32": gemm_rate(np.float32)}
+    bw = memory_bandwidth()
+    print(machine, flush=True)
+    print(
+        f"GEMM {rates['float64'] / 1e9:.1f} / {rates['float32'] / 1e9:.1f} GFLOP/s, bandwidth {bw / 1e9:.1f} GB/s"
+    )
+    rows = []
+    for dtype in (np.float64, np.float32):
+        for n, d, k in cases:
+            for cov in COV_TYPES:
+                r = bench_case(n, d, k, cov, dtype, iters, repeats, rates, bw)
+                rows.append(r)
+                print(
+                    f"{r['case']:>18} {cov:>9} {r['dtype']}: sklearn {_fmt_t(r['sk_iter'])}, emix "
+                    f"{_fmt_t(r['em_iter'])}, ratio {r['iter_ratio']:.1f}, {r['bound_ratio']:.1f}x bound, "
+                    f"mem {r['sk_mem']:.0f} / {r['em_mem']:.1f} MiB, rel logL {r['rel_ll']:.1e}",
+                    flush=True,
+                )
+    faithful = np.asarray(load_faithful(), dtype=np.float64)
+    opt_rows = [
+        time_to_optimum("Old Faithful", faithful, 3, "tied"),
+        time_to_optimum("Old Faithful", faithful, 3, "full"),
+    ]
+    if not args.quick:
+        X, _ = make_data(200_000, 16, 8, np.float64)
+        opt_rows.append(time_to_optimum("200k x 16, K=8", X, 8, "full", reps=1))
+    for r in opt_rows:
+        print(
+            f"optimum {r['name']} {r['cov']}: emix {_fmt_t(r['em_time'])} ({r['em_iter']} passes, ok={r['em_ok']}), "
+            f"sklearn tol={r['sk_tol']} {_fmt_t(r['sk_time'])}, ratio {r['ratio']}",
+            flush=True,
+        )
+    overhead = [fit_overhead(200_000 if not args.quick else 50_000, 16, 8)]
+    for o in overhead:
+        print(
+            f"overhead {o['case']}: emix {_fmt_t(o['em_overhead'])}, sklearn fit(max_iter=1) {_fmt_t(o['sk_fit1'])}"
+        )
+    load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    if SK_BLAS_THREADS:
+        load += f"; scikit-learn's BLAS held to {SK_BLAS_THREADS} thread(s)"
+    text = markdown(machine + f"; {load}", rates, bw, rows, opt_rows, overhead, args.quick)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "benchmarks.md").write_text(text)
+        plot(rows, out / "bench_em.png")
+        print(f"wrote {out / 'benchmarks.md'} and {out / 'bench_em.png'}")
+    else:
+        print(text)
+    bad = [r for r in rows if r["dtype"] == "float64" and r["rel_ll"] > 1e-9]
+    if bad:
+        print(f"WARNING: {len(bad)} float64 case(s) disagree with scikit-learn beyond 1e-9", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
