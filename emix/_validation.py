@@ -192,3 +192,35 @@ def check_sample_weight(sample_weight: Any, n_samples: int, dtype: Any) -> np.nd
     if not (w > 0).any():
         raise InvalidInputError("sample_weight is zero for every row")
     return w
+
+
+def check_labels(y: Any, n_samples: int, n_components: int) -> np.ndarray | None:
+    """Partial labels: ``-1`` (unknown) or a component index, one per row.
+
+    Returns
+    -------
+    labels : ndarray of int64 of shape (n_samples,), or None
+        ``None`` when ``y`` is ``None`` or no row is labelled.
+    """
+    if y is None:
+        return None
+    arr = np.asarray(y)
+    if arr.ndim != 1 or arr.shape[0] != n_samples:
+        raise InvalidInputError(f"y has shape {arr.shape}; expected ({n_samples},): one label per row")
+    if arr.dtype.kind not in "biuf":
+        raise InputTypeError(f"y must hold integers (a component index or -1), got dtype {arr.dtype}")
+    bad = ~np.isfinite(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, dtype=bool)
+    if arr.dtype.kind == "f":
+        bad |= np.isfinite(arr) & (arr != np.round(arr))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidInputError(f"y has {arr[i].item()!r} at row {i}; labels are whole numbers (a component index or -1)")
+    labels = arr.astype(np.int64)
+    out = (labels < -1) | (labels >= n_components)
+    if out.any():
+        i = int(np.flatnonzero(out)[0])
+        raise InvalidInputError(
+            f"y has label {labels[i]} at row {i}; labels must be -1 (unknown) or 0..{n_components - 1} "
+            f"(n_components={n_components})"
+        )
+    return labels if (labels >= 0).any() else None

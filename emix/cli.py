@@ -474,7 +474,8 @@ def fit(
     extra = [c for c in (weights, labels) if c is not None]
     if weights is not None and weights == labels:
         raise _Failure("--weights and --labels name the same column")
-    table = read_table(data, _parse_columns(columns), header=header, allow_missing=True, extra=extra)
+    table = read_table(data, _parse_columns(columns), header=header, allow_missing=True,
+                       extra=[weights] if weights else [], extra_with_missing=[labels] if labels else [])
     X = table.X
     clash = [c for c in extra if c in table.columns]
     if clash:

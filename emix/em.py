@@ -76,9 +76,24 @@ def log_joint(family: Family, X: np.ndarray, params: MixtureParams) -> np.ndarra
     return out
 
 
-def _generic_chunk(family: Family, X: np.ndarray, w, params: MixtureParams, anchor) -> tuple[Stats, float]:
-    """log_prob + normalise + accumulate: the path every family supports."""
-    resp, log_norm = normalize_log_rows(log_joint(family, X, params))
+def _generic_chunk(
+    family: Family, X: np.ndarray, w, params: MixtureParams, anchor, y: np.ndarray | None = None
+) -> tuple[Stats, float]:
+    """log_prob + normalise + accumulate: the path every family supports.
+
+    ``y`` (shape (n,), or ``None``) holds known components, ``-1`` where
+    unknown: a labelled row's responsibilities are fixed to its label and it
+    contributes ``log pi_y + log p(x | y)`` to the objective.
+    """
+    lj = log_joint(family, X, params)
+    labelled = None if y is None else np.flatnonzero(y >= 0)
+    if labelled is not None and labelled.size:
+        known = lj[labelled, y[labelled]].copy()
+    resp, log_norm = normalize_log_rows(lj)
+    if labelled is not None and labelled.size:
+        resp[labelled] = 0.0
+        resp[labelled, y[labelled]] = 1.0
+        log_norm[labelled] = known
     if w is None:
         loglik = float(log_norm.sum(dtype=np.float64))
     else:
@@ -94,6 +109,7 @@ def e_pass(
     *,
     pool: ChunkPool | None = None,
     fused: bool = True,
+    labels: np.ndarray | None = None,
 ) -> PassResult:
     """One pass over ``source``: responsibilities, statistics and log-likelihood.
 
@@ -109,10 +125,21 @@ def e_pass(
         Use the family's optional ``e_step_accumulate(X, w, log_weights, params,
         anchor) -> (stats, loglik)`` when it has one; otherwise (or with
         ``False``) ``log_prob`` + normalisation + ``accumulate``.
+    labels : ndarray of int of shape (n_samples,), optional
+        Known components of some rows, ``-1`` for the others (semi-supervised
+        EM): labelled rows keep their responsibilities fixed to their label.
     """
     anchor = family.anchor(params.components)
-    fast = getattr(family, "e_step_accumulate", None) if fused else None
-    if fast is not None:
+    fast = getattr(family, "e_step_accumulate", None) if fused and labels is None else None
+    chunks = source.chunks()
+    if labels is not None:
+
+        def work(item):
+            X, w, offset = item
+            return _generic_chunk(family, X, w, params, anchor, labels[offset : offset + X.shape[0]])
+
+        chunks = _with_offsets(source)
+    elif fast is not None:
         with np.errstate(divide="ignore"):
             log_w = np.log(np.asarray(params.weights, dtype=np.float64))
 
@@ -126,7 +153,7 @@ def e_pass(
             X, w = chunk
             return _generic_chunk(family, X, w, params, anchor)
 
-    results = pool.map(work, source.chunks()) if pool is not None else map(work, source.chunks())
+    results = pool.map(work, chunks) if pool is not None else map(work, chunks)
     stats = None
     loglik = 0.0
     for part, ll in results:
@@ -154,12 +181,23 @@ def stats_from_responsibilities(
     anchor: Any,
     *,
     pool: ChunkPool | None = None,
+    labels: np.ndarray | None = None,
 ) -> Stats:
-    """Statistics of a pass whose responsibilities come from ``resp_fn(X_chunk, row_offset)``."""
+    """Statistics of a pass whose responsibilities come from ``resp_fn(X_chunk, row_offset)``.
+
+    Rows with a known component in ``labels`` (``>= 0``) take it instead.
+    """
 
     def work(item):
         X, w, offset = item
         resp = resp_fn(X, offset)
+        if labels is not None:
+            y = labels[offset : offset + X.shape[0]]
+            known = np.flatnonzero(y >= 0)
+            if known.size:
+                resp = np.array(resp, dtype=resp.dtype, copy=True)
+                resp[known] = 0.0
+                resp[known, y[known]] = 1.0
         if w is not None:
             resp = resp * w[:, None]
         return family.accumulate(X, resp, anchor)
@@ -379,6 +417,7 @@ def run_em(
     accelerate: bool = False,
     n_jobs: int | None = 1,
     pool: ChunkPool | None = None,
+    labels: np.ndarray | None = None,
 ) -> EMResult:
     """Iterate EM from ``params`` until convergence or ``max_iter`` iterations.
 
@@ -408,6 +447,10 @@ def run_em(
         Threads for the passes (``None``: all cores). Ignored if ``pool`` is given.
     pool : ChunkPool, optional
         An open pool to reuse.
+    labels : ndarray of int of shape (n_samples,), optional
+        Partial labels (see :func:`e_pass`); the history is then that of the
+        semi-supervised objective ``sum_unlabelled log p(x) + sum_labelled
+        log pi_y p(x | y)``, which EM never lowers either.
 
     Returns
     -------
@@ -438,7 +481,7 @@ def run_em(
             if res is None:
                 if passes >= max_iter:
                     break
-                res = e_pass(source, family, params, pool=pool)
+                res = e_pass(source, family, params, pool=pool, labels=labels)
                 passes += 1
             monitor.record(res.log_likelihood, plain=plain, accelerated=extrapolated, repaired=repaired)
             seq = [*seq, params] if plain else [params]
@@ -454,7 +497,7 @@ def run_em(
                 trial, alpha = _extrapolate(family, seq[-3:], step_max)
                 if trial is not None:
                     try:
-                        tres = e_pass(source, family, trial, pool=pool)
+                        tres = e_pass(source, family, trial, pool=pool, labels=labels)
                     except (NumericalError, FloatingPointError):
                         tres = None
                     passes += 1
@@ -467,7 +510,7 @@ def run_em(
                     logger.debug("extrapolation (alpha=%.3g) rejected", alpha)
                     seq = seq[-1:]
             params, res, plain, extrapolated = new, None, True, False
-        final = e_pass(source, family, params, pool=pool)
+        final = e_pass(source, family, params, pool=pool, labels=labels)
     monitor.record(final.log_likelihood, plain=True, repaired=repaired)
     return EMResult(
         params=params,

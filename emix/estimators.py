@@ -204,7 +204,9 @@ class FamilyMixture(BaseMixture):
             comps = fam.from_arrays(arrays, self.n_components, self._n_features_fit)
         return MixtureParams(weights=weights, components=comps)
 
-    def _initial_params(self, source, family, rng: np.random.Generator, pool=None) -> MixtureParams:
+    def _initial_params(
+        self, source, family, rng: np.random.Generator, pool=None, labels: np.ndarray | None = None
+    ) -> MixtureParams:
         self._n_features_fit = source.n_features
         if self._has_full_user_init():
             return super()._initial_params(source, family, rng, pool)
@@ -224,6 +226,9 @@ class FamilyMixture(BaseMixture):
             return Z if filled is None else filled.fill_chunk(Z)
 
         initialiser = _init.make_initialiser(self.init_params, init_source, self.n_components, rng, pool=pool)
+        if labels is not None:
+            # components with labelled rows start at their labelled rows' mean (in the init space)
+            initialiser = _init.seed_from_labels(initialiser, init_source, labels)
         # A family may take its first M-step as a simpler variant of itself on partly mean-filled
         # rows (missing-data Gaussian parts start from the ordinary Gaussian); the other
         # families' statistics skip the missing cells themselves.
@@ -240,6 +245,7 @@ class FamilyMixture(BaseMixture):
             lambda X, offset: initialiser.resp_fn(to_init_space(X), offset),
             anchor,
             pool=pool,
+            labels=labels,
         )
         return self._apply_user_init(m_step(init_family, stats, None), source.dtype)
 

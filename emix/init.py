@@ -47,6 +47,7 @@ def _one_hot_nearest(centres: np.ndarray, shift: np.ndarray) -> Callable[[np.nda
         resp[np.arange(X.shape[0]), labels] = 1.0
         return resp
 
+    resp_fn.by_nearest = True  # hard assignment to ``centres`` (seed_from_labels may move them)
     return resp_fn
 
 
@@ -483,3 +484,40 @@ def hierarchical_initialiser(
         return r.astype(X.dtype, copy=False)
 
     return Initialiser(resp_fn=soft_resp, centres=centres)
+
+
+def seed_from_labels(initialiser: Initialiser, source, labels: np.ndarray) -> Initialiser:
+    """Move the centres of labelled components to the mean of their labelled rows.
+
+    Components without labelled rows keep the initialiser's centre; rows are
+    then assigned to the nearest centre (labelled rows are overridden with
+    their label by the caller). The random initialiser is returned unchanged.
+
+    Parameters
+    ----------
+    initialiser : Initialiser
+    source : a source
+    labels : ndarray of int of shape (n_samples,)
+        ``-1`` or a component index per row.
+    """
+    centres = np.array(initialiser.centres, dtype=np.float64)
+    k, d = centres.shape
+    sums = np.zeros((k, d))
+    counts = np.zeros(k)
+    offset = 0
+    for X, w in source.chunks():
+        y = labels[offset : offset + X.shape[0]]
+        offset += X.shape[0]
+        known = y >= 0
+        if not known.any():
+            continue
+        ww = np.ones(int(known.sum())) if w is None else w[known].astype(np.float64)
+        np.add.at(sums, y[known], ww[:, None] * X[known])
+        np.add.at(counts, y[known], ww)
+    seen = counts > 0
+    centres[seen] = sums[seen] / counts[seen, None]
+    centres = centres.astype(source.dtype)
+    if getattr(initialiser.resp_fn, "by_nearest", False):
+        shift = source.first_chunk().mean(axis=0)
+        return Initialiser(resp_fn=_one_hot_nearest(centres, shift), centres=centres)
+    return Initialiser(resp_fn=initialiser.resp_fn, centres=centres)

@@ -22,6 +22,7 @@ from ._parallel import ChunkPool, resolve_n_jobs
 from ._params import ParamsMixin
 from ._validation import (
     check_array,
+    check_labels,
     check_n_features,
     check_random_state,
     check_sample_weight,
@@ -168,7 +169,12 @@ class BaseMixture(ParamsMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
+        y : array-like of int of shape (n_samples,), optional
+            Partial labels for semi-supervised EM: the component (``0`` to
+            ``n_components - 1``) of rows whose component is known, ``-1`` for
+            the others. Labelled rows keep their responsibilities fixed to their
+            label, which also pins each component to its label (no label
+            switching). ``None`` (or all ``-1``) is ordinary EM.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights; a weight of ``m`` counts a row ``m`` times.
 
@@ -190,6 +196,7 @@ class BaseMixture(ParamsMixin):
         if n < 2:
             raise InvalidInputError(f"X has {n} sample; at least 2 are needed to fit a mixture")
         w = check_sample_weight(sample_weight, n, X.dtype)
+        labels = check_labels(y, n, self.n_components)
         self._validate_user_init(d)
         source = self._source(X, w)
         family = self._family_for(X)
@@ -202,7 +209,7 @@ class BaseMixture(ParamsMixin):
                 if warm:
                     start = self._fitted_params()
                 else:
-                    start = self._initial_params(source, family, rng, pool)
+                    start = self._initial_params(source, family, rng, pool, labels=labels)
                 result = run_em(
                     source,
                     family,
@@ -215,6 +222,7 @@ class BaseMixture(ParamsMixin):
                     rtol=float(self.rtol),
                     accelerate=bool(self.accelerate),
                     pool=pool,
+                    labels=labels,
                 )
                 if best is None or result.log_likelihood > best.log_likelihood:
                     best = result
@@ -245,7 +253,9 @@ class BaseMixture(ParamsMixin):
 
         return cb
 
-    def _initial_params(self, source, family, rng: np.random.Generator, pool=None) -> MixtureParams:
+    def _initial_params(
+        self, source, family, rng: np.random.Generator, pool=None, labels: np.ndarray | None = None
+    ) -> MixtureParams:
         if self._has_full_user_init():
             dummy = MixtureParams(
                 weights=np.full(self.n_components, 1.0 / self.n_components), components=None
@@ -256,8 +266,13 @@ class BaseMixture(ParamsMixin):
         if init_family is not family:
             source = MeanFilledSource(source)
         initialiser = _init.make_initialiser(self.init_params, source, self.n_components, rng, pool=pool)
+        if labels is not None:
+            # components with labelled rows start at their labelled rows' mean
+            initialiser = _init.seed_from_labels(initialiser, source, labels)
         anchor = init_family.anchor_from_centres(initialiser.centres)
-        stats = stats_from_responsibilities(source, init_family, initialiser.resp_fn, anchor, pool=pool)
+        stats = stats_from_responsibilities(
+            source, init_family, initialiser.resp_fn, anchor, pool=pool, labels=labels
+        )
         params = m_step(init_family, stats, None)
         return self._apply_user_init(params, source.dtype)
 

@@ -94,6 +94,7 @@ def read_table(
     header: bool = True,
     allow_missing: bool = False,
     extra: Sequence[str] = (),
+    extra_with_missing: Sequence[str] = (),
 ) -> Table:
     """Read numeric columns from a CSV, TSV, Parquet or ``.npy`` file.
 
@@ -114,7 +115,10 @@ def read_table(
         of refusing them.
     extra : sequence of str, default=()
         Further numeric columns to read into ``Table.extra`` (complete, never
-        part of ``X``), e.g. row weights or labels.
+        part of ``X``), e.g. row weights.
+    extra_with_missing : sequence of str, default=()
+        Like ``extra``, but empty cells are allowed (read as NaN), e.g. labels
+        known for some rows only.
 
     Returns
     -------
@@ -139,11 +143,12 @@ def read_table(
         raise InvalidInputError(
             f"{path}: id column {id_column!r} not found; columns are: {', '.join(available)}"
         )
-    for name in extra:
+    extra_all = [*extra, *extra_with_missing]
+    for name in extra_all:
         if name not in available:
             raise InvalidInputError(f"{path}: column {name!r} not found; columns are: {', '.join(available)}")
     if columns is None:
-        columns = [c for c in available if c != id_column and c not in extra]
+        columns = [c for c in available if c != id_column and c not in extra_all]
     else:
         columns = list(columns)
         missing = [c for c in columns if c not in available]
@@ -160,7 +165,7 @@ def read_table(
     arrays = [_numeric_column(df, name, path, allow_missing) for name in columns]
     X = np.column_stack(arrays)
     ids = df[id_column].to_numpy() if id_column is not None else None
-    extras = {name: _numeric_column(df, name, path, False) for name in extra}
+    extras = {name: _numeric_column(df, name, path, name in extra_with_missing) for name in extra_all}
     return Table(X=X, columns=tuple(columns), ids=ids, id_name=id_column, extra=extras)
 
 

@@ -376,3 +376,24 @@ def test_weights_column_must_be_complete(runner, data_dir, tmp_path):
     res = run(runner, "fit", tmp_path / "w.csv", "-k", 2, "--weights", "w", "-o", tmp_path / "x.emix")
     assert res.exit_code == 1
     assert "column 'w' has a missing value in row 10" in stderr(res)
+
+
+def test_fit_labels_column_semi_supervised(runner, tmp_path):
+    rng = np.random.default_rng(0)
+    n = 1000
+    z = rng.integers(0, 2, n)
+    c0, c1 = [[4.0, 3.8], [3.8, 4.0]], [[4.0, -3.8], [-3.8, 4.0]]
+    X = np.where(z[:, None] == 0, rng.multivariate_normal([0, 0], c0, n), rng.multivariate_normal([1.0, 0], c1, n))
+    known = rng.random(n) < 0.1
+    df = pd.DataFrame({"x": X[:, 0], "y": X[:, 1], "label": np.where(known, z, np.nan)})
+    df.to_csv(tmp_path / "semi.csv", index=False)  # unknown labels are empty cells
+    res = run(runner, "fit", tmp_path / "semi.csv", "-k", 2, "--labels", "label", "-o", tmp_path / "s.emix")
+    assert res.exit_code == 0, res.output
+    model = emix.load(tmp_path / "s.emix")
+    assert model.n_features_in_ == 2  # the label column is not a feature
+    assert np.mean(model.predict(X) == z) > 0.85
+    bad = df.assign(label=np.where(known, 5, np.nan))
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    res = run(runner, "fit", tmp_path / "bad.csv", "-k", 2, "--labels", "label", "-o", tmp_path / "b.emix")
+    assert res.exit_code == 1
+    assert "y has label 5 at row" in stderr(res)
