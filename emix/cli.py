@@ -261,6 +261,17 @@ def _write_model(model, path: Path, columns: Sequence[str], scaling: _Scaling, n
     save_model(model, path, extra=extra)
 
 
+def _emit_table(frame, output: Path | None) -> None:
+    """Write ``frame`` atomically to ``output``, or as CSV to stdout when it is None."""
+    from .tables import write_table
+
+    text = write_table(frame, output)
+    if text is not None:
+        sys.stdout.write(text)
+    else:
+        _err().print(f"{len(frame)} rows written to {output}")
+
+
 # -- summaries ------------------------------------------------------------------------------------------
 
 
@@ -558,7 +569,6 @@ def predict(
     """
     import pandas as pd
 
-    from .tables import write_table
 
     model, stored, scaling, _ = _load_model(model_path)
     table = _read_for_model(data, model, stored, columns, id_column, header)
@@ -571,12 +581,7 @@ def predict(
         resp = model.predict_proba(Z)
         for k in range(resp.shape[1]):
             out[f"proba_{k}"] = resp[:, k]
-    frame = pd.DataFrame(out)
-    text = write_table(frame, output)
-    if text is not None:
-        sys.stdout.write(text)
-    else:
-        _err().print(f"{len(frame)} rows written to {output}")
+    _emit_table(pd.DataFrame(out), output)
 
 
 @app.command(
@@ -600,7 +605,7 @@ def sample(
     """
     import pandas as pd
 
-    from .tables import table_format, write_table
+    from .tables import table_format
 
     model, cols, scaling, _ = _load_model(model_path)
     model.set_params(random_state=seed)
@@ -609,11 +614,7 @@ def sample(
     frame = pd.DataFrame(X, columns=cols)
     if output is None or table_format(output) != "npy":
         frame["component"] = y
-    text = write_table(frame, output)
-    if text is not None:
-        sys.stdout.write(text)
-    else:
-        _err().print(f"{n} rows written to {output}")
+    _emit_table(frame, output)
 
 
 @app.command(

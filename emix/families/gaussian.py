@@ -764,6 +764,37 @@ COVARIANCE_MODELS: dict[str, type[CovarianceModel]] = {
 }
 
 
+def keep_empty_components(
+    model: CovarianceModel,
+    empty: np.ndarray,
+    means: np.ndarray,
+    cov: np.ndarray,
+    previous,
+    centre: np.ndarray,
+) -> None:
+    """Give emptied components their previous mean and covariance, in place.
+
+    Parameters
+    ----------
+    model : CovarianceModel
+    empty : ndarray of bool of shape (K,)
+    means : ndarray of shape (K, D)
+        New means, overwritten for the empty components.
+    cov : ndarray
+        New covariances (model shape); per-component ones are overwritten.
+    previous : parameters with ``means`` and ``covariances``, or None
+        Without previous parameters an empty component is placed at ``centre``.
+    centre : ndarray of shape (K, D)
+        The anchor of the statistics.
+    """
+    if previous is not None:
+        means[empty] = previous.means[empty]
+        if model.per_component:
+            cov[empty] = previous.covariances[empty]
+    else:
+        means[empty] = centre[empty]
+
+
 def get_covariance_model(name: str) -> CovarianceModel:
     """The single lookup from a ``covariance_type`` name to its model."""
     try:
@@ -883,12 +914,7 @@ class GaussianFamily:
                 DegenerateComponentWarning,
                 stacklevel=3,
             )
-            if previous is not None:
-                means[idx] = previous.means[idx]
-                if self.model.per_component:
-                    cov[idx] = previous.covariances[idx]
-            else:
-                means[idx] = stats.centre[idx]
+            keep_empty_components(self.model, empty, means, cov, previous, stats.centre)
         cov, prec_chol = self.model.precision_cholesky(cov)
         # statistics may be float64 for float32 data: parameters keep the data's dtype
         dt = stats.centre.dtype if np.issubdtype(stats.centre.dtype, np.floating) else means.dtype

@@ -44,7 +44,7 @@ from .._linalg import LOG_2PI, cholesky_lower
 from ..exceptions import DegenerateComponentWarning, InvalidParameterError
 from ._common import check_no_missing, check_positive, empty_mask, get_array, warn_empty
 from .base import Stats
-from .gaussian import GaussianStats, get_covariance_model
+from .gaussian import GaussianStats, get_covariance_model, keep_empty_components
 
 #: covariance models for which the scaled Gaussian M-step is the exact Student-t M-step
 STUDENT_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -247,12 +247,7 @@ class StudentFamily:
         dof = self._dof_step(stats, previous, empty)
         if empty.any():
             warn_empty(empty, previous is not None)
-            if previous is not None:
-                means[empty] = previous.means[empty]
-                if self.model.per_component:
-                    cov[empty] = previous.covariances[empty]
-            else:
-                means[empty] = stats.centre[empty]
+            keep_empty_components(self.model, empty, means, cov, previous, stats.centre)
         cov, pc = self.model.precision_cholesky(cov)
         return StudentParams(means=means, covariances=cov, precisions_cholesky=pc, dof=dof)
 
