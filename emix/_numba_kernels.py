@@ -189,7 +189,7 @@ def full_fused(X, w, means, U, upper, const, centre, nk, s1, s2):
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
         for c in range(k):
             resp = lj[c]
-            if not _moments_block(resp, nr, xb, centre[c], nk[c:c + 1], s1[c], diff):
+            if not _moments_block(resp, nr, xb, centre[c], nk[c : c + 1], s1[c], diff):
                 continue
             for a in range(d):
                 for r in range(nr):
@@ -260,7 +260,7 @@ def tied_fused(X, w, g, U, upper, mu_u, const, centre, nk, s1, a_out):
         for c in range(k):
             for j in range(d):
                 cg[j] = centre[c, j] - g[j]
-            _moments_block(lj[c], nr, xb, cg, nk[c:c + 1], s1[c], diff)
+            _moments_block(lj[c], nr, xb, cg, nk[c : c + 1], s1[c], diff)
     return ll
 
 
@@ -293,7 +293,7 @@ def diag_fused(X, w, means, prec, const, centre, nk, s1, s2):
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
         for c in range(k):
             resp = lj[c]
-            if not _moments_block(resp, nr, xb, centre[c], nk[c:c + 1], s1[c], diff):
+            if not _moments_block(resp, nr, xb, centre[c], nk[c : c + 1], s1[c], diff):
                 continue
             for j in range(d):
                 acc = 0.0

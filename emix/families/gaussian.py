@@ -542,7 +542,7 @@ class DiagCovariance(CovarianceModel):
         return np.diagonal(full, axis1=1, axis2=2).copy()
 
     def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
-        return _fused_axis_aligned(X, w, log_weights, means, np.square(prec_chol), centre)
+        return _fused_axis_aligned(X, w, log_weights, means, np.square(prec_chol, dtype=np.float64), centre)
 
     def covariance(self, stats, nk, reg):
         var = (stats.s2 - stats.s1**2 / nk[:, None]) / nk[:, None]
@@ -604,7 +604,7 @@ class SphericalCovariance(CovarianceModel):
 
     def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
         d = X.shape[1]
-        prec = np.repeat(np.square(prec_chol)[:, None], d, axis=1)
+        prec = np.repeat(np.square(prec_chol, dtype=np.float64)[:, None], d, axis=1)
         return _fused_axis_aligned(X, w, log_weights, means, prec, centre)
 
     def covariance(self, stats, nk, reg):
