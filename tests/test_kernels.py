@@ -149,12 +149,20 @@ def test_zero_weight_component_numba():
     _assert_close(a, b, X, centre, 1e-12)
 
 
-def test_switch_and_environment(monkeypatch):
+def test_switch_and_environment():
     with _kernels.use_numba(False):
         assert _kernels.kernels() is None
         assert _kernels.kernels_for("full", np.zeros((2, 2))) is None
     if _kernels.numba_available():
-        assert _kernels.kernels() is not None
+        with _kernels.use_numba(True):
+            assert _kernels.kernels() is not None
+    import os
+    import subprocess
+
+    code = "from emix import _kernels; print(_kernels.kernels() is None)"
+    env = dict(os.environ, EMIX_NUMBA="0", PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
 
 
 def test_fallback_without_numba(monkeypatch):
