@@ -103,8 +103,16 @@ def machine_description() -> str:
         blas = ", ".join(f"{i['internal_api']} {i.get('version')}" for i in threadpool_info())
     except Exception:  # pragma: no cover
         blas = "?"
+    from emix import _kernels
+
+    if _kernels.kernels() is not None:
+        import numba
+
+        kern = f"numba {numba.__version__} kernels"
+    else:
+        kern = "NumPy kernels (numba off or missing)"
     return (
-        f"{cpu}, {ncpu} cores; Python {platform.python_version()}, NumPy {np.__version__}, "
+        f"{cpu}, {ncpu} cores; emix with {kern}; Python {platform.python_version()}, NumPy {np.__version__}, "
         f"SciPy {scipy.__version__}, scikit-learn {sklearn.__version__}; BLAS: {blas}"
     )
 
@@ -431,10 +439,19 @@ def main(argv=None) -> int:
         default=None,
         help="hold scikit-learn's BLAS to this many threads (default: its own choice)",
     )
+    ap.add_argument(
+        "--numba",
+        choices=("auto", "off"),
+        default="auto",
+        help="'off' forces emix's NumPy kernels (default: numba kernels where installed)",
+    )
     ap.add_argument("--cases", default=None, help="comma-separated case indices of the full list, e.g. 0,1")
     args = ap.parse_args(argv)
     global SK_BLAS_THREADS
     SK_BLAS_THREADS = args.sklearn_blas_threads
+    from emix import _kernels
+
+    _kernels.set_enabled(args.numba == "auto")
     warnings.simplefilter("ignore")
     cases = QUICK_CASES if args.quick else FULL_CASES
     if args.cases:

@@ -51,40 +51,99 @@ def _one_hot_nearest(centres: np.ndarray, shift: np.ndarray) -> Callable[[np.nda
     return resp_fn
 
 
-def _streaming_choice(source, rng: np.random.Generator, weight_fn, pool=None) -> np.ndarray:
-    """Draw one row with probability proportional to ``weight_fn(X_chunk, w_chunk)``.
+def _streaming_choice(source, rng: np.random.Generator, weight_fn, pool=None, size: int | None = None):
+    """Draw a row with probability proportional to ``weight_fn(X_chunk, w_chunk)``.
 
     Uses exponential keys (``-log(u) / weight``; the smallest wins), which is an
-    exact weighted draw in one pass and independent of the chunking.
+    exact weighted draw in one pass and independent of the chunking: the
+    uniforms are drawn row by row in data order.
+
+    Parameters
+    ----------
+    size : int or None
+        ``None``: one row, shape (D,). An int ``L``: ``L`` independent draws
+        (with replacement) in the same pass, shape (L, D).
+
+    Returns
+    -------
+    ndarray of shape (D,) or (L, D), or None
+        ``None`` when every weight is zero (for ``size``: when any draw failed).
     """
-    best_key = np.inf
-    best_row = None
+    width = 1 if size is None else int(size)
+    best_key = np.full(width, np.inf)
+    best_row: list = [None] * width
 
     def work(chunk):
         return chunk[0], weight_fn(chunk[0], chunk[1])
 
     pairs = pool.map(work, source.chunks()) if pool is not None else map(work, source.chunks())
     for X, weights in pairs:  # the weights may come from threads; the draws stay in data order
-        u = rng.random(X.shape[0])
+        u = rng.random((X.shape[0], width))
         with np.errstate(divide="ignore"):
-            keys = -np.log(u) / weights
-        i = int(np.argmin(keys))
-        if keys[i] < best_key:
-            best_key = keys[i]
-            best_row = X[i].copy()
-    if best_row is None or not np.isfinite(best_key):
+            keys = -np.log(u) / np.asarray(weights, dtype=np.float64)[:, None]
+        idx = np.argmin(keys, axis=0)
+        for j in range(width):
+            key = keys[idx[j], j]
+            if key < best_key[j]:
+                best_key[j] = key
+                best_row[j] = X[idx[j]].copy()
+    if any(r is None for r in best_row) or not np.isfinite(best_key).all():
         return None
-    return best_row
+    return best_row[0] if size is None else np.asarray(best_row)
 
 
-def kmeans_plusplus(source, n_components: int, rng: np.random.Generator, pool=None) -> np.ndarray:
-    """k-means++ seeds (Arthur and Vassilvitskii 2007), one pass per seed.
+def _potentials(source, C: np.ndarray, candidates: np.ndarray, shift: np.ndarray, pool=None) -> np.ndarray:
+    """k-means potential ``sum_n w_n min(d2(x_n, C), d2(x_n, c))`` for each candidate ``c``.
+
+    Returns
+    -------
+    ndarray of shape (L,), float64
+    """
+
+    def work(chunk):
+        X, w = chunk
+        closest = _sq_dist(X, C, shift).min(axis=1).astype(np.float64)
+        d2 = _sq_dist(X, candidates, shift).astype(np.float64)
+        np.minimum(d2, closest[:, None], out=d2)
+        return d2.sum(axis=0) if w is None else w.astype(np.float64) @ d2
+
+    parts = pool.map(work, source.chunks()) if pool is not None else map(work, source.chunks())
+    total = np.zeros(candidates.shape[0])
+    for p in parts:  # in chunk order
+        total += p
+    return total
+
+
+def kmeans_plusplus(
+    source, n_components: int, rng: np.random.Generator, pool=None, n_local_trials: int | None = None
+) -> np.ndarray:
+    """Greedy k-means++ seeds (Arthur and Vassilvitskii 2007), as scikit-learn's default.
+
+    The first seed is a (weighted) uniform draw. Each further step draws
+    ``n_local_trials`` candidates with probability proportional to the squared
+    distance to the nearest seed so far (one pass), computes the k-means
+    potential each candidate would give (a second pass) and keeps the
+    candidate with the lowest. Draws are made in data order, so the seeds do
+    not depend on the chunk size or the number of threads.
+
+    Parameters
+    ----------
+    source : a source (see :mod:`emix.sources`)
+    n_components : int
+    rng : numpy.random.Generator
+    pool : ChunkPool, optional
+    n_local_trials : int or None
+        Candidates per step; ``None``: ``2 + int(log(n_components))``
+        (scikit-learn's choice); ``1``: plain k-means++ (one pass per seed).
 
     Returns
     -------
     centres : ndarray of shape (n_components, n_features)
     """
     shift = source.first_chunk().mean(axis=0)
+    trials = 2 + int(np.log(n_components)) if n_local_trials is None else int(n_local_trials)
+    if trials < 1:
+        raise InvalidParameterError(f"n_local_trials must be a positive int, got {n_local_trials}")
 
     def base_w(X, w):
         return np.ones(X.shape[0]) if w is None else w.astype(np.float64)
@@ -98,7 +157,15 @@ def kmeans_plusplus(source, n_components: int, rng: np.random.Generator, pool=No
             d2 = _sq_dist(X, C, shift).min(axis=1).astype(np.float64)
             return d2 * base_w(X, w)
 
-        nxt = _streaming_choice(source, rng, d2_w, pool)
+        if trials == 1:
+            nxt = _streaming_choice(source, rng, d2_w, pool)
+        else:
+            cands = _streaming_choice(source, rng, d2_w, pool, size=trials)
+            if cands is None:
+                nxt = None
+            else:
+                pot = _potentials(source, C, cands, shift, pool)
+                nxt = cands[int(np.argmin(pot))]
         if nxt is None:  # every row coincides with a chosen centre: fall back to uniform
             nxt = _streaming_choice(source, rng, base_w)
         centres.append(nxt)

@@ -26,6 +26,7 @@ from typing import ClassVar
 import numpy as np
 from scipy import linalg
 
+from .. import _kernels
 from .._linalg import LOG_2PI, cholesky_lower, precision_cholesky_from_covariance
 from ..exceptions import (
     DegenerateComponentWarning,
@@ -322,6 +323,9 @@ class FullCovariance(CovarianceModel):
         return full
 
     def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
+        kern = _kernels.kernels_for("full", X)
+        if kern is not None:
+            return _full_numba(kern, X, w, log_weights, means, prec_chol, centre)
         n, d = X.shape
         k_ = means.shape[0]
         dt = X.dtype
@@ -435,6 +439,9 @@ class TiedCovariance(CovarianceModel):
         return full.sum(axis=0)
 
     def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
+        kern = _kernels.kernels_for("tied", X)
+        if kern is not None:
+            return _tied_numba(kern, X, w, log_weights, means, prec_chol, centre)
         n, d = X.shape
         dt = X.dtype
         g = _global_centre(means, log_weights)
@@ -535,7 +542,7 @@ class DiagCovariance(CovarianceModel):
         return np.diagonal(full, axis1=1, axis2=2).copy()
 
     def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
-        return _fused_axis_aligned(X, w, log_weights, means, np.square(prec_chol), centre)
+        return _fused_axis_aligned(X, w, log_weights, means, np.square(prec_chol, dtype=np.float64), centre)
 
     def covariance(self, stats, nk, reg):
         var = (stats.s2 - stats.s1**2 / nk[:, None]) / nk[:, None]
@@ -597,7 +604,7 @@ class SphericalCovariance(CovarianceModel):
 
     def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
         d = X.shape[1]
-        prec = np.repeat(np.square(prec_chol)[:, None], d, axis=1)
+        prec = np.repeat(np.square(prec_chol, dtype=np.float64)[:, None], d, axis=1)
         return _fused_axis_aligned(X, w, log_weights, means, prec, centre)
 
     def covariance(self, stats, nk, reg):
@@ -719,8 +726,12 @@ def _fused_axis_aligned(X, w, log_weights, means, prec, centre):
 
     The data are centred on the components' weighted centre ``g``; with
     ``z = [x - g, (x - g)**2]`` both the densities and the statistics are
-    one (n, 2D) x (2D, K) product each.
+    one (n, 2D) x (2D, K) product each. With numba (:mod:`emix._kernels`) one
+    pass per row computes the same values around the anchors directly.
     """
+    kern = _kernels.kernels_for("diag", X)
+    if kern is not None:
+        return _diag_numba(kern, X, w, log_weights, means, prec, centre)
     n, d = X.shape
     dt = X.dtype
     g = _global_centre(means, log_weights)
@@ -742,6 +753,76 @@ def _fused_axis_aligned(X, w, log_weights, means, prec, centre):
     s1 = t1 - nk[:, None] * delta
     s2 = t2 - 2.0 * delta * t1 + nk[:, None] * delta * delta
     return nk, s1, s2, loglik
+
+
+# -- numba wrappers: argument preparation around the kernels of emix._numba_kernels ----------
+
+
+def _f64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _upper_triangular(u: np.ndarray) -> bool:
+    """True when every (D, D) factor in ``u`` (..., D, D) is upper triangular."""
+    return not np.tril(u, -1).any()
+
+
+def _symmetrise_lower(s: np.ndarray) -> np.ndarray:
+    """Fill the upper triangle of (..., D, D) matrices whose lower triangle holds the values."""
+    return s + np.swapaxes(np.tril(s, -1), -1, -2)
+
+
+def _full_numba(kern, X, w, log_weights, means, prec_chol, centre):
+    """:meth:`FullCovariance._fused_fast` through ``kern.full_fused`` (same contract)."""
+    k_, d = means.shape
+    U = _f64(prec_chol)
+    logdet = np.log(np.diagonal(U, axis1=1, axis2=2)).sum(axis=1)
+    const = _f64(log_weights) + logdet - 0.5 * d * LOG_2PI
+    nk, s1, s2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d, d))
+    loglik = kern.full_fused(
+        np.ascontiguousarray(X), _kernels.weights_arg(w), _f64(means), U, _upper_triangular(U),
+        const, _f64(centre), nk, s1, s2,
+    )
+    return nk, s1, _symmetrise_lower(s2), float(loglik)
+
+
+def _tied_numba(kern, X, w, log_weights, means, prec_chol, centre):
+    """:meth:`TiedCovariance._fused_fast` through ``kern.tied_fused`` (same contract).
+
+    The shared scatter is accumulated around the components' weighted centre
+    ``g`` and shifted to the anchors in float64, as in the NumPy kernel.
+    """
+    k_, d = means.shape
+    U = _f64(prec_chol)
+    g = _global_centre(_f64(means), _f64(log_weights))
+    mu_u = (_f64(means) - g) @ U
+    const = _f64(log_weights) + np.log(np.diagonal(U)).sum() - 0.5 * d * LOG_2PI
+    centre = _f64(centre)
+    nk, s1, a = np.zeros(k_), np.zeros((k_, d)), np.zeros((d, d))
+    loglik = kern.tied_fused(
+        np.ascontiguousarray(X), _kernels.weights_arg(w), g, U, _upper_triangular(U), mu_u,
+        const, centre, nk, s1, a,
+    )
+    a = _symmetrise_lower(a)
+    delta = centre - g
+    t = s1 + nk[:, None] * delta  # sums of r (x - g)
+    cross = t.T @ delta
+    s2 = a - cross - cross.T + (delta.T * nk) @ delta
+    return nk, s1, s2, float(loglik)
+
+
+def _diag_numba(kern, X, w, log_weights, means, prec, centre):
+    """:func:`_fused_axis_aligned` through ``kern.diag_fused`` (same contract)."""
+    d = means.shape[1]
+    p64 = _f64(prec)
+    const = _f64(log_weights) + 0.5 * np.log(p64).sum(axis=1) - 0.5 * d * LOG_2PI
+    k_ = means.shape[0]
+    nk, s1, s2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d))
+    loglik = kern.diag_fused(
+        np.ascontiguousarray(X), _kernels.weights_arg(w), _f64(means), p64, const,
+        _f64(centre), nk, s1, s2,
+    )
+    return nk, s1, s2, float(loglik)
 
 
 def _check_spd(m: np.ndarray, label: str) -> None:

@@ -1,0 +1,258 @@
+"""The optional numba kernels against the NumPy kernels, the switch, and greedy k-means++."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import emix
+from emix import _kernels
+from emix.families.gaussian import COVARIANCE_MODELS, get_covariance_model
+from emix.init import kmeans_plusplus
+from emix.mixture import GaussianMixture
+from emix.sources import ArraySource
+
+needs_numba = pytest.mark.skipif(not _kernels.numba_available(), reason="numba is not installed")
+COV_TYPES = ("full", "tied", "diag", "spherical")
+
+
+def _problem(rng, n, d, k, cov, dtype, weighted, lower=False):
+    """Data, weights and parameters of a random chunk-level problem (float64 parameters cast to dtype)."""
+    X = (rng.normal(size=(n, d)) * 2.0 + 10.0).astype(dtype)
+    w = rng.uniform(0.0, 3.0, size=n).astype(dtype) if weighted else None
+    means = (rng.normal(size=(k, d)) + 10.0).astype(dtype)
+    log_weights = np.log(rng.dirichlet(np.ones(k)))
+    centre = (means + rng.normal(scale=0.3, size=(k, d))).astype(dtype)
+    if cov in ("full", "tied"):
+        pcs = []
+        for _ in range(1 if cov == "tied" else k):
+            a = rng.normal(size=(d, d)) / np.sqrt(d) + np.eye(d)
+            S = a @ a.T
+            # upper U = inv(chol(S))^T (scikit-learn's factor), or lower L = chol(inv(S)); both P = F F^T
+            pcs.append(
+                np.linalg.cholesky(np.linalg.inv(S)) if lower else np.linalg.inv(np.linalg.cholesky(S)).T
+            )
+        pc = np.stack(pcs) if cov == "full" else pcs[0]
+    elif cov == "diag":
+        pc = rng.uniform(0.5, 2.0, size=(k, d))
+    else:
+        pc = rng.uniform(0.5, 2.0, size=k)
+    return X, w, log_weights, means, pc.astype(dtype), centre
+
+
+def _fused(cov, use, X, w, log_weights, means, pc, centre):
+    with _kernels.use_numba(use):
+        return get_covariance_model(cov).fused(X, w, log_weights, means, pc, centre)
+
+
+def _assert_close(a, b, X, centre, rtol):
+    nk_a, s1_a, s2_a, ll_a = a
+    nk_b, s1_b, s2_b, ll_b = b
+    spread = float(np.abs(X.astype(np.float64)[:, None, :] - centre.astype(np.float64)[None]).max())
+    n = X.shape[0] * 3.0  # weights are below 3
+    np.testing.assert_allclose(nk_a, nk_b, rtol=rtol, atol=rtol * n)
+    np.testing.assert_allclose(s1_a, s1_b, rtol=rtol, atol=rtol * n * spread)
+    np.testing.assert_allclose(s2_a, s2_b, rtol=rtol, atol=rtol * n * spread**2)
+    assert abs(ll_a - ll_b) <= rtol * max(abs(ll_b), 1.0)
+
+
+def _chunked(cov, use, X, w, log_weights, means, pc, centre, step):
+    """Sum of the fused results over chunks of ``step`` rows."""
+    total = None
+    for i in range(0, X.shape[0], step):
+        part = _fused(
+            cov, use, X[i : i + step], None if w is None else w[i : i + step], log_weights, means, pc, centre
+        )
+        total = part if total is None else tuple(p + q for p, q in zip(total, part))
+    return total
+
+
+@needs_numba
+@pytest.mark.parametrize("cov", COV_TYPES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(300, 3, 4), (257, 1, 3), (129, 5, 1), (1000, 16, 8)])
+def test_numba_equals_numpy_float64(cov, weighted, shape):
+    n, d, k = shape
+    rng = np.random.default_rng(hash((cov, weighted, shape)) % 2**32)
+    args = _problem(rng, n, d, k, cov, np.float64, weighted)
+    _assert_close(_fused(cov, True, *args), _fused(cov, False, *args), args[0], args[5], 1e-12)
+
+
+@needs_numba
+@pytest.mark.parametrize("cov", ["full", "tied"])
+def test_numba_lower_triangular_factor(cov):
+    """Precision factors from ``precisions_init`` are lower triangular: the general product is used."""
+    rng = np.random.default_rng(3)
+    args = _problem(rng, 200, 4, 3, cov, np.float64, True, lower=True)
+    _assert_close(_fused(cov, True, *args), _fused(cov, False, *args), args[0], args[5], 1e-12)
+
+
+@needs_numba
+@pytest.mark.parametrize("cov", COV_TYPES)
+def test_numba_float32(cov):
+    rng = np.random.default_rng(11)
+    args = _problem(rng, 500, 3, 4, cov, np.float32, True)
+    with _kernels.use_numba(True):
+        kern = _kernels.kernels_for(cov, args[0])
+    _assert_close(_fused(cov, True, *args), _fused(cov, False, *args), args[0], args[5], 2e-5)
+    # the numba kernels compute in float64: compare with the float64 NumPy kernel on the same values
+    if kern is not None:
+        wide = tuple(None if a is None else np.asarray(a, np.float64) for a in args)
+        _assert_close(_fused(cov, True, *args), _fused(cov, False, *wide), args[0], args[5], 1e-12)
+
+
+@needs_numba
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cov=st.sampled_from(COV_TYPES),
+    n=st.integers(1, 400),
+    d=st.integers(1, 6),
+    k=st.integers(1, 5),
+    weighted=st.booleans(),
+    step=st.integers(1, 300),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_numba_chunking_property(cov, n, d, k, weighted, step, seed):
+    """Any chunking through numba equals one NumPy call (sums of parts = whole)."""
+    rng = np.random.default_rng(seed)
+    args = _problem(rng, n, d, k, cov, np.float64, weighted)
+    _assert_close(_chunked(cov, True, *args, step), _fused(cov, False, *args), args[0], args[5], 1e-11)
+
+
+@needs_numba
+def test_numba_exp_accuracy():
+    from emix import _numba_kernels
+
+    x = np.concatenate([-np.linspace(0.0, 745.0, 20001), [-np.inf, -800.0, -0.0]])
+    got = _numba_kernels.exp_nonpositive(x)
+    want = np.exp(x)
+    big = x >= -708.0
+    assert np.all(np.abs(got[big] - want[big]) <= 4e-16 * want[big])
+    assert np.all(got[~big] <= 1e-307)
+    assert got[-3] == 0.0 and got[-4] == 0.0
+
+
+@needs_numba
+def test_zero_weight_component_numba():
+    """A component with weight 0 (log weight -inf) gets no responsibility, as in NumPy."""
+    rng = np.random.default_rng(2)
+    X, w, lw, means, pc, centre = _problem(rng, 100, 2, 3, "diag", np.float64, False)
+    lw = lw.copy()
+    lw[1] = -np.inf
+    a = _fused("diag", True, X, w, lw, means, pc, centre)
+    b = _fused("diag", False, X, w, lw, means, pc, centre)
+    assert a[0][1] == 0.0
+    _assert_close(a, b, X, centre, 1e-12)
+
+
+def test_switch_and_environment():
+    with _kernels.use_numba(False):
+        assert _kernels.kernels() is None
+        assert _kernels.kernels_for("full", np.zeros((2, 2))) is None
+    if _kernels.numba_available():
+        with _kernels.use_numba(True):
+            assert _kernels.kernels() is not None
+    import os
+    import subprocess
+
+    code = "from emix import _kernels; print(_kernels.kernels() is None)"
+    env = dict(os.environ, EMIX_NUMBA="0", PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
+
+
+def test_fallback_without_numba(monkeypatch):
+    """With numba not importable the NumPy kernels run and the fit is the same."""
+    X = np.random.default_rng(0).normal(size=(400, 2))
+    X[:200] += 6.0
+    ref = GaussianMixture(2, random_state=0).fit(X)
+    monkeypatch.setitem(sys.modules, "numba", None)
+    monkeypatch.delitem(sys.modules, "emix._numba_kernels", raising=False)
+    monkeypatch.delattr(emix, "_numba_kernels", raising=False)
+    monkeypatch.setattr(_kernels, "_loaded", [])
+    assert _kernels.kernels() is None
+    assert not _kernels.numba_available()
+    gm = GaussianMixture(2, random_state=0).fit(X)
+    np.testing.assert_allclose(gm.means_, ref.means_, rtol=1e-10)
+    assert gm.log_likelihood_ == pytest.approx(ref.log_likelihood_, rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:Best of 1")
+@pytest.mark.parametrize("cov", COV_TYPES)
+def test_fit_same_with_and_without_numba(cov):
+    X = np.random.default_rng(1).normal(size=(3000, 3))
+    X[:1000] += 5.0
+    with _kernels.use_numba(False):
+        a = GaussianMixture(3, covariance_type=cov, random_state=0, chunk_size=700).fit(X)
+    with _kernels.use_numba(True):
+        b = GaussianMixture(3, covariance_type=cov, random_state=0, chunk_size=1100).fit(X)
+    assert b.log_likelihood_ == pytest.approx(a.log_likelihood_, rel=1e-9)
+    np.testing.assert_allclose(b.means_, a.means_, rtol=1e-7, atol=1e-7)
+
+
+def test_subclasses_keep_generic_path():
+    """mclust models that override log_prob/scatter do not get the built-in fast kernels."""
+    for cls in COVARIANCE_MODELS.values():
+        model = cls()
+        owner = next(c for c in type(model).__mro__ if "_fused_fast" in c.__dict__)
+        if model._fast_kernel_applies():
+            assert type(model).log_prob is owner.log_prob and type(model).scatter is owner.scatter
+
+
+# -- greedy k-means++ -----------------------------------------------------------------------
+
+
+def _separated(seed, n=3000, d=5, k=3):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0.0, 1.0, size=(k, d))
+    centres *= 8.0 / np.linalg.norm(centres[:, None] - centres[None], axis=-1).max()
+    centres += np.arange(k)[:, None] * 6.0
+    labels = rng.integers(0, k, size=n)
+    return centres[labels] + rng.normal(size=(n, d)), labels
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_default_init_finds_separated_clusters(seed):
+    X, labels = _separated(seed)
+    gm = GaussianMixture(3, n_init=1, random_state=seed).fit(X)
+    pred = gm.predict(X)
+    # the same partition up to a relabelling
+    table = np.zeros((3, 3), dtype=int)
+    np.add.at(table, (labels, pred), 1)
+    assert (table.max(axis=1) >= 0.99 * table.sum(axis=1)).all()
+    assert len(set(table.argmax(axis=1))) == 3
+
+
+def test_greedy_kmeanspp_chunk_and_thread_independent():
+    from emix._parallel import ChunkPool
+
+    X, _ = _separated(7, n=2000, d=3, k=4)
+    w = np.random.default_rng(1).uniform(0.5, 2.0, size=X.shape[0])
+    ref = kmeans_plusplus(ArraySource(X, w, 2000), 4, np.random.default_rng(3))
+    for chunk, jobs in ((137, 1), (500, 2)):
+        with ChunkPool(jobs) as pool:
+            got = kmeans_plusplus(ArraySource(X, w, chunk), 4, np.random.default_rng(3), pool)
+        np.testing.assert_array_equal(got, ref)
+
+
+def test_greedy_beats_plain_kmeanspp_potential():
+    """Over several seeds the greedy seeds have a lower k-means potential than plain k-means++."""
+    X, _ = _separated(4, n=2000, d=4, k=6)
+    src = ArraySource(X, None, 512)
+
+    def potential(c):
+        return float(((X[:, None] - c[None]) ** 2).sum(-1).min(1).sum())
+
+    greedy = [potential(kmeans_plusplus(src, 6, np.random.default_rng(s))) for s in range(8)]
+    plain = [potential(kmeans_plusplus(src, 6, np.random.default_rng(s), n_local_trials=1)) for s in range(8)]
+    assert np.mean(greedy) < np.mean(plain)
+
+
+def test_kmeanspp_rejects_bad_trials():
+    src = ArraySource(np.zeros((10, 2)), None, 10)
+    with pytest.raises(ValueError, match="n_local_trials"):
+        kmeans_plusplus(src, 2, np.random.default_rng(0), n_local_trials=0)
