@@ -418,7 +418,7 @@ class BaseMixture(ParamsMixin):
         X = self._check_X(X)
         if is_source(X):
             total = sum(self._map_source(X, _sum_logsumexp))
-            return float(total / X.n_samples)
+            return float(total[0] / X.n_samples)
         return float(np.mean(self.score_samples(X)))
 
     def predict_proba(self, X: Any) -> np.ndarray:

@@ -172,7 +172,7 @@ def summarise_chunk(X: np.ndarray, w: np.ndarray | None, offset: int) -> SourceS
         bad = ~np.isfinite(w) | (w < 0)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InvalidInputError(f"sample_weight is {w[i]!r} at row {i}; weights must be finite and >= 0")
+            raise InvalidInputError(f"sample_weight is {float(w[i])!r} at row {i}; weights must be finite and >= 0")
     obs = ~nan
     observed = obs.sum(axis=0)
     with np.errstate(invalid="ignore"):
@@ -588,7 +588,7 @@ class _FileSource(_SourceBase):
                 if bad.any():
                     i = int(np.flatnonzero(bad)[0])
                     raise InvalidInputError(
-                        f"{self.path}: weights column {self.weights!r} has {w[i]!r} in row "
+                        f"{self.path}: weights column {self.weights!r} has {float(w[i])!r} in row "
                         f"{offset + i + 1}; weights must be non-negative numbers"
                     )
             yield X, w
