@@ -447,7 +447,8 @@ def _fit_stream(data: Path, n_components: int, output: Path, covariance: str, co
     epilog="[bold]Examples[/]\n\n"
     "  emix fit faithful.csv -k 3 --covariance tied -o faithful.emix\n\n"
     "  emix fit data.parquet -k 4 --columns height,weight --standardize --n-init 5 -o model.emix\n\n"
-    "  emix fit points.npy -k 2 -o model.emix --plot clusters.png --animate em.gif",
+    "  emix fit points.npy -k 2 -o model.emix --plot clusters.png --animate em.gif\n\n"
+    "  emix fit huge.parquet -k 5 --stream -o huge.emix",
 )
 @_command
 def fit(
@@ -502,6 +503,10 @@ def fit(
     means or parameters, in the data's units) and the log-likelihood, BIC and
     AIC (smaller is better), the number of EM iterations and whether EM
     converged. Files are written atomically.
+
+    With --stream (the default for CSV/Parquet files over 1 GiB) the file is
+    read in chunks on every EM pass instead of being loaded, so it may be
+    larger than memory; the model is the same as without.
     """
     from .tables import read_table, table_format
 

@@ -122,6 +122,8 @@ def e_pass(
     pool : ChunkPool, optional
         Threads to spread the chunks over; ``None`` runs on the calling thread.
         Chunk results are summed in chunk order whatever the number of threads.
+        The chunks are reached through :func:`emix.sources.map_chunks`, so a
+        distributed source runs them on its workers (and ignores ``pool``).
     fused : bool, default=True
         Use the family's optional ``e_step_accumulate(X, w, log_weights, params,
         anchor) -> (stats, loglik)`` when it has one; otherwise (or with

@@ -190,15 +190,26 @@ class BaseMixture(ParamsMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), a source, or a Dask array/dataframe
+            In-memory data, or a source (:class:`~emix.sources.ParquetSource`,
+            :class:`~emix.sources.CSVSource`, :class:`~emix.sources.DaskSource`,
+            or any object following the contract in :mod:`emix.sources`) read
+            chunk by chunk on every pass, so the data may be larger than
+            memory or live on a cluster; a Dask collection is wrapped in a
+            ``DaskSource``. The fit equals the in-memory fit of the same rows
+            (to rounding). ``chunk_size`` then does not apply: the source
+            chooses its chunks.
         y : array-like of int of shape (n_samples,), optional
             Partial labels for semi-supervised EM: the component (``0`` to
             ``n_components - 1``) of rows whose component is known, ``-1`` for
             the others. Labelled rows keep their responsibilities fixed to their
             label, which also pins each component to its label (no label
             switching). ``None`` (or all ``-1``) is ordinary EM.
+            In-memory data only: a source raises :class:`InvalidParameterError`.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights; a weight of ``m`` counts a row ``m`` times.
+            A source carries its own weights (e.g. ``ParquetSource(path,
+            weights="w")``); with a Dask array, a Dask array of weights.
 
         Returns
         -------
@@ -402,7 +413,9 @@ class BaseMixture(ParamsMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+            A source is evaluated chunk by chunk where its chunks live; the
+            result is brought back as one NumPy array.
 
         Returns
         -------
