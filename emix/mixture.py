@@ -323,7 +323,7 @@ class BaseMixture(ParamsMixin):
             raise InvalidInputError(where("sample_weight is zero for every row", 0))
         check = self._chunk_validator()
         if check is not None:
-            for _ in checked_map(X, _validate_chunk(check)):
+            for _ in checked_map(X, _ValidateChunk(check)):
                 pass
         probe = summary.probe()
         self._check_data(probe)
@@ -789,7 +789,7 @@ class _ChunkJoint:
         return self.fn(log_joint(self.family, X, self.params))
 
 
-class _validate_chunk:  # noqa: N801 - used like a function
+class _ValidateChunk:
     """``check(X_chunk)`` as a chunk function (picklable)."""
 
     def __init__(self, check) -> None:

@@ -122,6 +122,19 @@ def test_non_gaussian_family_on_files(tmp_path):
         assert_same_fit(got, ref, ("weights_", "rates_"))
 
 
+@pytest.mark.parametrize("family", ["categorical", "bernoulli"])
+def test_discrete_family_with_missing_values_on_a_file(tmp_path, family):
+    rng = np.random.default_rng(2)
+    C = rng.integers(0, 4, (3000, 3)).astype(np.float64)
+    if family == "bernoulli":
+        C = (C > 1).astype(np.float64)
+    C[::17, 1] = np.nan
+    path = write(tmp_path, C, fmt="csv")
+    ref = fit_quiet(emix.Mixture(2, family=family, random_state=0, n_jobs=1), C)
+    got = fit_quiet(emix.Mixture(2, family=family, random_state=0), CSVSource(path, chunk_rows=333))
+    assert_same_fit(got, ref, ("weights_", "probabilities_"))
+
+
 def test_chunk_size_does_not_change_the_fit(tmp_path):
     X, w = gaussian_data()
     path = write(tmp_path, X, w)
