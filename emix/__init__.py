@@ -20,6 +20,7 @@ from .exceptions import (
 from .io import load, register_estimator
 from .mixture import GaussianMixture
 from .selection import SelectionResult, select
+from .sources import ArraySource, CSVSource, DaskSource, ParquetSource
 
 __version__ = "0.1.0"
 
@@ -37,6 +38,10 @@ __all__ = [
     "PoissonMixture",
     "StudentMixture",
     "families",
+    "ParquetSource",
+    "CSVSource",
+    "DaskSource",
+    "ArraySource",
     "load",
     "datasets",
     "EmixError",

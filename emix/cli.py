@@ -426,11 +426,40 @@ HeaderOpt = Annotated[
 ]
 
 
+#: files larger than this are fitted by streaming (``emix fit --stream``) unless --no-stream is given
+STREAM_BYTES = 1 << 30
+
+
+def _fit_stream(data: Path, n_components: int, output: Path, covariance: str, columns: str | None, n_init: int,
+                seed: int | None, max_iter: int, tol: float, reg_covar: float, init: str, header: bool,
+                progress: bool | None, family: Family, weights: str | None) -> None:
+    """``emix fit --stream``: EM over a file source, re-reading the file on every pass."""
+    from .sources import file_source
+
+    source = file_source(data, _parse_columns(columns), weights=weights, header=header)
+    model = _make_estimator(family, n_components, covariance, tol, reg_covar, max_iter, n_init, init, seed)
+    show = _err().is_terminal if progress is None else progress
+    with _fit_progress(show, max_iter, n_init):
+        model.fit(source)
+    n = source.n_samples
+    ll = model.score(source) * n
+    p = model._n_parameters()
+    bic, aic = -2 * ll + p * math.log(n), -2 * ll + 2 * p
+    scaling = _Scaling(None, None)
+    _write_model(model, output, source.columns, scaling, n, str(data), ll, bic, aic)
+    console = _out()
+    for part in _summary(model, source.columns, scaling, _fit_stats(model, n, ll, bic, aic, scaling),
+                         f"{type(model).__name__}, K={n_components}, fitted to {data.name} (streamed)"):
+        console.print(part)
+    console.print(f"model written to {output}")
+
+
 @app.command(
     epilog="[bold]Examples[/]\n\n"
     "  emix fit faithful.csv -k 3 --covariance tied -o faithful.emix\n\n"
     "  emix fit data.parquet -k 4 --columns height,weight --standardize --n-init 5 -o model.emix\n\n"
-    "  emix fit points.npy -k 2 -o model.emix --plot clusters.png --animate em.gif",
+    "  emix fit points.npy -k 2 -o model.emix --plot clusters.png --animate em.gif\n\n"
+    "  emix fit huge.parquet -k 5 --stream -o huge.emix",
 )
 @_command
 def fit(
@@ -471,6 +500,12 @@ def fit(
         typer.Option("--labels", help="Column of known components (0..K-1) for some rows, -1 or empty for "
                      "the others: semi-supervised EM (not a feature)."),
     ] = None,
+    stream: Annotated[
+        bool | None,
+        typer.Option("--stream/--no-stream", help="Read the CSV/Parquet file in chunks on every EM pass "
+                     "instead of loading it, so it may be larger than memory (default: for files over "
+                     f"{STREAM_BYTES >> 20} MiB).", show_default=False),
+    ] = None,
 ) -> None:
     """Fit a mixture to the numeric columns of a table and save the model.
 
@@ -479,12 +514,29 @@ def fit(
     means or parameters, in the data's units) and the log-likelihood, BIC and
     AIC (smaller is better), the number of EM iterations and whether EM
     converged. Files are written atomically.
+
+    With --stream (the default for CSV/Parquet files over 1 GiB) the file is
+    read in chunks on every EM pass instead of being loaded, so it may be
+    larger than memory; the model is the same as without.
     """
-    from .tables import read_table
+    from .tables import read_table, table_format
 
     extra = [c for c in (weights, labels) if c is not None]
     if weights is not None and weights == labels:
         raise _Failure("--weights and --labels name the same column")
+    if stream is None:
+        stream = table_format(data) != "npy" and data.is_file() and data.stat().st_size > STREAM_BYTES
+    if stream:
+        unsupported = [flag for flag, on in (("--standardize", standardize), ("--labels", labels is not None),
+                                             ("--plot", plot is not None), ("--animate", animate is not None))
+                       if on]
+        if unsupported:
+            raise _Failure(f"{unsupported[0]} needs the data in memory; use --no-stream (or leave it out)")
+        if table_format(data) == "npy":
+            raise _Failure(f"{data}: --stream reads CSV, TSV and Parquet files, not .npy")
+        _fit_stream(data, n_components, output, covariance.value, columns, n_init, seed, max_iter, tol,
+                    reg_covar, init, header, progress, family, weights)
+        return
     table = read_table(data, _parse_columns(columns), header=header, allow_missing=True,
                        extra=[weights] if weights else [], extra_with_missing=[labels] if labels else [])
     X = table.X

@@ -26,6 +26,7 @@ from ._linalg import normalize_log_rows
 from ._parallel import ChunkPool
 from .exceptions import DegenerateComponentWarning, EmixWarning, NumericalError
 from .families.base import Family, Stats
+from .sources import map_chunks
 
 logger = logging.getLogger("emix")
 
@@ -121,6 +122,8 @@ def e_pass(
     pool : ChunkPool, optional
         Threads to spread the chunks over; ``None`` runs on the calling thread.
         Chunk results are summed in chunk order whatever the number of threads.
+        The chunks are reached through :func:`emix.sources.map_chunks`, so a
+        distributed source runs them on its workers (and ignores ``pool``).
     fused : bool, default=True
         Use the family's optional ``e_step_accumulate(X, w, log_weights, params,
         anchor) -> (stats, loglik)`` when it has one; otherwise (or with
@@ -131,29 +134,26 @@ def e_pass(
     """
     anchor = family.anchor(params.components)
     fast = getattr(family, "e_step_accumulate", None) if fused and labels is None else None
-    chunks = source.chunks()
     if labels is not None:
 
-        def work(item):
-            X, w, offset = item
+        def work(X, w, offset):
             return _generic_chunk(family, X, w, params, anchor, labels[offset : offset + X.shape[0]])
 
-        chunks = _with_offsets(source)
     elif fast is not None:
         with np.errstate(divide="ignore"):
             log_w = np.log(np.asarray(params.weights, dtype=np.float64))
 
-        def work(chunk):
-            X, w = chunk
+        def work(X, w, offset):
             return fast(X, w, log_w, params.components, anchor)
 
     else:
 
-        def work(chunk):
-            X, w = chunk
+        def work(X, w, offset):
             return _generic_chunk(family, X, w, params, anchor)
 
-    results = pool.map(work, chunks) if pool is not None else map(work, chunks)
+    # the chunks may be mapped over threads or, for a distributed source, over workers;
+    # the values come back in chunk order and are summed here, in that order
+    results = map_chunks(source, work, pool)
     stats = None
     loglik = 0.0
     for part, ll in results:
@@ -165,13 +165,6 @@ def e_pass(
             "component. Check the data for extreme values or increase reg_covar"
         )
     return PassResult(stats=stats, log_likelihood=loglik)
-
-
-def _with_offsets(source):
-    offset = 0
-    for X, w in source.chunks():
-        yield X, w, offset
-        offset += X.shape[0]
 
 
 def stats_from_responsibilities(
@@ -188,8 +181,7 @@ def stats_from_responsibilities(
     Rows with a known component in ``labels`` (``>= 0``) take it instead.
     """
 
-    def work(item):
-        X, w, offset = item
+    def work(X, w, offset):
         resp = resp_fn(X, offset)
         if labels is not None:
             y = labels[offset : offset + X.shape[0]]
@@ -202,7 +194,7 @@ def stats_from_responsibilities(
             resp = resp * w[:, None]
         return family.accumulate(X, resp, anchor)
 
-    parts = pool.map(work, _with_offsets(source)) if pool is not None else map(work, _with_offsets(source))
+    parts = map_chunks(source, work, pool)
     stats = None
     for part in parts:
         stats = part if stats is None else stats + part

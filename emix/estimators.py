@@ -22,6 +22,7 @@ observed value is an error.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ from .families.poisson import PoissonFamily
 from .families.registry import family_from_spec, spec_string
 from .families.student import STUDENT_COVARIANCE_TYPES, StudentFamily
 from .mixture import BaseMixture, _init_array
-from .sources import MeanFilledSource
+from .sources import MeanFilledSource, is_dask_collection, is_source, map_chunks
 
 _COMMON_DOC = """
     tol : float, default=1e-3
@@ -101,6 +102,13 @@ class _EncodedSource:
         for X, w in self._source.chunks():
             yield self._encode(X), w
 
+    def map_chunks(self, fn, pool=None):
+        return map_chunks(self._source, functools.partial(_encoded_call, fn, self._encode), pool)
+
+
+def _encoded_call(fn, encode, X, w, offset):
+    return fn(encode(X), w, offset)
+
 
 class FamilyMixture(BaseMixture):
     """Family-generic part of the estimators in this module.
@@ -151,8 +159,13 @@ class FamilyMixture(BaseMixture):
                 )
         self._configured_family = (spec_string(base), base.configure(X))
 
+    def _chunk_validator(self):
+        return self._make_family().validate
+
     def _check_X(self, X: Any) -> np.ndarray:
         self._check_fitted()
+        if is_source(X) or is_dask_collection(X):
+            return super()._check_X(X)
         X = check_array(X, allow_nan=self._allows_missing)
         check_n_features(X, self.n_features_in_)
         if self._allows_missing:
@@ -221,9 +234,11 @@ class FamilyMixture(BaseMixture):
         else:
             filled = None
 
+        fill = None if filled is None else filled.filler()
+
         def to_init_space(X: np.ndarray) -> np.ndarray:
             Z = X if encode is None else encode(X)
-            return Z if filled is None else filled.fill_chunk(Z)
+            return Z if fill is None else fill(Z)
 
         initialiser = _init.make_initialiser(self.init_params, init_source, self.n_components, rng, pool=pool)
         if labels is not None:

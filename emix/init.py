@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .exceptions import InvalidParameterError
+from .sources import map_chunks
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +29,17 @@ class Initialiser:
 
     resp_fn: Callable[[np.ndarray, int], np.ndarray]  # (X_chunk, row_offset) -> (n, K)
     centres: np.ndarray  # (K, D)
+
+
+def _reference_point(source) -> np.ndarray:
+    """The first row: distances are computed around it to limit cancellation.
+
+    It depends only on the data, not on the chunk size, so every initialiser
+    gives the same result however the rows are chunked (the mean of the
+    first chunk would not: ties between equal distances, common in discrete
+    data, would then break differently).
+    """
+    return np.array(source.first_chunk()[0], dtype=source.dtype)
 
 
 def _sq_dist(X: np.ndarray, centres: np.ndarray, shift: np.ndarray) -> np.ndarray:
@@ -51,12 +63,25 @@ def _one_hot_nearest(centres: np.ndarray, shift: np.ndarray) -> Callable[[np.nda
     return resp_fn
 
 
+def _row_uniforms(seed: int, offset: int, n: int, width: int) -> np.ndarray:
+    """Uniforms for rows ``offset .. offset + n``, shape (n, width), the same however rows are chunked.
+
+    A counter-based generator (Philox) keyed by ``seed``: row ``i`` always uses
+    the counter steps from ``i * ceil(width / 4)``, so a chunk can draw its
+    rows' numbers wherever it is processed (a thread, a Dask worker).
+    """
+    steps = -(-width // 4)  # Philox yields 4 values per counter step
+    bitgen = np.random.Philox(key=seed, counter=[offset * steps, 0, 0, 0])
+    return np.random.Generator(bitgen).random((n, 4 * steps))[:, :width]
+
+
 def _streaming_choice(source, rng: np.random.Generator, weight_fn, pool=None, size: int | None = None):
     """Draw a row with probability proportional to ``weight_fn(X_chunk, w_chunk)``.
 
     Uses exponential keys (``-log(u) / weight``; the smallest wins), which is an
-    exact weighted draw in one pass and independent of the chunking: the
-    uniforms are drawn row by row in data order.
+    exact weighted draw in one pass. The uniforms come from
+    :func:`_row_uniforms`, so the draw does not depend on the chunking and
+    each chunk is handled where it lives (:func:`emix.sources.map_chunks`).
 
     Parameters
     ----------
@@ -70,26 +95,25 @@ def _streaming_choice(source, rng: np.random.Generator, weight_fn, pool=None, si
         ``None`` when every weight is zero (for ``size``: when any draw failed).
     """
     width = 1 if size is None else int(size)
-    best_key = np.full(width, np.inf)
-    best_row: list = [None] * width
+    seed = int(rng.integers(0, 2**63 - 1))
 
-    def work(chunk):
-        return chunk[0], weight_fn(chunk[0], chunk[1])
-
-    pairs = pool.map(work, source.chunks()) if pool is not None else map(work, source.chunks())
-    for X, weights in pairs:  # the weights may come from threads; the draws stay in data order
-        u = rng.random((X.shape[0], width))
+    def work(X, w, offset):
+        weights = np.asarray(weight_fn(X, w), dtype=np.float64)
+        u = _row_uniforms(seed, offset, X.shape[0], width)
         with np.errstate(divide="ignore"):
-            keys = -np.log(u) / np.asarray(weights, dtype=np.float64)[:, None]
+            keys = -np.log(u) / weights[:, None]
         idx = np.argmin(keys, axis=0)
-        for j in range(width):
-            key = keys[idx[j], j]
-            if key < best_key[j]:
-                best_key[j] = key
-                best_row[j] = X[idx[j]].copy()
-    if any(r is None for r in best_row) or not np.isfinite(best_key).all():
+        return keys[idx, np.arange(width)], X[idx].copy()
+
+    best_key = np.full(width, np.inf)
+    best_row = np.full((width, source.n_features), np.nan)
+    for keys, rows in map_chunks(source, work, pool):  # in chunk order: ties go to the earlier row
+        better = keys < best_key
+        best_key[better] = keys[better]
+        best_row[better] = rows[better]
+    if not np.isfinite(best_key).all():
         return None
-    return best_row[0] if size is None else np.asarray(best_row)
+    return best_row[0] if size is None else best_row
 
 
 def _potentials(source, C: np.ndarray, candidates: np.ndarray, shift: np.ndarray, pool=None) -> np.ndarray:
@@ -100,16 +124,14 @@ def _potentials(source, C: np.ndarray, candidates: np.ndarray, shift: np.ndarray
     ndarray of shape (L,), float64
     """
 
-    def work(chunk):
-        X, w = chunk
+    def work(X, w, offset):
         closest = _sq_dist(X, C, shift).min(axis=1).astype(np.float64)
         d2 = _sq_dist(X, candidates, shift).astype(np.float64)
         np.minimum(d2, closest[:, None], out=d2)
         return d2.sum(axis=0) if w is None else w.astype(np.float64) @ d2
 
-    parts = pool.map(work, source.chunks()) if pool is not None else map(work, source.chunks())
     total = np.zeros(candidates.shape[0])
-    for p in parts:  # in chunk order
+    for p in map_chunks(source, work, pool):  # in chunk order
         total += p
     return total
 
@@ -140,7 +162,7 @@ def kmeans_plusplus(
     -------
     centres : ndarray of shape (n_components, n_features)
     """
-    shift = source.first_chunk().mean(axis=0)
+    shift = _reference_point(source)
     trials = 2 + int(np.log(n_components)) if n_local_trials is None else int(n_local_trials)
     if trials < 1:
         raise InvalidParameterError(f"n_local_trials must be a positive int, got {n_local_trials}")
@@ -148,7 +170,7 @@ def kmeans_plusplus(
     def base_w(X, w):
         return np.ones(X.shape[0]) if w is None else w.astype(np.float64)
 
-    first = _streaming_choice(source, rng, base_w)
+    first = _streaming_choice(source, rng, base_w, pool)
     centres = [first]
     for _ in range(1, n_components):
         C = np.asarray(centres)
@@ -167,21 +189,23 @@ def kmeans_plusplus(
                 pot = _potentials(source, C, cands, shift, pool)
                 nxt = cands[int(np.argmin(pot))]
         if nxt is None:  # every row coincides with a chosen centre: fall back to uniform
-            nxt = _streaming_choice(source, rng, base_w)
+            nxt = _streaming_choice(source, rng, base_w, pool)
         centres.append(nxt)
     return np.asarray(centres, dtype=source.dtype)
 
 
-def _data_variance(source) -> float:
+def _data_variance(source, pool=None) -> float:
     """Mean per-feature variance of the data (weighted), in one centred pass."""
-    shift = source.first_chunk().mean(axis=0)
-    s0, s1, s2 = 0.0, 0.0, 0.0
-    for X, w in source.chunks():
+    shift = _reference_point(source)
+
+    def work(X, w, offset):
         d = (X - shift).astype(np.float64)
         ww = np.ones(X.shape[0]) if w is None else w.astype(np.float64)
-        s0 += ww.sum()
-        s1 = s1 + ww @ d
-        s2 = s2 + ww @ (d * d)
+        return ww.sum(), ww @ d, ww @ (d * d)
+
+    s0, s1, s2 = 0.0, 0.0, 0.0
+    for a, b, c in map_chunks(source, work, pool):
+        s0, s1, s2 = s0 + a, s1 + b, s2 + c
     mean = s1 / s0
     return float(np.mean(s2 / s0 - mean**2))
 
@@ -223,18 +247,17 @@ def lloyd(
     """
     centres = np.array(centres, dtype=np.float64)
     k, d = centres.shape
-    shift = source.first_chunk().mean(axis=0).astype(np.float64)
-    threshold = tol * _data_variance(source)
+    shift = _reference_point(source).astype(np.float64)
+    threshold = tol * _data_variance(source, pool)
     for _ in range(max_iter):
         sums = np.zeros((k, d))
         counts = np.zeros(k)
         cs = centres - shift
 
-        def work(chunk, cs=cs):
-            return _lloyd_chunk(chunk[0], chunk[1], cs, shift)
+        def work(X, w, offset, cs=cs):
+            return _lloyd_chunk(X, w, cs, shift)
 
-        parts = pool.map(work, source.chunks()) if pool is not None else map(work, source.chunks())
-        for c_part, s_part in parts:
+        for c_part, s_part in map_chunks(source, work, pool):
             counts += c_part
             sums += s_part
         new = centres.copy()
@@ -261,7 +284,7 @@ def make_initialiser(
     """
     if method == "hierarchical":
         return hierarchical_initialiser(source, n_components, rng)
-    shift = source.first_chunk().mean(axis=0)
+    shift = _reference_point(source)
     k = n_components
     if method == "kmeans":
         centres = lloyd(source, kmeans_plusplus(source, k, rng, pool), pool=pool)
@@ -585,6 +608,6 @@ def seed_from_labels(initialiser: Initialiser, source, labels: np.ndarray) -> In
     centres[seen] = sums[seen] / counts[seen, None]
     centres = centres.astype(source.dtype)
     if getattr(initialiser.resp_fn, "by_nearest", False):
-        shift = source.first_chunk().mean(axis=0)
+        shift = _reference_point(source)
         return Initialiser(resp_fn=_one_hot_nearest(centres, shift), centres=centres)
     return Initialiser(resp_fn=initialiser.resp_fn, centres=centres)

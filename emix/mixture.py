@@ -45,7 +45,15 @@ from .exceptions import (
 )
 from .families.gaussian import COVARIANCE_MODELS, GaussianFamily, GaussianParams
 from .families.gaussian_missing import MissingGaussianFamily, check_missing_rows
-from .sources import ArraySource, MeanFilledSource, auto_chunk_size
+from .sources import (
+    ArraySource,
+    MeanFilledSource,
+    auto_chunk_size,
+    checked_map,
+    is_dask_collection,
+    is_source,
+    source_summary,
+)
 
 logger = logging.getLogger("emix")
 
@@ -140,8 +148,22 @@ class BaseMixture(ParamsMixin):
         check_random_state(self.random_state)
 
     def _check_X(self, X: Any) -> np.ndarray:
-        """Validate data for a fitted model: numeric, finite, right number of features."""
+        """Validate data for a fitted model: numeric, finite, right number of features.
+
+        A source (or Dask collection) is returned as a source, checked chunk by chunk when used.
+        """
         self._check_fitted()
+        if is_dask_collection(X):
+            from .sources import DaskSource
+
+            X = DaskSource(X)
+        if is_source(X):
+            if X.n_features != self.n_features_in_:
+                raise InvalidInputError(
+                    f"X has {X.n_features} features, but the model was fitted with "
+                    f"{self.n_features_in_} features"
+                )
+            return X
         X = check_array(X, dtype=np.asarray(self.means_).dtype, allow_nan=self._allows_missing)
         check_n_features(X, self.n_features_in_)
         if self._allows_missing:
@@ -168,37 +190,47 @@ class BaseMixture(ParamsMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), a source, or a Dask array/dataframe
+            In-memory data, or a source (:class:`~emix.sources.ParquetSource`,
+            :class:`~emix.sources.CSVSource`, :class:`~emix.sources.DaskSource`,
+            or any object following the contract in :mod:`emix.sources`) read
+            chunk by chunk on every pass, so the data may be larger than
+            memory or live on a cluster; a Dask collection is wrapped in a
+            ``DaskSource``. The fit equals the in-memory fit of the same rows
+            (to rounding). ``chunk_size`` then does not apply: the source
+            chooses its chunks.
         y : array-like of int of shape (n_samples,), optional
             Partial labels for semi-supervised EM: the component (``0`` to
             ``n_components - 1``) of rows whose component is known, ``-1`` for
             the others. Labelled rows keep their responsibilities fixed to their
             label, which also pins each component to its label (no label
             switching). ``None`` (or all ``-1``) is ordinary EM.
+            In-memory data only: a source raises :class:`InvalidParameterError`.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights; a weight of ``m`` counts a row ``m`` times.
+            A source carries its own weights (e.g. ``ParquetSource(path,
+            weights="w")``); with a Dask array, a Dask array of weights.
 
         Returns
         -------
         self
         """
         self._validate_params()
-        X = check_array(X, min_samples=1, allow_nan=self._allows_missing)
-        if self._allows_missing:
-            check_missing_rows(X)
-        self._check_data(X)
-        n, d = X.shape
-        if n < self.n_components:
-            raise InvalidInputError(
-                f"Expected n_samples >= n_components but got n_components = "
-                f"{self.n_components}, n_samples = {n}"
-            )
-        if n < 2:
-            raise InvalidInputError(f"X has {n} sample; at least 2 are needed to fit a mixture")
-        w = check_sample_weight(sample_weight, n, X.dtype)
-        labels = check_labels(y, n, self.n_components)
-        self._validate_user_init(d)
-        source = self._source(X, w)
+        if is_source(X) or is_dask_collection(X):
+            source, X = self._training_source(X, y, sample_weight)  # X: a small probe of the data
+            labels = None
+            d = source.n_features
+        else:
+            X = check_array(X, min_samples=1, allow_nan=self._allows_missing)
+            if self._allows_missing:
+                check_missing_rows(X)
+            self._check_data(X)
+            n, d = X.shape
+            self._check_n_samples(n)
+            w = check_sample_weight(sample_weight, n, X.dtype)
+            labels = check_labels(y, n, self.n_components)
+            self._validate_user_init(d)
+            source = self._source(X, w)
         family = self._family_for(X)
         rng = check_random_state(self.random_state)
         warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
@@ -241,6 +273,62 @@ class BaseMixture(ParamsMixin):
         else:
             self.init_used_ = str(self.init_params)
         return self
+
+    def _check_n_samples(self, n: int) -> None:
+        if n < self.n_components:
+            raise InvalidInputError(
+                f"Expected n_samples >= n_components but got n_components = "
+                f"{self.n_components}, n_samples = {n}"
+            )
+        if n < 2:
+            raise InvalidInputError(f"X has {n} sample; at least 2 are needed to fit a mixture")
+
+    def _chunk_validator(self):
+        """A picklable ``check(X_chunk)`` run on every chunk of a source, or ``None``."""
+        return None
+
+    def _training_source(self, X: Any, y: Any, sample_weight: Any):
+        """Check a source (or Dask collection) for fitting: one scan, then the same checks as in memory.
+
+        Returns the source and a small probe array (see
+        :meth:`emix.sources.SourceSummary.probe`) on which the family is chosen.
+        """
+        if is_dask_collection(X):
+            from .sources import DaskSource
+
+            X = DaskSource(X, weights=sample_weight)
+        elif sample_weight is not None:
+            raise InvalidParameterError(
+                "sample_weight cannot be given with a source: the source carries its weights "
+                "(e.g. ParquetSource(path, weights='w'))"
+            )
+        if y is not None:
+            raise InvalidParameterError(
+                f"partial labels (y) need in-memory data; {type(X).__name__} does not support them"
+            )
+        summary = source_summary(X)
+        where = getattr(X, "relocate", lambda msg, offset: msg)
+        self._check_n_samples(summary.n_samples)
+        if summary.n_missing and not self._allows_missing:
+            i, j = summary.first_missing
+            raise InvalidInputError(where(
+                f"X has a missing value (NaN) at row {i}, column {j} ({summary.n_missing} in all); "
+                f"{type(self).__name__} does not handle missing values: drop or impute those rows", 0
+            ))
+        if self._allows_missing and summary.first_empty_row is not None:
+            raise InvalidInputError(where(
+                f"X row {summary.first_empty_row} has no observed value (every column is NaN); drop it", 0
+            ))
+        if not summary.total_weight > 0:
+            raise InvalidInputError(where("sample_weight is zero for every row", 0))
+        check = self._chunk_validator()
+        if check is not None:
+            for _ in checked_map(X, _ValidateChunk(check)):
+                pass
+        probe = summary.probe()
+        self._check_data(probe)
+        self._validate_user_init(X.n_features)
+        return X, probe
 
     def _progress_callback(self, attempt: int):
         if not self.verbose:
@@ -297,17 +385,37 @@ class BaseMixture(ParamsMixin):
 
     # -- using a fitted model --------------------------------------------------
     def _map_chunks(self, X: np.ndarray, fn) -> np.ndarray:
+        if is_source(X):
+            return np.concatenate(list(self._map_source(X, fn)), axis=0)
         family = self._family_for(X)
         params = self._fitted_params()
         parts = [fn(log_joint(family, Xc, params)) for Xc, _ in self._source(X).chunks()]
         return np.concatenate(parts, axis=0)
+
+    def _map_source(self, source, fn):
+        """``fn(log_joint)`` of every chunk of ``source``, computed where the chunk lives, in order."""
+        summary = source_summary(source)
+        if summary.n_missing and not self._allows_missing:
+            i, j = summary.first_missing
+            raise InvalidInputError(source.relocate(
+                f"X has a missing value (NaN) at row {i}, column {j}; "
+                f"{type(self).__name__} does not handle missing values", 0
+            ))
+        if self._allows_missing and summary.first_empty_row is not None:
+            raise InvalidInputError(source.relocate(
+                f"X row {summary.first_empty_row} has no observed value (every column is NaN); drop it", 0
+            ))
+        family = self._family_for(summary.probe())
+        return checked_map(source, _ChunkJoint(family, self._fitted_params(), fn, self._chunk_validator()))
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-density ``log p(x_n)`` of each sample.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+            A source is evaluated chunk by chunk where its chunks live; the
+            result is brought back as one NumPy array.
 
         Returns
         -------
@@ -316,7 +424,14 @@ class BaseMixture(ParamsMixin):
         return self._map_chunks(self._check_X(X), logsumexp_rows)
 
     def score(self, X: Any, y: Any = None) -> float:
-        """Mean log-likelihood per sample of ``X`` (scikit-learn's ``score``)."""
+        """Mean log-likelihood per sample of ``X`` (scikit-learn's ``score``).
+
+        On a source the sum is taken chunk by chunk (memory: one chunk).
+        """
+        X = self._check_X(X)
+        if is_source(X):
+            total = sum(self._map_source(X, _sum_logsumexp))
+            return float(total[0] / X.n_samples)
         return float(np.mean(self.score_samples(X)))
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -358,12 +473,13 @@ class BaseMixture(ParamsMixin):
         """Bayesian information criterion, scikit-learn's sign (smaller is better):
         ``-2 log L + p log n``."""
         X = self._check_X(X)
-        return float(-2 * self.score(X) * X.shape[0] + self._n_parameters() * np.log(X.shape[0]))
+        n = _n_rows(X)
+        return float(-2 * self.score(X) * n + self._n_parameters() * np.log(n))
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion (smaller is better): ``-2 log L + 2 p``."""
         X = self._check_X(X)
-        return float(-2 * self.score(X) * X.shape[0] + 2 * self._n_parameters())
+        return float(-2 * self.score(X) * _n_rows(X) + 2 * self._n_parameters())
 
     # -- persistence (see emix.io) ----------------------------------------------
     def _saved_arrays(self) -> tuple[str, ...]:
@@ -651,6 +767,36 @@ class GaussianMixture(BaseMixture):
             covariances=np.asarray(self.covariances_),
             precisions_cholesky=np.asarray(self.precisions_cholesky_),
         )
+
+
+def _n_rows(X: Any) -> int:
+    return int(X.n_samples) if is_source(X) else int(X.shape[0])
+
+
+def _sum_logsumexp(lj: np.ndarray) -> np.ndarray:
+    return np.asarray([logsumexp_rows(lj).sum(dtype=np.float64)])
+
+
+class _ChunkJoint:
+    """``fn(log_joint(X_chunk))`` for one chunk (picklable, for distributed sources)."""
+
+    def __init__(self, family, params: MixtureParams, fn, check=None) -> None:
+        self.family, self.params, self.fn, self.check = family, params, fn, check
+
+    def __call__(self, X: np.ndarray, w, offset: int) -> np.ndarray:
+        if self.check is not None:
+            self.check(X)
+        return self.fn(log_joint(self.family, X, self.params))
+
+
+class _ValidateChunk:
+    """``check(X_chunk)`` as a chunk function (picklable)."""
+
+    def __init__(self, check) -> None:
+        self.check = check
+
+    def __call__(self, X: np.ndarray, w, offset: int) -> None:
+        self.check(X)
 
 
 def _init_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:

@@ -397,3 +397,26 @@ def test_fit_labels_column_semi_supervised(runner, tmp_path):
     res = run(runner, "fit", tmp_path / "bad.csv", "-k", 2, "--labels", "label", "-o", tmp_path / "b.emix")
     assert res.exit_code == 1
     assert "y has label 5 at row" in stderr(res)
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_fit_stream_gives_the_in_memory_model(runner, tmp_path, suffix):
+    rng = np.random.default_rng(11)
+    n = 4000
+    X = np.where(rng.random((n, 1)) < 0.4, rng.normal(0, 1, (n, 2)), rng.normal(3, 0.7, (n, 2)))
+    X[::31, 1] = np.nan
+    frame = pd.DataFrame(X, columns=["a", "b"]).assign(w=rng.uniform(0.5, 2, n))
+    data = tmp_path / f"big.{suffix}"
+    frame.to_parquet(data) if suffix == "parquet" else frame.to_csv(data, index=False, float_format="%.17g")
+    models = {}
+    for flag in ("--stream", "--no-stream"):
+        out = tmp_path / f"m{flag}.emix"
+        res = run(runner, "fit", data, "-k", 2, "--weights", "w", "--covariance", "diag", flag, "-o", out)
+        assert res.exit_code == 0, stderr(res)
+        models[flag] = emix.load(out)
+    a, b = models["--stream"], models["--no-stream"]
+    for name in ("weights_", "means_", "covariances_"):
+        np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-9, atol=1e-12)
+    assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-9)
+    res = run(runner, "fit", data, "-k", 2, "--stream", "--standardize", "-o", tmp_path / "x.emix")
+    assert res.exit_code != 0 and "--standardize needs the data in memory" in stderr(res)

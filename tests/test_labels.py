@@ -24,18 +24,18 @@ def crossing_clusters(n=2000, seed=0):
 def test_ten_percent_labels_fix_switching_and_beat_unlabelled_em():
     X, z, y = crossing_clusters()
     assert 0.08 < np.mean(y >= 0) < 0.12
-    plain = emix.GaussianMixture(2, random_state=0).fit(X)
-    semi = emix.GaussianMixture(2, random_state=0).fit(X, y)
-    acc_plain = max(np.mean(plain.predict(X) == z), np.mean(plain.predict(X) != z))  # best matching
-    acc_semi = np.mean(semi.predict(X) == z)  # no matching needed: component k is label k
-    assert acc_plain < 0.6
-    assert acc_semi > 0.85
-    # label switching is fixed for every seed: component 0 is the cluster labelled 0
-    for seed in range(3):
+    plain, semi = [], []
+    for seed in range(6):
+        p = emix.GaussianMixture(2, random_state=seed).fit(X).predict(X)
+        plain.append(max(np.mean(p == z), np.mean(p != z)))  # best matching of components
         m = emix.GaussianMixture(2, random_state=seed).fit(X, y)
-        assert np.mean(m.predict(X) == z) > 0.85
+        semi.append(np.mean(m.predict(X) == z))  # no matching needed: component k is label k
+        # label switching is fixed: component 0 is the cluster labelled 0 (positive correlation)
         np.testing.assert_allclose(m.covariances_[0, 0, 1], 3.8, rtol=0.1)
         np.testing.assert_allclose(m.covariances_[1, 0, 1], -3.8, rtol=0.1)
+    assert min(plain) < 0.6  # some starts split the crossing clusters the wrong way
+    assert min(semi) > 0.85  # with 10% labels every start finds them
+    assert np.mean(semi) > np.mean(plain)
 
 
 def test_objective_is_the_semi_supervised_likelihood_and_never_decreases():
