@@ -483,10 +483,10 @@ class BaseMixture(ParamsMixin):
 
     # -- persistence (see emix.io) ----------------------------------------------
     def _saved_arrays(self) -> tuple[str, ...]:
-        return ("weights_", "history_")
+        return ("weights_", "history_", "accelerated_")
 
     def _saved_scalars(self) -> tuple[str, ...]:
-        return ("converged_", "n_iter_", "lower_bound_", "log_likelihood_", "n_features_in_")
+        return ("converged_", "n_iter_", "lower_bound_", "log_likelihood_", "n_features_in_", "init_used_")
 
     def _restore_fitted(self) -> None:
         """Check fitted values read from a file and derive the rest; raise ValueError if inconsistent."""
@@ -496,6 +496,11 @@ class BaseMixture(ParamsMixin):
             raise InvalidParameterError(f"weights_ must be {k} non-negative numbers summing to 1, got {w!r}")
         if not isinstance(self.n_features_in_, int) or self.n_features_in_ < 1:
             raise InvalidParameterError(f"n_features_in_ is {self.n_features_in_!r}")
+        h, acc = np.asarray(self.history_), np.asarray(self.accelerated_)
+        if h.ndim != 1 or acc.shape != h.shape or acc.dtype != bool or not np.isfinite(h).all():
+            raise InvalidParameterError("history_ and accelerated_ must be finite and of the same length")
+        if not isinstance(self.init_used_, str):
+            raise InvalidParameterError(f"init_used_ is {self.init_used_!r}")
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the fitted model to ``path`` (see :mod:`emix.io`), atomically."""

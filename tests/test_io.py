@@ -56,8 +56,11 @@ def test_round_trip(tmp_path, X, cov):
     r = emix.load(path)
     assert type(r) is emix.GaussianMixture
     assert r.get_params().keys() == m.get_params().keys()
-    for name in ("weights_", "means_", "covariances_", "precisions_cholesky_", "precisions_", "history_"):
+    for name in (
+        "weights_", "means_", "covariances_", "precisions_cholesky_", "precisions_", "history_", "accelerated_"
+    ):
         np.testing.assert_array_equal(getattr(r, name), getattr(m, name))
+    assert r.init_used_ == m.init_used_
     np.testing.assert_array_equal(r.means_init, m.means_init)
     assert (r.converged_, r.n_iter_, r.lower_bound_) == (m.converged_, m.n_iter_, m.lower_bound_)
     np.testing.assert_array_equal(r.predict_proba(X), m.predict_proba(X))
