@@ -323,6 +323,28 @@ class ConvergenceMonitor:
         self.history.append(float(loglik))
         self.accelerated.append(bool(accelerated))
 
+    def _run_needed(self) -> int:
+        """Plain entries the ``"aitken"`` rule needs: three, or four when the run starts at
+        an extrapolated point (the first step from it is not on EM's linear trajectory)."""
+        return 3 + (1 if self._run and self.accelerated[-self._run] else 0)
+
+    @property
+    def settling(self) -> bool:
+        """True when the ``"aitken"`` rule needs more plain steps to decide.
+
+        The last entry is a plain step whose change is already within the
+        threshold, but the run of plain steps is too short for the rule's rate
+        estimate. An accelerated driver then takes a plain step instead of
+        extrapolating; once the rule has seen its run and not stopped (a slow
+        ridge), extrapolation resumes.
+        """
+        h = self.history
+        if self.rule != "aitken" or self.tol == 0 or self.rtol == 0:
+            return False
+        if not 2 <= self._run < self._run_needed():
+            return False
+        return abs(h[-1] - h[-2]) <= self.rtol * max(abs(h[-1]), self.total_weight)
+
     @property
     def converged(self) -> bool:
         h = self.history
@@ -331,7 +353,7 @@ class ConvergenceMonitor:
         if self.rule == "sklearn":
             change = (h[-1] - h[-2]) / self.total_weight
             return abs(change) < self.tol
-        if self.rtol == 0 or self._run < 3:
+        if self.rtol == 0 or self._run < self._run_needed():
             return False
         thresh = self.rtol * max(abs(h[-1]), self.total_weight)
         d1 = h[-2] - h[-3]
@@ -349,10 +371,15 @@ class ConvergenceMonitor:
         return remaining <= thresh
 
 
-def _extrapolate(family: Family, seq: list[MixtureParams], step_max: float):
-    """SQUAREM (Varadhan and Roland 2008, scheme S3) from three plain EM iterates.
+_STEP_MAX0 = 1.0  # Varadhan and Roland's step.max0: grows 4x each time a step is capped
 
-    Works in an unconstrained parameterisation (log weights, means, log-Cholesky
+
+def _extrapolate(family: Family, seq: list[MixtureParams], step_max: float):
+    """SQUAREM (Varadhan and Roland 2008, scheme S3) from ``t, F(t), F(F(t))``.
+
+    The step length ``alpha = -|r| / |v|`` (``r = F(t) - t``, ``v = F(F(t)) -
+    2 F(t) + t``) is clamped to ``[-step_max, -1]``; ``-1`` gives ``F(F(t))``
+    itself, so no point is returned then (the caller grows ``step_max``). Works in an unconstrained parameterisation (log weights, means, log-Cholesky
     or log variances) so that the extrapolated point is always a valid mixture.
     Returns ``(params, alpha)`` or ``(None, 0)`` when no step can be made.
     """
@@ -432,9 +459,14 @@ def run_em(
         Relative tolerance of the ``"aitken"`` rule.
     accelerate : bool, default=False
         SQUAREM acceleration for families with ``to_vector``/``from_vector``
-        (others run plain EM). Every three plain EM steps an extrapolated point
-        is tried; it is kept only if its log-likelihood is at least that of
-        the last plain step, so the history never decreases.
+        (others run plain EM). A cycle costs two passes: from ``t`` (its pass
+        done) and ``F(t)`` (its pass done), ``F(F(t))`` comes from the M-step
+        and the SQUAREM point from ``t, F(t), F(F(t))`` is evaluated by one
+        pass; it is kept only if its log-likelihood is at least that of
+        ``F(t)``, the last recorded entry, so the history never decreases.
+        Otherwise EM continues plainly from ``F(F(t))``. The step-length cap
+        starts at 1 and grows 4x whenever a step is capped (Varadhan and
+        Roland's ``step.max0 = 1, mstep = 4``) and shrinks 4x on a rejection.
     n_jobs : int or None, default=1
         Threads for the passes (``None``: all cores). Ignored if ``pool`` is given.
     pool : ChunkPool, optional
@@ -460,7 +492,7 @@ def run_em(
     accelerate = accelerate and _can_accelerate(family)
     passes = 0
     converged = False
-    step_max = 4.0
+    step_max = _STEP_MAX0
     with contextlib.ExitStack() as stack:
         if pool is None:
             pool = stack.enter_context(ChunkPool(n_jobs))
@@ -485,8 +517,14 @@ def run_em(
                 converged = True
                 params = new
                 break
-            if accelerate and len(seq) >= 3 and passes < max_iter:
-                trial, alpha = _extrapolate(family, seq[-3:], step_max)
+            # SQUAREM cycle of two passes: from t (E-step done) and F(t) (E-step just done),
+            # F(F(t)) = ``new`` is known without a pass; the extrapolated point costs one pass and
+            # is kept if it is not below F(t), the last recorded entry. Near convergence plain
+            # steps run, so that the stopping rule sees a run of plain steps.
+            if accelerate and len(seq) >= 2 and passes < max_iter and not monitor.settling:
+                trial, alpha = _extrapolate(family, [seq[-2], seq[-1], new], step_max)
+                if trial is None and alpha != 0.0 and alpha <= -step_max:
+                    step_max *= 4.0  # the step was capped at the plain step: allow longer ones
                 if trial is not None:
                     try:
                         tres = e_pass(source, family, trial, pool=pool, labels=labels)
@@ -497,10 +535,11 @@ def run_em(
                         if alpha <= -step_max:
                             step_max *= 4.0
                         params, res, plain, extrapolated, seq = trial, tres, False, True, []
+                        repaired = False
                         continue
-                    step_max = max(4.0, step_max / 4.0)
+                    step_max = max(_STEP_MAX0, step_max / 4.0)
                     logger.debug("extrapolation (alpha=%.3g) rejected", alpha)
-                    seq = seq[-1:]
+                    seq = []
             params, res, plain, extrapolated = new, None, True, False
         final = e_pass(source, family, params, pool=pool, labels=labels)
     monitor.record(final.log_likelihood, plain=True, repaired=repaired)
