@@ -224,7 +224,16 @@ def _m_step_noting_repairs(
 
     A repaired M-step is not an exact maximisation, so the likelihood may drop
     after it without anything being wrong; the monitor is told not to warn.
+    A family with ``repair_count()`` (a per-thread count of its repairs, or
+    ``None`` when it cannot tell) is asked directly; otherwise the M-step's
+    :class:`DegenerateComponentWarning` are caught and re-issued, which costs
+    more than the M-step of a small model.
     """
+    counter = getattr(family, "repair_count", None)
+    before = None if counter is None else counter()
+    if before is not None:
+        params = m_step(family, stats, previous)
+        return params, counter() != before
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DegenerateComponentWarning)
         params = m_step(family, stats, previous)

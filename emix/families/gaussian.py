@@ -20,6 +20,7 @@ features with large offsets lose no digits to raw-moment cancellation.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import warnings
 from typing import ClassVar
 
@@ -27,7 +28,7 @@ import numpy as np
 from scipy import linalg
 
 from .. import _kernels
-from .._linalg import LOG_2PI, cholesky_lower, precision_cholesky_from_covariance
+from .._linalg import LOG_2PI, cholesky_lower, precision_cholesky_batch, precision_cholesky_from_covariance
 from ..exceptions import (
     DegenerateComponentWarning,
     InvalidParameterError,
@@ -69,6 +70,14 @@ class GaussianStats(Stats):
     _fixed: ClassVar[tuple[str, ...]] = ("centre",)
 
 
+_REPAIRS = threading.local()
+
+
+def _note_repair() -> None:
+    """Count a repaired M-step on this thread (see :meth:`GaussianFamily.repair_count`)."""
+    _REPAIRS.n = getattr(_REPAIRS, "n", 0) + 1
+
+
 def _repair_cholesky(cov: np.ndarray, label: str) -> tuple[np.ndarray, float]:
     """Lower Cholesky of ``cov`` and the jitter added to its diagonal to make it exist.
 
@@ -93,6 +102,7 @@ def _repair_cholesky(cov: np.ndarray, label: str) -> tuple[np.ndarray, float]:
         jitter = scale * eps * 10.0 * (10.0**power)
         chol = cholesky_lower(cov + jitter * eye)
         if chol is not None:
+            _note_repair()
             warnings.warn(
                 f"{label}: covariance is not positive definite (singular: a constant "
                 f"feature, duplicated points or a collapsed component); added {jitter:.3g} "
@@ -120,6 +130,7 @@ def _repair_variances(var: np.ndarray, label: str) -> np.ndarray:
     pos = var[var > 0]
     scale = float(pos.mean()) if pos.size else 1.0
     jitter = scale * float(np.finfo(var.dtype).eps) * 10.0
+    _note_repair()
     warnings.warn(
         f"{label}: {int(bad.sum())} variance(s) are zero (a constant feature or a collapsed "
         f"component); set to {jitter:.3g}. Set reg_covar > 0 to avoid this",
@@ -360,6 +371,9 @@ class FullCovariance(CovarianceModel):
         return cov
 
     def precision_cholesky(self, cov):
+        pc = precision_cholesky_batch(cov)
+        if pc is not None:
+            return cov, pc.astype(cov.dtype, copy=False)
         cov = cov.copy()
         pc = np.empty_like(cov)
         eye = np.eye(cov.shape[1], dtype=cov.dtype)
@@ -477,6 +491,9 @@ class TiedCovariance(CovarianceModel):
         return cov
 
     def precision_cholesky(self, cov):
+        pc = precision_cholesky_batch(cov[None])
+        if pc is not None:
+            return cov, pc[0].astype(cov.dtype, copy=False)
         chol, jitter = _repair_cholesky(cov, "shared (tied) covariance")
         cov = cov + jitter * np.eye(cov.shape[0], dtype=cov.dtype)
         return cov, precision_cholesky_from_covariance(chol)
@@ -762,16 +779,6 @@ def _f64(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-def _upper_triangular(u: np.ndarray) -> bool:
-    """True when every (D, D) factor in ``u`` (..., D, D) is upper triangular."""
-    return not np.tril(u, -1).any()
-
-
-def _symmetrise_lower(s: np.ndarray) -> np.ndarray:
-    """Fill the upper triangle of (..., D, D) matrices whose lower triangle holds the values."""
-    return s + np.swapaxes(np.tril(s, -1), -1, -2)
-
-
 def _full_numba(kern, X, w, log_weights, means, prec_chol, centre):
     """:meth:`FullCovariance._fused_fast` through ``kern.full_fused`` (same contract)."""
     k_, d = means.shape
@@ -780,34 +787,24 @@ def _full_numba(kern, X, w, log_weights, means, prec_chol, centre):
     const = _f64(log_weights) + logdet - 0.5 * d * LOG_2PI
     nk, s1, s2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d, d))
     loglik = kern.full_fused(
-        np.ascontiguousarray(X), _kernels.weights_arg(w), _f64(means), U, _upper_triangular(U),
-        const, _f64(centre), nk, s1, s2,
+        np.ascontiguousarray(X), _kernels.weights_arg(w), _f64(means), U, const, _f64(centre), nk, s1, s2
     )
-    return nk, s1, _symmetrise_lower(s2), float(loglik)
+    return nk, s1, s2, float(loglik)
 
 
 def _tied_numba(kern, X, w, log_weights, means, prec_chol, centre):
-    """:meth:`TiedCovariance._fused_fast` through ``kern.tied_fused`` (same contract).
+    """:meth:`TiedCovariance._fused_fast` through ``kern.tied_fused_all`` (same contract).
 
     The shared scatter is accumulated around the components' weighted centre
-    ``g`` and shifted to the anchors in float64, as in the NumPy kernel.
+    ``g`` and shifted to the anchors in float64, as in the NumPy kernel; the
+    preparation (``g``, the projected means, the constants) is in the kernel.
     """
     k_, d = means.shape
-    U = _f64(prec_chol)
-    g = _global_centre(_f64(means), _f64(log_weights))
-    mu_u = (_f64(means) - g) @ U
-    const = _f64(log_weights) + np.log(np.diagonal(U)).sum() - 0.5 * d * LOG_2PI
-    centre = _f64(centre)
-    nk, s1, a = np.zeros(k_), np.zeros((k_, d)), np.zeros((d, d))
-    loglik = kern.tied_fused(
-        np.ascontiguousarray(X), _kernels.weights_arg(w), g, U, _upper_triangular(U), mu_u,
-        const, centre, nk, s1, a,
+    nk, s1, s2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((d, d))
+    loglik = kern.tied_fused_all(
+        np.ascontiguousarray(X), _kernels.weights_arg(w), _f64(log_weights), _f64(means), _f64(prec_chol),
+        _f64(centre), nk, s1, s2,
     )
-    a = _symmetrise_lower(a)
-    delta = centre - g
-    t = s1 + nk[:, None] * delta  # sums of r (x - g)
-    cross = t.T @ delta
-    s2 = a - cross - cross.T + (delta.T * nk) @ delta
     return nk, s1, s2, float(loglik)
 
 
@@ -843,6 +840,9 @@ def _check_positive(p: np.ndarray) -> None:
 COVARIANCE_MODELS: dict[str, type[CovarianceModel]] = {
     m.name: m for m in (FullCovariance, TiedCovariance, DiagCovariance, SphericalCovariance)
 }
+
+
+_BUILTIN_MODELS = frozenset(COVARIANCE_MODELS.values())
 
 
 def keep_empty_components(
@@ -948,6 +948,19 @@ class GaussianFamily:
         )
         return GaussianStats(nk=nk, s1=s1, s2=s2, centre=anchor), loglik
 
+    def repair_count(self) -> int | None:
+        """Repaired M-steps so far on this thread (emptied components, jitter, floored variances).
+
+        The driver compares it before and after an M-step to learn that the
+        step was repaired (so a small drop of the likelihood after it is
+        expected) without catching warnings. ``None`` for covariance models
+        other than the four built-in ones, which may repair in their own way:
+        the driver then watches the warnings instead.
+        """
+        if type(self.model) not in _BUILTIN_MODELS:
+            return None
+        return getattr(_REPAIRS, "n", 0)
+
     # -- acceleration (optional protocol: to_vector / from_vector) ----------
     @property
     def supports_acceleration(self) -> bool:
@@ -984,6 +997,7 @@ class GaussianFamily:
         )
         if empty.any():
             idx = np.flatnonzero(empty)
+            _note_repair()
             warnings.warn(
                 f"component(s) {idx.tolist()} received no responsibility; "
                 + (
