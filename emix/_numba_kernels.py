@@ -2,7 +2,8 @@
 
 Conventions of every ``*_fused`` kernel
 --------------------------------------
-``X`` : (n, D) float64 or float32, C-contiguous; rows are widened to float64.
+``X`` : (n, D) float64 or float32, C-contiguous; rows are widened to float64 (full, tied;
+    ``diag_fused_shifted`` computes its densities and per-block sums in ``X``'s dtype).
 ``w`` : (n,) float64 sample weights, or length 0 for none.
 ``const`` : (K,) float64, ``log pi_k + log det U_k - D/2 log(2 pi)`` (model-specific, below).
 ``nk, s1, s2`` : float64 accumulators, zeroed by the caller, *added to*.
@@ -335,42 +336,73 @@ def tied_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2):
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def diag_fused(X, w, means, prec, const, centre, nk, s1, s2):
-    """Diagonal (and spherical) covariances. ``means``, ``prec`` (K, D): means and
-    precisions ``1 / var``; ``s1``, ``s2`` (K, D) centred on ``centre``."""
+def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2):
+    """Diagonal (and spherical) covariances around one shift, in the data's precision.
+
+    With ``z = x - g`` (``g`` (D,), the components' weighted centre) the
+    log-density of component ``k`` is ``const[k] + sum_j a[k, j] z_j +
+    b[k, j] z_j**2``: two multiply-adds per element and component, computed
+    in ``X``'s dtype (float32 data: twice the SIMD lanes of float64). The
+    log-densities are widened to float64 for the log-sum-exp and the
+    responsibilities; the statistics ``t1 = sum_n r_nk w_n z_n`` and ``t2 =
+    sum_n r_nk w_n z_n**2`` are summed in the data's dtype over a block of
+    :data:`BLOCK` rows and in float64 across blocks (the caller shifts them
+    to the anchors in float64).
+
+    ``g``, ``a``, ``b`` (K, D): ``X``'s dtype; ``const`` (K,), ``nk`` (K,),
+    ``t1``, ``t2`` (K, D): float64.
+    """
     n, d = X.shape
-    k = means.shape[0]
-    lj, xb, rowmax, rowsum, kd, scale = _scratch(k, d)
-    diff = np.empty((d, BLOCK))
-    zero = np.zeros(d)
+    k = a.shape[0]
+    lj = np.empty((k, BLOCK))
+    rowmax = np.empty(BLOCK)
+    rowsum = np.empty(BLOCK)
+    kd = np.empty(BLOCK)
+    scale = np.empty(BLOCK)
+    z = np.empty((d, BLOCK), X.dtype)
+    z2 = np.empty((d, BLOCK), X.dtype)
+    q = np.empty(BLOCK, X.dtype)
+    resp = np.empty(BLOCK, X.dtype)
     ll = 0.0
     for b0 in range(0, n, BLOCK):
         nr = min(BLOCK, n - b0)
-        _load_block(X, b0, nr, zero, xb)
+        for j in range(d):
+            gj = g[j]
+            for r in range(nr):
+                e = X[b0 + r, j] - gj
+                z[j, r] = e
+                z2[j, r] = e * e
         for c in range(k):
-            q = lj[c]
             for r in range(nr):
                 q[r] = 0.0
             for j in range(d):
-                m = means[c, j]
-                p = prec[c, j]
+                aj = a[c, j]
+                bj = b[c, j]
                 for r in range(nr):
-                    e = xb[j, r] - m
-                    q[r] += p * (e * e)
+                    q[r] += aj * z[j, r] + bj * z2[j, r]
             cc = const[c]
+            row = lj[c]
             for r in range(nr):
-                q[r] = cc - 0.5 * q[r]
+                row[r] = cc + q[r]
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
         for c in range(k):
-            resp = lj[c]
-            if not _moments_block(resp, nr, xb, centre[c], nk[c : c + 1], s1[c], diff):
+            row = lj[c]
+            tot = 0.0
+            for r in range(nr):
+                tot += row[r]
+            if tot == 0.0:
                 continue
+            nk[c] += tot
+            for r in range(nr):
+                resp[r] = row[r]
             for j in range(d):
-                acc = 0.0
+                acc1 = resp[0] * 0
+                acc2 = resp[0] * 0
                 for r in range(nr):
-                    e = diff[j, r]
-                    acc += resp[r] * (e * e)
-                s2[c, j] += acc
+                    acc1 += resp[r] * z[j, r]
+                    acc2 += resp[r] * z2[j, r]
+                t1[c, j] += acc1
+                t2[c, j] += acc2
     return ll
 
 

@@ -809,16 +809,28 @@ def _tied_numba(kern, X, w, log_weights, means, prec_chol, centre):
 
 
 def _diag_numba(kern, X, w, log_weights, means, prec, centre):
-    """:func:`_fused_axis_aligned` through ``kern.diag_fused`` (same contract)."""
-    d = means.shape[1]
+    """:func:`_fused_axis_aligned` through ``kern.diag_fused_shifted`` (same contract).
+
+    As in the NumPy kernel, the data are centred on the components' weighted
+    centre ``g`` and the densities expanded in ``z = x - g`` and ``z**2``
+    (coefficients computed in float64, cast to the data's dtype); the
+    statistics around ``g`` are shifted to the anchors in float64.
+    """
+    k_, d = means.shape
+    dt = X.dtype
     p64 = _f64(prec)
-    const = _f64(log_weights) + 0.5 * np.log(p64).sum(axis=1) - 0.5 * d * LOG_2PI
-    k_ = means.shape[0]
-    nk, s1, s2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d))
-    loglik = kern.diag_fused(
-        np.ascontiguousarray(X), _kernels.weights_arg(w), _f64(means), p64, const,
-        _f64(centre), nk, s1, s2,
+    lw = _f64(log_weights)
+    g = _global_centre(_f64(means), lw)
+    m = _f64(means) - g
+    const = lw + 0.5 * np.log(p64).sum(axis=1) - 0.5 * d * LOG_2PI - 0.5 * (p64 * m * m).sum(axis=1)
+    nk, t1, t2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d))
+    loglik = kern.diag_fused_shifted(
+        np.ascontiguousarray(X), _kernels.weights_arg(w), g.astype(dt), np.ascontiguousarray(p64 * m, dtype=dt),
+        np.ascontiguousarray(-0.5 * p64, dtype=dt), const, nk, t1, t2,
     )
+    delta = _f64(centre) - g
+    s1 = t1 - nk[:, None] * delta
+    s2 = t2 - 2.0 * delta * t1 + nk[:, None] * delta * delta
     return nk, s1, s2, float(loglik)
 
 
