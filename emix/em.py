@@ -126,8 +126,10 @@ def e_pass(
         distributed source runs them on its workers (and ignores ``pool``).
     fused : bool, default=True
         Use the family's optional ``e_step_accumulate(X, w, log_weights, params,
-        anchor) -> (stats, loglik)`` when it has one; otherwise (or with
-        ``False``) ``log_prob`` + normalisation + ``accumulate``.
+        anchor) -> (stats, loglik)`` when it has one (through its optional
+        ``prepare_pass(log_weights, params, anchor) -> chunk_fn(X, w)``, which
+        computes per-pass constants once, when it has that too); otherwise (or
+        with ``False``) ``log_prob`` + normalisation + ``accumulate``.
     labels : ndarray of int of shape (n_samples,), optional
         Known components of some rows, ``-1`` for the others (semi-supervised
         EM): labelled rows keep their responsibilities fixed to their label.
@@ -142,9 +144,18 @@ def e_pass(
     elif fast is not None:
         with np.errstate(divide="ignore"):
             log_w = np.log(np.asarray(params.weights, dtype=np.float64))
+        prepare = getattr(family, "prepare_pass", None)
+        if prepare is not None:
+            # per-pass constants computed once, not once per chunk
+            run = prepare(log_w, params.components, anchor)
 
-        def work(X, w, offset):
-            return fast(X, w, log_w, params.components, anchor)
+            def work(X, w, offset):
+                return run(X, w)
+
+        else:
+
+            def work(X, w, offset):
+                return fast(X, w, log_w, params.components, anchor)
 
     else:
 

@@ -423,3 +423,30 @@ def test_aitken_rule_needs_four_plain_entries_after_an_extrapolated_point():
     mon.record(-199.9999999889, plain=True)
     assert mon.converged
     assert not mon.settling
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cov", COV_TYPES)
+def test_prepare_pass_equals_e_step_accumulate(cov, dtype):
+    """Per-pass constants computed once give the per-chunk values, chunk after chunk."""
+    X = _blobs(n=700, d=5, k=3, offset=50.0).astype(dtype)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, size=700).astype(dtype)
+    fam = GaussianFamily(cov)
+    init = _start(X, 3, cov)
+    gm = GaussianMixture(3, covariance_type=cov, max_iter=1, tol=0, **init).fit(X)
+    from emix.families.gaussian import GaussianParams
+
+    params = GaussianParams(
+        means=gm.means_.astype(dtype),
+        covariances=gm.covariances_.astype(dtype),
+        precisions_cholesky=gm.precisions_cholesky_.astype(dtype),
+    )
+    log_w = np.log(gm.weights_)
+    anchor = params.means
+    run = fam.prepare_pass(log_w, params, anchor)
+    for lo, hi in ((0, 300), (300, 700)):
+        a, lla = run(X[lo:hi], w[lo:hi])
+        b, llb = fam.e_step_accumulate(X[lo:hi], w[lo:hi], log_w, params, anchor)
+        for f in ("nk", "s1", "s2"):
+            np.testing.assert_allclose(getattr(a, f), getattr(b, f), rtol=1e-12, atol=1e-9)
+        assert lla == pytest.approx(llb, rel=1e-12)

@@ -253,6 +253,22 @@ class CovarianceModel:
         nk = ljT.sum(axis=1, dtype=np.float64)
         return nk, np.asarray(s1, np.float64), np.asarray(s2, np.float64), loglik
 
+    def prepare(
+        self, log_weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray, centre: np.ndarray
+    ):
+        """Per-pass preparation: a function ``(X, w) -> fused(X, w, ...)`` for one pass's chunks.
+
+        The parameters are those of :meth:`fused`. Models whose kernels need
+        constants derived from the parameters (shifts, coefficients) compute
+        them here once per pass instead of once per chunk; the default simply
+        calls :meth:`fused`.
+        """
+
+        def run(X: np.ndarray, w: np.ndarray | None):
+            return self.fused(X, w, log_weights, means, prec_chol, centre)
+
+        return run
+
     def to_free(self, cov: np.ndarray) -> np.ndarray:
         """Covariances as an unconstrained flat vector (for EM acceleration).
 
@@ -561,6 +577,15 @@ class DiagCovariance(CovarianceModel):
     def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
         return _fused_axis_aligned(X, w, log_weights, means, np.square(prec_chol, dtype=np.float64), centre)
 
+    def _precisions64(self, prec_chol: np.ndarray, d: int) -> np.ndarray:
+        """Precisions ``1 / var`` as a (K, D) float64 array."""
+        return np.square(prec_chol, dtype=np.float64)
+
+    def prepare(self, log_weights, means, prec_chol, centre):
+        if not self._fast_kernel_applies():
+            return super().prepare(log_weights, means, prec_chol, centre)
+        return _AxisAlignedPass(log_weights, means, self._precisions64(prec_chol, means.shape[1]), centre)
+
     def covariance(self, stats, nk, reg):
         var = (stats.s2 - stats.s1**2 / nk[:, None]) / nk[:, None]
         np.maximum(var, 0.0, out=var)
@@ -620,9 +645,13 @@ class SphericalCovariance(CovarianceModel):
         return (k, d)
 
     def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
-        d = X.shape[1]
-        prec = np.repeat(np.square(prec_chol, dtype=np.float64)[:, None], d, axis=1)
+        prec = self._precisions64(prec_chol, X.shape[1])
         return _fused_axis_aligned(X, w, log_weights, means, prec, centre)
+
+    def _precisions64(self, prec_chol: np.ndarray, d: int) -> np.ndarray:
+        return np.repeat(np.square(prec_chol, dtype=np.float64)[:, None], d, axis=1)
+
+    prepare = DiagCovariance.prepare
 
     def covariance(self, stats, nk, reg):
         return DiagCovariance.covariance(self, stats, nk, reg).mean(axis=1)
@@ -808,6 +837,53 @@ def _tied_numba(kern, X, w, log_weights, means, prec_chol, centre):
     return nk, s1, s2, float(loglik)
 
 
+class _AxisAlignedPass:
+    """Per-pass state of the diagonal models' kernels (see :meth:`CovarianceModel.prepare`).
+
+    The components' weighted centre ``g``, the coefficients ``a = prec (mu -
+    g)``, ``b = -prec / 2`` (K, D) and the constants (K,) are computed once in
+    float64 (and cast once per data dtype); each chunk then costs one kernel
+    call and the float64 shift of its statistics to the anchors.
+    """
+
+    def __init__(self, log_weights, means, prec, centre):
+        self.args = (log_weights, means, prec, centre)
+        k_, d = means.shape
+        p64 = _f64(prec)
+        lw = _f64(log_weights)
+        self.g = _global_centre(_f64(means), lw)
+        m = _f64(means) - self.g
+        self.a, self.b = p64 * m, -0.5 * p64
+        self.const = lw + 0.5 * np.log(p64).sum(axis=1) - 0.5 * d * LOG_2PI - 0.5 * (p64 * m * m).sum(axis=1)
+        self.delta = _f64(centre) - self.g
+        self._cast: dict = {}
+
+    def _coefficients(self, dt: np.dtype):
+        c = self._cast.get(dt)
+        if c is None:
+            c = self._cast[dt] = (
+                self.g.astype(dt),
+                np.ascontiguousarray(self.a, dtype=dt),
+                np.ascontiguousarray(self.b, dtype=dt),
+            )
+        return c
+
+    def __call__(self, X: np.ndarray, w: np.ndarray | None):
+        kern = _kernels.kernels_for("diag", X)
+        if kern is None:
+            return _fused_axis_aligned(X, w, *self.args)
+        k_, d = self.a.shape
+        g, a, b = self._coefficients(X.dtype)
+        nk, t1, t2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d))
+        loglik = kern.diag_fused_shifted(
+            np.ascontiguousarray(X), _kernels.weights_arg(w), g, a, b, self.const, nk, t1, t2
+        )
+        delta = self.delta
+        s1 = t1 - nk[:, None] * delta
+        s2 = t2 - 2.0 * delta * t1 + nk[:, None] * delta * delta
+        return nk, s1, s2, float(loglik)
+
+
 def _diag_numba(kern, X, w, log_weights, means, prec, centre):
     """:func:`_fused_axis_aligned` through ``kern.diag_fused_shifted`` (same contract).
 
@@ -816,22 +892,7 @@ def _diag_numba(kern, X, w, log_weights, means, prec, centre):
     (coefficients computed in float64, cast to the data's dtype); the
     statistics around ``g`` are shifted to the anchors in float64.
     """
-    k_, d = means.shape
-    dt = X.dtype
-    p64 = _f64(prec)
-    lw = _f64(log_weights)
-    g = _global_centre(_f64(means), lw)
-    m = _f64(means) - g
-    const = lw + 0.5 * np.log(p64).sum(axis=1) - 0.5 * d * LOG_2PI - 0.5 * (p64 * m * m).sum(axis=1)
-    nk, t1, t2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d))
-    loglik = kern.diag_fused_shifted(
-        np.ascontiguousarray(X), _kernels.weights_arg(w), g.astype(dt), np.ascontiguousarray(p64 * m, dtype=dt),
-        np.ascontiguousarray(-0.5 * p64, dtype=dt), const, nk, t1, t2,
-    )
-    delta = _f64(centre) - g
-    s1 = t1 - nk[:, None] * delta
-    s2 = t2 - 2.0 * delta * t1 + nk[:, None] * delta * delta
-    return nk, s1, s2, float(loglik)
+    return _AxisAlignedPass(log_weights, means, prec, centre)(X, w)
 
 
 def _check_spd(m: np.ndarray, label: str) -> None:
@@ -972,6 +1033,20 @@ class GaussianFamily:
         if type(self.model) not in _BUILTIN_MODELS:
             return None
         return getattr(_REPAIRS, "n", 0)
+
+    def prepare_pass(self, log_weights: np.ndarray, params: GaussianParams, anchor: np.ndarray):
+        """Optional: :meth:`e_step_accumulate` for one pass, with per-pass constants computed once.
+
+        Returns a function ``(X, w) -> (stats, loglik)`` with the values of
+        ``e_step_accumulate(X, w, log_weights, params, anchor)``.
+        """
+        run = self.model.prepare(log_weights, params.means, params.precisions_cholesky, anchor)
+
+        def chunk(X: np.ndarray, w: np.ndarray | None) -> tuple[GaussianStats, float]:
+            nk, s1, s2, loglik = run(X, w)
+            return GaussianStats(nk=nk, s1=s1, s2=s2, centre=anchor), loglik
+
+        return chunk
 
     # -- acceleration (optional protocol: to_vector / from_vector) ----------
     @property
