@@ -394,32 +394,43 @@ class ConvergenceMonitor:
 _STEP_MAX0 = 1.0  # Varadhan and Roland's step.max0: grows 4x each time a step is capped
 
 
-def _extrapolate(family: Family, seq: list[MixtureParams], step_max: float):
+def _mixture_vector(family: Family, p: MixtureParams) -> np.ndarray | None:
+    """``p`` as SQUAREM's unconstrained vector (centred log-weights, then the family's), or None."""
+    with np.errstate(divide="ignore"):
+        lw = np.log(np.asarray(p.weights, dtype=np.float64))
+    if not np.isfinite(lw).all():
+        return None
+    return np.concatenate([lw - lw.mean(), family.to_vector(p.components)])
+
+
+def _extrapolate(family: Family, seq: list[MixtureParams], step_max: float, first: np.ndarray | None = None):
     """SQUAREM (Varadhan and Roland 2008, scheme S3) from ``t, F(t), F(F(t))``.
 
     The step length ``alpha = -|r| / |v|`` (``r = F(t) - t``, ``v = F(F(t)) -
     2 F(t) + t``) is clamped to ``[-step_max, -1]``; ``-1`` gives ``F(F(t))``
-    itself, so no point is returned then (the caller grows ``step_max``). Works in an unconstrained parameterisation (log weights, means, log-Cholesky
-    or log variances) so that the extrapolated point is always a valid mixture.
-    Returns ``(params, alpha)`` or ``(None, 0)`` when no step can be made.
+    itself, so no point is returned then (the caller grows ``step_max``).
+    Works in an unconstrained parameterisation (log weights, means,
+    log-Cholesky or log variances) so that the extrapolated point is always a
+    valid mixture. ``first``, when given, is ``t``'s vector (``t`` is often the
+    previous extrapolated point, whose vector is known).
+    Returns ``(params, alpha, vector)`` or ``(None, alpha, None)`` when no step can be made.
     """
     vecs = []
-    for p in seq:
-        with np.errstate(divide="ignore"):
-            lw = np.log(np.asarray(p.weights, dtype=np.float64))
-        if not np.isfinite(lw).all():
-            return None, 0.0
-        vecs.append(np.concatenate([lw - lw.mean(), family.to_vector(p.components)]))
+    for i, p in enumerate(seq):
+        vec = first if (i == 0 and first is not None) else _mixture_vector(family, p)
+        if vec is None:
+            return None, 0.0, None
+        vecs.append(vec)
     t0, t1, t2 = vecs
     r = t1 - t0
     v = t2 - 2.0 * t1 + t0
     rr, vv = float(r @ r), float(v @ v)
     if not (vv > 0.0 and rr > 0.0 and math.isfinite(rr) and math.isfinite(vv)):
-        return None, 0.0
+        return None, 0.0, None
     alpha = -math.sqrt(rr / vv)
     alpha = max(min(alpha, -1.0), -step_max)
     if alpha == -1.0:
-        return None, alpha
+        return None, alpha, None
     t = t0 - 2.0 * alpha * r + alpha * alpha * v
     k = len(seq[0].weights)
     lw = t[:k]
@@ -427,13 +438,13 @@ def _extrapolate(family: Family, seq: list[MixtureParams], step_max: float):
         w = np.exp(lw - lw.max())
     w /= w.sum()
     if not np.isfinite(t).all() or not np.isfinite(w).all() or (w <= 0).any():
-        return None, alpha
+        return None, alpha, None
     try:
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             comps = family.from_vector(t[k:], seq[-1].components)
     except (np.linalg.LinAlgError, ValueError, ArithmeticError):
-        return None, alpha
-    return MixtureParams(weights=w, components=comps), alpha
+        return None, alpha, None
+    return MixtureParams(weights=w, components=comps), alpha, t
 
 
 def _can_accelerate(family: Family) -> bool:
@@ -521,6 +532,7 @@ def run_em(
         extrapolated = False
         repaired = False  # the last M-step had to regularise a component
         seq: list[MixtureParams] = []  # consecutive plain EM iterates
+        known = None  # (the last accepted extrapolated point, its SQUAREM vector)
         while True:
             if res is None:
                 if passes >= max_iter:
@@ -542,7 +554,8 @@ def run_em(
             # is kept if it is not below F(t), the last recorded entry. Near convergence plain
             # steps run, so that the stopping rule sees a run of plain steps.
             if accelerate and len(seq) >= 2 and passes < max_iter and not monitor.settling:
-                trial, alpha = _extrapolate(family, [seq[-2], seq[-1], new], step_max)
+                first = known[1] if known is not None and known[0] is seq[-2] else None
+                trial, alpha, tvec = _extrapolate(family, [seq[-2], seq[-1], new], step_max, first)
                 if trial is None and alpha != 0.0 and alpha <= -step_max:
                     step_max *= 4.0  # the step was capped at the plain step: allow longer ones
                 if trial is not None:
@@ -555,6 +568,8 @@ def run_em(
                         if alpha <= -step_max:
                             step_max *= 4.0
                         params, res, plain, extrapolated, seq = trial, tres, False, True, []
+                        # its vector is exact only when the parameters are not rounded to float32
+                        known = (trial, tvec) if dt == np.float64 else None
                         repaired = False
                         continue
                     step_max = max(_STEP_MAX0, step_max / 4.0)

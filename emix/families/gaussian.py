@@ -20,6 +20,7 @@ features with large offsets lose no digits to raw-moment cancellation.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import warnings
 from typing import ClassVar
@@ -739,31 +740,34 @@ def _global_centre(means: np.ndarray, log_weights: np.ndarray) -> np.ndarray:
     return (pi @ means.astype(np.float64)).astype(means.dtype)
 
 
+@functools.lru_cache(maxsize=64)
+def _tril_layout(d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row and column indices of the lower triangle of a (d, d) matrix, and the diagonal's
+    positions in that order (cached: ``np.tril_indices`` costs more than a small Cholesky)."""
+    rows, cols = np.tril_indices(d)
+    return rows, cols, np.flatnonzero(rows == cols)
+
+
 def _chol_to_free(cov: np.ndarray) -> np.ndarray:
     """(..., D, D) SPD matrices -> flat log-Cholesky coordinates (lower triangle, log diagonal)."""
     cov = np.asarray(cov, dtype=np.float64)
     d = cov.shape[-1]
-    il = np.tril_indices(d)
-    out = []
-    for c in cov.reshape(-1, d, d):
-        chol = np.linalg.cholesky(c)
-        chol[np.diag_indices(d)] = np.log(np.diag(chol))
-        out.append(chol[il])
-    return np.concatenate(out)
+    rows, cols, diag = _tril_layout(d)
+    tri = np.linalg.cholesky(cov.reshape(-1, d, d))[:, rows, cols]
+    tri[:, diag] = np.log(tri[:, diag])
+    return tri.ravel()
 
 
 def _chol_from_free(vec: np.ndarray, m: int, d: int) -> tuple[np.ndarray, np.ndarray]:
     """Inverse of :func:`_chol_to_free` for ``m`` matrices: ``(cov, prec_chol)``, each (m, D, D)."""
-    il = np.tril_indices(d)
-    vec = vec.reshape(m, -1)
-    cov = np.empty((m, d, d))
-    pc = np.empty((m, d, d))
-    for j in range(m):
-        chol = np.zeros((d, d))
-        chol[il] = vec[j]
-        chol[np.diag_indices(d)] = np.exp(np.diag(chol))
-        cov[j] = chol @ chol.T
-        pc[j] = precision_cholesky_from_covariance(chol)
+    rows, cols, diag = _tril_layout(d)
+    tri = np.array(vec, dtype=np.float64).reshape(m, -1)
+    tri[:, diag] = np.exp(tri[:, diag])
+    chol = np.zeros((m, d, d))
+    chol[:, rows, cols] = tri
+    cov = chol @ np.swapaxes(chol, 1, 2)
+    # inv(L)^T, upper triangular (rounding above the diagonal of the batched inverse removed)
+    pc = np.triu(np.swapaxes(np.linalg.inv(chol), 1, 2))
     return cov, pc
 
 
