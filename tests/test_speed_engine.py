@@ -390,6 +390,12 @@ def test_repair_count_is_none_for_models_outside_the_built_in_four():
     fam.model = Constrained()
     assert fam.repair_count() is None  # the driver then watches the warnings
 
+    class OwnMStep(GaussianFamily):
+        def m_step(self, stats, previous):
+            return super().m_step(stats, previous)
+
+    assert OwnMStep("diag").repair_count() is None
+
 
 @pytest.mark.filterwarnings("ignore:Best performing initialization")
 @pytest.mark.parametrize("cov", ["tied", "full"])

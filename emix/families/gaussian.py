@@ -1031,11 +1031,12 @@ class GaussianFamily:
         The driver compares it before and after an M-step to learn that the
         step was repaired (so a small drop of the likelihood after it is
         expected) without catching warnings. ``None`` for covariance models
-        other than the four built-in ones, which may repair in their own way:
-        the driver then watches the warnings instead.
+        other than the four built-in ones, or a subclass that overrides
+        :meth:`m_step`, which may repair in their own way: the driver then
+        watches the warnings instead.
         """
-        if type(self.model) not in _BUILTIN_MODELS:
-            return None
+        if type(self.model) not in _BUILTIN_MODELS or type(self).m_step is not GaussianFamily.m_step:
+            return None  # a model or a subclassed M-step that may repair in its own way
         return getattr(_REPAIRS, "n", 0)
 
     def prepare_pass(self, log_weights: np.ndarray, params: GaussianParams, anchor: np.ndarray):
