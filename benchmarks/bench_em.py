@@ -5,6 +5,10 @@ Usage::
     PYTHONPATH=. python benchmarks/bench_em.py            # full run (about 20 minutes on a loaded 2-core machine)
     PYTHONPATH=. python benchmarks/bench_em.py --quick    # under a minute
     PYTHONPATH=. python benchmarks/bench_em.py --out docs # write docs/benchmarks.md and the plot
+    PYTHONPATH=. python benchmarks/bench_em.py --cases 0,1 --iters 10 --repeats 3  # round 3's run D
+
+With the default 4 iterations x 2 repeats the median still carries the first
+iterations' warm-up; round 3 used ``--iters 10 --repeats 3``.
 
 What is measured, for every case (n x D, K), covariance type and dtype:
 

@@ -2,7 +2,8 @@
 
 Conventions of every ``*_fused`` kernel
 --------------------------------------
-``X`` : (n, D) float64 or float32, C-contiguous; rows are widened to float64.
+``X`` : (n, D) float64 or float32, C-contiguous; rows are widened to float64 (full, tied;
+    ``diag_fused_shifted`` computes its densities and per-block sums in ``X``'s dtype).
 ``w`` : (n,) float64 sample weights, or length 0 for none.
 ``const`` : (K,) float64, ``log pi_k + log det U_k - D/2 log(2 pi)`` (model-specific, below).
 ``nk, s1, s2`` : float64 accumulators, zeroed by the caller, *added to*.
@@ -26,6 +27,7 @@ _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _SHIFT = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer held in the low bits
 _SHIFT_BITS = int(np.array(_SHIFT).view(np.int64))
+_LOG_2PI = 1.8378770664093453
 _EXP_MIN = -708.0  # exp below this is < 2**-1021: taken as 0
 
 _EXACT = {"contract"}
@@ -149,12 +151,36 @@ def _moments_block(resp, nr, xb, centre, nk, s1, diff):
     return True
 
 
+@nb.njit(**_JIT)
+def _all_upper(U):
+    """True when every (D, D) factor of ``U`` (m, D, D) is upper triangular."""
+    m, d, _ = U.shape
+    for c in range(m):
+        for a in range(1, d):
+            for b in range(a):
+                if U[c, a, b] != 0.0:
+                    return False
+    return True
+
+
+@nb.njit(**_JIT)
+def _mirror_lower(s2):
+    """Copy the lower triangle of each (D, D) matrix of ``s2`` (m, D, D) to its upper one."""
+    m, d, _ = s2.shape
+    for c in range(m):
+        for a in range(1, d):
+            for b in range(a):
+                s2[c, b, a] = s2[c, a, b]
+
+
 @nb.njit(fastmath=_FAST, **_JIT)
-def full_fused(X, w, means, U, upper, const, centre, nk, s1, s2):
-    """Full covariances. ``U`` (K, D, D): precision Cholesky factors (``upper``: all upper
-    triangular). ``s2`` (K, D, D): only the lower triangle is accumulated."""
+def full_fused(X, w, means, U, const, centre, nk, s1, s2):
+    """Full covariances. ``U`` (K, D, D): precision Cholesky factors (upper or lower
+    triangular, or full). ``s2`` (K, D, D) must be zero on entry: the lower
+    triangles are accumulated and mirrored to the upper ones at the end."""
     n, d = X.shape
     k = means.shape[0]
+    upper = _all_upper(U)
     lj, xb, rowmax, rowsum, kd, scale = _scratch(k, d)
     diff = np.empty((d, BLOCK))
     rd = np.empty((d, BLOCK))
@@ -200,18 +226,20 @@ def full_fused(X, w, means, U, upper, const, centre, nk, s1, s2):
                     for r in range(nr):
                         acc += rd[a, r] * diff[b, r]
                     s2[c, a, b] += acc
+    _mirror_lower(s2)
     return ll
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def tied_fused(X, w, g, U, upper, mu_u, const, centre, nk, s1, a_out):
+def tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, a_out):
     """Tied covariance. ``g`` (D,): shift; ``U`` (D, D); ``mu_u`` (K, D) = ``(means - g) U``.
 
-    ``s1`` is centred on ``centre``; ``a_out`` (D, D) gets the lower triangle of
+    ``s1`` is centred on ``centre``; ``a_out`` (D, D), zero on entry, gets
     ``sum_n w_n (x_n - g)(x_n - g)^T`` (the caller shifts it to the anchors).
     """
     n, d = X.shape
     k = mu_u.shape[0]
+    upper = _all_upper(U.reshape(1, d, d))
     lj, xb, rowmax, rowsum, kd, scale = _scratch(k, d)
     xu = np.empty((d, BLOCK))
     wz = np.empty((d, BLOCK))
@@ -261,46 +289,120 @@ def tied_fused(X, w, g, U, upper, mu_u, const, centre, nk, s1, a_out):
             for j in range(d):
                 cg[j] = centre[c, j] - g[j]
             _moments_block(lj[c], nr, xb, cg, nk[c : c + 1], s1[c], diff)
+    _mirror_lower(a_out.reshape(1, d, d))
     return ll
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def diag_fused(X, w, means, prec, const, centre, nk, s1, s2):
-    """Diagonal (and spherical) covariances. ``means``, ``prec`` (K, D): means and
-    precisions ``1 / var``; ``s1``, ``s2`` (K, D) centred on ``centre``."""
+def tied_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2):
+    """Tied covariance, preparation included: the kernel behind ``_tied_numba``.
+
+    From the log-weights (K,), the means (K, D) and the factor ``U`` (D, D) it
+    computes the components' weighted centre ``g``, ``(means - g) U`` and the
+    constants, runs :func:`tied_fused` and shifts the shared scatter from
+    ``g`` to the anchors ``centre`` (K, D): ``s2`` (D, D), zero on entry, gets
+    ``sum_k sum_n r_nk w_n (x_n - c_k)(x_n - c_k)^T``.
+    """
+    k, d = means.shape
+    lmax = log_weights.max()
+    pi = np.exp(log_weights - lmax)
+    pi /= pi.sum()
+    g = np.zeros(d)
+    for c in range(k):
+        for j in range(d):
+            g[j] += pi[c] * means[c, j]
+    mu_u = np.zeros((k, d))
+    for c in range(k):
+        for j in range(d):
+            acc = 0.0
+            for a in range(d):
+                acc += (means[c, a] - g[a]) * U[a, j]
+            mu_u[c, j] = acc
+    logdet = 0.0
+    for j in range(d):
+        logdet += np.log(U[j, j])
+    const = log_weights + (logdet - 0.5 * d * _LOG_2PI)
+    ll = tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, s2)
+    # s2 = A - cross - cross^T + sum_k nk delta_k delta_k^T with t = s1 + nk delta, cross = t^T delta
+    for c in range(k):
+        for a in range(d):
+            da = centre[c, a] - g[a]
+            ta = s1[c, a] + nk[c] * da
+            for b in range(d):
+                db = centre[c, b] - g[b]
+                tb = s1[c, b] + nk[c] * db
+                s2[a, b] += nk[c] * da * db - ta * db - da * tb
+    return ll
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2):
+    """Diagonal (and spherical) covariances around one shift, in the data's precision.
+
+    With ``z = x - g`` (``g`` (D,), the components' weighted centre) the
+    log-density of component ``k`` is ``const[k] + sum_j a[k, j] z_j +
+    b[k, j] z_j**2``: two multiply-adds per element and component, computed
+    in ``X``'s dtype (float32 data: twice the SIMD lanes of float64). The
+    log-densities are widened to float64 for the log-sum-exp and the
+    responsibilities; the statistics ``t1 = sum_n r_nk w_n z_n`` and ``t2 =
+    sum_n r_nk w_n z_n**2`` are summed in the data's dtype over a block of
+    :data:`BLOCK` rows and in float64 across blocks (the caller shifts them
+    to the anchors in float64).
+
+    ``g``, ``a``, ``b`` (K, D): ``X``'s dtype; ``const`` (K,), ``nk`` (K,),
+    ``t1``, ``t2`` (K, D): float64.
+    """
     n, d = X.shape
-    k = means.shape[0]
-    lj, xb, rowmax, rowsum, kd, scale = _scratch(k, d)
-    diff = np.empty((d, BLOCK))
-    zero = np.zeros(d)
+    k = a.shape[0]
+    lj = np.empty((k, BLOCK))
+    rowmax = np.empty(BLOCK)
+    rowsum = np.empty(BLOCK)
+    kd = np.empty(BLOCK)
+    scale = np.empty(BLOCK)
+    z = np.empty((d, BLOCK), X.dtype)
+    z2 = np.empty((d, BLOCK), X.dtype)
+    q = np.empty(BLOCK, X.dtype)
+    resp = np.empty(BLOCK, X.dtype)
     ll = 0.0
     for b0 in range(0, n, BLOCK):
         nr = min(BLOCK, n - b0)
-        _load_block(X, b0, nr, zero, xb)
+        for j in range(d):
+            gj = g[j]
+            for r in range(nr):
+                e = X[b0 + r, j] - gj
+                z[j, r] = e
+                z2[j, r] = e * e
         for c in range(k):
-            q = lj[c]
             for r in range(nr):
                 q[r] = 0.0
             for j in range(d):
-                m = means[c, j]
-                p = prec[c, j]
+                aj = a[c, j]
+                bj = b[c, j]
                 for r in range(nr):
-                    e = xb[j, r] - m
-                    q[r] += p * (e * e)
+                    q[r] += aj * z[j, r] + bj * z2[j, r]
             cc = const[c]
+            row = lj[c]
             for r in range(nr):
-                q[r] = cc - 0.5 * q[r]
+                row[r] = cc + q[r]
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
         for c in range(k):
-            resp = lj[c]
-            if not _moments_block(resp, nr, xb, centre[c], nk[c : c + 1], s1[c], diff):
+            row = lj[c]
+            tot = 0.0
+            for r in range(nr):
+                tot += row[r]
+            if tot == 0.0:
                 continue
+            nk[c] += tot
+            for r in range(nr):
+                resp[r] = row[r]
             for j in range(d):
-                acc = 0.0
+                acc1 = resp[0] * 0
+                acc2 = resp[0] * 0
                 for r in range(nr):
-                    e = diff[j, r]
-                    acc += resp[r] * (e * e)
-                s2[c, j] += acc
+                    acc1 += resp[r] * z[j, r]
+                    acc2 += resp[r] * z2[j, r]
+                t1[c, j] += acc1
+                t2[c, j] += acc2
     return ll
 
 
@@ -312,3 +414,43 @@ def exp_nonpositive(x):
     scale = np.empty(x.shape[0])
     _exp_block(out, x.shape[0], kd, scale)
     return out
+
+
+@nb.njit(**_JIT)
+def precision_cholesky_batch(cov, out):
+    """Upper ``U_k = inv(chol(cov_k))^T`` for a stack of small SPD matrices.
+
+    ``cov`` (m, D, D) float64, ``out`` (m, D, D) float64 (overwritten). The
+    Cholesky factor is computed row by row (Cholesky-Banachiewicz) and inverted
+    by forward substitution. Returns False, leaving ``out`` undefined, as soon
+    as one matrix is not (numerically) positive definite or not finite.
+    """
+    m, d, _ = cov.shape
+    L = np.zeros((d, d))
+    inv = np.zeros((d, d))
+    for c in range(m):
+        for i in range(d):
+            for j in range(i + 1):
+                s = cov[c, i, j]
+                for p in range(j):
+                    s -= L[i, p] * L[j, p]
+                if i == j:
+                    if not (s > 0.0 and np.isfinite(s)):
+                        return False
+                    L[i, i] = np.sqrt(s)
+                else:
+                    L[i, j] = s / L[j, j]
+        for j in range(d):
+            inv[j, j] = 1.0 / L[j, j]
+            for i in range(j + 1, d):
+                s = 0.0
+                for p in range(j, i):
+                    s += L[i, p] * inv[p, j]
+                inv[i, j] = -s / L[i, i]
+        for a in range(d):
+            for b in range(d):
+                v = inv[b, a] if b >= a else 0.0
+                if not np.isfinite(v):
+                    return False
+                out[c, a, b] = v
+    return True

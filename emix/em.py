@@ -126,8 +126,10 @@ def e_pass(
         distributed source runs them on its workers (and ignores ``pool``).
     fused : bool, default=True
         Use the family's optional ``e_step_accumulate(X, w, log_weights, params,
-        anchor) -> (stats, loglik)`` when it has one; otherwise (or with
-        ``False``) ``log_prob`` + normalisation + ``accumulate``.
+        anchor) -> (stats, loglik)`` when it has one (through its optional
+        ``prepare_pass(log_weights, params, anchor) -> chunk_fn(X, w)``, which
+        computes per-pass constants once, when it has that too); otherwise (or
+        with ``False``) ``log_prob`` + normalisation + ``accumulate``.
     labels : ndarray of int of shape (n_samples,), optional
         Known components of some rows, ``-1`` for the others (semi-supervised
         EM): labelled rows keep their responsibilities fixed to their label.
@@ -142,9 +144,18 @@ def e_pass(
     elif fast is not None:
         with np.errstate(divide="ignore"):
             log_w = np.log(np.asarray(params.weights, dtype=np.float64))
+        prepare = getattr(family, "prepare_pass", None)
+        if prepare is not None:
+            # per-pass constants computed once, not once per chunk
+            run = prepare(log_w, params.components, anchor)
 
-        def work(X, w, offset):
-            return fast(X, w, log_w, params.components, anchor)
+            def work(X, w, offset):
+                return run(X, w)
+
+        else:
+
+            def work(X, w, offset):
+                return fast(X, w, log_w, params.components, anchor)
 
     else:
 
@@ -224,7 +235,16 @@ def _m_step_noting_repairs(
 
     A repaired M-step is not an exact maximisation, so the likelihood may drop
     after it without anything being wrong; the monitor is told not to warn.
+    A family with ``repair_count()`` (a per-thread count of its repairs, or
+    ``None`` when it cannot tell) is asked directly; otherwise the M-step's
+    :class:`DegenerateComponentWarning` are caught and re-issued, which costs
+    more than the M-step of a small model.
     """
+    counter = getattr(family, "repair_count", None)
+    before = None if counter is None else counter()
+    if before is not None:
+        params = m_step(family, stats, previous)
+        return params, counter() != before
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DegenerateComponentWarning)
         params = m_step(family, stats, previous)
@@ -323,6 +343,28 @@ class ConvergenceMonitor:
         self.history.append(float(loglik))
         self.accelerated.append(bool(accelerated))
 
+    def _run_needed(self) -> int:
+        """Plain entries the ``"aitken"`` rule needs: three, or four when the run starts at
+        an extrapolated point (the first step from it is not on EM's linear trajectory)."""
+        return 3 + (1 if self._run and self.accelerated[-self._run] else 0)
+
+    @property
+    def settling(self) -> bool:
+        """True when the ``"aitken"`` rule needs more plain steps to decide.
+
+        The last entry is a plain step whose change is already within the
+        threshold, but the run of plain steps is too short for the rule's rate
+        estimate. An accelerated driver then takes a plain step instead of
+        extrapolating; once the rule has seen its run and not stopped (a slow
+        ridge), extrapolation resumes.
+        """
+        h = self.history
+        if self.rule != "aitken" or self.tol == 0 or self.rtol == 0:
+            return False
+        if not 2 <= self._run < self._run_needed():
+            return False
+        return abs(h[-1] - h[-2]) <= self.rtol * max(abs(h[-1]), self.total_weight)
+
     @property
     def converged(self) -> bool:
         h = self.history
@@ -331,7 +373,7 @@ class ConvergenceMonitor:
         if self.rule == "sklearn":
             change = (h[-1] - h[-2]) / self.total_weight
             return abs(change) < self.tol
-        if self.rtol == 0 or self._run < 3:
+        if self.rtol == 0 or self._run < self._run_needed():
             return False
         thresh = self.rtol * max(abs(h[-1]), self.total_weight)
         d1 = h[-2] - h[-3]
@@ -349,30 +391,46 @@ class ConvergenceMonitor:
         return remaining <= thresh
 
 
-def _extrapolate(family: Family, seq: list[MixtureParams], step_max: float):
-    """SQUAREM (Varadhan and Roland 2008, scheme S3) from three plain EM iterates.
+_STEP_MAX0 = 1.0  # Varadhan and Roland's step.max0: grows 4x each time a step is capped
 
-    Works in an unconstrained parameterisation (log weights, means, log-Cholesky
-    or log variances) so that the extrapolated point is always a valid mixture.
-    Returns ``(params, alpha)`` or ``(None, 0)`` when no step can be made.
+
+def _mixture_vector(family: Family, p: MixtureParams) -> np.ndarray | None:
+    """``p`` as SQUAREM's unconstrained vector (centred log-weights, then the family's), or None."""
+    with np.errstate(divide="ignore"):
+        lw = np.log(np.asarray(p.weights, dtype=np.float64))
+    if not np.isfinite(lw).all():
+        return None
+    return np.concatenate([lw - lw.mean(), family.to_vector(p.components)])
+
+
+def _extrapolate(family: Family, seq: list[MixtureParams], step_max: float, first: np.ndarray | None = None):
+    """SQUAREM (Varadhan and Roland 2008, scheme S3) from ``t, F(t), F(F(t))``.
+
+    The step length ``alpha = -|r| / |v|`` (``r = F(t) - t``, ``v = F(F(t)) -
+    2 F(t) + t``) is clamped to ``[-step_max, -1]``; ``-1`` gives ``F(F(t))``
+    itself, so no point is returned then (the caller grows ``step_max``).
+    Works in an unconstrained parameterisation (log weights, means,
+    log-Cholesky or log variances) so that the extrapolated point is always a
+    valid mixture. ``first``, when given, is ``t``'s vector (``t`` is often the
+    previous extrapolated point, whose vector is known).
+    Returns ``(params, alpha, vector)`` or ``(None, alpha, None)`` when no step can be made.
     """
     vecs = []
-    for p in seq:
-        with np.errstate(divide="ignore"):
-            lw = np.log(np.asarray(p.weights, dtype=np.float64))
-        if not np.isfinite(lw).all():
-            return None, 0.0
-        vecs.append(np.concatenate([lw - lw.mean(), family.to_vector(p.components)]))
+    for i, p in enumerate(seq):
+        vec = first if (i == 0 and first is not None) else _mixture_vector(family, p)
+        if vec is None:
+            return None, 0.0, None
+        vecs.append(vec)
     t0, t1, t2 = vecs
     r = t1 - t0
     v = t2 - 2.0 * t1 + t0
     rr, vv = float(r @ r), float(v @ v)
     if not (vv > 0.0 and rr > 0.0 and math.isfinite(rr) and math.isfinite(vv)):
-        return None, 0.0
+        return None, 0.0, None
     alpha = -math.sqrt(rr / vv)
     alpha = max(min(alpha, -1.0), -step_max)
     if alpha == -1.0:
-        return None, alpha
+        return None, alpha, None
     t = t0 - 2.0 * alpha * r + alpha * alpha * v
     k = len(seq[0].weights)
     lw = t[:k]
@@ -380,13 +438,13 @@ def _extrapolate(family: Family, seq: list[MixtureParams], step_max: float):
         w = np.exp(lw - lw.max())
     w /= w.sum()
     if not np.isfinite(t).all() or not np.isfinite(w).all() or (w <= 0).any():
-        return None, alpha
+        return None, alpha, None
     try:
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             comps = family.from_vector(t[k:], seq[-1].components)
     except (np.linalg.LinAlgError, ValueError, ArithmeticError):
-        return None, alpha
-    return MixtureParams(weights=w, components=comps), alpha
+        return None, alpha, None
+    return MixtureParams(weights=w, components=comps), alpha, t
 
 
 def _can_accelerate(family: Family) -> bool:
@@ -432,9 +490,14 @@ def run_em(
         Relative tolerance of the ``"aitken"`` rule.
     accelerate : bool, default=False
         SQUAREM acceleration for families with ``to_vector``/``from_vector``
-        (others run plain EM). Every three plain EM steps an extrapolated point
-        is tried; it is kept only if its log-likelihood is at least that of
-        the last plain step, so the history never decreases.
+        (others run plain EM). A cycle costs two passes: from ``t`` (its pass
+        done) and ``F(t)`` (its pass done), ``F(F(t))`` comes from the M-step
+        and the SQUAREM point from ``t, F(t), F(F(t))`` is evaluated by one
+        pass; it is kept only if its log-likelihood is at least that of
+        ``F(t)``, the last recorded entry, so the history never decreases.
+        Otherwise EM continues plainly from ``F(F(t))``. The step-length cap
+        starts at 1 and grows 4x whenever a step is capped (Varadhan and
+        Roland's ``step.max0 = 1, mstep = 4``) and shrinks 4x on a rejection.
     n_jobs : int or None, default=1
         Threads for the passes (``None``: all cores). Ignored if ``pool`` is given.
     pool : ChunkPool, optional
@@ -460,7 +523,7 @@ def run_em(
     accelerate = accelerate and _can_accelerate(family)
     passes = 0
     converged = False
-    step_max = 4.0
+    step_max = _STEP_MAX0
     with contextlib.ExitStack() as stack:
         if pool is None:
             pool = stack.enter_context(ChunkPool(n_jobs))
@@ -469,6 +532,7 @@ def run_em(
         extrapolated = False
         repaired = False  # the last M-step had to regularise a component
         seq: list[MixtureParams] = []  # consecutive plain EM iterates
+        known = None  # (the last accepted extrapolated point, its SQUAREM vector)
         while True:
             if res is None:
                 if passes >= max_iter:
@@ -485,8 +549,15 @@ def run_em(
                 converged = True
                 params = new
                 break
-            if accelerate and len(seq) >= 3 and passes < max_iter:
-                trial, alpha = _extrapolate(family, seq[-3:], step_max)
+            # SQUAREM cycle of two passes: from t (E-step done) and F(t) (E-step just done),
+            # F(F(t)) = ``new`` is known without a pass; the extrapolated point costs one pass and
+            # is kept if it is not below F(t), the last recorded entry. Near convergence plain
+            # steps run, so that the stopping rule sees a run of plain steps.
+            if accelerate and len(seq) >= 2 and passes < max_iter and not monitor.settling:
+                first = known[1] if known is not None and known[0] is seq[-2] else None
+                trial, alpha, tvec = _extrapolate(family, [seq[-2], seq[-1], new], step_max, first)
+                if trial is None and alpha != 0.0 and alpha <= -step_max:
+                    step_max *= 4.0  # the step was capped at the plain step: allow longer ones
                 if trial is not None:
                     try:
                         tres = e_pass(source, family, trial, pool=pool, labels=labels)
@@ -497,10 +568,13 @@ def run_em(
                         if alpha <= -step_max:
                             step_max *= 4.0
                         params, res, plain, extrapolated, seq = trial, tres, False, True, []
+                        # its vector is exact only when the parameters are not rounded to float32
+                        known = (trial, tvec) if dt == np.float64 else None
+                        repaired = False
                         continue
-                    step_max = max(4.0, step_max / 4.0)
+                    step_max = max(_STEP_MAX0, step_max / 4.0)
                     logger.debug("extrapolation (alpha=%.3g) rejected", alpha)
-                    seq = seq[-1:]
+                    seq = []
             params, res, plain, extrapolated = new, None, True, False
         final = e_pass(source, family, params, pool=pool, labels=labels)
     monitor.record(final.log_likelihood, plain=True, repaired=repaired)

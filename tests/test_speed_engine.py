@@ -318,3 +318,141 @@ def test_constrained_subclass_without_own_free_coordinates_runs_plain_em():
 
     assert FullCovariance().supports_acceleration
     assert not EqualVolumeLike().supports_acceleration
+
+
+# -- round 3: batched small-matrix Cholesky, repair counting, two-pass SQUAREM -------------------
+
+
+@pytest.mark.parametrize("numba", [True, False])
+@pytest.mark.parametrize("d", [1, 2, 3, 8])
+def test_precision_cholesky_batch_equals_scipy(numba, d):
+    from emix import _kernels
+    from emix._linalg import cholesky_lower, precision_cholesky_batch, precision_cholesky_from_covariance
+
+    rng = np.random.default_rng(d)
+    a = rng.normal(size=(4, d, d))
+    cov = a @ np.swapaxes(a, 1, 2) + 0.1 * np.eye(d)
+    ref = np.stack([precision_cholesky_from_covariance(cholesky_lower(c)) for c in cov])
+    with _kernels.use_numba(numba):
+        got = precision_cholesky_batch(cov)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+    assert not np.tril(got, -1).any()  # exactly upper triangular, as the kernels expect
+    for c, u in zip(cov, got):
+        np.testing.assert_allclose(u @ u.T @ c, np.eye(d), atol=1e-10)
+
+
+@pytest.mark.parametrize("numba", [True, False])
+def test_precision_cholesky_batch_refuses_singular_and_non_finite(numba):
+    from emix import _kernels
+    from emix._linalg import precision_cholesky_batch
+
+    good = np.eye(3)
+    singular = np.ones((3, 3))
+    with _kernels.use_numba(numba):
+        assert precision_cholesky_batch(np.stack([good, singular])) is None
+        assert precision_cholesky_batch(np.stack([good, np.full((3, 3), np.nan)])) is None
+        assert precision_cholesky_batch(np.stack([good, -good])) is None
+        assert precision_cholesky_batch(np.stack([good, good])) is not None
+
+
+def test_repair_count_tells_repaired_m_steps_without_catching_warnings():
+    from emix.em import _m_step_noting_repairs
+    from emix.families.gaussian import GaussianStats
+
+    fam = GaussianFamily("full", reg_covar=0.0)
+    X = _blobs(n=200, d=2, k=2)
+    X[:, 1] = 3.0  # a constant feature: singular covariances, repaired with jitter
+    resp = np.zeros((200, 2))
+    resp[:100, 0] = 1.0
+    resp[100:, 1] = 1.0
+    stats = fam.accumulate(X, resp, np.zeros((2, 2)))
+    assert isinstance(stats, GaussianStats)
+    prev = MixtureParams(np.full(2, 0.5), None)
+    with pytest.warns(Warning, match="not positive definite"):
+        _, repaired = _m_step_noting_repairs(fam, stats, prev)
+    assert repaired
+    good = fam.accumulate(_blobs(n=200, d=2, k=2), resp, np.zeros((2, 2)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, repaired = _m_step_noting_repairs(fam, good, prev)
+    assert not repaired
+
+
+def test_repair_count_is_none_for_models_outside_the_built_in_four():
+    from emix.families.gaussian import FullCovariance
+
+    class Constrained(FullCovariance):
+        def covariance(self, stats, nk, reg):
+            return super().covariance(stats, nk, reg)
+
+    fam = GaussianFamily("full")
+    assert isinstance(fam.repair_count(), int)
+    fam.model = Constrained()
+    assert fam.repair_count() is None  # the driver then watches the warnings
+
+    class OwnMStep(GaussianFamily):
+        def m_step(self, stats, previous):
+            return super().m_step(stats, previous)
+
+    assert OwnMStep("diag").repair_count() is None
+
+
+@pytest.mark.filterwarnings("ignore:Best performing initialization")
+@pytest.mark.parametrize("cov", ["tied", "full"])
+def test_two_pass_squarem_reaches_the_faithful_optimum_in_fewer_passes(cov):
+    """Old Faithful from scikit-learn's one-iteration start: the issue's time-to-optimum case."""
+    from sklearn.mixture import GaussianMixture as SkGM
+
+    X = np.asarray(load_faithful(), dtype=np.float64)
+    seed = SkGM(3, covariance_type=cov, max_iter=1, random_state=0).fit(X)
+    init = {"weights_init": seed.weights_, "means_init": seed.means_, "precisions_init": seed.precisions_}
+    ref = SkGM(3, covariance_type=cov, tol=1e-12, max_iter=100_000, **init).fit(X)
+    opt = ref.lower_bound_ * X.shape[0]
+    acc = GaussianMixture(3, covariance_type=cov, max_iter=10_000, **init).fit(X)
+    plain = GaussianMixture(3, covariance_type=cov, max_iter=10_000, accelerate=False, **init).fit(X)
+    assert acc.converged_
+    assert acc.log_likelihood_ == pytest.approx(opt, rel=1e-6)
+    assert (np.diff(acc.history_) >= -1e-9 * abs(opt)).all()
+    assert acc.n_iter_ < 0.6 * plain.n_iter_
+    # a rejected extrapolation costs a pass that is not in the history
+    assert len(acc.history_) <= acc.n_iter_ + 1
+
+
+def test_aitken_rule_needs_four_plain_entries_after_an_extrapolated_point():
+    mon = ConvergenceMonitor(1e-3, 100.0, rule="aitken", rtol=1e-8)
+    mon.record(-200.0, plain=False, accelerated=True)
+    mon.record(-199.99999999, plain=True)
+    assert mon.settling  # change within the threshold, run too short: take a plain step
+    mon.record(-199.999999989, plain=True)
+    assert not mon.converged  # three entries, but the first is an extrapolated point
+    assert mon.settling
+    mon.record(-199.9999999889, plain=True)
+    assert mon.converged
+    assert not mon.settling
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cov", COV_TYPES)
+def test_prepare_pass_equals_e_step_accumulate(cov, dtype):
+    """Per-pass constants computed once give the per-chunk values, chunk after chunk."""
+    X = _blobs(n=700, d=5, k=3, offset=50.0).astype(dtype)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, size=700).astype(dtype)
+    fam = GaussianFamily(cov)
+    init = _start(X, 3, cov)
+    gm = GaussianMixture(3, covariance_type=cov, max_iter=1, tol=0, **init).fit(X)
+    from emix.families.gaussian import GaussianParams
+
+    params = GaussianParams(
+        means=gm.means_.astype(dtype),
+        covariances=gm.covariances_.astype(dtype),
+        precisions_cholesky=gm.precisions_cholesky_.astype(dtype),
+    )
+    log_w = np.log(gm.weights_)
+    anchor = params.means
+    run = fam.prepare_pass(log_w, params, anchor)
+    for lo, hi in ((0, 300), (300, 700)):
+        a, lla = run(X[lo:hi], w[lo:hi])
+        b, llb = fam.e_step_accumulate(X[lo:hi], w[lo:hi], log_w, params, anchor)
+        for f in ("nk", "s1", "s2"):
+            np.testing.assert_allclose(getattr(a, f), getattr(b, f), rtol=1e-12, atol=1e-9)
+        assert lla == pytest.approx(llb, rel=1e-12)

@@ -20,6 +20,8 @@ features with large offsets lose no digits to raw-moment cancellation.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import threading
 import warnings
 from typing import ClassVar
 
@@ -27,7 +29,7 @@ import numpy as np
 from scipy import linalg
 
 from .. import _kernels
-from .._linalg import LOG_2PI, cholesky_lower, precision_cholesky_from_covariance
+from .._linalg import LOG_2PI, cholesky_lower, precision_cholesky_batch, precision_cholesky_from_covariance
 from ..exceptions import (
     DegenerateComponentWarning,
     InvalidParameterError,
@@ -69,6 +71,14 @@ class GaussianStats(Stats):
     _fixed: ClassVar[tuple[str, ...]] = ("centre",)
 
 
+_REPAIRS = threading.local()
+
+
+def _note_repair() -> None:
+    """Count a repaired M-step on this thread (see :meth:`GaussianFamily.repair_count`)."""
+    _REPAIRS.n = getattr(_REPAIRS, "n", 0) + 1
+
+
 def _repair_cholesky(cov: np.ndarray, label: str) -> tuple[np.ndarray, float]:
     """Lower Cholesky of ``cov`` and the jitter added to its diagonal to make it exist.
 
@@ -93,6 +103,7 @@ def _repair_cholesky(cov: np.ndarray, label: str) -> tuple[np.ndarray, float]:
         jitter = scale * eps * 10.0 * (10.0**power)
         chol = cholesky_lower(cov + jitter * eye)
         if chol is not None:
+            _note_repair()
             warnings.warn(
                 f"{label}: covariance is not positive definite (singular: a constant "
                 f"feature, duplicated points or a collapsed component); added {jitter:.3g} "
@@ -120,6 +131,7 @@ def _repair_variances(var: np.ndarray, label: str) -> np.ndarray:
     pos = var[var > 0]
     scale = float(pos.mean()) if pos.size else 1.0
     jitter = scale * float(np.finfo(var.dtype).eps) * 10.0
+    _note_repair()
     warnings.warn(
         f"{label}: {int(bad.sum())} variance(s) are zero (a constant feature or a collapsed "
         f"component); set to {jitter:.3g}. Set reg_covar > 0 to avoid this",
@@ -242,6 +254,22 @@ class CovarianceModel:
         nk = ljT.sum(axis=1, dtype=np.float64)
         return nk, np.asarray(s1, np.float64), np.asarray(s2, np.float64), loglik
 
+    def prepare(
+        self, log_weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray, centre: np.ndarray
+    ):
+        """Per-pass preparation: a function ``(X, w) -> fused(X, w, ...)`` for one pass's chunks.
+
+        The parameters are those of :meth:`fused`. Models whose kernels need
+        constants derived from the parameters (shifts, coefficients) compute
+        them here once per pass instead of once per chunk; the default simply
+        calls :meth:`fused`.
+        """
+
+        def run(X: np.ndarray, w: np.ndarray | None):
+            return self.fused(X, w, log_weights, means, prec_chol, centre)
+
+        return run
+
     def to_free(self, cov: np.ndarray) -> np.ndarray:
         """Covariances as an unconstrained flat vector (for EM acceleration).
 
@@ -360,6 +388,9 @@ class FullCovariance(CovarianceModel):
         return cov
 
     def precision_cholesky(self, cov):
+        pc = precision_cholesky_batch(cov)
+        if pc is not None:
+            return cov, pc.astype(cov.dtype, copy=False)
         cov = cov.copy()
         pc = np.empty_like(cov)
         eye = np.eye(cov.shape[1], dtype=cov.dtype)
@@ -477,6 +508,9 @@ class TiedCovariance(CovarianceModel):
         return cov
 
     def precision_cholesky(self, cov):
+        pc = precision_cholesky_batch(cov[None])
+        if pc is not None:
+            return cov, pc[0].astype(cov.dtype, copy=False)
         chol, jitter = _repair_cholesky(cov, "shared (tied) covariance")
         cov = cov + jitter * np.eye(cov.shape[0], dtype=cov.dtype)
         return cov, precision_cholesky_from_covariance(chol)
@@ -544,6 +578,15 @@ class DiagCovariance(CovarianceModel):
     def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
         return _fused_axis_aligned(X, w, log_weights, means, np.square(prec_chol, dtype=np.float64), centre)
 
+    def _precisions64(self, prec_chol: np.ndarray, d: int) -> np.ndarray:
+        """Precisions ``1 / var`` as a (K, D) float64 array."""
+        return np.square(prec_chol, dtype=np.float64)
+
+    def prepare(self, log_weights, means, prec_chol, centre):
+        if not self._fast_kernel_applies():
+            return super().prepare(log_weights, means, prec_chol, centre)
+        return _AxisAlignedPass(log_weights, means, self._precisions64(prec_chol, means.shape[1]), centre)
+
     def covariance(self, stats, nk, reg):
         var = (stats.s2 - stats.s1**2 / nk[:, None]) / nk[:, None]
         np.maximum(var, 0.0, out=var)
@@ -603,9 +646,13 @@ class SphericalCovariance(CovarianceModel):
         return (k, d)
 
     def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
-        d = X.shape[1]
-        prec = np.repeat(np.square(prec_chol, dtype=np.float64)[:, None], d, axis=1)
+        prec = self._precisions64(prec_chol, X.shape[1])
         return _fused_axis_aligned(X, w, log_weights, means, prec, centre)
+
+    def _precisions64(self, prec_chol: np.ndarray, d: int) -> np.ndarray:
+        return np.repeat(np.square(prec_chol, dtype=np.float64)[:, None], d, axis=1)
+
+    prepare = DiagCovariance.prepare
 
     def covariance(self, stats, nk, reg):
         return DiagCovariance.covariance(self, stats, nk, reg).mean(axis=1)
@@ -693,31 +740,34 @@ def _global_centre(means: np.ndarray, log_weights: np.ndarray) -> np.ndarray:
     return (pi @ means.astype(np.float64)).astype(means.dtype)
 
 
+@functools.lru_cache(maxsize=64)
+def _tril_layout(d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row and column indices of the lower triangle of a (d, d) matrix, and the diagonal's
+    positions in that order (cached: ``np.tril_indices`` costs more than a small Cholesky)."""
+    rows, cols = np.tril_indices(d)
+    return rows, cols, np.flatnonzero(rows == cols)
+
+
 def _chol_to_free(cov: np.ndarray) -> np.ndarray:
     """(..., D, D) SPD matrices -> flat log-Cholesky coordinates (lower triangle, log diagonal)."""
     cov = np.asarray(cov, dtype=np.float64)
     d = cov.shape[-1]
-    il = np.tril_indices(d)
-    out = []
-    for c in cov.reshape(-1, d, d):
-        chol = np.linalg.cholesky(c)
-        chol[np.diag_indices(d)] = np.log(np.diag(chol))
-        out.append(chol[il])
-    return np.concatenate(out)
+    rows, cols, diag = _tril_layout(d)
+    tri = np.linalg.cholesky(cov.reshape(-1, d, d))[:, rows, cols]
+    tri[:, diag] = np.log(tri[:, diag])
+    return tri.ravel()
 
 
 def _chol_from_free(vec: np.ndarray, m: int, d: int) -> tuple[np.ndarray, np.ndarray]:
     """Inverse of :func:`_chol_to_free` for ``m`` matrices: ``(cov, prec_chol)``, each (m, D, D)."""
-    il = np.tril_indices(d)
-    vec = vec.reshape(m, -1)
-    cov = np.empty((m, d, d))
-    pc = np.empty((m, d, d))
-    for j in range(m):
-        chol = np.zeros((d, d))
-        chol[il] = vec[j]
-        chol[np.diag_indices(d)] = np.exp(np.diag(chol))
-        cov[j] = chol @ chol.T
-        pc[j] = precision_cholesky_from_covariance(chol)
+    rows, cols, diag = _tril_layout(d)
+    tri = np.array(vec, dtype=np.float64).reshape(m, -1)
+    tri[:, diag] = np.exp(tri[:, diag])
+    chol = np.zeros((m, d, d))
+    chol[:, rows, cols] = tri
+    cov = chol @ np.swapaxes(chol, 1, 2)
+    # inv(L)^T, upper triangular (rounding above the diagonal of the batched inverse removed)
+    pc = np.triu(np.swapaxes(np.linalg.inv(chol), 1, 2))
     return cov, pc
 
 
@@ -762,16 +812,6 @@ def _f64(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-def _upper_triangular(u: np.ndarray) -> bool:
-    """True when every (D, D) factor in ``u`` (..., D, D) is upper triangular."""
-    return not np.tril(u, -1).any()
-
-
-def _symmetrise_lower(s: np.ndarray) -> np.ndarray:
-    """Fill the upper triangle of (..., D, D) matrices whose lower triangle holds the values."""
-    return s + np.swapaxes(np.tril(s, -1), -1, -2)
-
-
 def _full_numba(kern, X, w, log_weights, means, prec_chol, centre):
     """:meth:`FullCovariance._fused_fast` through ``kern.full_fused`` (same contract)."""
     k_, d = means.shape
@@ -780,49 +820,83 @@ def _full_numba(kern, X, w, log_weights, means, prec_chol, centre):
     const = _f64(log_weights) + logdet - 0.5 * d * LOG_2PI
     nk, s1, s2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d, d))
     loglik = kern.full_fused(
-        np.ascontiguousarray(X), _kernels.weights_arg(w), _f64(means), U, _upper_triangular(U),
-        const, _f64(centre), nk, s1, s2,
+        np.ascontiguousarray(X), _kernels.weights_arg(w), _f64(means), U, const, _f64(centre), nk, s1, s2
     )
-    return nk, s1, _symmetrise_lower(s2), float(loglik)
+    return nk, s1, s2, float(loglik)
 
 
 def _tied_numba(kern, X, w, log_weights, means, prec_chol, centre):
-    """:meth:`TiedCovariance._fused_fast` through ``kern.tied_fused`` (same contract).
+    """:meth:`TiedCovariance._fused_fast` through ``kern.tied_fused_all`` (same contract).
 
     The shared scatter is accumulated around the components' weighted centre
-    ``g`` and shifted to the anchors in float64, as in the NumPy kernel.
+    ``g`` and shifted to the anchors in float64, as in the NumPy kernel; the
+    preparation (``g``, the projected means, the constants) is in the kernel.
     """
     k_, d = means.shape
-    U = _f64(prec_chol)
-    g = _global_centre(_f64(means), _f64(log_weights))
-    mu_u = (_f64(means) - g) @ U
-    const = _f64(log_weights) + np.log(np.diagonal(U)).sum() - 0.5 * d * LOG_2PI
-    centre = _f64(centre)
-    nk, s1, a = np.zeros(k_), np.zeros((k_, d)), np.zeros((d, d))
-    loglik = kern.tied_fused(
-        np.ascontiguousarray(X), _kernels.weights_arg(w), g, U, _upper_triangular(U), mu_u,
-        const, centre, nk, s1, a,
-    )
-    a = _symmetrise_lower(a)
-    delta = centre - g
-    t = s1 + nk[:, None] * delta  # sums of r (x - g)
-    cross = t.T @ delta
-    s2 = a - cross - cross.T + (delta.T * nk) @ delta
-    return nk, s1, s2, float(loglik)
-
-
-def _diag_numba(kern, X, w, log_weights, means, prec, centre):
-    """:func:`_fused_axis_aligned` through ``kern.diag_fused`` (same contract)."""
-    d = means.shape[1]
-    p64 = _f64(prec)
-    const = _f64(log_weights) + 0.5 * np.log(p64).sum(axis=1) - 0.5 * d * LOG_2PI
-    k_ = means.shape[0]
-    nk, s1, s2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d))
-    loglik = kern.diag_fused(
-        np.ascontiguousarray(X), _kernels.weights_arg(w), _f64(means), p64, const,
+    nk, s1, s2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((d, d))
+    loglik = kern.tied_fused_all(
+        np.ascontiguousarray(X), _kernels.weights_arg(w), _f64(log_weights), _f64(means), _f64(prec_chol),
         _f64(centre), nk, s1, s2,
     )
     return nk, s1, s2, float(loglik)
+
+
+class _AxisAlignedPass:
+    """Per-pass state of the diagonal models' kernels (see :meth:`CovarianceModel.prepare`).
+
+    The components' weighted centre ``g``, the coefficients ``a = prec (mu -
+    g)``, ``b = -prec / 2`` (K, D) and the constants (K,) are computed once in
+    float64 (and cast once per data dtype); each chunk then costs one kernel
+    call and the float64 shift of its statistics to the anchors.
+    """
+
+    def __init__(self, log_weights, means, prec, centre):
+        self.args = (log_weights, means, prec, centre)
+        k_, d = means.shape
+        p64 = _f64(prec)
+        lw = _f64(log_weights)
+        self.g = _global_centre(_f64(means), lw)
+        m = _f64(means) - self.g
+        self.a, self.b = p64 * m, -0.5 * p64
+        self.const = lw + 0.5 * np.log(p64).sum(axis=1) - 0.5 * d * LOG_2PI - 0.5 * (p64 * m * m).sum(axis=1)
+        self.delta = _f64(centre) - self.g
+        self._cast: dict = {}
+
+    def _coefficients(self, dt: np.dtype):
+        c = self._cast.get(dt)
+        if c is None:
+            c = self._cast[dt] = (
+                self.g.astype(dt),
+                np.ascontiguousarray(self.a, dtype=dt),
+                np.ascontiguousarray(self.b, dtype=dt),
+            )
+        return c
+
+    def __call__(self, X: np.ndarray, w: np.ndarray | None):
+        kern = _kernels.kernels_for("diag", X)
+        if kern is None:
+            return _fused_axis_aligned(X, w, *self.args)
+        k_, d = self.a.shape
+        g, a, b = self._coefficients(X.dtype)
+        nk, t1, t2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d))
+        loglik = kern.diag_fused_shifted(
+            np.ascontiguousarray(X), _kernels.weights_arg(w), g, a, b, self.const, nk, t1, t2
+        )
+        delta = self.delta
+        s1 = t1 - nk[:, None] * delta
+        s2 = t2 - 2.0 * delta * t1 + nk[:, None] * delta * delta
+        return nk, s1, s2, float(loglik)
+
+
+def _diag_numba(kern, X, w, log_weights, means, prec, centre):
+    """:func:`_fused_axis_aligned` through ``kern.diag_fused_shifted`` (same contract).
+
+    As in the NumPy kernel, the data are centred on the components' weighted
+    centre ``g`` and the densities expanded in ``z = x - g`` and ``z**2``
+    (coefficients computed in float64, cast to the data's dtype); the
+    statistics around ``g`` are shifted to the anchors in float64.
+    """
+    return _AxisAlignedPass(log_weights, means, prec, centre)(X, w)
 
 
 def _check_spd(m: np.ndarray, label: str) -> None:
@@ -843,6 +917,9 @@ def _check_positive(p: np.ndarray) -> None:
 COVARIANCE_MODELS: dict[str, type[CovarianceModel]] = {
     m.name: m for m in (FullCovariance, TiedCovariance, DiagCovariance, SphericalCovariance)
 }
+
+
+_BUILTIN_MODELS = frozenset(COVARIANCE_MODELS.values())
 
 
 def keep_empty_components(
@@ -948,6 +1025,34 @@ class GaussianFamily:
         )
         return GaussianStats(nk=nk, s1=s1, s2=s2, centre=anchor), loglik
 
+    def repair_count(self) -> int | None:
+        """Repaired M-steps so far on this thread (emptied components, jitter, floored variances).
+
+        The driver compares it before and after an M-step to learn that the
+        step was repaired (so a small drop of the likelihood after it is
+        expected) without catching warnings. ``None`` for covariance models
+        other than the four built-in ones, or a subclass that overrides
+        :meth:`m_step`, which may repair in their own way: the driver then
+        watches the warnings instead.
+        """
+        if type(self.model) not in _BUILTIN_MODELS or type(self).m_step is not GaussianFamily.m_step:
+            return None  # a model or a subclassed M-step that may repair in its own way
+        return getattr(_REPAIRS, "n", 0)
+
+    def prepare_pass(self, log_weights: np.ndarray, params: GaussianParams, anchor: np.ndarray):
+        """Optional: :meth:`e_step_accumulate` for one pass, with per-pass constants computed once.
+
+        Returns a function ``(X, w) -> (stats, loglik)`` with the values of
+        ``e_step_accumulate(X, w, log_weights, params, anchor)``.
+        """
+        run = self.model.prepare(log_weights, params.means, params.precisions_cholesky, anchor)
+
+        def chunk(X: np.ndarray, w: np.ndarray | None) -> tuple[GaussianStats, float]:
+            nk, s1, s2, loglik = run(X, w)
+            return GaussianStats(nk=nk, s1=s1, s2=s2, centre=anchor), loglik
+
+        return chunk
+
     # -- acceleration (optional protocol: to_vector / from_vector) ----------
     @property
     def supports_acceleration(self) -> bool:
@@ -984,6 +1089,7 @@ class GaussianFamily:
         )
         if empty.any():
             idx = np.flatnonzero(empty)
+            _note_repair()
             warnings.warn(
                 f"component(s) {idx.tolist()} received no responsibility; "
                 + (
