@@ -344,10 +344,17 @@ def _fit_stats(model, n: int | None, ll: float | None, bic: float | None, aic: f
     return out
 
 
-def _criteria(model, Z: np.ndarray, scaling: _Scaling) -> tuple[float, float, float]:
-    """Total log-likelihood in data units, BIC and AIC (scikit-learn's sign: smaller is better)."""
-    n = Z.shape[0]
-    ll = float(model.score_samples(Z).sum()) - n * scaling.log_jacobian
+def _criteria(
+    model, Z: np.ndarray, scaling: _Scaling, weights: np.ndarray | None = None
+) -> tuple[float, float, float]:
+    """Total log-likelihood in data units, BIC and AIC (scikit-learn's sign: smaller is better).
+
+    With row weights the log-likelihood is the weighted sum (what the fit
+    maximised) and BIC's sample size is the sum of the weights.
+    """
+    w = np.ones(Z.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    n = float(w.sum())
+    ll = float(w @ model.score_samples(Z)) - n * scaling.log_jacobian
     p = model._n_parameters()
     return ll, -2 * ll + p * math.log(n), -2 * ll + 2 * p
 
@@ -564,10 +571,15 @@ def fit(
     show = _err().is_terminal if progress is None else progress
     with _fit_progress(show, max_iter, n_init):
         model.fit(Z, y, sample_weight=table.extra.get(weights) if weights else None)
-    ll, bic, aic = _criteria(model, Z, scaling)
+    ll, bic, aic = _criteria(model, Z, scaling, table.extra.get(weights) if weights else None)
     _write_model(model, output, table.columns, scaling, X.shape[0], str(data), ll, bic, aic)
     console = _out()
-    for part in _summary(model, table.columns, scaling, _fit_stats(model, X.shape[0], ll, bic, aic, scaling),
+    stats = _fit_stats(model, X.shape[0], ll, bic, aic, scaling)
+    if weights:
+        total = float(table.extra[weights].sum())
+        stats["rows"] = f"{X.shape[0]} (total weight {total:g})"
+        stats["per row"] = f"{ll / total:.6f} (per unit of weight)"
+    for part in _summary(model, table.columns, scaling, stats,
                          f"{type(model).__name__}, K={n_components}, fitted to {data.name}"):
         console.print(part)
     console.print(f"model written to {output}")
