@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 
 from .exceptions import EmixError, InputTypeError, InvalidInputError
+from .tables import check_data_file, choose_columns
 
 #: Target size in bytes of the per-chunk working set (the (n, K) and (n, D) temporaries).
 DEFAULT_CHUNK_BYTES = 1 << 20
@@ -512,12 +513,7 @@ class _FileSource(_SourceBase):
         dtype: Any,
     ) -> None:
         self.path = Path(path)
-        if not self.path.exists():
-            raise InvalidInputError(f"{self.path}: no such file")
-        if self.path.is_dir():
-            raise InvalidInputError(f"{self.path}: is a directory, not a data file")
-        if self.path.stat().st_size == 0:
-            raise InvalidInputError(f"{self.path}: the file is empty")
+        check_data_file(self.path)
         if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 1:
             raise InvalidInputError(f"rows per chunk must be a positive int, got {rows!r}")
         self.rows = int(rows)
@@ -528,21 +524,9 @@ class _FileSource(_SourceBase):
         if weights is not None and weights not in available:
             raise InvalidInputError(f"{self.path}: weights column {weights!r} not found; columns are: "
                                     f"{', '.join(available)}")
-        if columns is None:
-            columns = [c for c in available if c != weights]
-        else:
-            columns = [str(c) for c in columns]
-            missing = [c for c in columns if c not in available]
-            if missing:
-                raise InvalidInputError(
-                    f"{self.path}: column {missing[0]!r} not found; columns are: {', '.join(available)}"
-                )
-            if len(set(columns)) != len(columns):
-                raise InvalidInputError(f"{self.path}: a column is named twice in {', '.join(columns)}")
-            if weights in columns:
-                raise InvalidInputError(f"{self.path}: column {weights!r} is both a feature and the weights")
-        if not columns:
-            raise InvalidInputError(f"{self.path}: no data columns to use")
+        if columns is not None and weights is not None and weights in [str(c) for c in columns]:
+            raise InvalidInputError(f"{self.path}: column {weights!r} is both a feature and the weights")
+        columns = choose_columns(self.path, available, columns, exclude=[weights])
         self.columns = tuple(columns)
         self.weights = weights
         self._first: np.ndarray | None = None

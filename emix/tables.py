@@ -52,15 +52,44 @@ class Table:
     extra: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
-def _read_frame(path: Path, header: bool):
-    import pandas as pd
-
+def check_data_file(path: Path) -> None:
+    """Raise :class:`InvalidInputError` if ``path`` is missing, a directory or empty."""
     if not path.exists():
         raise InvalidInputError(f"{path}: no such file")
     if path.is_dir():
         raise InvalidInputError(f"{path}: is a directory, not a data file")
     if path.stat().st_size == 0:
         raise InvalidInputError(f"{path}: the file is empty")
+
+
+def choose_columns(
+    path: Path, available: Sequence[str], columns: Sequence[str] | None, exclude: Sequence[str] = ()
+) -> list[str]:
+    """The feature columns: ``columns`` checked against the file's, or all but ``exclude``.
+
+    Raises
+    ------
+    InvalidInputError
+        A named column is not in the file, is named twice, or nothing is left.
+    """
+    if columns is None:
+        chosen = [c for c in available if c not in exclude]
+    else:
+        chosen = [str(c) for c in columns]
+        missing = [c for c in chosen if c not in available]
+        if missing:
+            raise InvalidInputError(f"{path}: column {missing[0]!r} not found; columns are: {', '.join(available)}")
+        if len(set(chosen)) != len(chosen):
+            raise InvalidInputError(f"{path}: a column is named twice in {', '.join(chosen)}")
+    if not chosen:
+        raise InvalidInputError(f"{path}: no data columns to use")
+    return chosen
+
+
+def _read_frame(path: Path, header: bool):
+    import pandas as pd
+
+    check_data_file(path)
     fmt = table_format(path)
     try:
         if fmt == "npy":
@@ -147,19 +176,7 @@ def read_table(
     for name in extra_all:
         if name not in available:
             raise InvalidInputError(f"{path}: column {name!r} not found; columns are: {', '.join(available)}")
-    if columns is None:
-        columns = [c for c in available if c != id_column and c not in extra_all]
-    else:
-        columns = list(columns)
-        missing = [c for c in columns if c not in available]
-        if missing:
-            raise InvalidInputError(
-                f"{path}: column {missing[0]!r} not found; columns are: {', '.join(available)}"
-            )
-        if len(set(columns)) != len(columns):
-            raise InvalidInputError(f"{path}: a column is named twice in {', '.join(columns)}")
-    if not columns:
-        raise InvalidInputError(f"{path}: no data columns to use")
+    columns = choose_columns(path, available, columns, exclude=[id_column, *extra_all])
     if len(df) == 0:
         raise InvalidInputError(f"{path}: the file has a header but no rows")
     arrays = [_numeric_column(df, name, path, allow_missing) for name in columns]
