@@ -214,7 +214,9 @@ def check_labels(y: Any, n_samples: int, n_components: int) -> np.ndarray | None
         bad |= np.isfinite(arr) & (arr != np.round(arr))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InvalidInputError(f"y has {arr[i].item()!r} at row {i}; labels are whole numbers (a component index or -1)")
+        raise InvalidInputError(
+            f"y has {arr[i].item()!r} at row {i}; labels are whole numbers (a component index or -1)"
+        )
     labels = arr.astype(np.int64)
     out = (labels < -1) | (labels >= n_components)
     if out.any():

@@ -60,8 +60,17 @@ class Family(str, enum.Enum):
     exponential = "exponential"
 
 
-def _make_estimator(family: Family, k: int, covariance: str, tol: float, reg_covar: float, max_iter: int,
-                    n_init: int, init: str, seed: int | None):
+def _make_estimator(
+    family: Family,
+    k: int,
+    covariance: str,
+    tol: float,
+    reg_covar: float,
+    max_iter: int,
+    n_init: int,
+    init: str,
+    seed: int | None,
+):
     """The estimator ``emix fit`` uses for ``--family``."""
     from .estimators import Mixture, StudentMixture
     from .mixture import GaussianMixture
@@ -217,8 +226,9 @@ def _load_model(path: Path):
     return model, cols, scaling, cli
 
 
-def _read_for_model(data: Path, model, stored: list[str], columns: str | None, id_column: str | None,
-                    header: bool):
+def _read_for_model(
+    data: Path, model, stored: list[str], columns: str | None, id_column: str | None, header: bool
+):
     """Read the model's features from ``data``: --columns, else the stored names, else by position."""
     from .tables import read_table
 
@@ -243,8 +253,17 @@ def _read_for_model(data: Path, model, stored: list[str], columns: str | None, i
     return table
 
 
-def _write_model(model, path: Path, columns: Sequence[str], scaling: _Scaling, n: int, data: str,
-                 ll: float, bic: float, aic: float) -> None:
+def _write_model(
+    model,
+    path: Path,
+    columns: Sequence[str],
+    scaling: _Scaling,
+    n: int,
+    data: str,
+    ll: float,
+    bic: float,
+    aic: float,
+) -> None:
     from .io import save_model
 
     extra = {
@@ -324,8 +343,9 @@ def _model_kind(model) -> str:
     return f"{name}, covariance {cov}" if cov else name
 
 
-def _fit_stats(model, n: int | None, ll: float | None, bic: float | None, aic: float | None,
-               scaling: _Scaling) -> dict[str, str]:
+def _fit_stats(
+    model, n: int | None, ll: float | None, bic: float | None, aic: float | None, scaling: _Scaling
+) -> dict[str, str]:
     out = {
         "model": _model_kind(model) + ("  (features standardised)" if scaling.active else ""),
     }
@@ -437,9 +457,23 @@ HeaderOpt = Annotated[
 STREAM_BYTES = 1 << 30
 
 
-def _fit_stream(data: Path, n_components: int, output: Path, covariance: str, columns: str | None, n_init: int,
-                seed: int | None, max_iter: int, tol: float, reg_covar: float, init: str, header: bool,
-                progress: bool | None, family: Family, weights: str | None) -> None:
+def _fit_stream(
+    data: Path,
+    n_components: int,
+    output: Path,
+    covariance: str,
+    columns: str | None,
+    n_init: int,
+    seed: int | None,
+    max_iter: int,
+    tol: float,
+    reg_covar: float,
+    init: str,
+    header: bool,
+    progress: bool | None,
+    family: Family,
+    weights: str | None,
+) -> None:
     """``emix fit --stream``: EM over a file source, re-reading the file on every pass."""
     from .sources import file_source
 
@@ -455,8 +489,13 @@ def _fit_stream(data: Path, n_components: int, output: Path, covariance: str, co
     scaling = _Scaling(None, None)
     _write_model(model, output, source.columns, scaling, n, str(data), ll, bic, aic)
     console = _out()
-    for part in _summary(model, source.columns, scaling, _fit_stats(model, n, ll, bic, aic, scaling),
-                         f"{type(model).__name__}, K={n_components}, fitted to {data.name} (streamed)"):
+    for part in _summary(
+        model,
+        source.columns,
+        scaling,
+        _fit_stats(model, n, ll, bic, aic, scaling),
+        f"{type(model).__name__}, K={n_components}, fitted to {data.name} (streamed)",
+    ):
         console.print(part)
     console.print(f"model written to {output}")
 
@@ -473,28 +512,46 @@ def fit(
     data: DataArg,
     n_components: Annotated[int, typer.Option("-k", "--n-components", help="Number of components K.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Model file to write.", show_default=False)],
-    covariance: Annotated[Covariance, typer.Option("--covariance", help="Covariance model.")] = Covariance["full"],
+    covariance: Annotated[Covariance, typer.Option("--covariance", help="Covariance model.")] = Covariance[
+        "full"
+    ],
     columns: ColumnsOpt = None,
     standardize: Annotated[
         bool,
-        typer.Option("--standardize", help="Centre and scale each column; stored in the model, so "
-                     "predict, sample and score use the data's own units."),
+        typer.Option(
+            "--standardize",
+            help="Centre and scale each column; stored in the model, so "
+            "predict, sample and score use the data's own units.",
+        ),
     ] = False,
     n_init: Annotated[int, typer.Option("--n-init", help="Initialisations; the best is kept.")] = 1,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (reproducible by default).")] = 0,
-    max_iter: Annotated[int, typer.Option("--max-iter", help="Maximum EM iterations per initialisation.")] = 100,
-    tol: Annotated[float, typer.Option("--tol", help="Stop when the mean log-likelihood changes less.")] = 1e-3,
-    reg_covar: Annotated[float, typer.Option("--reg-covar", help="Jitter added to covariance diagonals.")] = 1e-6,
+    max_iter: Annotated[
+        int, typer.Option("--max-iter", help="Maximum EM iterations per initialisation.")
+    ] = 100,
+    tol: Annotated[
+        float, typer.Option("--tol", help="Stop when the mean log-likelihood changes less.")
+    ] = 1e-3,
+    reg_covar: Annotated[
+        float, typer.Option("--reg-covar", help="Jitter added to covariance diagonals.")
+    ] = 1e-6,
     init: Annotated[
         str, typer.Option("--init", help="kmeans, k-means++, random or random_from_data.")
     ] = "kmeans",
     header: HeaderOpt = True,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the clusters (PNG, SVG, PDF).")] = None,
-    animate: Annotated[Path | None, typer.Option("--animate", help="Also write an animated GIF of EM.")] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Also draw the clusters (PNG, SVG, PDF).")
+    ] = None,
+    animate: Annotated[
+        Path | None, typer.Option("--animate", help="Also write an animated GIF of EM.")
+    ] = None,
     progress: Annotated[
         bool | None,
-        typer.Option("--progress/--no-progress", help="Progress bar with the log-likelihood "
-                     "(default: when stderr is a terminal).", show_default=False),
+        typer.Option(
+            "--progress/--no-progress",
+            help="Progress bar with the log-likelihood (default: when stderr is a terminal).",
+            show_default=False,
+        ),
     ] = None,
     family: Annotated[
         Family, typer.Option("--family", help="Component family (see docs/families.md).")
@@ -504,14 +561,21 @@ def fit(
     ] = None,
     labels: Annotated[
         str | None,
-        typer.Option("--labels", help="Column of known components (0..K-1) for some rows, -1 or empty for "
-                     "the others: semi-supervised EM (not a feature)."),
+        typer.Option(
+            "--labels",
+            help="Column of known components (0..K-1) for some rows, -1 or empty for "
+            "the others: semi-supervised EM (not a feature).",
+        ),
     ] = None,
     stream: Annotated[
         bool | None,
-        typer.Option("--stream/--no-stream", help="Read the CSV/Parquet file in chunks on every EM pass "
-                     "instead of loading it, so it may be larger than memory (default: for files over "
-                     f"{STREAM_BYTES >> 20} MiB).", show_default=False),
+        typer.Option(
+            "--stream/--no-stream",
+            help="Read the CSV/Parquet file in chunks on every EM pass "
+            "instead of loading it, so it may be larger than memory (default: for files over "
+            f"{STREAM_BYTES >> 20} MiB).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Fit a mixture to the numeric columns of a table and save the model.
@@ -534,22 +598,52 @@ def fit(
     if stream is None:
         stream = table_format(data) != "npy" and data.is_file() and data.stat().st_size > STREAM_BYTES
     if stream:
-        unsupported = [flag for flag, on in (("--standardize", standardize), ("--labels", labels is not None),
-                                             ("--plot", plot is not None), ("--animate", animate is not None))
-                       if on]
+        unsupported = [
+            flag
+            for flag, on in (
+                ("--standardize", standardize),
+                ("--labels", labels is not None),
+                ("--plot", plot is not None),
+                ("--animate", animate is not None),
+            )
+            if on
+        ]
         if unsupported:
             raise _Failure(f"{unsupported[0]} needs the data in memory; use --no-stream (or leave it out)")
         if table_format(data) == "npy":
             raise _Failure(f"{data}: --stream reads CSV, TSV and Parquet files, not .npy")
-        _fit_stream(data, n_components, output, covariance.value, columns, n_init, seed, max_iter, tol,
-                    reg_covar, init, header, progress, family, weights)
+        _fit_stream(
+            data,
+            n_components,
+            output,
+            covariance.value,
+            columns,
+            n_init,
+            seed,
+            max_iter,
+            tol,
+            reg_covar,
+            init,
+            header,
+            progress,
+            family,
+            weights,
+        )
         return
-    table = read_table(data, _parse_columns(columns), header=header, allow_missing=True,
-                       extra=[weights] if weights else [], extra_with_missing=[labels] if labels else [])
+    table = read_table(
+        data,
+        _parse_columns(columns),
+        header=header,
+        allow_missing=True,
+        extra=[weights] if weights else [],
+        extra_with_missing=[labels] if labels else [],
+    )
     X = table.X
     clash = [c for c in extra if c in table.columns]
     if clash:
-        raise _Failure(f"column {clash[0]!r} is both a feature and --weights/--labels; leave it out of --columns")
+        raise _Failure(
+            f"column {clash[0]!r} is both a feature and --weights/--labels; leave it out of --columns"
+        )
     scaling = _Scaling(None, None)
     if standardize:
         if family not in (Family.gaussian, Family.student):
@@ -560,7 +654,9 @@ def fit(
             raise _Failure(f"{data}: column {bad!r} is constant; it cannot be standardised (drop it)")
         scaling = _Scaling(np.nanmean(X, axis=0), scale)
     Z = scaling.to_model(X)
-    model = _make_estimator(family, n_components, covariance.value, tol, reg_covar, max_iter, n_init, init, seed)
+    model = _make_estimator(
+        family, n_components, covariance.value, tol, reg_covar, max_iter, n_init, init, seed
+    )
     y = None
     if labels is not None:
         y = table.extra[labels]
@@ -579,8 +675,13 @@ def fit(
         total = float(table.extra[weights].sum())
         stats["rows"] = f"{X.shape[0]} (total weight {total:g})"
         stats["per row"] = f"{ll / total:.6f} (per unit of weight)"
-    for part in _summary(model, table.columns, scaling, stats,
-                         f"{type(model).__name__}, K={n_components}, fitted to {data.name}"):
+    for part in _summary(
+        model,
+        table.columns,
+        scaling,
+        stats,
+        f"{type(model).__name__}, K={n_components}, fitted to {data.name}",
+    ):
         console.print(part)
     console.print(f"model written to {output}")
     if (plot is not None or animate is not None) and family is not Family.gaussian:
@@ -588,8 +689,9 @@ def fit(
     if plot is not None:
         from .plot import plot_clusters, save_figure
 
-        save_figure(plot_clusters(model, X, feature_names=table.columns, loc=scaling.loc, scale=scaling.scale),
-                    plot)
+        save_figure(
+            plot_clusters(model, X, feature_names=table.columns, loc=scaling.loc, scale=scaling.scale), plot
+        )
         console.print(f"picture written to {plot}")
     if animate is not None:
         if X.shape[1] < 2:
@@ -600,8 +702,15 @@ def fit(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the replay repeats the fit's warnings
             path = em_path(model, Z)
-        frames = animate_em(X, path, animate, covariance_type=model.covariance_type,
-                            feature_names=table.columns, loc=scaling.loc, scale=scaling.scale)
+        frames = animate_em(
+            X,
+            path,
+            animate,
+            covariance_type=model.covariance_type,
+            feature_names=table.columns,
+            loc=scaling.loc,
+            scale=scaling.scale,
+        )
         note = "" if X.shape[1] == 2 else f" (columns {table.columns[0]} and {table.columns[1]})"
         console.print(f"animation written to {animate}: {frames} frames{note}")
 
@@ -633,7 +742,6 @@ def predict(
     """
     import pandas as pd
 
-
     model, stored, scaling, _ = _load_model(model_path)
     table = _read_for_model(data, model, stored, columns, id_column, header)
     Z = scaling.to_model(table.X)
@@ -658,7 +766,8 @@ def sample(
     model_path: ModelArg,
     n: Annotated[int, typer.Option("-n", "--n-samples", help="Number of rows to draw.", min=1)] = 100,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="CSV, TSV, Parquet or .npy (default: CSV on stdout).")
+        Path | None,
+        typer.Option("-o", "--output", help="CSV, TSV, Parquet or .npy (default: CSV on stdout)."),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = 0,
 ) -> None:
@@ -703,10 +812,20 @@ def score(
     per_row = model.score_samples(scaling.to_model(table.X)) - scaling.log_jacobian
     mean = float(per_row.mean())
     if as_json:
-        sys.stdout.write(json.dumps({"mean_log_likelihood": mean, "n_rows": int(per_row.size),
-                                     "total_log_likelihood": float(per_row.sum())}) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "mean_log_likelihood": mean,
+                    "n_rows": int(per_row.size),
+                    "total_log_likelihood": float(per_row.sum()),
+                }
+            )
+            + "\n"
+        )
     else:
-        _out().print(f"mean log-likelihood per row: {mean:.6f}  ({per_row.size} rows, total {per_row.sum():.6f})")
+        _out().print(
+            f"mean log-likelihood per row: {mean:.6f}  ({per_row.size} rows, total {per_row.sum():.6f})"
+        )
 
 
 def _parse_ks(text: str) -> list[int]:
@@ -739,10 +858,14 @@ def select_command(
     ] = "1..9",
     models: Annotated[
         str | None,
-        typer.Option("--models", "-m", help="Comma-separated covariance models (default: the 14 mclust models)."),
+        typer.Option(
+            "--models", "-m", help="Comma-separated covariance models (default: the 14 mclust models)."
+        ),
     ] = None,
     columns: ColumnsOpt = None,
-    criterion: Annotated[Criterion, typer.Option("--criterion", help="What chooses the best fit.")] = Criterion.bic,
+    criterion: Annotated[
+        Criterion, typer.Option("--criterion", help="What chooses the best fit.")
+    ] = Criterion.bic,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Criterion-versus-K picture, one line per model.")
     ] = Path("emix-select.png"),
@@ -751,7 +874,9 @@ def select_command(
         Path | None, typer.Option("--table", help="Write every fit's numbers (CSV, TSV or Parquet).")
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = 0,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")
+    ] = None,
     header: HeaderOpt = True,
 ) -> None:
     """Choose the covariance model and K by BIC (or ICL), as R's mclust does.
@@ -770,16 +895,21 @@ def select_command(
         known = _covariance_names()
         unknown = [m for m in names if m not in known]
         if unknown or not names:
-            raise _Failure(f"--models: unknown model(s) {', '.join(unknown) or '(none given)'}; "
-                           f"choose from {', '.join(known)}")
+            raise _Failure(
+                f"--models: unknown model(s) {', '.join(unknown) or '(none given)'}; "
+                f"choose from {', '.join(known)}"
+            )
     ks = [k for k in _parse_ks(n_components) if k <= table.X.shape[0]]
-    result = select(table.X, n_components=ks, models=names, criterion=criterion.value,
-                    random_state=seed, n_jobs=jobs)
+    result = select(
+        table.X, n_components=ks, models=names, criterion=criterion.value, random_state=seed, n_jobs=jobs
+    )
     values = result.table(criterion.value)
     best = result.best
     console = _out()
-    console.print(f"{criterion.value.upper()} of every fit to {data.name} "
-                  "(mclust's sign: larger is better; NA: singular covariance)")
+    console.print(
+        f"{criterion.value.upper()} of every fit to {data.name} "
+        "(mclust's sign: larger is better; NA: singular covariance)"
+    )
     # as mclust prints it: K down, models across, in blocks as wide as the terminal
     per_block = max(1, (console.width - 5) // 12)
     for start in range(0, len(result.models), per_block):
@@ -805,8 +935,10 @@ def select_command(
     )
     top = result.top(3)
     if len(top) > 1:
-        console.print("next: " + "; ".join(f"{r.model},{r.n_components} ({getattr(r, criterion.value):.3f})"
-                                           for r in top[1:]))
+        console.print(
+            "next: "
+            + "; ".join(f"{r.model},{r.n_components} ({getattr(r, criterion.value):.3f})" for r in top[1:])
+        )
     if table_path is not None:
         from .tables import write_table
 
@@ -815,8 +947,9 @@ def select_command(
     if output is not None:
         scaling = _Scaling(None, None)
         ll, bic, aic = _criteria(result.best_estimator, table.X, scaling)
-        _write_model(result.best_estimator, output, table.columns, scaling, table.X.shape[0], str(data),
-                     ll, bic, aic)
+        _write_model(
+            result.best_estimator, output, table.columns, scaling, table.X.shape[0], str(data), ll, bic, aic
+        )
         console.print(f"best model written to {output}")
     if plot is not None:
         from .plot import plot_criterion, save_figure
@@ -851,7 +984,9 @@ def info(model_path: ModelArg) -> None:
 @app.command(epilog="[bold]Examples[/]\n\n  emix demo\n\n  emix demo --out /tmp/emix-demo --no-animate")
 @_command
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the model and the pictures.")] = Path("emix-demo"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for the model and the pictures.")] = Path(
+        "emix-demo"
+    ),
     animate: Annotated[bool, typer.Option("--animate/--no-animate", help="Write the EM animation.")] = True,
 ) -> None:
     """Fit the bundled Old Faithful data (K=3, tied covariance) and draw it.
@@ -878,25 +1013,42 @@ def demo(
     _write_model(model, out / "model.emix", FAITHFUL_COLUMNS, none, X.shape[0], "faithful.csv", ll, bic, aic)
     console = _out()
     console.print(f"Old Faithful: {X.shape[0]} eruptions, columns {', '.join(FAITHFUL_COLUMNS)}")
-    for part in _summary(model, FAITHFUL_COLUMNS, none, _fit_stats(model, X.shape[0], ll, bic, aic, none),
-                         "GaussianMixture, K=3, tied covariance"):
+    for part in _summary(
+        model,
+        FAITHFUL_COLUMNS,
+        none,
+        _fit_stats(model, X.shape[0], ll, bic, aic, none),
+        "GaussianMixture, K=3, tied covariance",
+    ):
         console.print(part)
     console.print("(mclust's optimum for this model, EEE with K=3: log-likelihood -1126.315928)")
     written = ["faithful.csv", "model.emix"]
-    save_figure(plot_clusters(model, X, feature_names=FAITHFUL_COLUMNS,
-                              title="Old Faithful, 3 components (tied covariance)"), out / "clusters.png")
+    save_figure(
+        plot_clusters(
+            model, X, feature_names=FAITHFUL_COLUMNS, title="Old Faithful, 3 components (tied covariance)"
+        ),
+        out / "clusters.png",
+    )
     save_figure(plot_convergence(model.history_), out / "convergence.png")
     save_figure(plot_trace(trace_lecture_example(3)), out / "trace.png")
     written += ["clusters.png", "convergence.png", "trace.png"]
     if animate:
         path = em_path(model, X)
-        animate_em(X, path, out / "em.gif", covariance_type="tied", feature_names=FAITHFUL_COLUMNS, max_frames=40)
+        animate_em(
+            X, path, out / "em.gif", covariance_type="tied", feature_names=FAITHFUL_COLUMNS, max_frames=40
+        )
         written.append("em.gif")
     console.print(f"wrote {out}/: {', '.join(written)}")
 
 
 def _prob(q: float) -> str:
-    return f"{q:.6f}" if q in (0.0, 1.0) or 1e-4 <= q <= 1 - 1e-4 else f"{q:.3e}" if q < 0.5 else f"1 - {1 - q:.2e}"
+    return (
+        f"{q:.6f}"
+        if q in (0.0, 1.0) or 1e-4 <= q <= 1 - 1e-4
+        else f"{q:.3e}"
+        if q < 0.5
+        else f"1 - {1 - q:.2e}"
+    )
 
 
 def _matrix(m: np.ndarray) -> str:
@@ -909,8 +1061,7 @@ def _print_trace(trace, console: Console) -> None:
     k = trace.initial.weights.size
 
     def numbers(s) -> str:
-        return (f"ln p(X|θ) = {s.log_likelihood:.6f}   L(q,θ) = {s.lower_bound:.6f}   "
-                f"KL(q‖p) = {s.kl:.3g}")
+        return f"ln p(X|θ) = {s.log_likelihood:.6f}   L(q,θ) = {s.lower_bound:.6f}   KL(q‖p) = {s.kl:.3g}"
 
     def params_table(s, title: str) -> RichTable:
         t = RichTable(title=title, title_justify="left", show_edge=False, header_style="bold")
@@ -919,12 +1070,18 @@ def _print_trace(trace, console: Console) -> None:
         t.add_column("μ_k", justify="right")
         t.add_column("Σ_k")
         for j in range(k):
-            t.add_row(str(j), f"{s.weights[j]:.4f}", " ".join(f"{v:.4f}" for v in s.means[j]),
-                      _matrix(s.covariances[j]))
+            t.add_row(
+                str(j),
+                f"{s.weights[j]:.4f}",
+                " ".join(f"{v:.4f}" for v in s.means[j]),
+                _matrix(s.covariances[j]),
+            )
         return t
 
-    console.print(f"[bold]EM step by step[/]: {n} points, {d} features, K={k}, covariance "
-                  f"{trace.covariance_type}, reg_covar={trace.reg_covar:g}")
+    console.print(
+        f"[bold]EM step by step[/]: {n} points, {d} features, K={k}, covariance "
+        f"{trace.covariance_type}, reg_covar={trace.reg_covar:g}"
+    )
     console.print(params_table(trace.initial, "start θ⁰"))
     console.print(numbers(trace.initial))
     for s in trace.steps:
@@ -937,8 +1094,9 @@ def _print_trace(trace, console: Console) -> None:
             for j in range(k):
                 t.add_column(f"q_n{j}", justify="right")
             for i in range(n):
-                t.add_row(str(i + 1), " ".join(f"{v:g}" for v in X[i]),
-                          *(_prob(q) for q in s.responsibilities[i]))
+                t.add_row(
+                    str(i + 1), " ".join(f"{v:g}" for v in X[i]), *(_prob(q) for q in s.responsibilities[i])
+                )
             console.print(t)
             console.print(numbers(s))
             console.print("[green]the E-step closes the gap: KL = 0, L = ln p(X|θ)[/]")
@@ -953,8 +1111,13 @@ def _print_trace(trace, console: Console) -> None:
         t.add_column(col, justify="right")
     for s in (trace.initial, *trace.steps):
         label = "start" if s.step == "start" else f"{s.step}{s.iteration}"
-        t.add_row(label, f"{s.log_likelihood:.6f}", f"{s.lower_bound:.6f}", f"{s.kl:.3g}",
-                  f"{s.lower_bound + s.kl - s.log_likelihood:.1e}")
+        t.add_row(
+            label,
+            f"{s.log_likelihood:.6f}",
+            f"{s.lower_bound:.6f}",
+            f"{s.kl:.3g}",
+            f"{s.lower_bound + s.kl - s.log_likelihood:.1e}",
+        )
     console.print(t)
 
 
@@ -968,16 +1131,22 @@ def _print_trace(trace, console: Console) -> None:
 @_command
 def trace(
     data: Annotated[
-        Path | None, typer.Argument(help="A small data file (default: the lecture example).", show_default=False)
+        Path | None,
+        typer.Argument(help="A small data file (default: the lecture example).", show_default=False),
     ] = None,
-    n_components: Annotated[int | None, typer.Option("-k", "--n-components", help="K (needed with DATA).")] = None,
+    n_components: Annotated[
+        int | None, typer.Option("-k", "--n-components", help="K (needed with DATA).")
+    ] = None,
     iterations: Annotated[int, typer.Option("--iterations", "-i", help="E/M pairs to show.", min=1)] = 3,
-    covariance: Annotated[Covariance, typer.Option("--covariance", help="Covariance model.")] = Covariance["full"],
+    covariance: Annotated[Covariance, typer.Option("--covariance", help="Covariance model.")] = Covariance[
+        "full"
+    ],
     columns: ColumnsOpt = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the k-means start (with DATA).")] = 0,
     header: HeaderOpt = True,
-    fmt: Annotated[TraceFormat, typer.Option("--format", help="text for people, json for programs.")] =
-        TraceFormat.text,
+    fmt: Annotated[
+        TraceFormat, typer.Option("--format", help="text for people, json for programs.")
+    ] = TraceFormat.text,
     plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the E/M staircase (PNG).")] = None,
 ) -> None:
     """Run EM one step at a time and show every E-step and M-step.
@@ -1003,8 +1172,9 @@ def trace(
         from .tables import read_table
 
         table = read_table(data, _parse_columns(columns), header=header)
-        tr = trace_em(table.X, n_components, n_iter=iterations, covariance_type=covariance.value,
-                      random_state=seed)
+        tr = trace_em(
+            table.X, n_components, n_iter=iterations, covariance_type=covariance.value, random_state=seed
+        )
     if fmt is TraceFormat.json:
         sys.stdout.write(json.dumps(tr.to_dict(), indent=1) + "\n")
     else:

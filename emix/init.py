@@ -434,7 +434,9 @@ def hierarchical_merges(X: np.ndarray, model: str = "VVV") -> np.ndarray:
     try:
         crit = HC_CRITERIA[model](X.shape[1])
     except KeyError:
-        raise InvalidParameterError(f"hierarchical model must be one of {sorted(HC_CRITERIA)}, got {model!r}") from None
+        raise InvalidParameterError(
+            f"hierarchical model must be one of {sorted(HC_CRITERIA)}, got {model!r}"
+        ) from None
     Z = _whiten(X)
     n_rows, d = Z.shape
     n = np.ones(n_rows)

@@ -179,7 +179,10 @@ class BaseMixture(ParamsMixin):
 
     def _source(self, X: np.ndarray, sample_weight: np.ndarray | None = None) -> ArraySource:
         chunk = self.chunk_size or auto_chunk_size(
-            X.shape[1], self.n_components, X.dtype.itemsize, n_samples=X.shape[0],
+            X.shape[1],
+            self.n_components,
+            X.dtype.itemsize,
+            n_samples=X.shape[0],
             n_threads=resolve_n_jobs(getattr(self, "n_jobs", None)),
         )
         return ArraySource(X, sample_weight, chunk)
@@ -311,14 +314,19 @@ class BaseMixture(ParamsMixin):
         self._check_n_samples(summary.n_samples)
         if summary.n_missing and not self._allows_missing:
             i, j = summary.first_missing
-            raise InvalidInputError(where(
-                f"X has a missing value (NaN) at row {i}, column {j} ({summary.n_missing} in all); "
-                f"{type(self).__name__} does not handle missing values: drop or impute those rows", 0
-            ))
+            raise InvalidInputError(
+                where(
+                    f"X has a missing value (NaN) at row {i}, column {j} ({summary.n_missing} in all); "
+                    f"{type(self).__name__} does not handle missing values: drop or impute those rows",
+                    0,
+                )
+            )
         if self._allows_missing and summary.first_empty_row is not None:
-            raise InvalidInputError(where(
-                f"X row {summary.first_empty_row} has no observed value (every column is NaN); drop it", 0
-            ))
+            raise InvalidInputError(
+                where(
+                    f"X row {summary.first_empty_row} has no observed value (every column is NaN); drop it", 0
+                )
+            )
         if not summary.total_weight > 0:
             raise InvalidInputError(where("sample_weight is zero for every row", 0))
         check = self._chunk_validator()
@@ -397,14 +405,19 @@ class BaseMixture(ParamsMixin):
         summary = source_summary(source)
         if summary.n_missing and not self._allows_missing:
             i, j = summary.first_missing
-            raise InvalidInputError(source.relocate(
-                f"X has a missing value (NaN) at row {i}, column {j}; "
-                f"{type(self).__name__} does not handle missing values", 0
-            ))
+            raise InvalidInputError(
+                source.relocate(
+                    f"X has a missing value (NaN) at row {i}, column {j}; "
+                    f"{type(self).__name__} does not handle missing values",
+                    0,
+                )
+            )
         if self._allows_missing and summary.first_empty_row is not None:
-            raise InvalidInputError(source.relocate(
-                f"X row {summary.first_empty_row} has no observed value (every column is NaN); drop it", 0
-            ))
+            raise InvalidInputError(
+                source.relocate(
+                    f"X row {summary.first_empty_row} has no observed value (every column is NaN); drop it", 0
+                )
+            )
         family = self._family_for(summary.probe())
         return checked_map(source, _ChunkJoint(family, self._fitted_params(), fn, self._chunk_validator()))
 

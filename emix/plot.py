@@ -28,8 +28,18 @@ __all__ = [
     "save_figure",
 ]
 
-_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-            "#bcbd22", "#7f7f7f")
+_COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+)
 
 
 def _colour(k: int) -> str:
@@ -106,8 +116,17 @@ def _ellipses(ax, comps: _Components, dims: tuple[int, int]) -> None:
         for n_sigma, style in ((1, "-"), (2, "--")):
             width, height = 2 * n_sigma * np.sqrt(np.maximum(vals[::-1], 0))
             ax.add_patch(
-                Ellipse((mu[i], mu[j]), width, height, angle=angle, fill=False, lw=1.6,
-                        ls=style, ec=_colour(k), zorder=3)
+                Ellipse(
+                    (mu[i], mu[j]),
+                    width,
+                    height,
+                    angle=angle,
+                    fill=False,
+                    lw=1.6,
+                    ls=style,
+                    ec=_colour(k),
+                    zorder=3,
+                )
             )
         ax.plot(mu[i], mu[j], marker="X", ms=9, mec="black", mfc=_colour(k), zorder=4)
 
@@ -120,8 +139,9 @@ def _limits(values: np.ndarray, comps: _Components, dim: int) -> tuple[float, fl
     return float(lo - pad), float(hi + pad)
 
 
-def _panel(ax, X: np.ndarray, labels: np.ndarray, comps: _Components, dims: tuple[int, int],
-           contours: bool = True) -> None:
+def _panel(
+    ax, X: np.ndarray, labels: np.ndarray, comps: _Components, dims: tuple[int, int], contours: bool = True
+) -> None:
     i, j = dims
     xlim, ylim = _limits(X[:, i], comps, i), _limits(X[:, j], comps, j)
     if contours:

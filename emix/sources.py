@@ -131,7 +131,9 @@ class SourceSummary:
             total_weight=self.total_weight + later.total_weight,
             n_missing=self.n_missing + later.n_missing,
             first_missing=self.first_missing if self.first_missing is not None else later.first_missing,
-            first_empty_row=self.first_empty_row if self.first_empty_row is not None else later.first_empty_row,
+            first_empty_row=self.first_empty_row
+            if self.first_empty_row is not None
+            else later.first_empty_row,
             observed=self.observed + later.observed,
             col_min=np.fmin(self.col_min, later.col_min),
             col_max=np.fmax(self.col_max, later.col_max),
@@ -173,7 +175,9 @@ def summarise_chunk(X: np.ndarray, w: np.ndarray | None, offset: int) -> SourceS
         bad = ~np.isfinite(w) | (w < 0)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InvalidInputError(f"sample_weight is {float(w[i])!r} at row {i}; weights must be finite and >= 0")
+            raise InvalidInputError(
+                f"sample_weight is {float(w[i])!r} at row {i}; weights must be finite and >= 0"
+            )
     obs = ~nan
     observed = obs.sum(axis=0)
     with np.errstate(invalid="ignore"):
@@ -287,8 +291,8 @@ def source_summary(source) -> SourceSummary:
 
 def is_source(obj: Any) -> bool:
     """Whether ``obj`` follows the source contract (rather than being array-like data)."""
-    return callable(getattr(obj, "chunks", None)) and hasattr(obj, "total_weight") and hasattr(
-        obj, "n_features"
+    return (
+        callable(getattr(obj, "chunks", None)) and hasattr(obj, "total_weight") and hasattr(obj, "n_features")
     )
 
 
@@ -317,6 +321,7 @@ def relocate_message(
     """
     msg = re.sub(r"\brow (\d+)", lambda m: f"row {offset + int(m.group(1)) + first_row}", message)
     if columns is not None:
+
         def col(m: re.Match) -> str:
             j = int(m.group(1))
             return f"column {columns[j]!r}" if j < len(columns) else m.group(0)
@@ -356,8 +361,9 @@ class _SourceBase:
 
     def relocate(self, message: str, offset: int) -> str:
         """A chunk-relative error message in terms of this source (absolute rows, column names)."""
-        return relocate_message(message, offset, name=self._prefix(), first_row=self._first_row,
-                                columns=self.columns)
+        return relocate_message(
+            message, offset, name=self._prefix(), first_row=self._first_row, columns=self.columns
+        )
 
     def _prefix(self) -> str | None:
         return None
@@ -522,8 +528,9 @@ class _FileSource(_SourceBase):
             raise InputTypeError(f"dtype must be a float dtype, got {self._dtype}")
         available = self._column_names()
         if weights is not None and weights not in available:
-            raise InvalidInputError(f"{self.path}: weights column {weights!r} not found; columns are: "
-                                    f"{', '.join(available)}")
+            raise InvalidInputError(
+                f"{self.path}: weights column {weights!r} not found; columns are: {', '.join(available)}"
+            )
         if columns is not None and weights is not None and weights in [str(c) for c in columns]:
             raise InvalidInputError(f"{self.path}: column {weights!r} is both a feature and the weights")
         columns = choose_columns(self.path, available, columns, exclude=[weights])
@@ -598,15 +605,16 @@ class _FileSource(_SourceBase):
             if bad.any() or pd.api.types.is_complex_dtype(col):
                 i = int(np.flatnonzero(bad)[0]) if bad.any() else 0
                 raise InputTypeError(
-                    f"{self.path}: column {name!r} is not numeric: row {offset + i + 1} holds "
-                    f"{col.iloc[i]!r}"
+                    f"{self.path}: column {name!r} is not numeric: row {offset + i + 1} holds {col.iloc[i]!r}"
                 )
             col = converted
         values = col.to_numpy(dtype=np.float64, na_value=np.nan)
         inf = np.isinf(values)
         if inf.any():
             i = int(np.flatnonzero(inf)[0])
-            raise InvalidInputError(f"{self.path}: column {name!r} has an infinite value in row {offset + i + 1}")
+            raise InvalidInputError(
+                f"{self.path}: column {name!r} has an infinite value in row {offset + i + 1}"
+            )
         return values
 
     def __repr__(self) -> str:
@@ -829,12 +837,16 @@ class DaskSource(_SourceBase):
         if hasattr(data, "columns") and hasattr(data, "to_dask_array"):  # dask dataframe
             if isinstance(weights, str):
                 if weights not in data.columns:
-                    raise InvalidInputError(f"weights column {weights!r} not found; columns are: "
-                                            f"{', '.join(map(str, data.columns))}")
+                    raise InvalidInputError(
+                        f"weights column {weights!r} not found; columns are: "
+                        f"{', '.join(map(str, data.columns))}"
+                    )
                 w_series = data[weights]
                 data = data.drop(columns=[weights])
                 weights = w_series
-            kinds = [(c, t) for c, t in zip(data.columns, data.dtypes) if getattr(t, "kind", "O") not in "biuf"]
+            kinds = [
+                (c, t) for c, t in zip(data.columns, data.dtypes) if getattr(t, "kind", "O") not in "biuf"
+            ]
             if kinds:
                 col, typ = kinds[0]
                 raise InputTypeError(f"column {col!r} has non-numeric dtype {typ}; encode or drop it")
@@ -845,11 +857,11 @@ class DaskSource(_SourceBase):
         elif isinstance(data, da.Array):
             X = data
         else:
-            raise InputTypeError(
-                f"DaskSource needs a dask array or dataframe, got {type(data).__name__}"
-            )
+            raise InputTypeError(f"DaskSource needs a dask array or dataframe, got {type(data).__name__}")
         if X.ndim != 2:
-            raise InvalidInputError(f"the dask data have {X.ndim} dimensions; expected 2 (n_samples, n_features)")
+            raise InvalidInputError(
+                f"the dask data have {X.ndim} dimensions; expected 2 (n_samples, n_features)"
+            )
         if X.dtype.kind not in "biuf":
             raise InputTypeError(f"the dask data have dtype {X.dtype}; emix needs real numbers")
         if X.dtype.kind != "f":

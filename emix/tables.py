@@ -21,8 +21,15 @@ from .exceptions import InputTypeError, InvalidInputError
 
 __all__ = ["Table", "read_table", "write_table", "table_format"]
 
-_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
-            ".pq": "parquet", ".npy": "npy"}
+_FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".npy": "npy",
+}
 
 
 def table_format(path: str | os.PathLike) -> str:
@@ -78,7 +85,9 @@ def choose_columns(
         chosen = [str(c) for c in columns]
         missing = [c for c in chosen if c not in available]
         if missing:
-            raise InvalidInputError(f"{path}: column {missing[0]!r} not found; columns are: {', '.join(available)}")
+            raise InvalidInputError(
+                f"{path}: column {missing[0]!r} not found; columns are: {', '.join(available)}"
+            )
         if len(set(chosen)) != len(chosen):
             raise InvalidInputError(f"{path}: a column is named twice in {', '.join(chosen)}")
     if not chosen:
@@ -164,9 +173,11 @@ def read_table(
 
     path = Path(path)
     df = _read_frame(path, header)
-    df.columns = [str(c) for c in df.columns] if header or table_format(path) in ("parquet", "npy") else [
-        f"x{i}" for i in range(df.shape[1])
-    ]
+    df.columns = (
+        [str(c) for c in df.columns]
+        if header or table_format(path) in ("parquet", "npy")
+        else [f"x{i}" for i in range(df.shape[1])]
+    )
     available = list(df.columns)
     if id_column is not None and id_column not in available:
         raise InvalidInputError(
@@ -191,8 +202,9 @@ def _numeric_column(df: Any, name: str, path: Path, allow_missing: bool) -> np.n
     import pandas as pd
 
     col = df[name]
-    if not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col)) or \
-            pd.api.types.is_bool_dtype(col):
+    if not (
+        pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col)
+    ) or pd.api.types.is_bool_dtype(col):
         converted = pd.to_numeric(col, errors="coerce")
         bad = converted.isna() & col.notna()
         if bad.any() or pd.api.types.is_bool_dtype(col):

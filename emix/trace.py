@@ -149,8 +149,15 @@ def _state(
 
 
 def _record(
-    family: GaussianFamily, d: int, iteration: int, step: str, q: np.ndarray, params: MixtureParams,
-    ll: float, bound: float, kl: float,
+    family: GaussianFamily,
+    d: int,
+    iteration: int,
+    step: str,
+    q: np.ndarray,
+    params: MixtureParams,
+    ll: float,
+    bound: float,
+    kl: float,
 ) -> TraceStep:
     comp = params.components
     k = len(params.weights)
@@ -255,8 +262,9 @@ def trace_em(
         steps.append(_record(family, d, it, "M", q, params, ll, bound, kl))
         if not all(math.isfinite(v) for v in (ll, bound, kl)):
             break
-    return EMTrace(X=X, covariance_type=covariance_type, reg_covar=float(reg_covar), initial=initial,
-                   steps=tuple(steps))
+    return EMTrace(
+        X=X, covariance_type=covariance_type, reg_covar=float(reg_covar), initial=initial, steps=tuple(steps)
+    )
 
 
 def trace_lecture_example(n_iter: int = 3) -> EMTrace:
@@ -305,8 +313,16 @@ def em_path(estimator: GaussianMixture, X: Any) -> list[MixtureParams]:
         start = gm._initial_params(source, family, rng)
         path = [start]
         result = run_em(
-            source, family, start, max_iter=int(gm.max_iter), tol=float(gm.tol), strict=False,
-            convergence=gm.convergence, rtol=float(gm.rtol), accelerate=bool(gm.accelerate), n_jobs=1,
+            source,
+            family,
+            start,
+            max_iter=int(gm.max_iter),
+            tol=float(gm.tol),
+            strict=False,
+            convergence=gm.convergence,
+            rtol=float(gm.rtol),
+            accelerate=bool(gm.accelerate),
+            n_jobs=1,
             callback=lambda it, ll, p, path=path: path.append(p),
         )
         if best is None or result.log_likelihood > best[0]:

@@ -57,15 +57,46 @@ def data_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def model_file(runner, data_dir):
     out = data_dir / "m.emix"
-    res = run(runner, "fit", data_dir / "faithful.csv", "-k", 3, "--columns", "eruptions,waiting",
-              "--covariance", "tied", "--standardize", "--tol", "1e-9", "--max-iter", "1000", "-o", out)
+    res = run(
+        runner,
+        "fit",
+        data_dir / "faithful.csv",
+        "-k",
+        3,
+        "--columns",
+        "eruptions,waiting",
+        "--covariance",
+        "tied",
+        "--standardize",
+        "--tol",
+        "1e-9",
+        "--max-iter",
+        "1000",
+        "-o",
+        out,
+    )
     assert res.exit_code == 0, res.output
     return out
 
 
 def test_fit_csv_with_header_prints_summary_and_writes_model(runner, data_dir, model_file):
-    res = run(runner, "fit", data_dir / "faithful.csv", "-k", 3, "-c", "eruptions,waiting",
-              "--covariance", "tied", "--tol", "1e-10", "--max-iter", "1000", "-o", data_dir / "raw.emix")
+    res = run(
+        runner,
+        "fit",
+        data_dir / "faithful.csv",
+        "-k",
+        3,
+        "-c",
+        "eruptions,waiting",
+        "--covariance",
+        "tied",
+        "--tol",
+        "1e-10",
+        "--max-iter",
+        "1000",
+        "-o",
+        data_dir / "raw.emix",
+    )
     assert res.exit_code == 0, res.output
     for word in ("weight", "mean eruptions", "log-likelihood", "BIC", "AIC", "iterations", "converged"):
         assert word in res.output
@@ -92,8 +123,11 @@ def test_standardized_model_is_stored_in_data_units(runner, data_dir, model_file
 
 
 def test_fit_parquet_tsv_npy(runner, data_dir, tmp_path):
-    for name, cols in (("faithful.parquet", ["-c", "eruptions,waiting"]), ("faithful.tsv", []),
-                       ("faithful.npy", [])):
+    for name, cols in (
+        ("faithful.parquet", ["-c", "eruptions,waiting"]),
+        ("faithful.tsv", []),
+        ("faithful.npy", []),
+    ):
         out = tmp_path / (name + ".emix")
         res = run(runner, "fit", data_dir / name, "-k", 2, *cols, "-o", out)
         assert res.exit_code == 0, (name, res.output)
@@ -130,7 +164,9 @@ def test_sample_and_score(runner, data_dir, model_file, tmp_path):
     assert list(df.columns) == ["eruptions", "waiting", "component"] and len(df) == 500
     assert 40 < df["waiting"].mean() < 90  # data units, not standardised
     res2 = run(runner, "sample", model_file, "-n", 500, "--seed", 3)
-    assert pd.read_csv(__import__("io").StringIO(res2.stdout))["component"].tolist() == df["component"].tolist()
+    assert (
+        pd.read_csv(__import__("io").StringIO(res2.stdout))["component"].tolist() == df["component"].tolist()
+    )
     res = run(runner, "score", model_file, data_dir / "faithful.csv", "--json")
     assert res.exit_code == 0, res.output
     got = json.loads(res.stdout)
@@ -147,11 +183,19 @@ def test_sample_and_score(runner, data_dir, model_file, tmp_path):
         (["fit", "{d}/nope.csv", "-k", "2", "-o", "{t}/m.emix"], "nope.csv: no such file"),
         (["fit", "{d}/empty.csv", "-k", "2", "-o", "{t}/m.emix"], "empty.csv: the file is empty"),
         (["fit", "{d}/header_only.csv", "-k", "2", "-o", "{t}/m.emix"], "no rows"),
-        (["fit", "{d}/text.csv", "-k", "2", "-o", "{t}/m.emix"], "column 'b' is not numeric (row 2 holds 'oops')"),
+        (
+            ["fit", "{d}/text.csv", "-k", "2", "-o", "{t}/m.emix"],
+            "column 'b' is not numeric (row 2 holds 'oops')",
+        ),
         (["fit", "{d}/faithful.csv", "-k", "2", "-o", "{t}/m.emix"], "column 'id' is not numeric"),
-        (["fit", "{d}/faithful.csv", "-k", "2", "-c", "eruptions,height", "-o", "{t}/m.emix"],
-         "column 'height' not found; columns are: id, eruptions, waiting, site"),
-        (["fit", "{d}/faithful.parquet", "-k", "2", "-c", "site", "-o", "{t}/m.emix"], "column 'site' is not numeric"),
+        (
+            ["fit", "{d}/faithful.csv", "-k", "2", "-c", "eruptions,height", "-o", "{t}/m.emix"],
+            "column 'height' not found; columns are: id, eruptions, waiting, site",
+        ),
+        (
+            ["fit", "{d}/faithful.parquet", "-k", "2", "-c", "site", "-o", "{t}/m.emix"],
+            "column 'site' is not numeric",
+        ),
         (["fit", "{d}/faithful.tsv", "-k", "0", "-o", "{t}/m.emix"], "n_components"),
         (["info", "{d}/garbage.emix"], "not an emix model file"),
         (["info", "{d}/missing.emix"], "missing.emix: no such file"),
@@ -205,8 +249,22 @@ def test_fit_with_plot_and_animation(runner, data_dir, tmp_path):
     from PIL import Image
 
     png, gif = tmp_path / "c.png", tmp_path / "em.gif"
-    res = run(runner, "fit", data_dir / "faithful.npy", "-k", 2, "--max-iter", 15, "-o", tmp_path / "m.emix",
-              "--plot", png, "--animate", gif, "--progress")
+    res = run(
+        runner,
+        "fit",
+        data_dir / "faithful.npy",
+        "-k",
+        2,
+        "--max-iter",
+        15,
+        "-o",
+        tmp_path / "m.emix",
+        "--plot",
+        png,
+        "--animate",
+        gif,
+        "--progress",
+    )
     assert res.exit_code == 0, res.output
     with Image.open(gif) as im:
         assert im.format == "GIF" and im.n_frames >= 2
@@ -237,8 +295,14 @@ def test_help_has_examples(runner):
 
 def _python_m_emix(*args, cwd):
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-m", "emix", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "emix", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_entry_point_subprocess_fit_and_error(data_dir, tmp_path):
@@ -265,8 +329,25 @@ def test_select_prints_bic_table_and_writes_plot_table_and_model(runner, data_di
     from PIL import Image
 
     plot, table, best = tmp_path / "bic.png", tmp_path / "grid.csv", tmp_path / "best.emix"
-    res = run(runner, "select", data_dir / "faithful.csv", "-c", "eruptions,waiting", "-k", "1..4",
-              "--models", "EII,VVI,EEE,VVV", "--plot", plot, "--table", table, "-o", best, "--jobs", 1)
+    res = run(
+        runner,
+        "select",
+        data_dir / "faithful.csv",
+        "-c",
+        "eruptions,waiting",
+        "-k",
+        "1..4",
+        "--models",
+        "EII,VVI,EEE,VVV",
+        "--plot",
+        plot,
+        "--table",
+        table,
+        "-o",
+        best,
+        "--jobs",
+        1,
+    )
     assert res.exit_code == 0, res.output
     out = res.stdout
     assert "BIC of every fit to faithful.csv (mclust's sign" in out
@@ -281,7 +362,9 @@ def test_select_prints_bic_table_and_writes_plot_table_and_model(runner, data_di
     assert model.covariance_type == "EEE" and model.n_components == 3
     # the saved best model is the one the table chose
     X = pd.read_csv(data_dir / "faithful.csv")[["eruptions", "waiting"]].to_numpy()
-    assert -model.bic(X) == pytest.approx(grid.query("model == 'EEE' and n_components == 3")["bic"].item(), rel=1e-9)
+    assert -model.bic(X) == pytest.approx(
+        grid.query("model == 'EEE' and n_components == 3")["bic"].item(), rel=1e-9
+    )
 
 
 @pytest.mark.parametrize(
@@ -301,8 +384,19 @@ def test_select_bad_options_are_one_line(runner, data_dir, args, message):
 
 def test_fit_accepts_mclust_model_names(runner, data_dir, tmp_path):
     out = tmp_path / "vei.emix"
-    res = run(runner, "fit", data_dir / "faithful.csv", "-k", 2, "-c", "eruptions,waiting",
-              "--covariance", "VEI", "-o", out)
+    res = run(
+        runner,
+        "fit",
+        data_dir / "faithful.csv",
+        "-k",
+        2,
+        "-c",
+        "eruptions,waiting",
+        "--covariance",
+        "VEI",
+        "-o",
+        out,
+    )
     assert res.exit_code == 0, res.output
     assert emix.load(out).covariance_type == "VEI"
 
@@ -315,7 +409,9 @@ def test_fit_family_bernoulli_and_poisson(runner, tmp_path):
     z = rng.integers(0, 2, 300)
     counts = pd.DataFrame({"a": rng.poisson(np.where(z, 2.0, 12.0)), "b": rng.poisson(np.where(z, 8.0, 1.0))})
     counts.to_csv(tmp_path / "counts.csv", index=False)
-    res = run(runner, "fit", tmp_path / "counts.csv", "-k", 2, "--family", "poisson", "-o", tmp_path / "p.emix")
+    res = run(
+        runner, "fit", tmp_path / "counts.csv", "-k", 2, "--family", "poisson", "-o", tmp_path / "p.emix"
+    )
     assert res.exit_code == 0, res.output
     assert "rates a" in res.stdout and "poisson" in res.stdout
     model = emix.load(tmp_path / "p.emix")
@@ -323,7 +419,9 @@ def test_fit_family_bernoulli_and_poisson(runner, tmp_path):
     np.testing.assert_allclose(np.sort(model.rates_[:, 0]), [2.0, 12.0], rtol=0.15)
     binary = (counts > 4).astype(int)
     binary.to_csv(tmp_path / "bin.csv", index=False)
-    res = run(runner, "fit", tmp_path / "bin.csv", "-k", 2, "--family", "bernoulli", "-o", tmp_path / "b.emix")
+    res = run(
+        runner, "fit", tmp_path / "bin.csv", "-k", 2, "--family", "bernoulli", "-o", tmp_path / "b.emix"
+    )
     assert res.exit_code == 0, res.output
     assert "probabilities a" in res.stdout
     res = run(runner, "predict", tmp_path / "b.emix", tmp_path / "bin.csv")
@@ -331,8 +429,19 @@ def test_fit_family_bernoulli_and_poisson(runner, tmp_path):
 
 
 def test_fit_bad_family_data_is_one_line(runner, data_dir, tmp_path):
-    res = run(runner, "fit", data_dir / "faithful.csv", "-k", 2, "-c", "eruptions,waiting",
-              "--family", "bernoulli", "-o", tmp_path / "x.emix")
+    res = run(
+        runner,
+        "fit",
+        data_dir / "faithful.csv",
+        "-k",
+        2,
+        "-c",
+        "eruptions,waiting",
+        "--family",
+        "bernoulli",
+        "-o",
+        tmp_path / "x.emix",
+    )
     assert res.exit_code == 1
     assert "the bernoulli family needs values 0 or 1" in stderr(res)
     assert not (tmp_path / "x.emix").exists()
@@ -346,7 +455,10 @@ def test_fit_weights_column_equals_repeated_rows(runner, tmp_path):
     rep = np.repeat(X, w, axis=0)
     pd.DataFrame({"x": rep[:, 0], "y": rep[:, 1]}).to_csv(tmp_path / "rep.csv", index=False)
     opts = ["-k", 2, "--tol", "1e-10", "--max-iter", 500]
-    assert run(runner, "fit", tmp_path / "w.csv", *opts, "--weights", "w", "-o", tmp_path / "a.emix").exit_code == 0
+    assert (
+        run(runner, "fit", tmp_path / "w.csv", *opts, "--weights", "w", "-o", tmp_path / "a.emix").exit_code
+        == 0
+    )
     assert run(runner, "fit", tmp_path / "rep.csv", *opts, "-o", tmp_path / "b.emix").exit_code == 0
     a, b = emix.load(tmp_path / "a.emix"), emix.load(tmp_path / "b.emix")
     order_a, order_b = np.argsort(a.means_[:, 0]), np.argsort(b.means_[:, 0])
@@ -383,7 +495,9 @@ def test_fit_labels_column_semi_supervised(runner, tmp_path):
     n = 1000
     z = rng.integers(0, 2, n)
     c0, c1 = [[4.0, 3.8], [3.8, 4.0]], [[4.0, -3.8], [-3.8, 4.0]]
-    X = np.where(z[:, None] == 0, rng.multivariate_normal([0, 0], c0, n), rng.multivariate_normal([1.0, 0], c1, n))
+    X = np.where(
+        z[:, None] == 0, rng.multivariate_normal([0, 0], c0, n), rng.multivariate_normal([1.0, 0], c1, n)
+    )
     known = rng.random(n) < 0.1
     df = pd.DataFrame({"x": X[:, 0], "y": X[:, 1], "label": np.where(known, z, np.nan)})
     df.to_csv(tmp_path / "semi.csv", index=False)  # unknown labels are empty cells

@@ -74,7 +74,10 @@ CASES = {
             ]
         ),
         simulate=lambda rng, z, p: np.column_stack(
-            [(rng.random(z.size)[:, None] > np.cumsum(p[z, d], axis=1)).sum(axis=1) for d in range(p.shape[1])]
+            [
+                (rng.random(z.size)[:, None] > np.cumsum(p[z, d], axis=1)).sum(axis=1)
+                for d in range(p.shape[1])
+            ]
         ).astype(float),
         logf=None,  # indexing: log p[k, d, x]
         make=lambda **kw: emix.Mixture(2, family={"family": "categorical", "alpha": 0}, **kw),

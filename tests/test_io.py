@@ -57,7 +57,13 @@ def test_round_trip(tmp_path, X, cov):
     assert type(r) is emix.GaussianMixture
     assert r.get_params().keys() == m.get_params().keys()
     for name in (
-        "weights_", "means_", "covariances_", "precisions_cholesky_", "precisions_", "history_", "accelerated_"
+        "weights_",
+        "means_",
+        "covariances_",
+        "precisions_cholesky_",
+        "precisions_",
+        "history_",
+        "accelerated_",
     ):
         np.testing.assert_array_equal(getattr(r, name), getattr(m, name))
     assert r.init_used_ == m.init_used_

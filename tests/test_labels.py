@@ -14,7 +14,9 @@ def crossing_clusters(n=2000, seed=0):
     z = rng.integers(0, 2, n)
     c0 = np.array([[4.0, 3.8], [3.8, 4.0]])
     c1 = np.array([[4.0, -3.8], [-3.8, 4.0]])
-    X = np.where(z[:, None] == 0, rng.multivariate_normal([0, 0], c0, n), rng.multivariate_normal([1.0, 0], c1, n))
+    X = np.where(
+        z[:, None] == 0, rng.multivariate_normal([0, 0], c0, n), rng.multivariate_normal([1.0, 0], c1, n)
+    )
     y = np.full(n, -1)
     known = rng.random(n) < 0.1
     y[known] = z[known]
@@ -99,9 +101,17 @@ def test_all_unlabelled_is_plain_em():
     "y, error, message",
     [
         (np.zeros(5), InvalidInputError, r"y has shape \(5,\); expected \(300,\)"),
-        (np.full(300, 2), InvalidInputError, r"y has label 2 at row 0; labels must be -1 \(unknown\) or 0..1"),
+        (
+            np.full(300, 2),
+            InvalidInputError,
+            r"y has label 2 at row 0; labels must be -1 \(unknown\) or 0..1",
+        ),
         (np.r_[np.zeros(10), -3, np.zeros(289)], InvalidInputError, "y has label -3 at row 10"),
-        (np.r_[np.zeros(7), 0.5, np.zeros(292)], InvalidInputError, "y has 0.5 at row 7; labels are whole numbers"),
+        (
+            np.r_[np.zeros(7), 0.5, np.zeros(292)],
+            InvalidInputError,
+            "y has 0.5 at row 7; labels are whole numbers",
+        ),
         (np.array(["a"] * 300), InputTypeError, "y must hold integers"),
     ],
 )

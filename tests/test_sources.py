@@ -29,7 +29,9 @@ RTOL = 1e-9
 def gaussian_data(n=3000, seed=0, nan_every=0):
     rng = np.random.default_rng(seed)
     k = rng.random(n) < 0.4
-    X = np.where(k[:, None], rng.normal([0.0, 0.0, 0.0], 1.0, (n, 3)), rng.normal([4.0, -2.0, 1.0], 0.6, (n, 3)))
+    X = np.where(
+        k[:, None], rng.normal([0.0, 0.0, 0.0], 1.0, (n, 3)), rng.normal([4.0, -2.0, 1.0], 0.6, (n, 3))
+    )
     X += 100.0  # an offset: statistics must not lose digits
     if nan_every:
         X[::nan_every, 1] = np.nan
@@ -87,8 +89,11 @@ def gm(cov, **kw):
 def test_file_fit_equals_memory(tmp_path, fmt, cov):
     X, w = gaussian_data()
     path = write(tmp_path, X, w, fmt)
-    src = ParquetSource(path, weights="w", batch_rows=700) if fmt == "parquet" else CSVSource(
-        path, weights="w", chunk_rows=700)
+    src = (
+        ParquetSource(path, weights="w", batch_rows=700)
+        if fmt == "parquet"
+        else CSVSource(path, weights="w", chunk_rows=700)
+    )
     assert (src.n_samples, src.n_features, src.columns) == (3000, 3, ("f0", "f1", "f2"))
     assert src.total_weight == pytest.approx(w.sum(), rel=1e-12)
     ref = fit_quiet(gm(cov), X, sample_weight=w)
@@ -116,8 +121,11 @@ def test_non_gaussian_family_on_files(tmp_path):
     Y = poisson_data()
     ref = fit_quiet(emix.PoissonMixture(2, random_state=0, n_jobs=1), Y)
     for fmt in ("parquet", "csv"):
-        src = ParquetSource(write(tmp_path, Y, None, fmt), batch_rows=512) if fmt == "parquet" else CSVSource(
-            write(tmp_path, Y, None, fmt), chunk_rows=512)
+        src = (
+            ParquetSource(write(tmp_path, Y, None, fmt), batch_rows=512)
+            if fmt == "parquet"
+            else CSVSource(write(tmp_path, Y, None, fmt), chunk_rows=512)
+        )
         got = fit_quiet(emix.PoissonMixture(2, random_state=0, n_jobs=1), src)
         assert_same_fit(got, ref, ("weights_", "rates_"))
 
@@ -169,7 +177,9 @@ def test_bad_cell_deep_in_a_csv_is_named(tmp_path):
     path = tmp_path / "bad.csv"
     df.to_csv(path, index=False)
     src = CSVSource(path, chunk_rows=4096)
-    with pytest.raises(emix.InputTypeError, match=r"bad\.csv: column 'b' is not numeric: row 41235 holds 'oops'"):
+    with pytest.raises(
+        emix.InputTypeError, match=r"bad\.csv: column 'b' is not numeric: row 41235 holds 'oops'"
+    ):
         emix.GaussianMixture(2).fit(src)
 
 
@@ -177,7 +187,9 @@ def test_infinite_value_deep_in_a_parquet_file_is_named(tmp_path):
     X, _ = gaussian_data(n=20_000)
     X[17_001, 2] = np.inf
     path = write(tmp_path, X, name="inf")
-    with pytest.raises(emix.InvalidInputError, match=r"inf\.parquet: column 'f2' has an infinite value in row 17002"):
+    with pytest.raises(
+        emix.InvalidInputError, match=r"inf\.parquet: column 'f2' has an infinite value in row 17002"
+    ):
         emix.GaussianMixture(2).fit(ParquetSource(path, batch_rows=1000))
 
 
@@ -193,7 +205,9 @@ def test_missing_value_refused_where_the_family_does_not_allow_it(tmp_path):
     X, _ = gaussian_data(n=5000)
     X[4321, 0] = np.nan
     path = write(tmp_path, X, name="gaps")
-    with pytest.raises(emix.InvalidInputError, match=r"gaps\.parquet: .*row 4322, column 'f0'.*StudentMixture"):
+    with pytest.raises(
+        emix.InvalidInputError, match=r"gaps\.parquet: .*row 4322, column 'f0'.*StudentMixture"
+    ):
         emix.StudentMixture(2).fit(ParquetSource(path, batch_rows=1000))
 
 
@@ -256,8 +270,11 @@ def test_summary_of_whole_is_sum_of_parts():
     whole = summarise(ArraySource(X, w, chunk_size=1000))
     parts = summarise(ArraySource(X, w, chunk_size=37))
     assert isinstance(whole, SourceSummary)
-    assert (whole.n_samples, whole.n_missing, whole.first_missing) == (parts.n_samples, parts.n_missing,
-                                                                      parts.first_missing)
+    assert (whole.n_samples, whole.n_missing, whole.first_missing) == (
+        parts.n_samples,
+        parts.n_missing,
+        parts.first_missing,
+    )
     assert whole.total_weight == pytest.approx(parts.total_weight, rel=1e-13)
     np.testing.assert_array_equal(whole.col_min, parts.col_min)
     np.testing.assert_array_equal(whole.observed, np.sum(~np.isnan(X), axis=0))
@@ -281,8 +298,9 @@ def client():
     distributed = pytest.importorskip("distributed")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                           dashboard_address=None)
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        )
         c = distributed.Client(cluster)
     yield c
     c.close()

@@ -60,9 +60,9 @@ def test_kl_is_computed_directly_and_positive_after_first_m_step(lecture):
     X = lecture.X
     from scipy.stats import multivariate_normal
 
-    joint = np.column_stack([
-        m1.weights[k] * multivariate_normal(m1.means[k], m1.covariances[k]).pdf(X) for k in range(2)
-    ])
+    joint = np.column_stack(
+        [m1.weights[k] * multivariate_normal(m1.means[k], m1.covariances[k]).pdf(X) for k in range(2)]
+    )
     post = joint / joint.sum(axis=1, keepdims=True)
     q = m1.responsibilities
     kl = float(np.sum(q * (np.log(q) - np.log(post))))

@@ -254,9 +254,7 @@ class CovarianceModel:
         nk = ljT.sum(axis=1, dtype=np.float64)
         return nk, np.asarray(s1, np.float64), np.asarray(s2, np.float64), loglik
 
-    def prepare(
-        self, log_weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray, centre: np.ndarray
-    ):
+    def prepare(self, log_weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray, centre: np.ndarray):
         """Per-pass preparation: a function ``(X, w) -> fused(X, w, ...)`` for one pass's chunks.
 
         The parameters are those of :meth:`fused`. Models whose kernels need
@@ -295,7 +293,9 @@ class CovarianceModel:
         if cls.to_free is CovarianceModel.to_free or cls.from_free is CovarianceModel.from_free:
             return False
         owner = next(c for c in cls.__mro__ if "to_free" in c.__dict__)
-        return all(getattr(cls, m) is getattr(owner, m) for m in ("from_free", "covariance", "precision_cholesky"))
+        return all(
+            getattr(cls, m) is getattr(owner, m) for m in ("from_free", "covariance", "precision_cholesky")
+        )
 
     #: optional BLAS-shaped kernel with the signature of :meth:`fused`
     _fused_fast = None
@@ -484,7 +484,9 @@ class TiedCovariance(CovarianceModel):
         sq *= 0.5
         ljT -= sq
         logdet = np.log(np.diagonal(prec_chol).astype(np.float64)).sum()
-        const = logdet + log_weights - 0.5 * d * LOG_2PI - 0.5 * np.einsum("ij,ij->i", mu, mu, dtype=np.float64)
+        const = (
+            logdet + log_weights - 0.5 * d * LOG_2PI - 0.5 * np.einsum("ij,ij->i", mu, mu, dtype=np.float64)
+        )
         ljT += const.astype(dt)[:, None]
         loglik = _normalize_columns(ljT, w)
         nk = ljT.sum(axis=1, dtype=np.float64)
@@ -835,8 +837,15 @@ def _tied_numba(kern, X, w, log_weights, means, prec_chol, centre):
     k_, d = means.shape
     nk, s1, s2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((d, d))
     loglik = kern.tied_fused_all(
-        np.ascontiguousarray(X), _kernels.weights_arg(w), _f64(log_weights), _f64(means), _f64(prec_chol),
-        _f64(centre), nk, s1, s2,
+        np.ascontiguousarray(X),
+        _kernels.weights_arg(w),
+        _f64(log_weights),
+        _f64(means),
+        _f64(prec_chol),
+        _f64(centre),
+        nk,
+        s1,
+        s2,
     )
     return nk, s1, s2, float(loglik)
 
@@ -1070,7 +1079,9 @@ class GaussianFamily:
         dt = like.means.dtype
         means = vec[: k * d].reshape(k, d)
         cov, pc = self.model.from_free(vec[k * d :], k, d)
-        return GaussianParams(means=means.astype(dt), covariances=cov.astype(dt), precisions_cholesky=pc.astype(dt))
+        return GaussianParams(
+            means=means.astype(dt), covariances=cov.astype(dt), precisions_cholesky=pc.astype(dt)
+        )
 
     def m_step(self, stats: GaussianStats, previous: GaussianParams | None) -> GaussianParams:
         """Weighted maximum likelihood from summed statistics.
