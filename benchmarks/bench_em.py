@@ -304,10 +304,26 @@ def time_to_optimum(name, X, k, cov, reps=3):
                 lambda tol=tol: SkGM(k, covariance_type=cov, tol=tol, max_iter=100_000, **init).fit(X)
             )
             break
+    # first hit: tight runs, the wall time at which a point within 1e-6 is first evaluated
+    em_hits = [_first_hit_emix(X, k, cov, init, close) for _ in range(reps)]
+    sk_hits = [_first_hit_sklearn(X, k, cov, init, close) for _ in range(reps)]
+    em_hit = min(em_hits, key=lambda h: np.inf if h[0] is None else h[0])
+    sk_hit = min(sk_hits, key=lambda h: np.inf if h[0] is None else h[0])
+    # both with an oracle tolerance
+    em_rtol, t_em_or, em_or = _oracle_emix(X, k, cov, init, close, timed)
     return {
         "name": name,
         "cov": cov,
         "opt": opt,
+        "em_hit_time": em_hit[0],
+        "em_hit_passes": em_hit[1],
+        "sk_hit_time": sk_hit[0],
+        "sk_hit_iters": sk_hit[1],
+        "hit_ratio": None if None in (em_hit[0], sk_hit[0]) else sk_hit[0] / em_hit[0],
+        "em_or_rtol": em_rtol,
+        "em_or_time": t_em_or,
+        "em_or_passes": None if em_or is None else em_or.n_iter_,
+        "oracle_ratio": None if None in (t_em_or, t_sk) else t_sk / t_em_or,
         "em_ll": em.log_likelihood_,
         "em_ok": close(em.log_likelihood_),
         "em_iter": em.n_iter_,
@@ -322,6 +338,84 @@ def time_to_optimum(name, X, k, cov, reps=3):
     }
 
 
+class _Hit(Exception):
+    """Raised by a hook once a point within 1e-6 of the optimum has been evaluated: ends the run."""
+
+
+def _first_hit_emix(X, k, cov, init, close):
+    """Wall time from the call of ``fit`` to the end of the first pass whose log-likelihood is close.
+
+    emix runs with its defaults (SQUAREM) but ``rtol=1e-12``; the hook is the ``callback`` of
+    :func:`emix.em.run_em` (called after every pass and its M-step with that pass's total
+    log-likelihood, extrapolated points included); rejected SQUAREM trial passes are in the wall time.
+    """
+    import emix.mixture as emix_mixture
+
+    orig = emix_mixture.run_em
+    state = {}
+
+    def run_em(*a, callback=None, **kw):
+        def cb(it, ll, params):
+            if callback is not None:
+                callback(it, ll, params)
+            if close(ll):
+                state["t"] = time.perf_counter()
+                state["passes"] = it
+                raise _Hit
+
+        return orig(*a, callback=cb, **kw)
+
+    gm = EmGM(k, covariance_type=cov, rtol=1e-12, max_iter=100_000, **init)
+    emix_mixture.run_em = run_em
+    try:
+        t0 = time.perf_counter()
+        try:
+            gm.fit(X)
+        except _Hit:
+            return state["t"] - t0, state["passes"]
+    finally:
+        emix_mixture.run_em = orig
+    return None, None  # the tight run ended without a pass within 1e-6
+
+
+def _first_hit_sklearn(X, k, cov, init, close):
+    """Wall time from the call of ``fit`` to the end of the first E-step whose log-likelihood is close.
+
+    scikit-learn runs with ``tol=1e-12``; the hook wraps ``_e_step`` (its returned mean
+    log-likelihood is that of the current parameters, before the M-step).
+    """
+    gm = SkGM(k, covariance_type=cov, tol=1e-12, max_iter=100_000, **init)
+    orig = gm._e_step
+    state = {"n": 0}
+
+    def e_step(Xa, *a, **kw):
+        out = orig(Xa, *a, **kw)
+        state["n"] += 1
+        if close(out[0] * Xa.shape[0]):
+            state["t"] = time.perf_counter()
+            raise _Hit
+        return out
+
+    gm._e_step = e_step
+    t0 = time.perf_counter()
+    try:
+        gm.fit(X)
+    except _Hit:
+        return state["t"] - t0, state["n"]
+    return None, None
+
+
+def _oracle_emix(X, k, cov, init, close, timed):
+    """emix defaults with the largest ``rtol`` in 1e-3, 1e-4, ... that ends within 1e-6 relative."""
+    for e in range(3, 13):
+        rtol = 10.0**-e
+        g = EmGM(k, covariance_type=cov, rtol=rtol, max_iter=100_000, **init).fit(X)
+        if close(g.log_likelihood_):
+            t, g = timed(lambda rtol=rtol: EmGM(k, covariance_type=cov, rtol=rtol, max_iter=100_000, **init).fit(X))
+            return rtol, t, g
+    return None, None, None
+
+
 def fit_overhead(n, d, k, reps=3):
     """Time of everything but the iterations: emix ``max_iter=0`` fits (k-means init + final pass)."""
     X, _ = make_data(n, d, k, np.float64)
@@ -329,6 +423,16 @@ def fit_overhead(n, d, k, reps=3):
     # scikit-learn cannot run 0 iterations: one iteration, minus its per-iteration median
     sk_t = min(_timeit(lambda: SkGM(k, max_iter=1, random_state=0).fit(X)) for _ in range(reps))
     return {"case": f"{n // 1000}k x {d}, K={k}", "em_overhead": em_t, "sk_fit1": sk_t}
+
+
+def _dump(path, kind, row) -> None:
+    """Append one result to a JSON-lines file (``--jsonl``), so that a cut-off run keeps its rows."""
+    if path is None:
+        return
+    import json
+
+    with open(path, "a") as f:
+        f.write(json.dumps({"kind": kind, **row}, default=float) + "\n")
 
 
 def _timeit(fn) -> float:
@@ -387,6 +491,33 @@ def markdown(machine, rates, bw, rows, opt_rows, overhead, quick) -> str:
             f"| {r['em_iter']} ({r['em_acc']}) | {_fmt_t(r['em_time'])} "
             f"| {r['sk_default_ll']:.4f} ({r['sk_default_iter']}) | {r['sk_tol']} | {r['sk_iter']} "
             f"| {_fmt_t(r['sk_time'])} | {ratio} |"
+        )
+    out += [
+        "",
+        "### Time to the optimum: three measures",
+        "",
+        "**first hit**: each library from the same start with a very tight tolerance (emix "
+        "`rtol=1e-12`, defaults otherwise; scikit-learn `tol=1e-12`); the wall time from the call of "
+        "`fit` to the end of the first pass (emix) / E-step (scikit-learn) whose log-likelihood is "
+        "within 1e-6 relative of the optimum, independent of any stopping rule. **both oracle**: "
+        "each library with the largest tolerance in 1e-3, 1e-4, ... that still ends within 1e-6 "
+        "(emix `rtol`, scikit-learn `tol`), whole `fit`. **own rule vs oracle**: the table above "
+        "(emix default `rtol=1e-8`, scikit-learn oracle `tol`). Times: best of the repeats.",
+        "",
+        "| data | cov | first hit emix (passes) | first hit sklearn (E-steps) | ratio | emix oracle rtol "
+        "(passes) | emix oracle time | sklearn oracle tol | sklearn oracle time | ratio | own rule vs oracle ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def _r(x):
+        return "-" if x is None else f"**{x:.1f}**"
+
+    for r in opt_rows:
+        out.append(
+            f"| {r['name']} | {r['cov']} | {_fmt_t(r['em_hit_time'])} ({r['em_hit_passes']}) "
+            f"| {_fmt_t(r['sk_hit_time'])} ({r['sk_hit_iters']}) | {_r(r['hit_ratio'])} "
+            f"| {r['em_or_rtol']} ({r['em_or_passes']}) | {_fmt_t(r['em_or_time'])} | {r['sk_tol']} "
+            f"| {_fmt_t(r['sk_time'])} | {_r(r['oracle_ratio'])} | {_r(r['ratio'])} |"
         )
     if overhead:
         out += [
@@ -450,6 +581,15 @@ def main(argv=None) -> int:
         help="'off' forces emix's NumPy kernels (default: numba kernels where installed)",
     )
     ap.add_argument("--cases", default=None, help="comma-separated case indices of the full list, e.g. 0,1")
+    ap.add_argument(
+        "--iters-large",
+        type=int,
+        default=None,
+        help="iterations per timed fit for the 1M x 8 case (default: --iters)",
+    )
+    ap.add_argument("--jsonl", default=None, help="append every result row to this JSON-lines file as it is done")
+    ap.add_argument("--only-optimum", action="store_true", help="only the time-to-optimum and overhead sections")
+    ap.add_argument("--skip-optimum", action="store_true", help="skip the time-to-optimum and overhead sections")
     args = ap.parse_args(argv)
     global SK_BLAS_THREADS
     SK_BLAS_THREADS = args.sklearn_blas_threads
@@ -472,18 +612,25 @@ def main(argv=None) -> int:
     print(
         f"GEMM {rates['float64'] / 1e9:.1f} / {rates['float32'] / 1e9:.1f} GFLOP/s, bandwidth {bw / 1e9:.1f} GB/s"
     )
+    _dump(args.jsonl, "machine", {"machine": machine, "rates": rates, "bandwidth": bw, "load": load_before})
     rows = []
-    for dtype in (np.float64, np.float32):
+    for dtype in () if args.only_optimum else (np.float64, np.float32):
         for n, d, k in cases:
             for cov in COV_TYPES:
-                r = bench_case(n, d, k, cov, dtype, iters, repeats, rates, bw)
+                it = args.iters_large if (args.iters_large and n >= 1_000_000) else iters
+                r = bench_case(n, d, k, cov, dtype, it, repeats, rates, bw)
+                r["iters"] = it
                 rows.append(r)
+                _dump(args.jsonl, "iter", r)
                 print(
                     f"{r['case']:>18} {cov:>9} {r['dtype']}: sklearn {_fmt_t(r['sk_iter'])}, emix "
                     f"{_fmt_t(r['em_iter'])}, ratio {r['iter_ratio']:.1f}, {r['bound_ratio']:.1f}x bound, "
                     f"mem {r['sk_mem']:.0f} / {r['em_mem']:.1f} MiB, rel logL {r['rel_ll']:.1e}",
                     flush=True,
                 )
+    opt_rows, overhead = [], []
+    if args.skip_optimum:
+        return _finish(args, machine, load_before, rates, bw, rows, opt_rows, overhead)
     faithful = np.asarray(load_faithful(), dtype=np.float64)
     opt_rows = [
         time_to_optimum("Old Faithful", faithful, 3, "tied"),
@@ -495,14 +642,26 @@ def main(argv=None) -> int:
     for r in opt_rows:
         print(
             f"optimum {r['name']} {r['cov']}: emix {_fmt_t(r['em_time'])} ({r['em_iter']} passes, ok={r['em_ok']}), "
-            f"sklearn tol={r['sk_tol']} {_fmt_t(r['sk_time'])}, ratio {r['ratio']}",
+            f"sklearn tol={r['sk_tol']} {_fmt_t(r['sk_time'])}, ratio {r['ratio']}; first hit emix "
+            f"{_fmt_t(r['em_hit_time'])} ({r['em_hit_passes']}), sklearn {_fmt_t(r['sk_hit_time'])} "
+            f"({r['sk_hit_iters']}), ratio {r['hit_ratio']}; oracle emix rtol={r['em_or_rtol']} "
+            f"{_fmt_t(r['em_or_time'])} ({r['em_or_passes']}), ratio {r['oracle_ratio']}",
             flush=True,
         )
+        _dump(args.jsonl, "optimum", r)
     overhead = [fit_overhead(200_000 if not args.quick else 50_000, 16, 8)]
     for o in overhead:
         print(
             f"overhead {o['case']}: emix {_fmt_t(o['em_overhead'])}, sklearn fit(max_iter=1) {_fmt_t(o['sk_fit1'])}"
         )
+        _dump(args.jsonl, "overhead", o)
+    return _finish(args, machine, load_before, rates, bw, rows, opt_rows, overhead)
+
+
+def _finish(args, machine, load_before, rates, bw, rows, opt_rows, overhead) -> int:
+    import os
+
+    _dump(args.jsonl, "end", {"load": os.getloadavg()[0]})
     load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     if SK_BLAS_THREADS:
         load += f"; scikit-learn's BLAS held to {SK_BLAS_THREADS} thread(s)"
