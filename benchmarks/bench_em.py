@@ -562,6 +562,32 @@ def plot(rows, path):
     plt.close(fig)
 
 
+def render(paths, out_dir) -> int:
+    """Report from ``--jsonl`` files (e.g. the per-iteration run and a separate time-to-optimum run)."""
+    import json
+
+    recs = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines() if line.strip()]
+    machines = [r for r in recs if r["kind"] == "machine"]
+    ends = [r for r in recs if r["kind"] == "end"]
+    m = machines[0]
+    rows = [r for r in recs if r["kind"] == "iter"]
+    opt_rows = [r for r in recs if r["kind"] == "optimum"]
+    overhead = [r for r in recs if r["kind"] == "overhead"]
+    loads = "; ".join(
+        f"run {i + 1}: load average {a['load']:.1f} at the start, {b['load']:.1f} at the end"
+        for i, (a, b) in enumerate(zip(machines, ends))
+    )
+    text = markdown(m["machine"] + f"; {loads}", m["rates"], m["bandwidth"], rows, opt_rows, overhead, False)
+    if out_dir:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "benchmarks.md").write_text(text)
+        plot(rows, out / "bench_em.png")
+    else:
+        print(text)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small cases, under a minute")
@@ -588,9 +614,16 @@ def main(argv=None) -> int:
         help="iterations per timed fit for the 1M x 8 case (default: --iters)",
     )
     ap.add_argument("--jsonl", default=None, help="append every result row to this JSON-lines file as it is done")
+    ap.add_argument(
+        "--render",
+        default=None,
+        help="comma-separated --jsonl files of earlier runs: write the report (and, with --out, the plot) from them",
+    )
     ap.add_argument("--only-optimum", action="store_true", help="only the time-to-optimum and overhead sections")
     ap.add_argument("--skip-optimum", action="store_true", help="skip the time-to-optimum and overhead sections")
     args = ap.parse_args(argv)
+    if args.render:
+        return render(args.render.split(","), args.out)
     global SK_BLAS_THREADS
     SK_BLAS_THREADS = args.sklearn_blas_threads
     from emix import _kernels
