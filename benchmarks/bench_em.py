@@ -2,7 +2,7 @@
 
 Usage::
 
-    PYTHONPATH=. python benchmarks/bench_em.py            # full run (about 20 minutes on a loaded 2-core machine)
+    PYTHONPATH=. python benchmarks/bench_em.py            # full run (10 x 3, 1M x 8 at 6: about 9 minutes on 2 idle cores)
     PYTHONPATH=. python benchmarks/bench_em.py --quick    # under a minute
     PYTHONPATH=. python benchmarks/bench_em.py --out docs # write docs/benchmarks.md and the plot
     PYTHONPATH=. python benchmarks/bench_em.py --cases 0,1 --iters 10 --repeats 3  # round 3's run D
