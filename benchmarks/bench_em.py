@@ -435,7 +435,9 @@ def _oracle_emix(X, k, cov, init, close, timed):
         rtol = 10.0**-e
         g = EmGM(k, covariance_type=cov, rtol=rtol, max_iter=100_000, **init).fit(X)
         if close(g.log_likelihood_):
-            t, g = timed(lambda rtol=rtol: EmGM(k, covariance_type=cov, rtol=rtol, max_iter=100_000, **init).fit(X))
+            t, g = timed(
+                lambda rtol=rtol: EmGM(k, covariance_type=cov, rtol=rtol, max_iter=100_000, **init).fit(X)
+            )
             return rtol, t, g
     return None, None, None
 
@@ -637,14 +639,20 @@ def main(argv=None) -> int:
         default=None,
         help="iterations per timed fit for the 1M x 8 case (default: --iters)",
     )
-    ap.add_argument("--jsonl", default=None, help="append every result row to this JSON-lines file as it is done")
+    ap.add_argument(
+        "--jsonl", default=None, help="append every result row to this JSON-lines file as it is done"
+    )
     ap.add_argument(
         "--render",
         default=None,
         help="comma-separated --jsonl files of earlier runs: write the report (and, with --out, the plot) from them",
     )
-    ap.add_argument("--only-optimum", action="store_true", help="only the time-to-optimum and overhead sections")
-    ap.add_argument("--skip-optimum", action="store_true", help="skip the time-to-optimum and overhead sections")
+    ap.add_argument(
+        "--only-optimum", action="store_true", help="only the time-to-optimum and overhead sections"
+    )
+    ap.add_argument(
+        "--skip-optimum", action="store_true", help="skip the time-to-optimum and overhead sections"
+    )
     args = ap.parse_args(argv)
     if args.render:
         return render(args.render.split(","), args.out)
