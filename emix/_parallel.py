@@ -118,13 +118,3 @@ def _controller():
         else:
             _CONTROLLER.append(ThreadpoolController())
     return _CONTROLLER[0]
-
-
-@contextlib.contextmanager
-def maybe_pool(pool: ChunkPool | None, n_jobs: int | None = None):
-    """Use ``pool`` if given, else open a new one for the duration of the block."""
-    if pool is not None:
-        yield pool
-    else:
-        with ChunkPool(n_jobs) as p:
-            yield p
