@@ -282,10 +282,10 @@ def trace_lecture_example(n_iter: int = 3) -> EMTrace:
 def em_path(estimator: GaussianMixture, X: Any) -> list[MixtureParams]:
     """Parameters at the start and after every iteration of the estimator's own fit.
 
-    Re-runs the fitting loop of ``estimator`` (its parameters, its
-    ``random_state``, all ``n_init`` restarts) and returns the path of the
-    restart with the highest final log-likelihood, which is the one ``fit``
-    keeps. Used to animate EM.
+    Refits a copy of ``estimator`` (its parameters, its ``random_state``, all
+    ``n_init`` restarts) through :meth:`GaussianMixture.fit` itself, recording
+    each restart's path, and returns the path of the restart ``fit`` keeps.
+    Used to animate EM.
 
     Parameters
     ----------
@@ -297,34 +297,33 @@ def em_path(estimator: GaussianMixture, X: Any) -> list[MixtureParams]:
     -------
     path : list of MixtureParams
         The start, then the parameters after each M-step (with acceleration,
-        an accepted extrapolation shows as a longer jump between two entries).
+        an accepted extrapolation shows as a longer jump between two entries);
+        the last entry is the fitted model.
     """
-    from .em import run_em
+    paths: list[list[MixtureParams]] = []
 
-    gm = GaussianMixture(**estimator.get_params())
-    gm._validate_params()
-    X = check_array(X, min_samples=2)
-    gm._validate_user_init(X.shape[1])
-    source = gm._source(X)
-    family = gm._make_family()
-    rng = check_random_state(gm.random_state)
-    best: tuple[float, list[MixtureParams]] | None = None
-    for _ in range(int(gm.n_init)):
-        start = gm._initial_params(source, family, rng)
-        path = [start]
-        result = run_em(
-            source,
-            family,
-            start,
-            max_iter=int(gm.max_iter),
-            tol=float(gm.tol),
-            strict=False,
-            convergence=gm.convergence,
-            rtol=float(gm.rtol),
-            accelerate=bool(gm.accelerate),
-            n_jobs=1,
-            callback=lambda it, ll, p, path=path: path.append(p),
+    class _Recording(type(estimator)):
+        # the same fit, with each restart's start and M-steps recorded
+        def _initial_params(self, *args: Any, **kwargs: Any) -> MixtureParams:
+            start = super()._initial_params(*args, **kwargs)
+            paths.append([start])
+            return start
+
+        def _progress_callback(self, attempt: int):
+            return lambda it, ll, params: paths[-1].append(params)
+
+    gm = _Recording(**estimator.get_params()).set_params(warm_start=False)
+    gm.fit(X)
+    fitted = gm._fitted_params()
+
+    def distance(path: list[MixtureParams]) -> float:
+        last = path[-1]
+        return float(
+            np.abs(last.weights - fitted.weights).max()
+            + np.abs(last.components.means - fitted.components.means).max()
         )
-        if best is None or result.log_likelihood > best[0]:
-            best = (result.log_likelihood, path)
-    return best[1]
+
+    best = min(paths, key=distance)
+    if distance(best) != 0.0:  # fit ended on a point the callback did not see
+        best = [*best, fitted]
+    return best
