@@ -47,7 +47,7 @@ Three measures (best of the repeats each):
   very tight tolerance (emix ``rtol=1e-12``, scikit-learn ``tol=1e-12``); a
   hook records the wall time from the call of ``fit`` to the end of the first
   pass whose log-likelihood is within 1e-6 (emix: the ``callback`` of
-  ``emix.em.run_em``, called after each pass and its M-step with that pass's
+  ``emix.engine.em.run_em``, called after each pass and its M-step with that pass's
   log-likelihood, rejected SQUAREM trial passes included in the time;
   scikit-learn: a wrapper of ``_e_step``, whose mean log-likelihood is that of
   the current parameters) and then ends the run by an exception. The hooks add
@@ -71,9 +71,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.mixture import GaussianMixture as SkGM
 
-import emix.em as emix_em
+import emix.engine.em as emix_em
 from emix.datasets import load_faithful
-from emix.mixture import GaussianMixture as EmGM
+from emix.estimators.gaussian import GaussianMixture as EmGM
 
 COV_TYPES = ("full", "tied", "diag", "spherical")
 FULL_CASES = ((100_000, 2, 3), (200_000, 16, 8), (1_000_000, 8, 16), (100_000, 64, 16))
@@ -370,10 +370,10 @@ def _first_hit_emix(X, k, cov, init, close):
     """Wall time from the call of ``fit`` to the end of the first pass whose log-likelihood is close.
 
     emix runs with its defaults (SQUAREM) but ``rtol=1e-12``; the hook is the ``callback`` of
-    :func:`emix.em.run_em` (called after every pass and its M-step with that pass's total
+    :func:`emix.engine.em.run_em` (called after every pass and its M-step with that pass's total
     log-likelihood, extrapolated points included); rejected SQUAREM trial passes are in the wall time.
     """
-    import emix.mixture as emix_mixture
+    import emix.estimators.gaussian as emix_mixture
 
     orig = emix_mixture.run_em
     state = {}

@@ -4,7 +4,7 @@ Public names only; see the docs for a tour.
 """
 
 from . import datasets, families
-from .estimators import BernoulliMixture, Mixture, PoissonMixture, StudentMixture
+from .estimators import BernoulliMixture, GaussianMixture, Mixture, PoissonMixture, StudentMixture
 from .exceptions import (
     ConvergenceWarning,
     DegenerateComponentWarning,
@@ -18,7 +18,6 @@ from .exceptions import (
     NumericalError,
 )
 from .io import load, register_estimator
-from .mixture import GaussianMixture
 from .selection import SelectionResult, select
 from .sources import ArraySource, CSVSource, DaskSource, ParquetSource
 

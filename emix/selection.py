@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_array
+from .estimators.gaussian import GaussianMixture
 from .exceptions import (
     ConvergenceWarning,
     DegenerateComponentWarning,
@@ -46,8 +47,7 @@ from .exceptions import (
     InvalidParameterError,
 )
 from .families.gaussian import COVARIANCE_MODELS
-from .families.mclust import MCLUST_MODELS
-from .mixture import GaussianMixture
+from .families.gaussian.mclust import MCLUST_MODELS
 
 __all__ = ["select", "SelectionRecord", "SelectionResult", "information_criteria", "CRITERIA"]
 
@@ -191,7 +191,7 @@ class SelectionResult:
 
     def plot(self, criterion: str = "bic", ax=None):
         """Criterion against K, one line per model (see :func:`emix.plot.plot_criterion`); returns the figure."""
-        from .plot import plot_criterion
+        from .teach.plot import plot_criterion
 
         return plot_criterion(self, criterion=criterion, ax=ax)
 

@@ -9,11 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import emix
 from emix import _kernels
+from emix.estimators.gaussian import GaussianMixture
 from emix.families.gaussian import COVARIANCE_MODELS, get_covariance_model
 from emix.init import kmeans_plusplus
-from emix.mixture import GaussianMixture
 from emix.sources import ArraySource
 
 needs_numba = pytest.mark.skipif(not _kernels.numba_available(), reason="numba is not installed")
@@ -141,7 +140,7 @@ def test_numba_chunking_property(cov, n, d, k, weighted, step, seed):
 
 @needs_numba
 def test_numba_exp_accuracy():
-    from emix import _numba_kernels
+    from emix._kernels import numba_gaussian as _numba_kernels
 
     x = np.concatenate([-np.linspace(0.0, 745.0, 20001), [-np.inf, -800.0, -0.0]])
     got = _numba_kernels.exp_nonpositive(x)
@@ -187,8 +186,8 @@ def test_fallback_without_numba(monkeypatch):
     X[:200] += 6.0
     ref = GaussianMixture(2, random_state=0).fit(X)
     monkeypatch.setitem(sys.modules, "numba", None)
-    monkeypatch.delitem(sys.modules, "emix._numba_kernels", raising=False)
-    monkeypatch.delattr(emix, "_numba_kernels", raising=False)
+    monkeypatch.delitem(sys.modules, "emix._kernels.numba_gaussian", raising=False)
+    monkeypatch.delattr(_kernels, "numba_gaussian", raising=False)
     monkeypatch.setattr(_kernels, "_loaded", [])
     assert _kernels.kernels() is None
     assert not _kernels.numba_available()
@@ -244,7 +243,7 @@ def test_default_init_finds_separated_clusters(seed):
 
 
 def test_greedy_kmeanspp_chunk_and_thread_independent():
-    from emix._parallel import ChunkPool
+    from emix.engine.pool import ChunkPool
 
     X, _ = _separated(7, n=2000, d=3, k=4)
     w = np.random.default_rng(1).uniform(0.5, 2.0, size=X.shape[0])

@@ -8,7 +8,7 @@ from scipy.stats import ortho_group
 
 import emix
 from emix.families.gaussian import COVARIANCE_MODELS, get_covariance_model
-from emix.families.mclust import MCLUST_ALIASES, MCLUST_MODELS
+from emix.families.gaussian.mclust import MCLUST_ALIASES, MCLUST_MODELS
 
 # covariance free parameters as mclust's nVarParams counts them (D features, K components)
 PARAM_FORMULAS = {

@@ -5,8 +5,8 @@ import pytest
 from PIL import Image
 
 import emix
-from emix import plot
-from emix.trace import em_path, trace_lecture_example
+from emix.teach import plot
+from emix.teach.trace import em_path, trace_lecture_example
 
 
 def check_png(path, min_size=(300, 200)):

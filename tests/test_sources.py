@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import emix
-from emix.em import e_pass
+from emix.engine.em import e_pass
 from emix.sources import (
     ArraySource,
     CSVSource,

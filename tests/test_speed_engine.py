@@ -10,11 +10,11 @@ import warnings
 import numpy as np
 import pytest
 
-from emix._parallel import ChunkPool
 from emix.datasets import load_faithful
-from emix.em import ConvergenceMonitor, MixtureParams, e_pass, run_em
+from emix.engine.em import ConvergenceMonitor, MixtureParams, e_pass, run_em
+from emix.engine.pool import ChunkPool
+from emix.estimators.gaussian import GaussianMixture
 from emix.families.gaussian import COVARIANCE_MODELS, DiagCovariance, GaussianFamily
-from emix.mixture import GaussianMixture
 from emix.sources import ArraySource
 
 COV_TYPES = ("full", "tied", "diag", "spherical")
@@ -356,7 +356,7 @@ def test_precision_cholesky_batch_refuses_singular_and_non_finite(numba):
 
 
 def test_repair_count_tells_repaired_m_steps_without_catching_warnings():
-    from emix.em import _m_step_noting_repairs
+    from emix.engine.em import _m_step_noting_repairs
     from emix.families.gaussian import GaussianStats
 
     fam = GaussianFamily("full", reg_covar=0.0)

@@ -7,7 +7,7 @@ import pytest
 
 import emix
 from emix.exceptions import InvalidInputError
-from emix.trace import em_path, trace_em, trace_lecture_example
+from emix.teach.trace import em_path, trace_em, trace_lecture_example
 
 
 @pytest.fixture(scope="module")

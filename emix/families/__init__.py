@@ -3,10 +3,10 @@
 Importing the package also registers the mclust covariance models (EII ... VVV).
 """
 
-from . import mclust  # noqa: F401  (registers EII ... VVV into COVARIANCE_MODELS)
 from .bernoulli import BernoulliFamily
 from .categorical import CategoricalFamily
 from .exponential import ExponentialFamily
+from .gaussian import mclust  # noqa: F401  (registers EII ... VVV into COVARIANCE_MODELS)
 from .poisson import PoissonFamily
 from .product import ProductFamily
 from .registry import FAMILIES, GaussianComponents, family_from_spec, make_family

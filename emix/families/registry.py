@@ -20,7 +20,7 @@ from .bernoulli import BernoulliFamily
 from .categorical import CategoricalFamily
 from .exponential import ExponentialFamily
 from .gaussian import GaussianFamily, GaussianParams
-from .gaussian_missing import MissingGaussianFamily
+from .gaussian.missing import MissingGaussianFamily
 from .poisson import PoissonFamily
 from .product import ProductFamily
 from .student import StudentFamily, checked_covariances

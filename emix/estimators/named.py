@@ -27,17 +27,17 @@ from typing import Any
 
 import numpy as np
 
-from . import init as _init
-from ._validation import check_array, check_n_features, check_scalar
-from .em import MixtureParams, m_step, stats_from_responsibilities
-from .exceptions import InvalidInputError, InvalidParameterError
-from .families.bernoulli import BernoulliFamily
-from .families.gaussian_missing import check_missing_rows
-from .families.poisson import PoissonFamily
-from .families.registry import family_from_spec, spec_string
-from .families.student import STUDENT_COVARIANCE_TYPES, StudentFamily
-from .mixture import BaseMixture, _init_array
-from .sources import MeanFilledSource, is_dask_collection, is_source, map_chunks
+from .. import init as _init
+from .._validation import check_array, check_n_features, check_scalar
+from ..engine.em import MixtureParams, m_step, stats_from_responsibilities
+from ..exceptions import InvalidInputError, InvalidParameterError
+from ..families.bernoulli import BernoulliFamily
+from ..families.gaussian.missing import check_missing_rows
+from ..families.poisson import PoissonFamily
+from ..families.registry import family_from_spec, spec_string
+from ..families.student import STUDENT_COVARIANCE_TYPES, StudentFamily
+from ..sources import MeanFilledSource, is_dask_collection, is_source, map_chunks
+from .gaussian import BaseMixture, _init_array
 
 _COMMON_DOC = """
     tol : float, default=1e-3

@@ -79,7 +79,7 @@ class _Components:
 
 
 def _components(weights, means, covariances, covariance_type: str, loc=None, scale=None) -> _Components:
-    from .families.gaussian import get_covariance_model
+    from ..families.gaussian import get_covariance_model
 
     model = get_covariance_model(covariance_type)
     means = np.asarray(means, dtype=np.float64)
@@ -295,7 +295,7 @@ def plot_trace(trace: Any, *, title: str | None = None):
 
 def save_figure(fig: Any, path: str | os.PathLike, *, dpi: int = 100) -> None:
     """Write ``fig`` to ``path`` atomically; the format comes from the suffix (png, svg, pdf...)."""
-    from .io import atomic_write_bytes
+    from .._files import atomic_write_bytes
 
     fmt = os.path.splitext(str(path))[1].lstrip(".").lower() or "png"
     buf = io.BytesIO()
@@ -347,7 +347,7 @@ def animate_em(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    from .io import atomic_write_bytes
+    from .._files import atomic_write_bytes
 
     X = np.asarray(X, dtype=np.float64)
     d = X.shape[1]

@@ -30,13 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from ._linalg import normalize_log_rows
-from ._validation import check_array, check_random_state
-from .em import MixtureParams, e_pass, log_joint, m_step
-from .exceptions import InvalidInputError
-from .families.gaussian import GaussianFamily
-from .mixture import GaussianMixture
-from .sources import ArraySource
+from .._linalg import normalize_log_rows
+from .._validation import check_array, check_random_state
+from ..engine.em import MixtureParams, e_pass, log_joint, m_step
+from ..estimators.gaussian import GaussianMixture
+from ..exceptions import InvalidInputError
+from ..families.gaussian import GaussianFamily
+from ..sources import ArraySource
 
 __all__ = ["TraceStep", "EMTrace", "trace_em", "trace_lecture_example", "em_path"]
 
@@ -273,7 +273,7 @@ def trace_lecture_example(n_iter: int = 3) -> EMTrace:
     Six points, K=2, weights 0.6/0.4, means [4.5, 2.5] and [2.5, 5.0],
     identity covariances, ``reg_covar=0``.
     """
-    from .datasets import load_lecture_example
+    from ..datasets import load_lecture_example
 
     X, init = load_lecture_example(return_init=True)
     return trace_em(X, 2, n_iter=n_iter, reg_covar=0.0, **init)

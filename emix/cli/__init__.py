@@ -26,7 +26,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from .exceptions import EmixError
+from ..exceptions import EmixError
 
 app = typer.Typer(
     name="emix",
@@ -42,7 +42,7 @@ app = typer.Typer(
 
 
 def _covariance_names() -> list[str]:
-    from .families.gaussian import COVARIANCE_MODELS
+    from ..families.gaussian import COVARIANCE_MODELS
 
     return list(COVARIANCE_MODELS)
 
@@ -72,8 +72,8 @@ def _make_estimator(
     seed: int | None,
 ):
     """The estimator ``emix fit`` uses for ``--family``."""
-    from .estimators import Mixture, StudentMixture
-    from .mixture import GaussianMixture
+    from ..estimators.gaussian import GaussianMixture
+    from ..estimators.named import Mixture, StudentMixture
 
     common = dict(tol=tol, max_iter=max_iter, n_init=n_init, init_params=init, random_state=seed)
     if family is Family.gaussian:
@@ -214,7 +214,7 @@ def _parse_columns(columns: str | None) -> list[str] | None:
 
 
 def _load_model(path: Path):
-    from .io import load
+    from ..io import load
 
     model, extra = load(path, return_extra=True)
     cli = extra.get("cli") if isinstance(extra.get("cli"), dict) else {}
@@ -230,7 +230,7 @@ def _read_for_model(
     data: Path, model, stored: list[str], columns: str | None, id_column: str | None, header: bool
 ):
     """Read the model's features from ``data``: --columns, else the stored names, else by position."""
-    from .tables import read_table
+    from ..sources.tables import read_table
 
     chosen = _parse_columns(columns)
     d = int(model.n_features_in_)
@@ -264,7 +264,7 @@ def _write_model(
     bic: float,
     aic: float,
 ) -> None:
-    from .io import save_model
+    from ..io import save_model
 
     extra = {
         "cli": {
@@ -282,7 +282,7 @@ def _write_model(
 
 def _emit_table(frame, output: Path | None) -> None:
     """Write ``frame`` atomically to ``output``, or as CSV to stdout when it is None."""
-    from .tables import write_table
+    from ..sources.tables import write_table
 
     text = write_table(frame, output)
     if text is not None:
@@ -475,7 +475,7 @@ def _fit_stream(
     weights: str | None,
 ) -> None:
     """``emix fit --stream``: EM over a file source, re-reading the file on every pass."""
-    from .sources import file_source
+    from ..sources import file_source
 
     source = file_source(data, _parse_columns(columns), weights=weights, header=header)
     model = _make_estimator(family, n_components, covariance, tol, reg_covar, max_iter, n_init, init, seed)
@@ -590,7 +590,7 @@ def fit(
     read in chunks on every EM pass instead of being loaded, so it may be
     larger than memory; the model is the same as without.
     """
-    from .tables import read_table, table_format
+    from ..sources.tables import read_table, table_format
 
     extra = [c for c in (weights, labels) if c is not None]
     if weights is not None and weights == labels:
@@ -687,7 +687,7 @@ def fit(
     if (plot is not None or animate is not None) and family is not Family.gaussian:
         raise _Failure("--plot and --animate draw Gaussian mixtures only")
     if plot is not None:
-        from .plot import plot_clusters, save_figure
+        from ..teach.plot import plot_clusters, save_figure
 
         save_figure(
             plot_clusters(model, X, feature_names=table.columns, loc=scaling.loc, scale=scaling.scale), plot
@@ -696,8 +696,8 @@ def fit(
     if animate is not None:
         if X.shape[1] < 2:
             raise _Failure("--animate needs at least two columns")
-        from .plot import animate_em
-        from .trace import em_path
+        from ..teach.plot import animate_em
+        from ..teach.trace import em_path
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the replay repeats the fit's warnings
@@ -778,7 +778,7 @@ def sample(
     """
     import pandas as pd
 
-    from .tables import table_format
+    from ..sources.tables import table_format
 
     model, cols, scaling, _ = _load_model(model_path)
     model.set_params(random_state=seed)
@@ -885,8 +885,8 @@ def select_command(
     (2 log L - p log n: larger is better; NA where the covariance became
     singular), names the best fit, and draws the criterion against K.
     """
-    from .selection import select
-    from .tables import read_table
+    from ..selection import select
+    from ..sources.tables import read_table
 
     table = read_table(data, _parse_columns(columns), header=header)
     names = None
@@ -940,7 +940,7 @@ def select_command(
             + "; ".join(f"{r.model},{r.n_components} ({getattr(r, criterion.value):.3f})" for r in top[1:])
         )
     if table_path is not None:
-        from .tables import write_table
+        from ..sources.tables import write_table
 
         write_table(result.to_frame(), table_path)
         console.print(f"table written to {table_path}")
@@ -952,7 +952,7 @@ def select_command(
         )
         console.print(f"best model written to {output}")
     if plot is not None:
-        from .plot import plot_criterion, save_figure
+        from ..teach.plot import plot_criterion, save_figure
 
         save_figure(plot_criterion(result, criterion.value), plot, dpi=110)
         console.print(f"picture written to {plot}")
@@ -997,11 +997,11 @@ def demo(
     """
     import pandas as pd
 
-    from .datasets import FAITHFUL_COLUMNS, load_faithful
-    from .mixture import GaussianMixture
-    from .plot import animate_em, plot_clusters, plot_convergence, plot_trace, save_figure
-    from .tables import write_table
-    from .trace import em_path, trace_lecture_example
+    from ..datasets import FAITHFUL_COLUMNS, load_faithful
+    from ..estimators.gaussian import GaussianMixture
+    from ..sources.tables import write_table
+    from ..teach.plot import animate_em, plot_clusters, plot_convergence, plot_trace, save_figure
+    from ..teach.trace import em_path, trace_lecture_example
 
     out.mkdir(parents=True, exist_ok=True)
     X = load_faithful()
@@ -1158,7 +1158,7 @@ def trace(
     log-likelihood ln p(X|θ), the lower bound L(q,θ) and KL(q‖p(z|X,θ)):
     the E-step makes KL zero, the M-step raises the bound.
     """
-    from .trace import trace_em, trace_lecture_example
+    from ..teach.trace import trace_em, trace_lecture_example
 
     if data is None:
         if n_components not in (None, 2) or columns is not None:
@@ -1169,7 +1169,7 @@ def trace(
     else:
         if n_components is None:
             raise _Failure("give the number of components with -k when tracing DATA")
-        from .tables import read_table
+        from ..sources.tables import read_table
 
         table = read_table(data, _parse_columns(columns), header=header)
         tr = trace_em(
@@ -1180,7 +1180,7 @@ def trace(
     else:
         _print_trace(tr, _out())
     if plot is not None:
-        from .plot import plot_trace, save_figure
+        from ..teach.plot import plot_trace, save_figure
 
         save_figure(plot_trace(tr), plot)
         (_err() if fmt is TraceFormat.json else _out()).print(f"picture written to {plot}")

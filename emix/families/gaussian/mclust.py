@@ -62,7 +62,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .gaussian import (
+from . import (
     COVARIANCE_MODELS,
     CovarianceModel,
     DiagCovariance,

@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .exceptions import InvalidParameterError
-from .sources import map_chunks
+from ..exceptions import InvalidParameterError
+from ..sources import map_chunks
 
 
 @dataclasses.dataclass(frozen=True)

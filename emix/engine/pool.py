@@ -32,7 +32,7 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
         return available_cpus()
     n_jobs = int(n_jobs)
     if n_jobs < -1 or n_jobs == 0:
-        from .exceptions import InvalidParameterError
+        from ..exceptions import InvalidParameterError
 
         raise InvalidParameterError(f"n_jobs must be a positive int, -1 or None, got {n_jobs}")
     return n_jobs

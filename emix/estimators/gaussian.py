@@ -16,11 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from . import init as _init
-from ._linalg import logsumexp_rows, normalize_log_rows
-from ._parallel import ChunkPool, resolve_n_jobs
-from ._params import ParamsMixin
-from ._validation import (
+from .. import init as _init
+from .._linalg import logsumexp_rows, normalize_log_rows
+from .._params import ParamsMixin
+from .._validation import (
     check_array,
     check_labels,
     check_n_features,
@@ -28,7 +27,7 @@ from ._validation import (
     check_sample_weight,
     check_scalar,
 )
-from .em import (
+from ..engine.em import (
     CONVERGENCE_RULES,
     EMResult,
     MixtureParams,
@@ -37,15 +36,16 @@ from .em import (
     run_em,
     stats_from_responsibilities,
 )
-from .exceptions import (
+from ..engine.pool import ChunkPool, resolve_n_jobs
+from ..exceptions import (
     ConvergenceWarning,
     InvalidInputError,
     InvalidParameterError,
     NotFittedError,
 )
-from .families.gaussian import COVARIANCE_MODELS, GaussianFamily, GaussianParams
-from .families.gaussian_missing import MissingGaussianFamily, check_missing_rows
-from .sources import (
+from ..families.gaussian import COVARIANCE_MODELS, GaussianFamily, GaussianParams
+from ..families.gaussian.missing import MissingGaussianFamily, check_missing_rows
+from ..sources import (
     ArraySource,
     MeanFilledSource,
     auto_chunk_size,
@@ -154,7 +154,7 @@ class BaseMixture(ParamsMixin):
         """
         self._check_fitted()
         if is_dask_collection(X):
-            from .sources import DaskSource
+            from ..sources import DaskSource
 
             X = DaskSource(X)
         if is_source(X):
@@ -297,7 +297,7 @@ class BaseMixture(ParamsMixin):
         :meth:`emix.sources.SourceSummary.probe`) on which the family is chosen.
         """
         if is_dask_collection(X):
-            from .sources import DaskSource
+            from ..sources import DaskSource
 
             X = DaskSource(X, weights=sample_weight)
         elif sample_weight is not None:
@@ -517,7 +517,7 @@ class BaseMixture(ParamsMixin):
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the fitted model to ``path`` (see :mod:`emix.io`), atomically."""
-        from .io import save_model
+        from ..io import save_model
 
         save_model(self, path)
 

@@ -1,6 +1,6 @@
 """Optional numba kernels: the fused Gaussian E-step and statistics in one pass.
 
-Each kernel reads the rows of one chunk once, in blocks of :data:`BLOCK` rows,
+Each kernel reads the rows of one chunk once, in blocks of :data:`~emix._kernels.numba_gaussian.BLOCK` rows,
 and computes for every row all K log-densities from the Cholesky factors of
 the precisions, their log-sum-exp, the responsibilities and their
 contributions to ``nk``, ``s1`` (centred on ``centre``) and ``s2``; no
@@ -31,9 +31,6 @@ import os
 import threading
 
 import numpy as np
-
-#: rows per block: the block's (BLOCK, K) scratch stays in the L1 cache
-BLOCK = 128
 
 _state = {"enabled": os.environ.get("EMIX_NUMBA", "1").strip().lower() not in ("0", "false", "no", "off")}
 _lock = threading.Lock()
@@ -92,7 +89,7 @@ def _load():
         with _lock:
             if not _loaded:
                 try:
-                    from . import _numba_kernels
+                    from . import numba_gaussian as _numba_kernels
                 except ImportError:
                     _loaded.append(None)
                 else:

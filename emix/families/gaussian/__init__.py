@@ -28,14 +28,14 @@ from typing import ClassVar
 import numpy as np
 from scipy import linalg
 
-from .. import _kernels
-from .._linalg import LOG_2PI, cholesky_lower, precision_cholesky_batch, precision_cholesky_from_covariance
-from ..exceptions import (
+from ... import _kernels
+from ..._linalg import LOG_2PI, cholesky_lower, precision_cholesky_batch, precision_cholesky_from_covariance
+from ...exceptions import (
     DegenerateComponentWarning,
     InvalidParameterError,
     NumericalError,
 )
-from .base import Stats
+from ..base import Stats
 
 
 @dataclasses.dataclass(frozen=True)

@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from .exceptions import EmixError, InputTypeError, InvalidInputError
+from ..exceptions import EmixError, InputTypeError, InvalidInputError
 from .tables import check_data_file, choose_columns
 
 #: Target size in bytes of the per-chunk working set (the (n, K) and (n, D) temporaries).

@@ -20,7 +20,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._kernels import BLOCK
+#: rows per block: the block's (BLOCK, K) scratch stays in the L1 cache
+BLOCK = 128
+
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from ._linalg import normalize_log_rows
-from ._parallel import ChunkPool
-from .exceptions import DegenerateComponentWarning, EmixWarning, NumericalError
-from .families.base import Family, Stats
-from .sources import map_chunks
+from .._linalg import normalize_log_rows
+from ..exceptions import DegenerateComponentWarning, EmixWarning, NumericalError
+from ..families.base import Family, Stats
+from ..sources import map_chunks
+from .pool import ChunkPool
 
 logger = logging.getLogger("emix")
 

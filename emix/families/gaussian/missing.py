@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
-from .._linalg import LOG_2PI
-from ..exceptions import InvalidInputError
-from .gaussian import GaussianFamily, GaussianParams, GaussianStats
+from ..._linalg import LOG_2PI
+from ...exceptions import InvalidInputError
+from . import GaussianFamily, GaussianParams, GaussianStats
 
 
 def check_missing_rows(X: np.ndarray, name: str = "X") -> None:
@@ -162,7 +162,7 @@ class MissingGaussianFamily:
 
     def impute(self, X: np.ndarray, params: GaussianParams, weights: np.ndarray) -> np.ndarray:
         """Fill NaN with ``E[x_M | x_O]``: the responsibility-weighted conditional means."""
-        from .._linalg import normalize_log_rows
+        from ..._linalg import normalize_log_rows
 
         out = X.copy()
         _, groups = self._groups(X, params)

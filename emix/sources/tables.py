@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .exceptions import InputTypeError, InvalidInputError
+from ..exceptions import InputTypeError, InvalidInputError
 
 __all__ = ["Table", "read_table", "write_table", "table_format"]
 
@@ -243,7 +243,7 @@ def write_table(frame: Any, path: str | os.PathLike | None) -> str | None:
     str or None
         The CSV text when ``path`` is None.
     """
-    from .io import atomic_write_bytes
+    from .._files import atomic_write_bytes
 
     if path is None:
         return frame.to_csv(index=False, float_format="%.10g")

@@ -1,0 +1,1 @@
+"""EM step by step for learning and teaching, and the pictures."""
