@@ -4,6 +4,7 @@ Public names only; see the docs for a tour.
 """
 
 from . import datasets, families
+from ._version import __version__
 from .estimators import BernoulliMixture, GaussianMixture, Mixture, PoissonMixture, StudentMixture
 from .exceptions import (
     ConvergenceWarning,
@@ -20,8 +21,6 @@ from .exceptions import (
 from .io import load, register_estimator
 from .selection import SelectionResult, select
 from .sources import ArraySource, CSVSource, DaskSource, ParquetSource
-
-__version__ = "0.1.0"
 
 register_estimator(GaussianMixture)
 for _cls in (Mixture, BernoulliMixture, PoissonMixture, StudentMixture):

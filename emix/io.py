@@ -88,7 +88,7 @@ def save_model(estimator: Any, path: str | os.PathLike, *, extra: dict[str, Any]
         JSON-serialisable application metadata stored as ``extra`` in
         ``emix.json`` and returned by ``load(path, return_extra=True)``.
     """
-    from . import __version__
+    from ._version import __version__
 
     name = type(estimator).__name__
     if ESTIMATORS.get(name) is not type(estimator):

@@ -27,16 +27,17 @@ from .._validation import (
     check_sample_weight,
     check_scalar,
 )
-from ..engine.em import (
+from ..engine import (
     CONVERGENCE_RULES,
+    ChunkPool,
     EMResult,
     MixtureParams,
     log_joint,
     m_step,
+    resolve_n_jobs,
     run_em,
     stats_from_responsibilities,
 )
-from ..engine.pool import ChunkPool, resolve_n_jobs
 from ..exceptions import (
     ConvergenceWarning,
     InvalidInputError,

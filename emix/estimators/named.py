@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import init as _init
 from .._validation import check_array, check_n_features, check_scalar
-from ..engine.em import MixtureParams, m_step, stats_from_responsibilities
+from ..engine import MixtureParams, m_step, stats_from_responsibilities
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ..families.bernoulli import BernoulliFamily
 from ..families.gaussian.missing import check_missing_rows

@@ -32,7 +32,7 @@ import numpy as np
 
 from .._linalg import normalize_log_rows
 from .._validation import check_array, check_random_state
-from ..engine.em import MixtureParams, e_pass, log_joint, m_step
+from ..engine import MixtureParams, e_pass, log_joint, m_step
 from ..estimators.gaussian import GaussianMixture
 from ..exceptions import InvalidInputError
 from ..families.gaussian import GaussianFamily
