@@ -226,3 +226,27 @@ def check_labels(y: Any, n_samples: int, n_components: int) -> np.ndarray | None
             f"(n_components={n_components})"
         )
     return labels if (labels >= 0).any() else None
+
+
+def check_missing_rows(X: np.ndarray, name: str = "X") -> None:
+    """Raise if a row of ``X`` (n, D) has no observed value at all (nothing to condition on)."""
+    empty = np.isnan(X).all(axis=1)
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
+        raise InvalidInputError(
+            f"{name} row {i} has no observed value (every column is NaN; "
+            f"{int(empty.sum())} such row(s) in all); drop it"
+        )
+
+
+def check_init_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A user-given initial array (``weights_init``, ``means_init`` ...) as float64 of ``shape``, or raise."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise InvalidParameterError(f"{name} must be numeric, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if arr.shape != shape:
+        raise InvalidParameterError(f"{name} has shape {arr.shape}; expected {shape}")
+    if not np.isfinite(arr).all():
+        raise InvalidParameterError(f"{name} contains NaN or inf")
+    return arr

@@ -69,12 +69,37 @@ class GaussianComponents(GaussianFamily):
         }
 
     def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> GaussianParams:
-        """Parameters from arrays; ``precisions_cholesky`` is recomputed from ``covariances``."""
+        """Parameters from arrays (user starts, model files), checked.
+
+        ``means`` and ``covariances`` are required; ``precisions_cholesky``, when
+        given, must agree with ``covariances`` and is kept as given, else it is
+        computed. float32 arrays stay float32.
+        """
         k, d = n_components, n_features
-        means = get_array(arrays, "means", (k, d), owner="gaussian")
-        cov = get_array(arrays, "covariances", self.model.shape(k, d), owner="gaussian")
-        cov, pc = checked_covariances(self.model, cov, k, d)
+        dtype = np.float32 if np.asarray(arrays.get("means")).dtype == np.float32 else np.float64
+        means = get_array(arrays, "means", (k, d), dtype=dtype, owner="gaussian")
+        shape = self.model.shape(k, d)
+        cov = get_array(arrays, "covariances", shape, dtype=dtype, owner="gaussian")
+        if arrays.get("precisions_cholesky") is None:
+            cov, pc = checked_covariances(self.model, cov.astype(np.float64), k, d)
+            return GaussianParams(
+                means=means, covariances=cov.astype(dtype), precisions_cholesky=pc.astype(dtype)
+            )
+        pc = get_array(arrays, "precisions_cholesky", shape, dtype=dtype, owner="gaussian")
+        prec = self.model.precisions(pc.astype(np.float64))
+        eye = np.eye(d)
+        for j in range(k):
+            c = self.model.component_covariance(cov.astype(np.float64), j, d)
+            p = self.model.component_covariance(prec, j, d)
+            if not np.allclose(c @ p, eye, rtol=1e-5, atol=1e-5):
+                raise InvalidParameterError(
+                    f"component {j}: covariances and precisions_cholesky do not agree"
+                )
         return GaussianParams(means=means, covariances=cov, precisions_cholesky=pc)
+
+    def derived_arrays(self, params: GaussianParams) -> dict[str, np.ndarray]:
+        """Fitted attributes computed from the parameters, not stored: ``precisions``."""
+        return {"precisions": self.model.precisions(params.precisions_cholesky)}
 
     def spec(self) -> dict:
         return {"family": "gaussian", "covariance_type": self.model.name, "reg_covar": self.reg_covar}

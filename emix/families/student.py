@@ -340,6 +340,10 @@ class StudentFamily:
         cov, pc = checked_covariances(self.model, cov, k, d)
         return StudentParams(means=means, covariances=cov, precisions_cholesky=pc, dof=dof)
 
+    def derived_arrays(self, params: StudentParams) -> dict[str, np.ndarray]:
+        """Fitted attributes computed from the parameters, not stored: ``precisions`` of the scale matrices."""
+        return {"precisions": self.model.precisions(params.precisions_cholesky)}
+
     def spec(self) -> dict:
         return {
             "family": self.name,

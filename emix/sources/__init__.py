@@ -969,3 +969,5 @@ __all__ = [
     "summarise",
     "is_source",
 ]
+
+from .encoded import EncodedSource  # noqa: E402, F401  (after map_chunks, which it uses)

@@ -242,10 +242,10 @@ def trace_em(
     gm._validate_params()
     if X.shape[0] < gm.n_components:
         raise InvalidInputError(f"{X.shape[0]} rows cannot be split into {gm.n_components} components")
-    gm._validate_user_init(X.shape[1])
+    prep = gm._prepare_fit(X, None, None)
     source = ArraySource(X, None, X.shape[0])
     family = gm._make_family()
-    params = gm._initial_params(source, family, check_random_state(random_state))
+    params = gm._start(prep._replace(source=source), check_random_state(random_state), None)
     d = X.shape[1]
 
     q, ll, bound, kl = _state(family, X, params, None)
@@ -304,8 +304,8 @@ def em_path(estimator: GaussianMixture, X: Any) -> list[MixtureParams]:
 
     class _Recording(type(estimator)):
         # the same fit, with each restart's start and M-steps recorded
-        def _initial_params(self, *args: Any, **kwargs: Any) -> MixtureParams:
-            start = super()._initial_params(*args, **kwargs)
+        def _start(self, *args: Any, **kwargs: Any) -> MixtureParams:
+            start = super()._start(*args, **kwargs)
             paths.append([start])
             return start
 

@@ -1,0 +1,504 @@
+"""The estimator core, written once: scikit-learn's conventions over the EM engine.
+
+:class:`MixtureEstimator` fits, predicts, scores, samples and saves any
+mixture. It knows nothing of the component family: everything that differs
+between estimators is asked of the family (the *estimator interface* of
+:mod:`emix.families.base`):
+
+================================  ===============================================
+the core needs to ...              it asks the family
+================================  ===============================================
+check training / new data          ``validate(X)``, ``handles_missing``
+learn data-dependent settings      ``configure(X)`` (e.g. categorical levels)
+fit rows with missing values       ``for_missing(X)`` (the exact missing-data variant)
+know whether EM is exact           ``exact_m_step`` (any drop of the likelihood is then a bug)
+expose fitted attributes           ``array_names()``, ``to_arrays(params)``, ``derived_arrays(params)``
+start from user-given arrays       ``init_names()``, ``from_arrays(arrays, K, D)``
+save and load a model file         ``array_names()``, ``from_arrays`` (checks what a file says)
+count free parameters              ``n_parameters(params)``
+sample                             ``sample(rng, params, counts)``
+================================  ===============================================
+
+A concrete estimator (:class:`~emix.GaussianMixture`, :class:`~emix.Mixture`,
+:class:`~emix.BernoulliMixture` ...) is a thin class: its ``__init__`` lists
+scikit-learn-style explicit arguments, ``_base_family()`` builds the family
+they describe, and ``_user_init_arrays()`` names the user-given starting arrays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import warnings
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+
+from .._linalg import logsumexp_rows, normalize_log_rows
+from .._params import ParamsMixin
+from .._validation import (
+    check_array,
+    check_labels,
+    check_missing_rows,
+    check_random_state,
+    check_sample_weight,
+    check_scalar,
+)
+from ..engine import CONVERGENCE_RULES, ChunkPool, EMResult, MixtureParams, log_joint, resolve_n_jobs, run_em
+from ..exceptions import ConvergenceWarning, InvalidParameterError, NotFittedError
+from ..families.registry import spec_string
+from ..sources import ArraySource, auto_chunk_size, checked_map, is_dask_collection, is_source, source_summary
+from . import checks, starts
+
+logger = logging.getLogger("emix")
+
+INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data", "hierarchical")
+
+
+class MixtureEstimator(ParamsMixin):
+    """A mixture fitted by EM; the family-independent part of every emix estimator.
+
+    Subclasses are thin: ``__init__`` stores the constructor arguments (see
+    :meth:`_store_init_args`), :meth:`_base_family` builds the family they
+    describe and :meth:`_user_init_arrays` names user-given starting arrays.
+    """
+
+    #: as in scikit-learn, user-given component arrays replace the initialiser only when the
+    #: weights are given too (GaussianMixture); otherwise uniform weights start with them
+    _start_needs_weights: ClassVar[bool] = False
+
+    # -- what a thin class provides ------------------------------------------------
+    def _base_family(self) -> Any:  # pragma: no cover - abstract
+        """The family the constructor arguments describe; raises InvalidParameterError on bad ones."""
+        raise NotImplementedError
+
+    def _user_init_arrays(self, n_features: int, dtype: Any) -> dict[str, Any]:
+        """User-given initial component arrays by the family's array names (default: none).
+
+        ``dtype`` is the training data's; ``n_features`` its number of columns.
+        """
+        return {}
+
+    def _store_init_args(self, args: dict[str, Any]) -> None:
+        """Store ``__init__``'s arguments under their own names (pass ``locals()``), nothing else."""
+        for name in self._param_names():
+            setattr(self, name, args[name])
+
+    # -- the family ------------------------------------------------------------------
+    def _make_family(self) -> Any:
+        """The family configured on the training data (after ``fit``), else the base family."""
+        base = self._base_family()
+        cached = getattr(self, "_configured_family", None)
+        if cached is not None and cached[0] == spec_string(base):
+            return cached[1]
+        return base
+
+    def _configure(self, base: Any, X: np.ndarray) -> None:
+        self._configured_family = (spec_string(base), checks.check_training_array(base, X))
+
+    def _family_for(self, X: np.ndarray) -> Any:
+        """The configured family, or its missing-data variant when ``X`` (n, D) has NaN."""
+        family = self._make_family()
+        variant = getattr(family, "for_missing", None)
+        if variant is not None and np.isnan(X).any():
+            return variant(X)
+        return family
+
+    # -- validation ------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        check_scalar(self.n_components, "n_components", (int, np.integer), min_val=1)
+        check_scalar(self.tol, "tol", (float, int, np.floating, np.integer), min_val=0)
+        check_scalar(self.max_iter, "max_iter", (int, np.integer), min_val=0)
+        check_scalar(self.n_init, "n_init", (int, np.integer), min_val=1)
+        check_scalar(self.verbose, "verbose", (int, np.integer), min_val=0)
+        check_scalar(self.verbose_interval, "verbose_interval", (int, np.integer), min_val=1)
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise InvalidParameterError(f"warm_start must be a bool, got {self.warm_start!r}")
+        if self.init_params not in INIT_METHODS:
+            raise InvalidParameterError(
+                f"init_params must be one of {sorted(INIT_METHODS)}, got {self.init_params!r}"
+            )
+        if self.chunk_size is not None:
+            check_scalar(self.chunk_size, "chunk_size", (int, np.integer), min_val=1)
+        if self.convergence not in CONVERGENCE_RULES:
+            raise InvalidParameterError(
+                f"convergence must be one of {list(CONVERGENCE_RULES)}, got {self.convergence!r}"
+            )
+        check_scalar(self.rtol, "rtol", (float, int, np.floating, np.integer), min_val=0)
+        if not isinstance(self.accelerate, (bool, np.bool_)):
+            raise InvalidParameterError(f"accelerate must be a bool, got {self.accelerate!r}")
+        if self.n_jobs is not None:
+            check_scalar(self.n_jobs, "n_jobs", (int, np.integer), min_val=-1)
+            if self.n_jobs == 0:
+                raise InvalidParameterError("n_jobs must be a positive int, -1 or None, got 0")
+        check_random_state(self.random_state)
+        self._base_family()
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "weights_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator"
+            )
+
+    def _check_X(self, X: Any) -> Any:
+        """Data for the fitted model: a checked array, or a source checked chunk by chunk when used."""
+        self._check_fitted()
+        means = getattr(self, "means_", None)  # location families compute in the training dtype
+        dtype = None if means is None else np.asarray(means).dtype
+        return checks.check_predict_data(X, self._make_family(), self.n_features_in_, dtype)
+
+    def _source(self, X: np.ndarray, sample_weight: np.ndarray | None = None) -> ArraySource:
+        chunk = self.chunk_size or auto_chunk_size(
+            X.shape[1],
+            self.n_components,
+            X.dtype.itemsize,
+            n_samples=X.shape[0],
+            n_threads=resolve_n_jobs(getattr(self, "n_jobs", None)),
+        )
+        return ArraySource(X, sample_weight, chunk)
+
+    # -- fitting ------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None):
+        """Estimate the parameters with EM.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), a source, or a Dask array/dataframe
+            In-memory data, or a source (:class:`~emix.sources.ParquetSource`,
+            :class:`~emix.sources.CSVSource`, :class:`~emix.sources.DaskSource`,
+            or any object following the contract in :mod:`emix.sources`) read
+            chunk by chunk on every pass, so the data may be larger than
+            memory or live on a cluster; a Dask collection is wrapped in a
+            ``DaskSource``. The fit equals the in-memory fit of the same rows
+            (to rounding). ``chunk_size`` then does not apply: the source
+            chooses its chunks.
+        y : array-like of int of shape (n_samples,), optional
+            Partial labels for semi-supervised EM: the component (``0`` to
+            ``n_components - 1``) of rows whose component is known, ``-1`` for
+            the others. Labelled rows keep their responsibilities fixed to their
+            label, which also pins each component to its label (no label
+            switching). ``None`` (or all ``-1``) is ordinary EM.
+            In-memory data only: a source raises :class:`InvalidParameterError`.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; a weight of ``m`` counts a row ``m`` times.
+            A source carries its own weights (e.g. ``ParquetSource(path,
+            weights="w")``); with a Dask array, a Dask array of weights.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        prep = self._prepare_fit(X, y, sample_weight)
+        source, family, d = prep.source, prep.family, prep.source.n_features
+        rng = check_random_state(self.random_state)
+        warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
+        n_init = 1 if warm else int(self.n_init)
+        best: EMResult | None = None
+        with _verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool:
+            for attempt in range(n_init):
+                if warm:
+                    start = self._fitted_params()
+                else:
+                    start = self._start(prep, rng, pool)
+                result = run_em(
+                    source,
+                    family,
+                    start,
+                    max_iter=int(self.max_iter),
+                    tol=float(self.tol),
+                    strict=bool(self._make_family().exact_m_step),
+                    callback=self._progress_callback(attempt),
+                    convergence=self.convergence,
+                    rtol=float(self.rtol),
+                    accelerate=bool(self.accelerate),
+                    pool=pool,
+                    labels=prep.labels,
+                )
+                if best is None or result.log_likelihood > best.log_likelihood:
+                    best = result
+        if not best.converged and self.max_iter > 0:
+            warnings.warn(
+                f"Best of {n_init} initialisation(s) did not converge in max_iter="
+                f"{self.max_iter} iterations; increase max_iter or tol, or check the data",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._set_fitted(best, source)
+        self.init_used_ = "warm_start" if warm else ("user" if prep.full_start else str(self.init_params))
+        return self
+
+    def _start(self, prep: _Prepared, rng: np.random.Generator, pool: ChunkPool) -> MixtureParams:
+        """One restart's initial parameters: the initialiser's (unless the user gave them all),
+        with the user's arrays put in place."""
+        params = None
+        if not prep.full_start:
+            params = starts.initial_params(
+                prep.family,
+                prep.source,
+                self.init_params,
+                self.n_components,
+                rng,
+                missing=prep.missing,
+                pool=pool,
+                labels=prep.labels,
+            )
+        return starts.apply_user_start(
+            self._make_family(),
+            params,
+            prep.user,
+            self.weights_init,
+            self.n_components,
+            prep.source.n_features,
+        )
+
+    def _prepare_fit(self, X: Any, y: Any, sample_weight: Any) -> _Prepared:
+        """Check the training data and the user's starting arrays; configure the family on the data."""
+        base = self._base_family()
+        if is_source(X) or is_dask_collection(X):
+            source, summary = checks.training_source(
+                X, y, sample_weight, base, self.n_components, type(self).__name__
+            )
+            probe, labels, missing = summary.probe(), None, bool(summary.n_missing)
+        else:
+            X = check_array(X, min_samples=1, allow_nan=base.handles_missing)
+            if base.handles_missing:
+                check_missing_rows(X)
+            checks.check_n_samples(X.shape[0], self.n_components)
+            w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+            labels = check_labels(y, X.shape[0], self.n_components)
+            source, probe, missing = self._source(X, w), X, bool(np.isnan(X).any())
+        self._configure(base, probe)
+        family = self._make_family()
+        d = source.n_features
+        user = self._user_init_arrays(d, source.dtype)
+        full = starts.is_full_start(family, user, self.weights_init is not None, self._start_needs_weights)
+        starts.check_user_start(family, user, self.weights_init, self.n_components, d, full)
+        variant = getattr(family, "for_missing", None)
+        fit_family = variant(probe) if missing and variant is not None else family
+        return _Prepared(source, fit_family, labels, missing, user, full)
+
+    def _progress_callback(self, attempt: int):
+        if not self.verbose:
+            return None
+        interval = int(self.verbose_interval)
+
+        def cb(it: int, ll: float, params: MixtureParams) -> None:
+            if it % interval == 0:
+                logger.info("init %d, iteration %d: log-likelihood %.10g", attempt + 1, it, ll)
+
+        return cb
+
+    def _set_fitted(self, result: EMResult, source: Any) -> None:
+        params = result.params
+        self.weights_ = params.weights
+        self._set_component_attributes(params.components)
+        self.converged_ = bool(result.converged)
+        self.n_iter_ = int(result.n_iter)
+        self.history_ = np.asarray(result.history, dtype=np.float64)
+        acc = result.accelerated or (False,) * len(result.history)
+        self.accelerated_ = np.asarray(acc, dtype=bool)
+        self.log_likelihood_ = float(result.log_likelihood)
+        self.lower_bound_ = float(result.log_likelihood / source.total_weight)
+        self.n_features_in_ = int(source.n_features)
+
+    # -- fitted attributes --------------------------------------------------------------
+    def _set_component_attributes(self, components: Any) -> None:
+        family = self._make_family()
+        arrays = family.to_arrays(components)
+        for name, arr in arrays.items():
+            setattr(self, name + "_", arr)
+        for name, arr in getattr(family, "derived_arrays", lambda c: {})(components).items():
+            setattr(self, name + "_", arr)
+        self._components_cache = (_identity(arrays), components)
+
+    def _component_params(self) -> Any:
+        """The component parameters behind the fitted attributes (rebuilt if they were replaced)."""
+        family = self._make_family()
+        arrays = {n: getattr(self, n + "_") for n in family.array_names()}
+        cached = getattr(self, "_components_cache", None)
+        if cached is not None and cached[0] == _identity(arrays):
+            return cached[1]
+        return family.from_arrays(arrays, self.n_components, self.n_features_in_)
+
+    def _fitted_params(self) -> MixtureParams:
+        self._check_fitted()
+        return MixtureParams(
+            weights=np.asarray(self.weights_, dtype=np.float64), components=self._component_params()
+        )
+
+    # -- using a fitted model -------------------------------------------------------------
+    def _map_chunks(self, X: Any, fn) -> np.ndarray:
+        if is_source(X):
+            return np.concatenate(list(self._map_source(X, fn)), axis=0)
+        family = self._family_for(X)
+        params = self._fitted_params()
+        parts = [fn(log_joint(family, Xc, params)) for Xc, _ in self._source(X).chunks()]
+        return np.concatenate(parts, axis=0)
+
+    def _map_source(self, source: Any, fn):
+        """``fn(log_joint)`` of every chunk of ``source``, computed where the chunk lives, in order."""
+        summary = source_summary(source)
+        family = self._make_family()
+        checks.check_source_missing(source, summary, family.handles_missing, type(self).__name__, "")
+        variant = self._family_for(summary.probe())
+        return checked_map(source, _ChunkJoint(variant, self._fitted_params(), fn, family.validate))
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Log-density ``log p(x_n)`` of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+            A source is evaluated chunk by chunk where its chunks live; the
+            result is brought back as one NumPy array.
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+        """
+        return self._map_chunks(self._check_X(X), logsumexp_rows)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean log-likelihood per sample of ``X`` (scikit-learn's ``score``).
+
+        On a source the sum is taken chunk by chunk (memory: one chunk).
+        """
+        X = self._check_X(X)
+        if is_source(X):
+            total = sum(self._map_source(X, _sum_logsumexp))
+            return float(total[0] / X.n_samples)
+        return float(np.mean(self.score_samples(X)))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Responsibilities ``p(k | x_n)``, shape (n_samples, n_components); rows sum to one."""
+        return self._map_chunks(self._check_X(X), lambda lj: normalize_log_rows(lj)[0])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable component of each sample, shape (n_samples,)."""
+        return self._map_chunks(self._check_X(X), lambda lj: lj.argmax(axis=1))
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit, then return the labels of ``X`` under the fitted model, shape (n_samples,)."""
+        return self.fit(X, y, sample_weight=sample_weight).predict(X)
+
+    def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Draw samples from the fitted mixture.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+            Component of each sample; samples are grouped by component.
+        """
+        self._check_fitted()
+        check_scalar(n_samples, "n_samples", (int, np.integer), min_val=1)
+        rng = check_random_state(self.random_state)
+        params = self._fitted_params()
+        counts = rng.multinomial(int(n_samples), params.weights / params.weights.sum())
+        X = self._make_family().sample(rng, params.components, counts)
+        y = np.repeat(np.arange(len(counts)), counts)
+        return X, y
+
+    def _n_parameters(self) -> int:
+        """Number of free parameters: the components' and ``K - 1`` weights."""
+        params = self._fitted_params()
+        return int(self._make_family().n_parameters(params.components) + len(params.weights) - 1)
+
+    def bic(self, X: Any) -> float:
+        """Bayesian information criterion, scikit-learn's sign (smaller is better):
+        ``-2 log L + p log n``."""
+        X = self._check_X(X)
+        n = _n_rows(X)
+        return float(-2 * self.score(X) * n + self._n_parameters() * np.log(n))
+
+    def aic(self, X: Any) -> float:
+        """Akaike information criterion (smaller is better): ``-2 log L + 2 p``."""
+        X = self._check_X(X)
+        return float(-2 * self.score(X) * _n_rows(X) + 2 * self._n_parameters())
+
+    # -- persistence (see emix.io) --------------------------------------------------------
+    def _saved_arrays(self) -> tuple[str, ...]:
+        names = tuple(n + "_" for n in self._base_family().array_names())
+        return ("weights_", "history_", "accelerated_") + names
+
+    def _saved_scalars(self) -> tuple[str, ...]:
+        return ("converged_", "n_iter_", "lower_bound_", "log_likelihood_", "n_features_in_", "init_used_")
+
+    def _restore_fitted(self) -> None:
+        """Check fitted values read from a file and derive the rest; raise ValueError if inconsistent."""
+        k = self.n_components
+        w = np.asarray(self.weights_)
+        if w.shape != (k,) or not np.isfinite(w).all() or (w < 0).any() or abs(w.sum() - 1) > 1e-6:
+            raise InvalidParameterError(f"weights_ must be {k} non-negative numbers summing to 1, got {w!r}")
+        if not isinstance(self.n_features_in_, int) or self.n_features_in_ < 1:
+            raise InvalidParameterError(f"n_features_in_ is {self.n_features_in_!r}")
+        h, acc = np.asarray(self.history_), np.asarray(self.accelerated_)
+        if h.ndim != 1 or acc.shape != h.shape or acc.dtype != bool or not np.isfinite(h).all():
+            raise InvalidParameterError("history_ and accelerated_ must be finite and of the same length")
+        if not isinstance(self.init_used_, str):
+            raise InvalidParameterError(f"init_used_ is {self.init_used_!r}")
+        self._components_cache = None
+        self._set_component_attributes(self._component_params())
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted model to ``path`` (see :mod:`emix.io`), atomically."""
+        from ..io import save_model
+
+        save_model(self, path)
+
+
+class _Prepared(NamedTuple):
+    """What ``fit`` has checked before its restarts."""
+
+    source: Any  # the training rows
+    family: Any  # the family to fit (the missing-data variant where values are missing)
+    labels: np.ndarray | None  # partial labels, or None
+    missing: bool  # whether values are missing
+    user: dict[str, Any]  # user-given starting arrays by the family's names
+    full_start: bool  # whether they fix every starting parameter
+
+
+def _identity(arrays: dict[str, Any]) -> tuple:
+    return tuple((name, id(arr)) for name, arr in arrays.items())
+
+
+def _n_rows(X: Any) -> int:
+    return int(X.n_samples) if is_source(X) else int(X.shape[0])
+
+
+def _sum_logsumexp(lj: np.ndarray) -> np.ndarray:
+    return np.asarray([logsumexp_rows(lj).sum(dtype=np.float64)])
+
+
+class _ChunkJoint:
+    """``fn(log_joint(X_chunk))`` for one chunk (picklable, for distributed sources)."""
+
+    def __init__(self, family: Any, params: MixtureParams, fn: Any, check: Any = None) -> None:
+        self.family, self.params, self.fn, self.check = family, params, fn, check
+
+    def __call__(self, X: np.ndarray, w: Any, offset: int) -> np.ndarray:
+        if self.check is not None:
+            self.check(X)
+        return self.fn(log_joint(self.family, X, self.params))
+
+
+@contextlib.contextmanager
+def _verbose_logging(verbose: int):
+    """Show the ``emix`` logger's INFO messages on stderr while ``verbose`` is set."""
+    if not verbose or logger.handlers:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("emix: %(message)s"))
+    old = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)

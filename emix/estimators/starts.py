@@ -1,0 +1,152 @@
+"""Where a fit starts: user-given arrays, or an initialiser's responsibilities and one M-step.
+
+The estimator core calls :func:`check_user_start` before fitting and
+:func:`initial_params` at every restart; both only ask the family (its
+``array_names``, ``init_names``, ``from_arrays``, ``to_arrays`` and the
+optional ``init_family`` / ``init_encode`` / ``init_decode_centres`` /
+``init_fill_columns`` for families that start from a simpler variant of
+themselves or from an encoding of the data).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import init as _init
+from .._validation import check_init_array
+from ..engine import MixtureParams, m_step, stats_from_responsibilities
+from ..exceptions import InvalidParameterError
+from ..sources import EncodedSource, MeanFilledSource
+
+
+def check_weights_init(weights_init: Any, n_components: int) -> np.ndarray | None:
+    """``weights_init`` as float64 of shape (K,), in [0, 1] and summing to 1, or ``None``."""
+    if weights_init is None:
+        return None
+    w = check_init_array(weights_init, "weights_init", (n_components,))
+    if (w < 0).any() or (w > 1).any():
+        raise InvalidParameterError(f"weights_init must lie in [0, 1]; got min {w.min()!r}, max {w.max()!r}")
+    if not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-8):
+        raise InvalidParameterError(f"weights_init must sum to 1, but they sum to {w.sum()!r}")
+    return w
+
+
+def is_full_start(family: Any, arrays: dict[str, Any], weights_given: bool, needs_weights: bool) -> bool:
+    """Whether the user-given ``arrays`` (and weights) fix every starting parameter, so that no
+    initialiser runs: the family's ``init_names()`` are all given and nothing unknown is."""
+    if not arrays or (needs_weights and not weights_given):
+        return False
+    names = family.init_names() if hasattr(family, "init_names") else _derived_rule(family)
+    return set(names) <= set(arrays) <= set(family.array_names())
+
+
+def _derived_rule(family: Any) -> set[str]:
+    optional = {"precisions_cholesky", "dof", "n_levels"}
+    return {n for n in family.array_names() if n.split("_", 1)[-1] not in optional and n not in optional}
+
+
+def check_user_start(
+    family: Any, arrays: dict[str, Any], weights_init: Any, n_components: int, n_features: int, full: bool
+) -> None:
+    """Check the user's starting values before fitting (a full start is built once, to check it)."""
+    check_weights_init(weights_init, n_components)
+    if full:
+        family.from_arrays(arrays, n_components, n_features)
+
+
+def apply_user_start(
+    family: Any,
+    params: MixtureParams | None,
+    arrays: dict[str, Any],
+    weights_init: Any,
+    n_components: int,
+    n_features: int,
+) -> MixtureParams:
+    """``params`` with the user's weights and component arrays put in their place.
+
+    ``params`` is ``None`` for a full start (the weights are then uniform unless given).
+    """
+    weights = np.full(n_components, 1.0 / n_components) if params is None else params.weights
+    if weights_init is not None:
+        weights = np.asarray(weights_init, dtype=np.float64).copy()
+    comps = None if params is None else params.components
+    if arrays:
+        merged = {} if comps is None else dict(family.to_arrays(comps))
+        merged.update(arrays)
+        comps = family.from_arrays(merged, n_components, n_features)
+    return MixtureParams(weights=weights, components=comps)
+
+
+def initial_params(
+    family: Any,
+    source: Any,
+    init_params: str,
+    n_components: int,
+    rng: np.random.Generator,
+    *,
+    missing: bool = False,
+    pool: Any = None,
+    labels: np.ndarray | None = None,
+) -> MixtureParams:
+    """Initial parameters: the initialiser's responsibilities, then one M-step.
+
+    The initialiser (k-means ...) runs on the family's encoding of the data
+    (``init_encode``: e.g. one-hot codes for categorical columns), with
+    missing cells filled by the column means of that encoding; its centres
+    are decoded to anchor the statistics. A family may take its first M-step
+    as a simpler variant of itself (``init_family``: the missing-data Gaussian
+    starts from the ordinary Gaussian on mean-filled rows).
+
+    Parameters
+    ----------
+    family : family
+        The family to fit (configured on the data).
+    source : source
+        The training rows.
+    init_params : str
+        An initialiser name (see :func:`emix.init.make_initialiser`).
+    n_components : int
+    rng : numpy Generator
+    missing : bool
+        Whether the rows have missing values (NaN), which the initialiser needs filled.
+    pool : ChunkPool, optional
+    labels : ndarray of int of shape (n_samples,), optional
+        Partial labels: components with labelled rows start at those rows' mean.
+
+    Returns
+    -------
+    MixtureParams
+    """
+    encode = getattr(family, "init_encode", None)
+    init_source = source if encode is None else EncodedSource(source, encode)
+    fill = None
+    if missing:
+        filled = MeanFilledSource(init_source)
+        if filled.has_missing:
+            init_source, fill = filled, filled.filler()
+
+    def to_init_space(X: np.ndarray) -> np.ndarray:
+        Z = X if encode is None else encode(X)
+        return Z if fill is None else fill(Z)
+
+    initialiser = _init.make_initialiser(init_params, init_source, n_components, rng, pool=pool)
+    if labels is not None:
+        initialiser = _init.seed_from_labels(initialiser, init_source, labels)
+    init_family = getattr(family, "init_family", family)
+    stats_source = source
+    if init_family is not family:
+        stats_source = MeanFilledSource(source, columns=getattr(family, "init_fill_columns", None))
+    centres = initialiser.centres
+    decode = getattr(init_family, "init_decode_centres", None)
+    anchor = init_family.anchor_from_centres(centres if encode is None else decode(centres))
+    stats = stats_from_responsibilities(
+        stats_source,
+        init_family,
+        lambda X, offset: initialiser.resp_fn(to_init_space(X), offset),
+        anchor,
+        pool=pool,
+        labels=labels,
+    )
+    return m_step(init_family, stats, None)
