@@ -15,7 +15,7 @@ import numpy as np
 
 from ..exceptions import InputTypeError, InvalidInputError
 from .base import _SourceBase
-from .tables import check_data_file, choose_columns
+from .tables import check_data_file, choose_columns, first_line
 
 #: Rows per batch read from a file by default (a few MiB for tens of columns).
 DEFAULT_FILE_ROWS = 65536
@@ -184,8 +184,7 @@ class ParquetSource(_FileSource):
         try:
             return pq.ParquetFile(self.path)
         except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InvalidInputError(f"{self.path}: cannot be read as Parquet ({first})") from None
+            raise InvalidInputError(f"{self.path}: cannot be read as Parquet ({first_line(exc)})") from None
 
     def _column_names(self) -> list[str]:
         return [str(c) for c in self._file().schema_arrow.names]
@@ -253,8 +252,11 @@ class CSVSource(_FileSource):
         except pd.errors.EmptyDataError:
             raise InvalidInputError(f"{self.path}: the file is empty") from None
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InvalidInputError(f"{self.path}: cannot be parsed as CSV ({first})") from None
+            raise self._unparsable(exc) from None
+
+    def _unparsable(self, exc: BaseException) -> InvalidInputError:
+        """The error for a file pandas cannot parse, with the first line of pandas' message."""
+        return InvalidInputError(f"{self.path}: cannot be parsed as CSV ({first_line(exc)})")
 
     def _column_names(self) -> list[str]:
         if self.header:
@@ -277,8 +279,7 @@ class CSVSource(_FileSource):
                 except StopIteration:
                     return
                 except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                    raise InvalidInputError(f"{self.path}: cannot be parsed as CSV ({first})") from None
+                    raise self._unparsable(exc) from None
                 frame.columns = [str(c) for c in frame.columns]
                 yield frame
 
