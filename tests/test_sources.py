@@ -4,6 +4,9 @@ Real files in ``tmp_path``, a real ``distributed.LocalCluster`` (threads, two
 workers, one per module).
 """
 
+import os
+import subprocess
+import sys
 import tracemalloc
 import warnings
 
@@ -355,3 +358,15 @@ def test_dask_pass_runs_on_the_workers(client):
     dist = e_pass(src, family, params)
     assert dist.log_likelihood == mem.log_likelihood  # same chunks, same order: the same sum
     np.testing.assert_array_equal(dist.stats.nk, mem.stats.nk)
+
+
+def test_import_emix_imports_no_dask_pandas_or_pyarrow():
+    """The sources import Dask, distributed, pandas and pyarrow lazily: ``import emix`` loads none."""
+    code = (
+        "import sys, emix, emix.sources\n"
+        "heavy = {'dask', 'distributed', 'pandas', 'pyarrow'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

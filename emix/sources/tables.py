@@ -59,6 +59,12 @@ class Table:
     extra: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, or its type's name when the message is empty."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def check_data_file(path: Path) -> None:
     """Raise :class:`InvalidInputError` if ``path`` is missing, a directory or empty."""
     if not path.exists():
@@ -117,11 +123,9 @@ def _read_frame(path: Path, header: bool):
     except pd.errors.EmptyDataError:
         raise InvalidInputError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidInputError(f"{path}: cannot be parsed as {fmt.upper()} ({first})") from None
+        raise InvalidInputError(f"{path}: cannot be parsed as {fmt.upper()} ({first_line(exc)})") from None
     except (ValueError, OSError, ImportError) as exc:  # pyarrow.ArrowInvalid is a ValueError
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidInputError(f"{path}: cannot be read as {fmt.upper()} ({first})") from None
+        raise InvalidInputError(f"{path}: cannot be read as {fmt.upper()} ({first_line(exc)})") from None
 
 
 def read_table(

@@ -1,0 +1,197 @@
+"""Data on a Dask cluster: :class:`DaskSource`, and :func:`is_dask_collection`.
+
+Dask and distributed are imported only when a :class:`DaskSource` is made or
+used, never when this module is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputTypeError, InvalidInputError
+from .base import _SourceBase
+from .contract import ChunkFn
+
+
+def is_dask_collection(obj: Any) -> bool:
+    """A Dask array, dataframe or series (checked without importing Dask)."""
+    return type(obj).__module__.split(".")[0] == "dask" and hasattr(obj, "__dask_graph__")
+
+
+def _apply_block(fn: ChunkFn, X: np.ndarray, w: np.ndarray | None, offset: int) -> Any:
+    """Run on a worker: ``fn`` on one block (the block is already a NumPy array there)."""
+    return fn(np.asarray(X), None if w is None else np.asarray(w), offset)
+
+
+def _current_client():
+    """The active ``distributed.Client``, or ``None`` (Dask's local scheduler is then used)."""
+    try:
+        from distributed import get_client
+    except ImportError:  # pragma: no cover - distributed is part of the dask extra
+        return None
+    try:
+        return get_client()
+    except ValueError:
+        return None
+
+
+class DaskSource(_SourceBase):
+    """A Dask array or dataframe: every pass is a distributed map over its row blocks.
+
+    The data are persisted once (on the cluster when a ``distributed.Client``
+    is active, else in this process) and never come back whole: in a pass,
+    each block computes ``fn(X_block, w_block, row_offset)`` (for EM: the
+    family's statistics and log-likelihood) where it lives, and the small
+    results are summed on the client in block order. The function, with the
+    current parameters, is scattered to the workers once per pass.
+
+    Parameters
+    ----------
+    data : dask.array.Array of shape (n_samples, n_features) or dask.dataframe.DataFrame
+        Numeric data; a dataframe's columns are the features (NaN, and
+        nulls, are missing values).
+    weights : dask array of shape (n_samples,), dask Series, or str, optional
+        Sample weights; with a dataframe, a str names its weights column
+        (which is then not a feature).
+    persist : bool, default=True
+        Persist the data once now (recommended: otherwise every pass
+        recomputes the whole graph).
+
+    Notes
+    -----
+    Blocks are re-chunked to hold every column. :meth:`chunks` brings blocks
+    to the client one at a time (memory: one block); the initialisers use it
+    (k-means passes, random draws in row order), while the EM passes and the
+    initial M-step use :meth:`map_chunks`.
+    """
+
+    name = "dask data"
+
+    def __init__(self, data: Any, weights: Any = None, *, persist: bool = True) -> None:
+        import dask
+        import dask.array as da
+
+        columns = None
+        if hasattr(data, "columns") and hasattr(data, "to_dask_array"):  # dask dataframe
+            if isinstance(weights, str):
+                if weights not in data.columns:
+                    raise InvalidInputError(
+                        f"weights column {weights!r} not found; columns are: "
+                        f"{', '.join(map(str, data.columns))}"
+                    )
+                w_series = data[weights]
+                data = data.drop(columns=[weights])
+                weights = w_series
+            kinds = [
+                (c, t) for c, t in zip(data.columns, data.dtypes) if getattr(t, "kind", "O") not in "biuf"
+            ]
+            if kinds:
+                col, typ = kinds[0]
+                raise InputTypeError(f"column {col!r} has non-numeric dtype {typ}; encode or drop it")
+            columns = tuple(str(c) for c in data.columns)
+            X = data.to_dask_array(lengths=True)
+            if X.dtype.kind != "f":
+                X = X.astype(np.float64)
+        elif isinstance(data, da.Array):
+            X = data
+        else:
+            raise InputTypeError(f"DaskSource needs a dask array or dataframe, got {type(data).__name__}")
+        if X.ndim != 2:
+            raise InvalidInputError(
+                f"the dask data have {X.ndim} dimensions; expected 2 (n_samples, n_features)"
+            )
+        if X.dtype.kind not in "biuf":
+            raise InputTypeError(f"the dask data have dtype {X.dtype}; emix needs real numbers")
+        if X.dtype.kind != "f":
+            X = X.astype(np.float64)
+        if any(np.isnan(c) for c in X.chunks[0]):
+            X = X.compute_chunk_sizes()
+        X = X.rechunk({1: -1})
+        w = None
+        if weights is not None:
+            if hasattr(weights, "to_dask_array"):
+                weights = weights.to_dask_array(lengths=True)
+            w = da.asarray(weights)
+            if w.dtype.kind not in "biuf":
+                raise InputTypeError(f"sample weights must be numeric, got dtype {w.dtype}")
+            if w.ndim != 1 or w.shape[0] != X.shape[0]:
+                raise InvalidInputError(f"sample weights have shape {w.shape}; expected ({X.shape[0]},)")
+            w = w.astype(X.dtype).rechunk((X.chunks[0],))
+        if persist:
+            X, w = dask.persist(X, w) if w is not None else (X.persist(), None)
+        self.X = X
+        self.weights = w
+        self.columns = columns
+        self._x_blocks = list(X.to_delayed().ravel())
+        self._w_blocks = [None] * len(self._x_blocks) if w is None else list(w.to_delayed().ravel())
+        self._offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
+        self._first: np.ndarray | None = None
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.X.dtype)
+
+    @property
+    def n_blocks(self) -> int:
+        return len(self._x_blocks)
+
+    def _prefix(self) -> str:
+        return self.name
+
+    def map_chunks(self, fn: ChunkFn, pool=None) -> Iterator[Any]:
+        """``fn(X_block, w_block, row_offset)`` on the workers, values in block order.
+
+        ``fn`` is scattered to every worker once (with a ``distributed``
+        client); ``pool`` is ignored: the cluster is the parallelism.
+        """
+        import dask
+
+        client = _current_client()
+        ref = fn
+        if client is not None:
+            [ref] = client.scatter([fn], broadcast=True, hash=False)
+        try:
+            tasks = [
+                dask.delayed(_apply_block, pure=False)(ref, xb, wb, off)
+                for xb, wb, off in zip(self._x_blocks, self._w_blocks, self._offsets)
+            ]
+            values = dask.compute(*tasks)
+        finally:
+            if client is not None:
+                ref.release()
+        return iter(values)
+
+    def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """The blocks, brought to this process one at a time (in row order)."""
+        import dask
+
+        for xb, wb in zip(self._x_blocks, self._w_blocks):
+            if wb is None:
+                (X,) = dask.compute(xb)
+                yield np.asarray(X), None
+            else:
+                X, w = dask.compute(xb, wb)
+                yield np.asarray(X), np.asarray(w)
+
+    def first_chunk(self) -> np.ndarray:
+        """The first block, shape (m, n_features) (kept after the first call)."""
+        if self._first is None:
+            import dask
+
+            (X,) = dask.compute(self._x_blocks[0])
+            self._first = np.asarray(X)
+        return self._first
+
+    def __repr__(self) -> str:
+        return f"DaskSource(shape={self.X.shape}, blocks={self.n_blocks})"

@@ -1,0 +1,94 @@
+"""Sources that are a view of another source: :class:`MeanFilledSource` (NaN filled by column means)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from .contract import ChunkFn, map_chunks
+
+
+class MeanFilledSource:
+    """A view of another source with NaN replaced by the (weighted) column means.
+
+    Used to start EM on data with missing values: initialisers such as k-means
+    need complete rows. The means are computed in one pass when created.
+
+    Parameters
+    ----------
+    source : a source
+    columns : sequence of int, optional
+        Fill only these columns (NaN elsewhere is left as is); default all.
+
+    Attributes
+    ----------
+    fill : ndarray of shape (n_features,)
+        The value put in place of NaN in each column.
+    has_missing : bool
+        Whether the pass found any NaN in the filled columns.
+    """
+
+    def __init__(self, source, columns: Sequence[int] | None = None) -> None:
+        self.source = source
+        d = source.n_features
+        self._columns = None if columns is None else np.isin(np.arange(d), np.asarray(columns, dtype=int))
+        total = np.zeros(d)
+        count = np.zeros(d)
+        n_missing = 0
+        for part_total, part_count, part_missing in map_chunks(
+            source, functools.partial(_fill_moments, columns=self._columns)
+        ):
+            n_missing += part_missing
+            total += part_total
+            count += part_count
+        self.has_missing = n_missing > 0
+        self.fill = np.where(count > 0, total / np.maximum(count, 1e-300), 0.0).astype(source.dtype)
+
+    n_samples = property(lambda self: self.source.n_samples)
+    n_features = property(lambda self: self.source.n_features)
+    dtype = property(lambda self: self.source.dtype)
+    total_weight = property(lambda self: self.source.total_weight)
+
+    def fill_chunk(self, X: np.ndarray) -> np.ndarray:
+        """``X`` (one chunk of the underlying source) with its NaN filled, shape (n, n_features)."""
+        return _fill(X, self.fill, self._columns)
+
+    def filler(self) -> Callable[[np.ndarray], np.ndarray]:
+        """:meth:`fill_chunk` as a small picklable function (without the source)."""
+        return functools.partial(_fill, fill=self.fill, columns=self._columns)
+
+    def first_chunk(self) -> np.ndarray:
+        return self.fill_chunk(self.source.first_chunk())
+
+    def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        for X, w in self.source.chunks():
+            yield self.fill_chunk(X), w
+
+    def map_chunks(self, fn: ChunkFn, pool=None) -> Iterator[Any]:
+        """``fn`` over the filled chunks, run where the underlying source runs its chunks."""
+        return map_chunks(self.source, functools.partial(_filled_call, fn, self.fill, self._columns), pool)
+
+    def relocate(self, message: str, offset: int) -> str:
+        relocate = getattr(self.source, "relocate", None)
+        return message if relocate is None else relocate(message, offset)
+
+
+def _fill(X: np.ndarray, fill: np.ndarray, columns: np.ndarray | None) -> np.ndarray:
+    nan = np.isnan(X)
+    if columns is not None:
+        nan &= columns
+    return np.where(nan, fill, X) if nan.any() else X
+
+
+def _fill_moments(X: np.ndarray, w: np.ndarray | None, offset: int, columns: np.ndarray | None):
+    obs = ~np.isnan(X)
+    missing = ~obs if columns is None else ~obs & columns
+    ww = np.ones(X.shape[0]) if w is None else w.astype(np.float64)
+    return ww @ np.where(obs, X, 0.0), ww @ obs, int(np.count_nonzero(missing))
+
+
+def _filled_call(fn: ChunkFn, fill: np.ndarray, columns, X: np.ndarray, w, offset: int) -> Any:
+    return fn(_fill(X, fill, columns), w, offset)

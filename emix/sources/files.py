@@ -1,0 +1,298 @@
+"""Files larger than memory: :class:`ParquetSource`, :class:`CSVSource` and :func:`file_source`.
+
+A file source re-reads its file in row batches on every pass, so memory is
+bounded by one batch; pandas and pyarrow are imported when a file is read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputTypeError, InvalidInputError
+from .base import _SourceBase
+from .tables import check_data_file, choose_columns, first_line
+
+#: Rows per batch read from a file by default (a few MiB for tens of columns).
+DEFAULT_FILE_ROWS = 65536
+
+
+class _FileSource(_SourceBase):
+    """A table file re-read in row batches on every pass; memory is one batch.
+
+    Subclasses give ``_column_names()`` and ``_frames()`` (pandas DataFrames
+    of the needed columns, in row order).
+    """
+
+    _first_row = 1  # rows in messages are counted from 1, as by emix.tables and the CLI
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        columns: Sequence[str] | None,
+        weights: str | None,
+        rows: int,
+        dtype: Any,
+    ) -> None:
+        self.path = Path(path)
+        check_data_file(self.path)
+        if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 1:
+            raise InvalidInputError(f"rows per chunk must be a positive int, got {rows!r}")
+        self.rows = int(rows)
+        self._dtype = np.dtype(dtype)
+        if self._dtype.kind != "f":
+            raise InputTypeError(f"dtype must be a float dtype, got {self._dtype}")
+        available = self._column_names()
+        if weights is not None and weights not in available:
+            raise InvalidInputError(
+                f"{self.path}: weights column {weights!r} not found; columns are: {', '.join(available)}"
+            )
+        if columns is not None and weights is not None and weights in [str(c) for c in columns]:
+            raise InvalidInputError(f"{self.path}: column {weights!r} is both a feature and the weights")
+        columns = choose_columns(self.path, available, columns, exclude=[weights])
+        self.columns = tuple(columns)
+        self.weights = weights
+        self._first: np.ndarray | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def _prefix(self) -> str:
+        return str(self.path)
+
+    def _needed(self) -> list[str]:
+        return [*self.columns, *([self.weights] if self.weights is not None else [])]
+
+    @property
+    def n_features(self) -> int:
+        return len(self.columns)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dtype
+
+    def _column_names(self) -> list[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _frames(self) -> Iterator[Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """Read the file again, one batch at a time: ``(X_chunk, w_chunk)`` as in :class:`ArraySource`."""
+        offset = 0
+        for frame in self._frames():
+            m = len(frame)
+            if m == 0:
+                continue
+            X = np.empty((m, len(self.columns)), dtype=self._dtype)
+            for j, name in enumerate(self.columns):
+                X[:, j] = self._numeric(frame[name], name, offset)
+            w = None
+            if self.weights is not None:
+                w = self._numeric(frame[self.weights], self.weights, offset).astype(self._dtype)
+                bad = np.isnan(w) | (w < 0)
+                if bad.any():
+                    i = int(np.flatnonzero(bad)[0])
+                    raise InvalidInputError(
+                        f"{self.path}: weights column {self.weights!r} has {float(w[i])!r} in row "
+                        f"{offset + i + 1}; weights must be non-negative numbers"
+                    )
+            yield X, w
+            offset += m
+
+    def first_chunk(self) -> np.ndarray:
+        """The first batch of rows, shape (m, n_features) (kept after the first call)."""
+        if self._first is None:
+            for X, _ in self.chunks():
+                self._first = X
+                break
+            else:
+                raise InvalidInputError(f"{self.path}: the file has no rows")
+        return self._first
+
+    def _numeric(self, col: Any, name: str, offset: int) -> np.ndarray:
+        """One column of a batch as float64, with errors naming the file, column and absolute row."""
+        import pandas as pd
+
+        if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_complex_dtype(col):
+            converted = pd.to_numeric(col, errors="coerce")
+            bad = (converted.isna() & col.notna()).to_numpy()
+            if bad.any() or pd.api.types.is_complex_dtype(col):
+                i = int(np.flatnonzero(bad)[0]) if bad.any() else 0
+                raise InputTypeError(
+                    f"{self.path}: column {name!r} is not numeric: row {offset + i + 1} holds {col.iloc[i]!r}"
+                )
+            col = converted
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        inf = np.isinf(values)
+        if inf.any():
+            i = int(np.flatnonzero(inf)[0])
+            raise InvalidInputError(
+                f"{self.path}: column {name!r} has an infinite value in row {offset + i + 1}"
+            )
+        return values
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r}, columns={list(self.columns)!r})"
+
+
+class ParquetSource(_FileSource):
+    """A Parquet file read in row batches with pyarrow, again on every pass.
+
+    Memory is bounded by one batch, so the file may be larger than memory.
+    ``n_samples`` comes from the file's metadata; ``total_weight`` and the
+    missing values from one scan, the first time they are needed.
+
+    Parameters
+    ----------
+    path : str or path-like
+    columns : sequence of str, optional
+        Feature columns, in this order; default every column but ``weights``.
+    weights : str, optional
+        Column of non-negative sample weights (not a feature).
+    batch_rows : int, default=65536
+        Rows per batch (chunk) read with ``ParquetFile.iter_batches``.
+    dtype : float dtype, default=float64
+        dtype of the chunks.
+
+    Notes
+    -----
+    Nulls and NaN are missing values. A non-numeric cell or an infinite
+    value is an error naming the file, the column and the row (rows counted
+    from 1).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        columns: Sequence[str] | None = None,
+        *,
+        weights: str | None = None,
+        batch_rows: int = DEFAULT_FILE_ROWS,
+        dtype: Any = np.float64,
+    ) -> None:
+        super().__init__(path, columns, weights, batch_rows, dtype)
+
+    def _file(self):
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.ParquetFile(self.path)
+        except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
+            raise InvalidInputError(f"{self.path}: cannot be read as Parquet ({first_line(exc)})") from None
+
+    def _column_names(self) -> list[str]:
+        return [str(c) for c in self._file().schema_arrow.names]
+
+    @property
+    def n_samples(self) -> int:
+        return int(self._file().metadata.num_rows)
+
+    def _frames(self) -> Iterator[Any]:
+        with self._file() as pf:
+            for batch in pf.iter_batches(batch_size=self.rows, columns=self._needed()):
+                yield batch.to_pandas()
+
+
+class CSVSource(_FileSource):
+    """A CSV (or TSV) file read in row chunks with pandas, again on every pass.
+
+    Memory is bounded by one chunk, so the file may be larger than memory.
+    ``n_samples``, ``total_weight`` and the missing values come from one scan,
+    the first time they are needed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.tsv`` and ``.tab`` files are tab-separated, others comma-separated.
+    columns : sequence of str, optional
+        Feature columns, in this order; default every column but ``weights``.
+    weights : str, optional
+        Column of non-negative sample weights (not a feature).
+    chunk_rows : int, default=65536
+        Rows per chunk (``pandas.read_csv(chunksize=...)``).
+    header : bool, default=True
+        Whether the file starts with column names; without, the columns are
+        named ``x0, x1, ...``.
+    dtype : float dtype, default=float64
+        dtype of the chunks.
+
+    Notes
+    -----
+    Empty cells and ``NaN`` are missing values. A non-numeric cell or an
+    infinite value is an error naming the file, the column and the row (data
+    rows counted from 1, the header not counted).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        columns: Sequence[str] | None = None,
+        *,
+        weights: str | None = None,
+        chunk_rows: int = DEFAULT_FILE_ROWS,
+        header: bool = True,
+        dtype: Any = np.float64,
+    ) -> None:
+        self.header = bool(header)
+        suffix = Path(path).suffix.lower()
+        self.sep = "\t" if suffix in (".tsv", ".tab") else ","
+        super().__init__(path, columns, weights, chunk_rows, dtype)
+
+    def _read(self, **kwargs: Any):
+        import pandas as pd
+
+        try:
+            return pd.read_csv(self.path, sep=self.sep, skipinitialspace=True, **kwargs)
+        except pd.errors.EmptyDataError:
+            raise InvalidInputError(f"{self.path}: the file is empty") from None
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise self._unparsable(exc) from None
+
+    def _unparsable(self, exc: BaseException) -> InvalidInputError:
+        """The error for a file pandas cannot parse, with the first line of pandas' message."""
+        return InvalidInputError(f"{self.path}: cannot be parsed as CSV ({first_line(exc)})")
+
+    def _column_names(self) -> list[str]:
+        if self.header:
+            return [str(c) for c in self._read(nrows=0).columns]
+        return [f"x{i}" for i in range(self._read(nrows=1, header=None).shape[1])]
+
+    def _frames(self) -> Iterator[Any]:
+        import pandas as pd
+
+        if self.header:
+            kwargs = dict(header=0, usecols=self._needed())
+        else:
+            names = self._column_names()
+            kwargs = dict(header=None, names=names, usecols=self._needed())
+        reader = self._read(chunksize=self.rows, **kwargs)
+        with reader:
+            while True:
+                try:
+                    frame = next(reader)
+                except StopIteration:
+                    return
+                except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+                    raise self._unparsable(exc) from None
+                frame.columns = [str(c) for c in frame.columns]
+                yield frame
+
+
+def file_source(
+    path: str | os.PathLike,
+    columns: Sequence[str] | None = None,
+    *,
+    weights: str | None = None,
+    rows: int = DEFAULT_FILE_ROWS,
+    header: bool = True,
+) -> ParquetSource | CSVSource:
+    """A :class:`ParquetSource` for ``.parquet``/``.pq`` files, else a :class:`CSVSource`."""
+    if Path(path).suffix.lower() in (".parquet", ".pq"):
+        return ParquetSource(path, columns, weights=weights, batch_rows=rows)
+    return CSVSource(path, columns, weights=weights, chunk_rows=rows, header=header)

@@ -1,0 +1,55 @@
+"""Data in memory: :class:`ArraySource`, an array read in row chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .base import _SourceBase
+
+
+class ArraySource(_SourceBase):
+    """An in-memory array read in row chunks.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,) or None
+    chunk_size : int
+        Rows per chunk.
+    """
+
+    def __init__(self, X: np.ndarray, sample_weight: np.ndarray | None, chunk_size: int) -> None:
+        self.X = X
+        self.sample_weight = sample_weight
+        self.chunk_size = int(chunk_size)
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.X.dtype
+
+    @property
+    def total_weight(self) -> float:
+        """Sum of the sample weights (the number of rows when unweighted)."""
+        if self.sample_weight is None:
+            return float(self.n_samples)
+        return float(self.sample_weight.sum(dtype=np.float64))
+
+    def first_chunk(self) -> np.ndarray:
+        return self.X[: self.chunk_size]
+
+    def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        n, step = self.n_samples, self.chunk_size
+        w = self.sample_weight
+        for start in range(0, n, step):
+            stop = min(start + step, n)
+            yield self.X[start:stop], (None if w is None else w[start:stop])
