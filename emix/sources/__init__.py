@@ -50,7 +50,7 @@ from .contract import (
     with_offsets,
 )
 from .dask import DaskSource, is_dask_collection
-from .derived import MeanFilledSource
+from .derived import EncodedSource, MeanFilledSource
 from .files import DEFAULT_FILE_ROWS, CSVSource, ParquetSource, file_source
 from .memory import ArraySource
 from .summary import SourceSummary, source_summary, summarise, summarise_chunk
@@ -67,6 +67,7 @@ __all__ = [
     "checked_map",
     "summarise",
     "is_source",
+    "EncodedSource",
     # also imported by the estimators, or public before the split
     "Source",
     "ChunkFn",
@@ -80,5 +81,3 @@ __all__ = [
     "MIN_THREAD_CHUNK",
     "DEFAULT_FILE_ROWS",
 ]
-
-from .encoded import EncodedSource  # noqa: E402, F401  (after map_chunks, which it uses)
