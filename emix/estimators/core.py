@@ -27,10 +27,7 @@ they describe, and ``_user_init_arrays()`` names the user-given starting arrays.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
-import sys
 import warnings
 from typing import Any, ClassVar, NamedTuple
 
@@ -50,9 +47,7 @@ from ..engine import CONVERGENCE_RULES, ChunkPool, EMResult, MixtureParams, log_
 from ..exceptions import ConvergenceWarning, InvalidParameterError, NotFittedError
 from ..families.registry import spec_string
 from ..sources import ArraySource, auto_chunk_size, checked_map, is_dask_collection, is_source, source_summary
-from . import checks, starts
-
-logger = logging.getLogger("emix")
+from . import checks, progress, starts
 
 INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data", "hierarchical")
 
@@ -198,7 +193,7 @@ class MixtureEstimator(ParamsMixin):
         warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
         n_init = 1 if warm else int(self.n_init)
         best: EMResult | None = None
-        with _verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool:
+        with progress.verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool:
             for attempt in range(n_init):
                 if warm:
                     start = self._fitted_params()
@@ -282,15 +277,7 @@ class MixtureEstimator(ParamsMixin):
         return _Prepared(source, fit_family, labels, missing, user, full)
 
     def _progress_callback(self, attempt: int):
-        if not self.verbose:
-            return None
-        interval = int(self.verbose_interval)
-
-        def cb(it: int, ll: float, params: MixtureParams) -> None:
-            if it % interval == 0:
-                logger.info("init %d, iteration %d: log-likelihood %.10g", attempt + 1, it, ll)
-
-        return cb
+        return progress.logging_callback(attempt, self.verbose, self.verbose_interval)
 
     def _set_fitted(self, result: EMResult, source: Any) -> None:
         params = result.params
@@ -484,21 +471,3 @@ class _ChunkJoint:
         if self.check is not None:
             self.check(X)
         return self.fn(log_joint(self.family, X, self.params))
-
-
-@contextlib.contextmanager
-def _verbose_logging(verbose: int):
-    """Show the ``emix`` logger's INFO messages on stderr while ``verbose`` is set."""
-    if not verbose or logger.handlers:
-        yield
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("emix: %(message)s"))
-    old = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old)

@@ -1,4 +1,4 @@
-"""The component-family protocol and the statistics value type.
+"""The component-family protocol, the statistics value type, and the estimator interface.
 
 A *family* describes the component densities of a mixture. EM needs five
 things from it, nothing else::
@@ -14,6 +14,18 @@ Mixing weights are common to every family and handled by the EM driver
 (:mod:`emix.em`); a family's statistics carry ``nk``, the summed
 responsibilities per component, from which the driver takes the weights.
 
+The estimators (:mod:`emix.estimators.core`) ask a family a few more things,
+its *estimator interface*; :class:`FamilyBase` gives every one a default::
+
+    handles_missing, for_missing(X)      NaN is "missing at random" (and the exact variant)
+    exact_m_step                         the M-step maximises exactly (EM never lowers L)
+    validate(X, columns), configure(X)   values in the support; settings learnt from the data
+    array_names(), to_arrays(params)     the fitted attributes (``name + "_"``) and model files
+    from_arrays(arrays, K, D)            parameters from user starts and files, checked
+    derived_arrays(params)               attributes computed from the parameters, not stored
+    init_names()                         the arrays a user must give to start EM from them
+    spec()                               a JSON-able description (model files, ``Mixture(family=...)``)
+
 ``anchor`` is a family-chosen reference (for the Gaussian, the current means)
 around which statistics are centred so that large offsets cost no digits. It is
 fixed during one pass over the data, so statistics of chunks simply add.
@@ -22,9 +34,13 @@ fixed during one pass over the data, so statistics of chunks simply add.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
+
+from .._validation import check_init_array
+from ..exceptions import InvalidParameterError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,3 +91,73 @@ class Family(Protocol):
     def n_parameters(self, params: Any) -> int: ...
 
     def sample(self, rng: np.random.Generator, params: Any, counts: np.ndarray) -> np.ndarray: ...
+
+
+class FamilyBase:
+    """Defaults for the estimator interface, so that a new family writes only its own part.
+
+    A subclass sets ``name`` and ``params_type`` (a frozen dataclass whose
+    fields are the component arrays) and writes EM's five methods:
+    ``log_prob``, ``accumulate``, ``m_step``, ``n_parameters`` and ``sample``.
+    Everything else has a default here, which a family overrides where it
+    differs (a support to ``validate``, array shapes other than (K, D),
+    options in ``spec``, missing values...). See ``docs/design.md`` for a
+    complete example.
+    """
+
+    name: ClassVar[str]
+    #: frozen dataclass of the component arrays; its field names are the array names
+    params_type: ClassVar[type]
+    #: whether NaN means "missing at random" (then ``accumulate``/``log_prob`` skip such cells)
+    handles_missing: ClassVar[bool] = False
+    #: whether the M-step maximises exactly (pseudo-counts or jitter make it inexact)
+    exact_m_step: ClassVar[bool] = True
+
+    def anchor(self, params: Any) -> Any:
+        """No reference point: the statistics are plain sums."""
+        return None
+
+    def anchor_from_centres(self, centres: np.ndarray) -> Any:
+        return None
+
+    def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
+        """Check that the values of ``X`` (n, D) lie in the support (default: any real)."""
+
+    def configure(self, X: np.ndarray) -> FamilyBase:
+        """The family with settings learnt from the training data (default: none)."""
+        return self
+
+    def array_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(self.params_type))
+
+    def array_shapes(self, n_components: int, n_features: int) -> dict[str, tuple[int, ...]]:
+        """Shape of each array (default: (K, D) for all)."""
+        return {name: (n_components, n_features) for name in self.array_names()}
+
+    def to_arrays(self, params: Any) -> dict[str, np.ndarray]:
+        return {name: getattr(params, name) for name in self.array_names()}
+
+    def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> Any:
+        """Parameters from user-given or stored arrays: present, numeric, finite, of the right shape,
+        then :meth:`check_params`."""
+        values = {}
+        for name, shape in self.array_shapes(n_components, n_features).items():
+            if arrays.get(name) is None:
+                raise InvalidParameterError(f"{self.name}: array {name!r} is missing")
+            values[name] = check_init_array(arrays[name], f"{self.name}: {name}", shape)
+        params = self.params_type(**values)
+        self.check_params(params)
+        return params
+
+    def check_params(self, params: Any) -> None:
+        """Raise :class:`InvalidParameterError` if ``params`` is outside the parameter space."""
+
+    def derived_arrays(self, params: Any) -> dict[str, np.ndarray]:
+        return {}
+
+    def init_names(self) -> set[str]:
+        return set(self.array_names())
+
+    def spec(self) -> dict:
+        """``{"family": name}`` and the constructor options (default: the instance's attributes)."""
+        return {"family": self.name, **{k: v for k, v in vars(self).items() if not k.startswith("_")}}
