@@ -31,7 +31,7 @@ def example():
 
 
 def test_the_example_fits_the_truth(example):
-    gm, X = example["gm"], example["X"]
+    gm = example["gm"]
     order = np.argsort(-gm.success_[:, 0])
     np.testing.assert_allclose(gm.success_[order], [[0.6, 0.6], [0.1, 0.1]], atol=0.06)
     np.testing.assert_allclose(np.sort(gm.weights_), [0.4, 0.6], atol=0.05)
