@@ -7,7 +7,6 @@ from . import datasets, families
 from ._version import __version__
 from .estimators import BernoulliMixture, GaussianMixture, Mixture, PoissonMixture, StudentMixture
 from .exceptions import (
-    ConvergenceWarning,
     DegenerateComponentWarning,
     EmixError,
     EmixWarning,
@@ -15,7 +14,6 @@ from .exceptions import (
     InvalidInputError,
     InvalidParameterError,
     ModelFileError,
-    NotFittedError,
     NumericalError,
 )
 from .io import load, register_estimator
@@ -26,6 +24,17 @@ register_estimator(GaussianMixture)
 for _cls in (Mixture, BernoulliMixture, PoissonMixture, StudentMixture):
     register_estimator(_cls)
 del _cls
+
+
+def __getattr__(name: str):
+    # NotFittedError and ConvergenceWarning are made on first use, deriving from
+    # scikit-learn's where it is installed, so that importing emix does not import it
+    if name in ("NotFittedError", "ConvergenceWarning"):
+        from . import exceptions
+
+        return getattr(exceptions, name)
+    raise AttributeError(f"module 'emix' has no attribute {name!r}")
+
 
 __all__ = [
     "GaussianMixture",

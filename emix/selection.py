@@ -38,10 +38,10 @@ from typing import Any
 
 import numpy as np
 
+from . import exceptions
 from ._validation import check_array
 from .estimators.gaussian import GaussianMixture
 from .exceptions import (
-    ConvergenceWarning,
     DegenerateComponentWarning,
     EmixError,
     InvalidParameterError,
@@ -221,7 +221,7 @@ def _fit_one(X: np.ndarray, model: str, k: int, params: dict[str, Any]) -> tuple
         if issubclass(w.category, DegenerateComponentWarning):
             degenerate = True
             message = str(w.message)
-        elif not issubclass(w.category, ConvergenceWarning):
+        elif not issubclass(w.category, exceptions.ConvergenceWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     p = est._n_parameters()
     crit = information_criteria(est.log_likelihood_, p, n, est.predict_proba(X))

@@ -666,7 +666,7 @@ def fit(
         y = y.astype(np.int64)
     show = _err().is_terminal if progress is None else progress
     with _fit_progress(show, max_iter, n_init):
-        model.fit(Z, y, sample_weight=table.extra.get(weights) if weights else None)
+        model.fit(Z, labels=y, sample_weight=table.extra.get(weights) if weights else None)
     ll, bic, aic = _criteria(model, Z, scaling, table.extra.get(weights) if weights else None)
     _write_model(model, output, table.columns, scaling, X.shape[0], str(data), ll, bic, aic)
     console = _out()

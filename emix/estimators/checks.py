@@ -80,7 +80,7 @@ def training_source(X: Any, labels: Any, sample_weight: Any, family: Any, n_comp
         )
     if labels is not None:
         raise InvalidParameterError(
-            f"partial labels (y) need in-memory data; {type(X).__name__} does not support them"
+            f"partial labels need in-memory data; {type(X).__name__} does not support them"
         )
     summary = source_summary(X)
     check_n_samples(summary.n_samples, n_components)

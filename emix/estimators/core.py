@@ -33,6 +33,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from .. import exceptions
 from .._linalg import logsumexp_rows, normalize_log_rows
 from .._params import ParamsMixin
 from .._validation import (
@@ -44,7 +45,7 @@ from .._validation import (
     check_scalar,
 )
 from ..engine import CONVERGENCE_RULES, ChunkPool, EMResult, MixtureParams, log_joint, resolve_n_jobs, run_em
-from ..exceptions import ConvergenceWarning, InvalidParameterError, NotFittedError
+from ..exceptions import InvalidParameterError
 from ..families.registry import spec_string
 from ..sources import ArraySource, auto_chunk_size, checked_map, is_dask_collection, is_source, source_summary
 from . import checks, progress, starts
@@ -133,7 +134,7 @@ class MixtureEstimator(ParamsMixin):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "weights_"):
-            raise NotFittedError(
+            raise exceptions.NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
                 "appropriate arguments before using this estimator"
             )
@@ -156,7 +157,7 @@ class MixtureEstimator(ParamsMixin):
         return ArraySource(X, sample_weight, chunk)
 
     # -- fitting ------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None):
+    def fit(self, X: Any, y: Any = None, *, labels: Any = None, sample_weight: Any = None):
         """Estimate the parameters with EM.
 
         Parameters
@@ -170,7 +171,10 @@ class MixtureEstimator(ParamsMixin):
             ``DaskSource``. The fit equals the in-memory fit of the same rows
             (to rounding). ``chunk_size`` then does not apply: the source
             chooses its chunks.
-        y : array-like of int of shape (n_samples,), optional
+        y : ignored
+            Not used; present for scikit-learn's API (pipelines, ``GridSearchCV``
+            and ``cross_val_score`` pass their targets here).
+        labels : array-like of int of shape (n_samples,), optional
             Partial labels for semi-supervised EM: the component (``0`` to
             ``n_components - 1``) of rows whose component is known, ``-1`` for
             the others. Labelled rows keep their responsibilities fixed to their
@@ -187,7 +191,7 @@ class MixtureEstimator(ParamsMixin):
         self
         """
         self._validate_params()
-        prep = self._prepare_fit(X, y, sample_weight)
+        prep = self._prepare_fit(X, labels, sample_weight)
         source, family, d = prep.source, prep.family, prep.source.n_features
         rng = check_random_state(self.random_state)
         warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
@@ -219,7 +223,7 @@ class MixtureEstimator(ParamsMixin):
             warnings.warn(
                 f"Best of {n_init} initialisation(s) did not converge in max_iter="
                 f"{self.max_iter} iterations; increase max_iter or tol, or check the data",
-                ConvergenceWarning,
+                exceptions.ConvergenceWarning,
                 stacklevel=2,
             )
         self._set_fitted(best, source)
@@ -250,12 +254,12 @@ class MixtureEstimator(ParamsMixin):
             prep.source.n_features,
         )
 
-    def _prepare_fit(self, X: Any, y: Any, sample_weight: Any) -> _Prepared:
+    def _prepare_fit(self, X: Any, labels: Any, sample_weight: Any) -> _Prepared:
         """Check the training data and the user's starting arrays; configure the family on the data."""
         base = self._base_family()
         if is_source(X) or is_dask_collection(X):
             source, summary = checks.training_source(
-                X, y, sample_weight, base, self.n_components, type(self).__name__
+                X, labels, sample_weight, base, self.n_components, type(self).__name__
             )
             probe, labels, missing = summary.probe(), None, bool(summary.n_missing)
         else:
@@ -264,7 +268,7 @@ class MixtureEstimator(ParamsMixin):
                 check_missing_rows(X)
             checks.check_n_samples(X.shape[0], self.n_components)
             w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-            labels = check_labels(y, X.shape[0], self.n_components)
+            labels = check_labels(labels, X.shape[0], self.n_components)
             source, probe, missing = self._source(X, w), X, bool(np.isnan(X).any())
         self._configure(base, probe)
         family = self._make_family()
@@ -368,9 +372,14 @@ class MixtureEstimator(ParamsMixin):
         """Most probable component of each sample, shape (n_samples,)."""
         return self._map_chunks(self._check_X(X), lambda lj: lj.argmax(axis=1))
 
-    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
-        """Fit, then return the labels of ``X`` under the fitted model, shape (n_samples,)."""
-        return self.fit(X, y, sample_weight=sample_weight).predict(X)
+    def fit_predict(
+        self, X: Any, y: Any = None, *, labels: Any = None, sample_weight: Any = None
+    ) -> np.ndarray:
+        """Fit, then return the component of each row of ``X`` under the fitted model, shape (n_samples,).
+
+        ``y`` is ignored; ``labels`` and ``sample_weight`` are as in :meth:`fit`.
+        """
+        return self.fit(X, labels=labels, sample_weight=sample_weight).predict(X)
 
     def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Draw samples from the fitted mixture.
