@@ -47,7 +47,7 @@ Three measures (best of the repeats each):
   very tight tolerance (emix ``rtol=1e-12``, scikit-learn ``tol=1e-12``); a
   hook records the wall time from the call of ``fit`` to the end of the first
   pass whose log-likelihood is within 1e-6 (emix: the ``callback`` of
-  ``emix.engine.em.run_em``, called after each pass and its M-step with that pass's
+  ``emix.engine.run_em``, called after each pass and its M-step with that pass's
   log-likelihood, rejected SQUAREM trial passes included in the time;
   scikit-learn: a wrapper of ``_e_step``, whose mean log-likelihood is that of
   the current parameters) and then ends the run by an exception. The hooks add

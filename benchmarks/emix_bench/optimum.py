@@ -6,12 +6,17 @@ scikit-learn's fit with ``tol=1e-12``; "reached" means within 1e-6 relative of i
 
 from __future__ import annotations
 
+import inspect
 import time
 
 import numpy as np
 from sklearn.mixture import GaussianMixture as SkGM
 
-from emix.estimators.gaussian import GaussianMixture as EmGM
+from emix import GaussianMixture as EmGM
+from emix.engine import run_em
+
+# The module whose global ``run_em`` emix's ``fit`` calls: the first-hit hook wraps it there.
+ESTIMATOR_MODULE = inspect.getmodule(EmGM.fit)
 
 
 def _timed(fn, reps):
@@ -100,12 +105,13 @@ def _first_hit_emix(X, k, cov, init, close):
     """Wall time from the call of ``fit`` to the end of the first pass whose log-likelihood is close.
 
     emix runs with its defaults (SQUAREM) but ``rtol=1e-12``; the hook is the ``callback`` of
-    :func:`emix.engine.em.run_em` (called after every pass and its M-step with that pass's total
+    :func:`emix.engine.run_em` (called after every pass and its M-step with that pass's total
     log-likelihood, extrapolated points included); rejected SQUAREM trial passes are in the wall time.
     """
-    import emix.estimators.gaussian as emix_mixture
-
+    emix_mixture = ESTIMATOR_MODULE
     orig = emix_mixture.run_em
+    if orig is not run_em:
+        raise RuntimeError(f"{emix_mixture.__name__}.run_em is not emix.engine.run_em: the hook would miss")
     state = {}
 
     def hooked_run_em(*a, callback=None, **kw):
