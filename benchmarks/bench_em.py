@@ -11,6 +11,9 @@ Usage::
     PYTHONPATH=. python benchmarks/bench_em.py --only-optimum --jsonl e2.jsonl
     PYTHONPATH=. python benchmarks/bench_em.py --render e1.jsonl,e2.jsonl --out docs
 
+The code is in the package ``emix_bench`` beside this script (cases, machine, timing,
+optimum, results, report, run, cli); this file is its entry point.
+
 With the default 4 iterations x 2 repeats the median still carries the first
 iterations' warm-up; round 3 used ``--iters 10 --repeats 3``.
 
