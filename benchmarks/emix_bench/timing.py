@@ -1,0 +1,192 @@
+"""Per-iteration time, whole-fit time and peak memory of both libraries; the fit overhead.
+
+The per-iteration clock ticks at every M-step of the fit: scikit-learn's ``_m_step`` is wrapped
+on the estimator, emix's ``m_step`` is wrapped where the engine's driver looks it up by name.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+from sklearn.mixture import GaussianMixture as SkGM
+
+from emix import GaussianMixture as EmGM
+from emix.engine import m_step
+
+from .cases import case_name, make_data, start_params
+
+SK_BLAS_THREADS = None  # --sklearn-blas-threads: hold scikit-learn's BLAS to this many threads
+
+
+def _m_step_sites() -> tuple:
+    """The engine's modules that hold ``m_step`` as a global: the driver calls it by that name.
+
+    Found from the face :mod:`emix.engine` rather than named, so that a split of the engine into
+    more modules keeps the clock on the driver's M-step (the estimators' own initial M-step, in
+    their modules, is not wrapped).
+    """
+    return tuple(
+        mod
+        for name, mod in sorted(sys.modules.items())
+        if (name == "emix.engine" or name.startswith("emix.engine."))
+        and getattr(mod, "m_step", None) is m_step
+    )
+
+
+M_STEP_SITES = _m_step_sites()
+
+
+class MStepClock:
+    """Timestamps of the M-steps of one fit (emix: the driver's m_step; sklearn: ``_m_step``)."""
+
+    def __init__(self):
+        self.stamps: list[float] = []
+
+    def tick(self):
+        self.stamps.append(time.perf_counter())
+
+    def per_iter(self) -> list[float]:
+        return list(np.diff(self.stamps))
+
+
+def run_sklearn(X, cov, init, iters, clock=None):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(SK_BLAS_THREADS):
+        return _run_sklearn(X, cov, init, iters, clock)
+
+
+def _run_sklearn(X, cov, init, iters, clock=None):
+    gm = SkGM(len(init["weights_init"]), covariance_type=cov, tol=0, max_iter=iters, **init)
+    if clock is not None:
+        orig = gm._m_step
+
+        def wrapped(*a, **kw):
+            out = orig(*a, **kw)
+            clock.tick()
+            return out
+
+        gm._m_step = wrapped
+    gm.fit(X)
+    return gm, float(gm.lower_bound_ * X.shape[0])
+
+
+def run_emix(X, cov, init, iters, clock=None):
+    gm = EmGM(len(init["weights_init"]), covariance_type=cov, tol=0, max_iter=iters, accelerate=False, **init)
+    orig = m_step
+    if clock is not None:
+
+        def wrapped(*a, **kw):
+            out = orig(*a, **kw)
+            clock.tick()
+            return out
+
+        for mod in M_STEP_SITES:
+            mod.m_step = wrapped
+    try:
+        gm.fit(X)
+    finally:
+        for mod in M_STEP_SITES:
+            mod.m_step = orig
+    return gm, float(gm.history_[-2])
+
+
+def peak_memory(fn) -> float:
+    """Peak bytes allocated during ``fn()`` above the level before it."""
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return float(peak - base)
+
+
+def flops_per_iter(n, d, k, cov) -> float:
+    """Multiply-add work of one E+M iteration (2 FLOPs per multiply-add), the GEMM-shaped part."""
+    return {
+        "full": 4.0 * n * k * d * d,  # (x - mu_k) U_k and the weighted scatter, per component
+        "tied": 4.0 * n * d * d + 4.0 * n * k * d,  # X U, X^T X once; (n, D) x (D, K) twice
+        "diag": 8.0 * n * k * d,  # [x, x^2] (n, 2D) x (2D, K), for densities and statistics
+        "spherical": 4.0 * n * k * d,  # x (n, D) x (D, K), for densities and statistics
+    }[cov]
+
+
+def _check_clocked(clock) -> None:
+    if not clock.stamps:
+        raise RuntimeError(
+            "no emix M-step was clocked: the engine's driver no longer calls emix.engine.m_step "
+            f"by that name in any of {[m.__name__ for m in M_STEP_SITES]}"
+        )
+
+
+def _alternating_fits(X, cov, init, iters, repeats):
+    """Timed fits of both libraries, alternating which goes first: per-iteration and whole-fit times."""
+    sk_it, em_it, sk_fit, em_fit = [], [], [], []
+    ll_sk = ll_em = None
+    for r in range(repeats):
+        order = ("sk", "em") if r % 2 == 0 else ("em", "sk")
+        for who in order:
+            clock = MStepClock()
+            t = time.perf_counter()
+            if who == "sk":
+                _, ll_sk = run_sklearn(X, cov, init, iters, clock)
+                sk_fit.append(time.perf_counter() - t)
+                sk_it += clock.per_iter()
+            else:
+                _, ll_em = run_emix(X, cov, init, iters, clock)
+                em_fit.append(time.perf_counter() - t)
+                em_it += clock.per_iter()
+                _check_clocked(clock)
+    return sk_it, em_it, sk_fit, em_fit, ll_sk, ll_em
+
+
+def bench_case(n, d, k, cov, dtype, iters, repeats, rates, bandwidth):
+    X, centres = make_data(n, d, k, dtype)
+    init = start_params(X, centres, k, cov)
+    sk_it, em_it, sk_fit, em_fit, ll_sk, ll_em = _alternating_fits(X, cov, init, iters, repeats)
+    mem_iters = 2
+    mem_sk = peak_memory(lambda: run_sklearn(X, cov, init, mem_iters))
+    mem_em = peak_memory(lambda: run_emix(X, cov, init, mem_iters))
+    rel = abs(ll_sk - ll_em) / abs(ll_sk)
+    t_sk, t_em = statistics.median(sk_it), statistics.median(em_it)
+    flops = flops_per_iter(n, d, k, cov)
+    bound = max(flops / rates[np.dtype(dtype).name], n * d * np.dtype(dtype).itemsize / bandwidth)
+    return {
+        "case": case_name(n, d, k),
+        "cov": cov,
+        "dtype": np.dtype(dtype).name,
+        "sk_iter": t_sk,
+        "em_iter": t_em,
+        "iter_ratio": t_sk / t_em,
+        "sk_fit": statistics.median(sk_fit),
+        "em_fit": statistics.median(em_fit),
+        "fit_ratio": statistics.median(sk_fit) / statistics.median(em_fit),
+        "sk_mem": mem_sk / 2**20,
+        "em_mem": mem_em / 2**20,
+        "data_mem": X.nbytes / 2**20,
+        "bound": bound,
+        "bound_ratio": t_em / bound,
+        "rel_ll": rel,
+        "d": d,
+    }
+
+
+def _timeit(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def fit_overhead(n, d, k, reps=3):
+    """Time of everything but the iterations: emix ``max_iter=0`` fits (k-means init + final pass)."""
+    X, _ = make_data(n, d, k, np.float64)
+    em_t = min(_timeit(lambda: EmGM(k, max_iter=0, random_state=0).fit(X)) for _ in range(reps))
+    # scikit-learn cannot run 0 iterations: one iteration, minus its per-iteration median
+    sk_t = min(_timeit(lambda: SkGM(k, max_iter=1, random_state=0).fit(X)) for _ in range(reps))
+    return {"case": case_name(n, d, k), "em_overhead": em_t, "sk_fit1": sk_t}
