@@ -222,7 +222,7 @@ def test_weights_and_labels_errors(tmp_path):
         emix.GaussianMixture(2).fit(CSVSource(path, weights="w"))
     good = write(tmp_path, X, None)
     with pytest.raises(emix.InvalidParameterError, match="partial labels"):
-        emix.GaussianMixture(2).fit(ParquetSource(good), y=np.zeros(500, dtype=int))
+        emix.GaussianMixture(2).fit(ParquetSource(good), labels=np.zeros(500, dtype=int))
     with pytest.raises(emix.InvalidParameterError, match="carries its weights"):
         emix.GaussianMixture(2).fit(ParquetSource(good), sample_weight=np.ones(500))
     with pytest.raises(emix.InvalidInputError, match="column 'zz' not found"):
