@@ -47,7 +47,7 @@ Three measures (best of the repeats each):
   very tight tolerance (emix ``rtol=1e-12``, scikit-learn ``tol=1e-12``); a
   hook records the wall time from the call of ``fit`` to the end of the first
   pass whose log-likelihood is within 1e-6 (emix: the ``callback`` of
-  ``emix.engine.em.run_em``, called after each pass and its M-step with that pass's
+  ``emix.engine.run_em``, called after each pass and its M-step with that pass's
   log-likelihood, rejected SQUAREM trial passes included in the time;
   scikit-learn: a wrapper of ``_e_step``, whose mean log-likelihood is that of
   the current parameters) and then ends the run by an exception. The hooks add
@@ -71,7 +71,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.mixture import GaussianMixture as SkGM
 
-import emix.engine.em as emix_em
+import emix.engine.passes as emix_passes
 from emix.datasets import load_faithful
 from emix.estimators.gaussian import GaussianMixture as EmGM
 
@@ -211,7 +211,7 @@ def _run_sklearn(X, cov, init, iters, clock=None):
 
 def run_emix(X, cov, init, iters, clock=None):
     gm = EmGM(len(init["weights_init"]), covariance_type=cov, tol=0, max_iter=iters, accelerate=False, **init)
-    orig = emix_em.m_step
+    orig = emix_passes.m_step
     if clock is not None:
 
         def wrapped(*a, **kw):
@@ -219,11 +219,11 @@ def run_emix(X, cov, init, iters, clock=None):
             clock.tick()
             return out
 
-        emix_em.m_step = wrapped
+        emix_passes.m_step = wrapped
     try:
         gm.fit(X)
     finally:
-        emix_em.m_step = orig
+        emix_passes.m_step = orig
     return gm, float(gm.history_[-2])
 
 
@@ -370,7 +370,7 @@ def _first_hit_emix(X, k, cov, init, close):
     """Wall time from the call of ``fit`` to the end of the first pass whose log-likelihood is close.
 
     emix runs with its defaults (SQUAREM) but ``rtol=1e-12``; the hook is the ``callback`` of
-    :func:`emix.engine.em.run_em` (called after every pass and its M-step with that pass's total
+    :func:`emix.engine.run_em` (called after every pass and its M-step with that pass's total
     log-likelihood, extrapolated points included); rejected SQUAREM trial passes are in the wall time.
     """
     import emix.estimators.gaussian as emix_mixture
