@@ -24,9 +24,21 @@ from .squarem import STEP_MAX0, can_accelerate, extrapolate
 
 logger = logging.getLogger("emix")
 
-# A decrease warning points at run_em's caller, as when run_em recorded entries itself:
-# ConvergenceMonitor.record <- _Run.record_and_m_step <- _Run.iterate <- run_em <- its caller.
-_CALLER_OF_RUN_EM = 5
+# A decrease warning points at run_em's caller, as when run_em recorded the entries itself:
+# ConvergenceMonitor.record <- _Run.record_and_m_step <- _Run.iterate <- run_em <- its caller,
+# and ConvergenceMonitor.record <- _Run.result <- run_em <- its caller.
+_CALLER_FROM_LOOP = 5
+_CALLER_FROM_RESULT = 4
+
+
+@contextlib.contextmanager
+def _open_pool(pool: ChunkPool | None, n_jobs: int | None):
+    """``pool`` itself, or a new :class:`ChunkPool` of ``n_jobs`` threads, closed on exit."""
+    if pool is not None:
+        yield pool
+    else:
+        with ChunkPool(n_jobs) as new:
+            yield new
 
 
 class _Run:
@@ -123,7 +135,7 @@ class _Run:
             plain=self.plain,
             accelerated=self.extrapolated,
             repaired=self.repaired,
-            stacklevel=_CALLER_OF_RUN_EM,
+            stacklevel=_CALLER_FROM_LOOP,
         )
         self.seq = [*self.seq, self.params] if self.plain else [self.params]
         new, self.repaired = m_step_noting_repairs(self.family, res.stats, self.params)
@@ -173,6 +185,20 @@ class _Run:
     def plain_step(self, new: MixtureParams) -> None:
         """Move to the M-step's point ``new``; its pass is still to be made."""
         self.params, self.res, self.plain, self.extrapolated = new, None, True, False
+
+    def result(self, final: PassResult, converged: bool) -> EMResult:
+        """Record ``final``, the pass at the final parameters, and gather the run's outcome."""
+        monitor = self.monitor
+        monitor.record(
+            final.log_likelihood, plain=True, repaired=self.repaired, stacklevel=_CALLER_FROM_RESULT
+        )
+        return EMResult(
+            params=self.params,
+            history=tuple(monitor.history),
+            n_iter=self.passes,
+            converged=converged,
+            accelerated=tuple(monitor.accelerated),
+        )
 
 
 def run_em(
@@ -245,9 +271,7 @@ def run_em(
         tol, source.total_weight, strict=strict, rule=convergence, rtol=rtol, eps=eps
     )
     accelerate = accelerate and can_accelerate(family)
-    with contextlib.ExitStack() as stack:
-        if pool is None:
-            pool = stack.enter_context(ChunkPool(n_jobs))
+    with _open_pool(pool, n_jobs) as pool:
         run = _Run(
             source,
             family,
@@ -261,11 +285,4 @@ def run_em(
         )
         converged = run.iterate(accelerate)
         final = run.evaluate(run.params)
-    monitor.record(final.log_likelihood, plain=True, repaired=run.repaired)
-    return EMResult(
-        params=run.params,
-        history=tuple(monitor.history),
-        n_iter=run.passes,
-        converged=converged,
-        accelerated=tuple(monitor.accelerated),
-    )
+    return run.result(final, converged)
