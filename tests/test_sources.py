@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import emix
-from emix.engine.em import e_pass
+from emix.engine import e_pass
 from emix.sources import (
     ArraySource,
     CSVSource,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from emix.datasets import load_faithful
-from emix.engine.em import ConvergenceMonitor, MixtureParams, e_pass, run_em
+from emix.engine import ConvergenceMonitor, MixtureParams, e_pass, run_em
 from emix.engine.pool import ChunkPool
 from emix.estimators.gaussian import GaussianMixture
 from emix.families.gaussian import COVARIANCE_MODELS, DiagCovariance, GaussianFamily
@@ -356,7 +356,7 @@ def test_precision_cholesky_batch_refuses_singular_and_non_finite(numba):
 
 
 def test_repair_count_tells_repaired_m_steps_without_catching_warnings():
-    from emix.engine.em import _m_step_noting_repairs
+    from emix.engine.passes import m_step_noting_repairs
     from emix.families.gaussian import GaussianStats
 
     fam = GaussianFamily("full", reg_covar=0.0)
@@ -369,12 +369,12 @@ def test_repair_count_tells_repaired_m_steps_without_catching_warnings():
     assert isinstance(stats, GaussianStats)
     prev = MixtureParams(np.full(2, 0.5), None)
     with pytest.warns(Warning, match="not positive definite"):
-        _, repaired = _m_step_noting_repairs(fam, stats, prev)
+        _, repaired = m_step_noting_repairs(fam, stats, prev)
     assert repaired
     good = fam.accumulate(_blobs(n=200, d=2, k=2), resp, np.zeros((2, 2)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _, repaired = _m_step_noting_repairs(fam, good, prev)
+        _, repaired = m_step_noting_repairs(fam, good, prev)
     assert not repaired
 
 

@@ -1,21 +1,20 @@
 """The EM engine: one pass over the data, the M-step, the driver, convergence rules, acceleration, the chunk pool.
 
-Everything above the engine imports from this face, never from its modules.
+Everything above the engine imports from this face, never from its modules:
+
+- :mod:`.results`: the value types (:class:`MixtureParams`, :class:`PassResult`, :class:`EMResult`);
+- :mod:`.passes`: one pass (E-step and statistics, :func:`e_pass`) and the M-step;
+- :mod:`.convergence`: the stopping rules (:class:`ConvergenceMonitor`);
+- :mod:`.squarem`: SQUAREM acceleration;
+- :mod:`.driver`: :func:`run_em`;
+- :mod:`.pool`: the chunk thread pool.
 """
 
-from .em import (
-    CONVERGENCE_RULES,
-    ConvergenceMonitor,
-    EMResult,
-    MixtureParams,
-    PassResult,
-    e_pass,
-    log_joint,
-    m_step,
-    run_em,
-    stats_from_responsibilities,
-)
+from .convergence import CONVERGENCE_RULES, ConvergenceMonitor
+from .driver import run_em
+from .passes import e_pass, log_joint, m_step, stats_from_responsibilities
 from .pool import ChunkPool, available_cpus, resolve_n_jobs
+from .results import EMResult, MixtureParams, PassResult
 
 __all__ = [
     "CONVERGENCE_RULES",

@@ -1,0 +1,288 @@
+"""The EM driver: :func:`run_em` iterates passes and M-steps from one starting point.
+
+Each iteration records the pass's log-likelihood (:class:`ConvergenceMonitor`),
+makes the M-step and asks the stopping rule; with acceleration, a SQUAREM
+cycle (:mod:`emix.engine.squarem`) may then replace the plain step. The state
+between passes is kept by :class:`_Run`, whose methods are the named steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+
+import numpy as np
+
+from ..exceptions import NumericalError
+from ..families.base import Family
+from .convergence import ConvergenceMonitor
+from .passes import e_pass, m_step_noting_repairs
+from .pool import ChunkPool
+from .results import EMResult, MixtureParams, PassResult
+from .squarem import STEP_MAX0, can_accelerate, extrapolate
+
+logger = logging.getLogger("emix")
+
+# A decrease warning points at run_em's caller, as when run_em recorded the entries itself:
+# ConvergenceMonitor.record <- _Run.record_and_m_step <- _Run.iterate <- run_em <- its caller,
+# and ConvergenceMonitor.record <- _Run.result <- run_em <- its caller.
+_CALLER_FROM_LOOP = 5
+_CALLER_FROM_RESULT = 4
+
+
+@contextlib.contextmanager
+def _open_pool(pool: ChunkPool | None, n_jobs: int | None):
+    """``pool`` itself, or a new :class:`ChunkPool` of ``n_jobs`` threads, closed on exit."""
+    if pool is not None:
+        yield pool
+    else:
+        with ChunkPool(n_jobs) as new:
+            yield new
+
+
+class _Run:
+    """The state of one :func:`run_em` call between passes.
+
+    Attributes
+    ----------
+    params : MixtureParams
+        The current point.
+    res : PassResult or None
+        Its pass, once made.
+    plain : bool
+        ``params`` is the EM image of the last recorded entry.
+    extrapolated : bool
+        ``params`` is an accepted SQUAREM point.
+    repaired : bool
+        The last M-step had to regularise a component.
+    seq : list of MixtureParams
+        Consecutive plain EM iterates, the last recorded one last.
+    known : (MixtureParams, ndarray) or None
+        The last accepted extrapolated point and its SQUAREM vector.
+    passes : int
+        Passes made so far (a rejected extrapolation counts).
+    step_max : float
+        SQUAREM's current cap on the step length.
+    """
+
+    def __init__(
+        self,
+        source,
+        family: Family,
+        params: MixtureParams,
+        monitor: ConvergenceMonitor,
+        *,
+        max_iter: int,
+        callback: Callable[[int, float, MixtureParams], None] | None,
+        pool: ChunkPool,
+        labels: np.ndarray | None,
+        exact_vectors: bool,
+    ) -> None:
+        self.source, self.family, self.monitor = source, family, monitor
+        self.max_iter, self.callback, self.pool, self.labels = max_iter, callback, pool, labels
+        self.exact_vectors = exact_vectors  # parameters not rounded to float32: a vector stays exact
+        self.params = params
+        self.res: PassResult | None = None
+        self.plain = False
+        self.extrapolated = False
+        self.repaired = False
+        self.seq: list[MixtureParams] = []
+        self.known: tuple[MixtureParams, np.ndarray] | None = None
+        self.passes = 0
+        self.step_max = STEP_MAX0
+
+    def evaluate(self, params: MixtureParams) -> PassResult:
+        """One pass over the data at ``params`` (the caller counts it)."""
+        return e_pass(self.source, self.family, params, pool=self.pool, labels=self.labels)
+
+    def iterate(self, accelerate: bool) -> bool:
+        """Iterate until the rule stops EM or ``max_iter`` passes are made.
+
+        Returns
+        -------
+        bool
+            Whether the rule stopped EM; ``self.params`` is the final point
+            either way (its pass not made).
+        """
+        while True:
+            if self.res is None:
+                if self.passes >= self.max_iter:
+                    return False
+                self.res = self.evaluate(self.params)
+                self.passes += 1
+            new = self.record_and_m_step()
+            if self.monitor.converged:
+                self.params = new
+                return True
+            # near convergence plain steps run, so that the stopping rule sees a run of plain steps
+            cycle = accelerate and len(self.seq) >= 2 and self.passes < self.max_iter
+            if cycle and not self.monitor.settling and self.squarem_cycle(new):
+                continue
+            self.plain_step(new)
+
+    def record_and_m_step(self) -> MixtureParams:
+        """The bookkeeping of one iteration: record the pass, make the M-step, report it.
+
+        Returns
+        -------
+        MixtureParams
+            The M-step from the current point's pass.
+        """
+        res = self.res
+        self.monitor.record(
+            res.log_likelihood,
+            plain=self.plain,
+            accelerated=self.extrapolated,
+            repaired=self.repaired,
+            stacklevel=_CALLER_FROM_LOOP,
+        )
+        self.seq = [*self.seq, self.params] if self.plain else [self.params]
+        new, self.repaired = m_step_noting_repairs(self.family, res.stats, self.params)
+        logger.info("iteration %d: log-likelihood %.10g", self.passes, res.log_likelihood)
+        if self.callback is not None:
+            self.callback(self.passes, res.log_likelihood, new)
+        return new
+
+    def squarem_cycle(self, new: MixtureParams) -> bool:
+        """Try the SQUAREM point from ``t, F(t), F(F(t)) = new``.
+
+        A cycle costs two passes: from ``t`` (its pass done) and ``F(t)`` (its
+        pass just done), ``F(F(t))`` is known without a pass; the extrapolated
+        point costs one pass and is kept if it is not below ``F(t)``, the last
+        recorded entry.
+
+        Returns
+        -------
+        bool
+            True when the point is kept: it is then the current point, its
+            pass made. False: EM goes on plainly from ``new``.
+        """
+        known, seq = self.known, self.seq
+        first = known[1] if known is not None and known[0] is seq[-2] else None
+        trial, alpha, tvec = extrapolate(self.family, [seq[-2], seq[-1], new], self.step_max, first)
+        if trial is None:
+            if alpha != 0.0 and alpha <= -self.step_max:
+                self.step_max *= 4.0  # the step was capped at the plain step: allow longer ones
+            return False
+        try:
+            tres = self.evaluate(trial)
+        except (NumericalError, FloatingPointError):
+            tres = None
+        self.passes += 1
+        if tres is not None and tres.log_likelihood >= self.res.log_likelihood:
+            if alpha <= -self.step_max:
+                self.step_max *= 4.0
+            self.params, self.res, self.plain, self.extrapolated, self.seq = trial, tres, False, True, []
+            self.known = (trial, tvec) if self.exact_vectors else None
+            self.repaired = False
+            return True
+        self.step_max = max(STEP_MAX0, self.step_max / 4.0)
+        logger.debug("extrapolation (alpha=%.3g) rejected", alpha)
+        self.seq = []
+        return False
+
+    def plain_step(self, new: MixtureParams) -> None:
+        """Move to the M-step's point ``new``; its pass is still to be made."""
+        self.params, self.res, self.plain, self.extrapolated = new, None, True, False
+
+    def result(self, final: PassResult, converged: bool) -> EMResult:
+        """Record ``final``, the pass at the final parameters, and gather the run's outcome."""
+        monitor = self.monitor
+        monitor.record(
+            final.log_likelihood, plain=True, repaired=self.repaired, stacklevel=_CALLER_FROM_RESULT
+        )
+        return EMResult(
+            params=self.params,
+            history=tuple(monitor.history),
+            n_iter=self.passes,
+            converged=converged,
+            accelerated=tuple(monitor.accelerated),
+        )
+
+
+def run_em(
+    source,
+    family: Family,
+    params: MixtureParams,
+    *,
+    max_iter: int,
+    tol: float,
+    strict: bool = True,
+    callback: Callable[[int, float, MixtureParams], None] | None = None,
+    convergence: str = "sklearn",
+    rtol: float = 1e-8,
+    accelerate: bool = False,
+    n_jobs: int | None = 1,
+    pool: ChunkPool | None = None,
+    labels: np.ndarray | None = None,
+) -> EMResult:
+    """Iterate EM from ``params`` until convergence or ``max_iter`` iterations.
+
+    Parameters
+    ----------
+    source : a source (see :mod:`emix.sources`)
+    family : Family
+    params : MixtureParams
+        Starting point.
+    max_iter : int
+        Maximum number of passes over the data (each an E-step, normally
+        followed by an M-step; a rejected extrapolation also costs one).
+    tol : float
+        scikit-learn's convergence threshold (see :class:`ConvergenceMonitor`).
+    strict : bool, default=True
+        Warn when the log-likelihood decreases (the M-step is exact).
+    callback : callable, optional
+        Called as ``callback(iteration, loglik, params)`` after each M-step.
+    convergence : {"sklearn", "aitken"}, default="sklearn"
+        Stopping rule (see :class:`ConvergenceMonitor`).
+    rtol : float, default=1e-8
+        Relative tolerance of the ``"aitken"`` rule.
+    accelerate : bool, default=False
+        SQUAREM acceleration for families with ``to_vector``/``from_vector``
+        (others run plain EM). A cycle costs two passes: from ``t`` (its pass
+        done) and ``F(t)`` (its pass done), ``F(F(t))`` comes from the M-step
+        and the SQUAREM point from ``t, F(t), F(F(t))`` is evaluated by one
+        pass; it is kept only if its log-likelihood is at least that of
+        ``F(t)``, the last recorded entry, so the history never decreases.
+        Otherwise EM continues plainly from ``F(F(t))``. The step-length cap
+        starts at 1 and grows 4x whenever a step is capped (Varadhan and
+        Roland's ``step.max0 = 1, mstep = 4``) and shrinks 4x on a rejection.
+    n_jobs : int or None, default=1
+        Threads for the passes (``None``: all cores). Ignored if ``pool`` is given.
+    pool : ChunkPool, optional
+        An open pool to reuse.
+    labels : ndarray of int of shape (n_samples,), optional
+        Partial labels (see :func:`e_pass`); the history is then that of the
+        semi-supervised objective ``sum_unlabelled log p(x) + sum_labelled
+        log pi_y p(x | y)``, which EM never lowers either.
+
+    Returns
+    -------
+    EMResult
+        ``history`` has the log-likelihood at the start of every iteration and
+        that of the final parameters; ``accelerated`` flags the entries
+        computed at extrapolated points. Without acceleration
+        ``len(history) == n_iter + 1``.
+    """
+    dt = np.dtype(getattr(source, "dtype", np.float64))
+    eps = float(np.finfo(dt).eps) if np.issubdtype(dt, np.floating) else 0.0
+    monitor = ConvergenceMonitor(
+        tol, source.total_weight, strict=strict, rule=convergence, rtol=rtol, eps=eps
+    )
+    accelerate = accelerate and can_accelerate(family)
+    with _open_pool(pool, n_jobs) as pool:
+        run = _Run(
+            source,
+            family,
+            params,
+            monitor,
+            max_iter=max_iter,
+            callback=callback,
+            pool=pool,
+            labels=labels,
+            exact_vectors=dt == np.float64,
+        )
+        converged = run.iterate(accelerate)
+        final = run.evaluate(run.params)
+    return run.result(final, converged)

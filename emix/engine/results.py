@@ -1,0 +1,69 @@
+"""The engine's value types: a mixture's parameters, what one pass returns, what one EM run returns."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from ..families.base import Stats
+
+
+@dataclasses.dataclass(frozen=True)
+class MixtureParams:
+    """Mixing weights and the family's component parameters.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (K,)
+    components : family-specific parameters (e.g. :class:`GaussianParams`)
+    """
+
+    weights: np.ndarray
+    components: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class PassResult:
+    """What one pass over the data returns.
+
+    Attributes
+    ----------
+    stats : Stats
+        The family's sufficient statistics summed over the chunks.
+    log_likelihood : float
+        ``sum_n w_n log p(x_n | theta)``.
+    """
+
+    stats: Stats
+    log_likelihood: float  # sum_n w_n log p(x_n | theta)
+
+
+@dataclasses.dataclass(frozen=True)
+class EMResult:
+    """Outcome of one EM run from one starting point.
+
+    Attributes
+    ----------
+    params : MixtureParams
+        The final parameters.
+    history : tuple of float, of length n_entries
+        Total log-likelihood at the start of each iteration, then that of the final parameters.
+    n_iter : int
+        Passes made, the final one excepted.
+    converged : bool
+    accelerated : tuple of bool, of length n_entries
+        Per history entry: whether it was evaluated at an extrapolated point.
+    """
+
+    params: MixtureParams
+    history: tuple[float, ...]  # total log-likelihood at the start of each iteration, then the final
+    n_iter: int
+    converged: bool
+    accelerated: tuple[bool, ...] = ()  # per history entry: evaluated at an extrapolated point
+
+    @property
+    def log_likelihood(self) -> float:
+        """Total log-likelihood of the final parameters."""
+        return self.history[-1]
