@@ -47,10 +47,9 @@ from .._validation import (
 from ..engine import CONVERGENCE_RULES, ChunkPool, EMResult, MixtureParams, log_joint, resolve_n_jobs, run_em
 from ..exceptions import InvalidParameterError
 from ..families.registry import spec_string
+from ..init import INITIALISERS
 from ..sources import ArraySource, auto_chunk_size, checked_map, is_dask_collection, is_source, source_summary
 from . import checks, progress, starts
-
-INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data", "hierarchical")
 
 
 class MixtureEstimator(ParamsMixin):
@@ -112,9 +111,9 @@ class MixtureEstimator(ParamsMixin):
         check_scalar(self.verbose_interval, "verbose_interval", (int, np.integer), min_val=1)
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise InvalidParameterError(f"warm_start must be a bool, got {self.warm_start!r}")
-        if self.init_params not in INIT_METHODS:
+        if self.init_params not in INITIALISERS:
             raise InvalidParameterError(
-                f"init_params must be one of {sorted(INIT_METHODS)}, got {self.init_params!r}"
+                f"init_params must be one of {sorted(INITIALISERS)}, got {self.init_params!r}"
             )
         if self.chunk_size is not None:
             check_scalar(self.chunk_size, "chunk_size", (int, np.integer), min_val=1)
