@@ -18,12 +18,17 @@ every covariance model works unchanged.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy import linalg
 
-from ..._linalg import LOG_2PI
+from ..._linalg import LOG_2PI, normalize_log_rows
 from ...exceptions import InvalidInputError
-from . import GaussianFamily, GaussianParams, GaussianStats
+from .params import GaussianParams, GaussianStats
+
+if TYPE_CHECKING:
+    from .family import GaussianFamily
 
 
 def check_missing_rows(X: np.ndarray, name: str = "X") -> None:
@@ -162,8 +167,6 @@ class MissingGaussianFamily:
 
     def impute(self, X: np.ndarray, params: GaussianParams, weights: np.ndarray) -> np.ndarray:
         """Fill NaN with ``E[x_M | x_O]``: the responsibility-weighted conditional means."""
-        from ..._linalg import normalize_log_rows
-
         out = X.copy()
         _, groups = self._groups(X, params)
         if not groups:

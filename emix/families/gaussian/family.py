@@ -1,0 +1,185 @@
+"""The Gaussian family: K Gaussian components under one covariance model.
+
+:class:`GaussianFamily` implements the :class:`~emix.families.base.Family`
+protocol (densities, statistics, M-step, sampling) on top of a covariance
+model from :mod:`.covariance`, and the optional protocols the EM driver uses
+(the fused E-step, per-pass preparation, the repair count, EM acceleration).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ...exceptions import DegenerateComponentWarning
+from .covariance import get_covariance_model
+from .params import GaussianParams, GaussianStats
+from .repair import keep_empty_components, note_repair, thread_repair_count
+from .sklearn_models import BUILTIN_MODELS
+
+
+class GaussianFamily:
+    """Gaussian components under one covariance model.
+
+    Parameters
+    ----------
+    covariance_type : str
+        A name in :data:`~.covariance.COVARIANCE_MODELS`.
+    reg_covar : float
+        Non-negative jitter added to the covariance diagonals at every M-step.
+    """
+
+    name = "gaussian"
+
+    def __init__(self, covariance_type: str = "full", reg_covar: float = 1e-6) -> None:
+        self.model = get_covariance_model(covariance_type)
+        self.reg_covar = float(reg_covar)
+
+    # -- EM ---------------------------------------------------------------
+    def log_prob(self, X: np.ndarray, params: GaussianParams) -> np.ndarray:
+        """Component log-densities, shape (n, K)."""
+        return self.model.log_prob(X, params.means, params.precisions_cholesky)
+
+    def anchor(self, params: GaussianParams) -> np.ndarray:
+        return params.means
+
+    def anchor_from_centres(self, centres: np.ndarray) -> np.ndarray:
+        return centres
+
+    def accumulate(self, X: np.ndarray, resp: np.ndarray, anchor: np.ndarray) -> GaussianStats:
+        s1, s2 = self.model.scatter(X, resp, anchor)
+        return GaussianStats(nk=resp.sum(axis=0), s1=s1, s2=s2, centre=anchor)
+
+    def e_step_accumulate(
+        self,
+        X: np.ndarray,
+        w: np.ndarray | None,
+        log_weights: np.ndarray,
+        params: GaussianParams,
+        anchor: np.ndarray,
+    ) -> tuple[GaussianStats, float]:
+        """Optional fused fast path: E-step and statistics of one chunk.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+        w : ndarray of shape (n,) or None
+        log_weights : ndarray of shape (K,)
+        params : GaussianParams
+        anchor : ndarray of shape (K, D)
+
+        Returns
+        -------
+        stats : GaussianStats
+            Same values as ``accumulate(X, w * resp, anchor)`` (float64).
+        loglik : float
+            ``sum_n w_n log p(x_n)``.
+        """
+        nk, s1, s2, loglik = self.model.fused(
+            X, w, log_weights, params.means, params.precisions_cholesky, anchor
+        )
+        return GaussianStats(nk=nk, s1=s1, s2=s2, centre=anchor), loglik
+
+    def repair_count(self) -> int | None:
+        """Repaired M-steps so far on this thread (emptied components, jitter, floored variances).
+
+        The driver compares it before and after an M-step to learn that the
+        step was repaired (so a small drop of the likelihood after it is
+        expected) without catching warnings. ``None`` for covariance models
+        other than the four built-in ones, or a subclass that overrides
+        :meth:`m_step`, which may repair in their own way: the driver then
+        watches the warnings instead.
+        """
+        if type(self.model) not in BUILTIN_MODELS or type(self).m_step is not GaussianFamily.m_step:
+            return None  # a model or a subclassed M-step that may repair in its own way
+        return thread_repair_count()
+
+    def prepare_pass(self, log_weights: np.ndarray, params: GaussianParams, anchor: np.ndarray):
+        """Optional: :meth:`e_step_accumulate` for one pass, with per-pass constants computed once.
+
+        Returns a function ``(X, w) -> (stats, loglik)`` with the values of
+        ``e_step_accumulate(X, w, log_weights, params, anchor)``.
+        """
+        run = self.model.prepare(log_weights, params.means, params.precisions_cholesky, anchor)
+
+        def chunk(X: np.ndarray, w: np.ndarray | None) -> tuple[GaussianStats, float]:
+            nk, s1, s2, loglik = run(X, w)
+            return GaussianStats(nk=nk, s1=s1, s2=s2, centre=anchor), loglik
+
+        return chunk
+
+    # -- acceleration (optional protocol: to_vector / from_vector) ----------
+    @property
+    def supports_acceleration(self) -> bool:
+        return self.model.supports_acceleration
+
+    def to_vector(self, params: GaussianParams) -> np.ndarray:
+        """Parameters as one unconstrained float64 vector (means, then free covariance coordinates)."""
+        return np.concatenate(
+            [np.asarray(params.means, dtype=np.float64).ravel(), self.model.to_free(params.covariances)]
+        )
+
+    def from_vector(self, vec: np.ndarray, like: GaussianParams) -> GaussianParams:
+        """Inverse of :meth:`to_vector`; arrays take ``like``'s dtype."""
+        k, d = like.means.shape
+        dt = like.means.dtype
+        means = vec[: k * d].reshape(k, d)
+        cov, pc = self.model.from_free(vec[k * d :], k, d)
+        return GaussianParams(
+            means=means.astype(dt), covariances=cov.astype(dt), precisions_cholesky=pc.astype(dt)
+        )
+
+    def m_step(self, stats: GaussianStats, previous: GaussianParams | None) -> GaussianParams:
+        """Weighted maximum likelihood from summed statistics.
+
+        A component whose responsibility mass is (numerically) zero keeps its
+        previous mean and covariance, with a warning.
+        """
+        nk = stats.nk
+        total = float(nk.sum())
+        floor = 10.0 * float(np.finfo(stats.s1.dtype).eps) * max(total, 1.0)
+        empty = nk <= floor
+        safe_nk = np.where(empty, 1.0, nk)
+        means = stats.centre + stats.s1 / safe_nk[:, None]
+        cov = self.model.m_step_covariance(
+            stats, safe_nk, self.reg_covar, None if previous is None else previous.covariances
+        )
+        if empty.any():
+            idx = np.flatnonzero(empty)
+            note_repair()
+            warnings.warn(
+                f"component(s) {idx.tolist()} received no responsibility; "
+                + (
+                    "they keep their previous parameters"
+                    if previous is not None
+                    else "they are placed at the anchor"
+                )
+                + ". Consider fewer components",
+                DegenerateComponentWarning,
+                stacklevel=3,
+            )
+            keep_empty_components(self.model, empty, means, cov, previous, stats.centre)
+        cov, prec_chol = self.model.precision_cholesky(cov)
+        # statistics may be float64 for float32 data: parameters keep the data's dtype
+        dt = stats.centre.dtype if np.issubdtype(stats.centre.dtype, np.floating) else means.dtype
+        return GaussianParams(
+            means=means.astype(dt, copy=False),
+            covariances=cov.astype(dt, copy=False),
+            precisions_cholesky=prec_chol.astype(dt, copy=False),
+        )
+
+    def n_parameters(self, params: GaussianParams) -> int:
+        k, d = params.means.shape
+        return k * d + self.model.n_parameters(k, d)
+
+    def sample(self, rng: np.random.Generator, params: GaussianParams, counts: np.ndarray) -> np.ndarray:
+        k_, d = params.means.shape
+        parts = []
+        for k in range(k_):
+            n = int(counts[k])
+            cov = self.model.component_covariance(params.covariances, k, d)
+            chol = np.linalg.cholesky(cov)
+            z = rng.standard_normal((n, d))
+            parts.append(params.means[k] + z @ chol.T)
+        return np.concatenate(parts, axis=0) if parts else np.empty((0, d))
