@@ -9,80 +9,26 @@ refer to families.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from ..exceptions import InvalidParameterError
-from ._common import get_array
 from .bernoulli import BernoulliFamily
 from .categorical import CategoricalFamily
 from .exponential import ExponentialFamily
-from .gaussian import GaussianFamily, GaussianParams
-from .gaussian.missing import MissingGaussianFamily
+from .gaussian import GaussianFamily
 from .poisson import PoissonFamily
 from .product import ProductFamily
-from .student import StudentFamily, checked_covariances
+from .student import StudentFamily
 
-
-class GaussianComponents(GaussianFamily):
-    """The Gaussian family with the estimator-support methods of the other families.
-
-    Parameters
-    ----------
-    covariance_type : str, default='full'
-    reg_covar : float, default=1e-6
-    """
-
-    #: NaN means "missing at random": see :meth:`for_missing`
-    handles_missing = True
-
-    @property
-    def exact_m_step(self) -> bool:
-        return self.reg_covar == 0
-
-    def for_missing(self, X: np.ndarray) -> MissingGaussianFamily:
-        """The exact missing-data variant (marginal densities, conditional expectations).
-
-        Parameters
-        ----------
-        X : ndarray of shape (n, D)
-            Data with NaN (not used beyond the choice of variant).
-        """
-        return MissingGaussianFamily(self)
-
-    def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
-        """Any finite real values are allowed; NaN is a missing value."""
-
-    def configure(self, X: np.ndarray) -> GaussianComponents:
-        return self
-
-    def array_names(self) -> tuple[str, ...]:
-        return ("means", "covariances", "precisions_cholesky")
-
-    def to_arrays(self, params: GaussianParams) -> dict[str, np.ndarray]:
-        return {
-            "means": params.means,
-            "covariances": params.covariances,
-            "precisions_cholesky": params.precisions_cholesky,
-        }
-
-    def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> GaussianParams:
-        """Parameters from arrays; ``precisions_cholesky`` is recomputed from ``covariances``."""
-        k, d = n_components, n_features
-        means = get_array(arrays, "means", (k, d), owner="gaussian")
-        cov = get_array(arrays, "covariances", self.model.shape(k, d), owner="gaussian")
-        cov, pc = checked_covariances(self.model, cov, k, d)
-        return GaussianParams(means=means, covariances=cov, precisions_cholesky=pc)
-
-    def spec(self) -> dict:
-        return {"family": "gaussian", "covariance_type": self.model.name, "reg_covar": self.reg_covar}
+#: The Gaussian family under its former name: it was the subclass of
+#: :class:`GaussianFamily` with the estimator-support methods, which the family
+#: now has itself (public as ``emix.families.GaussianComponents``).
+GaussianComponents = GaussianFamily
 
 
 #: Families by name. A new family registers here.
 FAMILIES: dict[str, type] = {
-    "gaussian": GaussianComponents,
+    "gaussian": GaussianFamily,
     "bernoulli": BernoulliFamily,
     "categorical": CategoricalFamily,
     "poisson": PoissonFamily,

@@ -9,7 +9,7 @@ module                 what it holds
 =====================  ==============================================================
 :mod:`.params`         :class:`GaussianParams`, :class:`GaussianStats` (and the shapes)
 :mod:`.covariance`     :class:`CovarianceModel`, :data:`COVARIANCE_MODELS`,
-                       :func:`get_covariance_model`
+                       :func:`get_covariance_model`, :func:`checked_covariances`
 :mod:`.sklearn_models` ``full``, ``tied``, ``diag``, ``spherical``
 :mod:`.fused_kernels`  their fused E-step and statistics kernels (NumPy, numba dispatch)
 :mod:`.mclust`         the 14 mclust models (EII ... VVV)
@@ -20,7 +20,7 @@ module                 what it holds
 =====================  ==============================================================
 """
 
-from .covariance import COVARIANCE_MODELS, CovarianceModel, get_covariance_model
+from .covariance import COVARIANCE_MODELS, CovarianceModel, checked_covariances, get_covariance_model
 from .family import GaussianFamily
 from .mclust import MCLUST_ALIASES, MCLUST_MODELS, MclustModel, mclust_name
 from .missing import MissingGaussianFamily, check_missing_rows
@@ -43,6 +43,7 @@ __all__ = [
     "SphericalCovariance",
     "TiedCovariance",
     "check_missing_rows",
+    "checked_covariances",
     "get_covariance_model",
     "keep_empty_components",
     "mclust_name",

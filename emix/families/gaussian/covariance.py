@@ -11,11 +11,14 @@ name into a model. Shapes: :mod:`.params`.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
 from typing import ClassVar
 
 import numpy as np
 
-from ...exceptions import InvalidParameterError
+from ..._linalg import cholesky_lower
+from ...exceptions import DegenerateComponentWarning, InvalidParameterError
 from .fused_kernels import normalize_columns
 from .params import GaussianStats
 
@@ -76,6 +79,33 @@ class CovarianceModel:
     def n_parameters(self, k: int, d: int) -> int:
         """Free parameters of the covariances of K components in D dimensions."""
         raise NotImplementedError
+
+    def normal_draws(
+        self, rng: np.random.Generator, cov: np.ndarray, counts: np.ndarray, k: int, d: int
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Draws from ``N(0, Sigma_k)``, one component after the other.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+        cov : ndarray
+            Covariances in the model's shape.
+        counts : ndarray of int, shape (K,)
+            Draws per component.
+        k, d : int
+            Number of components K and of features D.
+
+        Yields
+        ------
+        j : int
+            The component.
+        z : ndarray of shape (counts[j], D)
+            Drawn lazily, so a caller that draws more for component ``j``
+            (e.g. Student-t scales) before the next one keeps its order of draws.
+        """
+        for j in range(k):
+            chol = np.linalg.cholesky(self.component_covariance(cov, j, d))
+            yield j, rng.standard_normal((int(counts[j]), d)) @ chol.T
 
     def check_precisions(self, precisions: np.ndarray, k: int, d: int) -> None:
         """Validate user-supplied precisions: shape, symmetry, positive definiteness."""
@@ -202,6 +232,31 @@ COVARIANCE_MODELS: dict[str, type[CovarianceModel]] = {}
 def register_covariance_models(*models: type[CovarianceModel]) -> None:
     """Add covariance-model classes to :data:`COVARIANCE_MODELS` under their ``name``."""
     COVARIANCE_MODELS.update({m.name: m for m in models})
+
+
+def checked_covariances(
+    model: CovarianceModel, cov: np.ndarray, k: int, d: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check user or file covariances (symmetric positive definite) and factor them.
+
+    Parameters
+    ----------
+    model : CovarianceModel
+    cov : ndarray, shaped as the model's ``covariances_`` for K components in D dimensions
+    k, d : int
+        Number of components K and of features D.
+
+    Returns
+    -------
+    covariances, precisions_cholesky : ndarray (model shape)
+    """
+    for j in range(k if model.per_component else 1):
+        c = model.component_covariance(cov, j, d)
+        if not np.allclose(c, c.T) or cholesky_lower(c) is None:
+            raise InvalidParameterError(f"covariances of component {j} are not symmetric positive definite")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateComponentWarning)
+        return model.precision_cholesky(cov)
 
 
 def get_covariance_model(name: str) -> CovarianceModel:

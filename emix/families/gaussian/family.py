@@ -3,17 +3,24 @@
 :class:`GaussianFamily` implements the :class:`~emix.families.base.Family`
 protocol (densities, statistics, M-step, sampling) on top of a covariance
 model from :mod:`.covariance`, and the optional protocols the EM driver uses
-(the fused E-step, per-pass preparation, the repair count, EM acceleration).
+(the fused E-step, per-pass preparation, the repair count, EM acceleration)
+and the estimator-support methods every family has (``validate``,
+``configure``, ``array_names`` / ``to_arrays`` / ``from_arrays``, ``spec``,
+``handles_missing``, ``exact_m_step``; see :mod:`emix.families._common`), with
+:meth:`GaussianFamily.for_missing` for data with NaN.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
 from ...exceptions import DegenerateComponentWarning
-from .covariance import get_covariance_model
+from .._common import get_array
+from .covariance import checked_covariances, get_covariance_model
+from .missing import MissingGaussianFamily
 from .params import GaussianParams, GaussianStats
 from .repair import keep_empty_components, note_repair, thread_repair_count
 from .sklearn_models import BUILTIN_MODELS
@@ -174,12 +181,64 @@ class GaussianFamily:
         return k * d + self.model.n_parameters(k, d)
 
     def sample(self, rng: np.random.Generator, params: GaussianParams, counts: np.ndarray) -> np.ndarray:
+        """Draws grouped by component, shape (sum(counts), D)."""
         k_, d = params.means.shape
-        parts = []
-        for k in range(k_):
-            n = int(counts[k])
-            cov = self.model.component_covariance(params.covariances, k, d)
-            chol = np.linalg.cholesky(cov)
-            z = rng.standard_normal((n, d))
-            parts.append(params.means[k] + z @ chol.T)
+        draws = self.model.normal_draws(rng, params.covariances, counts, k_, d)
+        parts = [params.means[k] + z for k, z in draws]
         return np.concatenate(parts, axis=0) if parts else np.empty((0, d))
+
+    # -- estimator support (see emix.families._common) ----------------------------------
+    #: NaN means "missing at random": see :meth:`for_missing`
+    handles_missing = True
+
+    @property
+    def exact_m_step(self) -> bool:
+        """True when the M-step adds no jitter (``reg_covar == 0``)."""
+        return self.reg_covar == 0
+
+    def for_missing(self, X: np.ndarray) -> MissingGaussianFamily:
+        """The exact missing-data variant (marginal densities, conditional expectations).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+            Data with NaN (not used beyond the choice of variant).
+        """
+        return MissingGaussianFamily(self)
+
+    def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
+        """Any finite real values are allowed; NaN is a missing value."""
+
+    def configure(self, X: np.ndarray) -> GaussianFamily:
+        """The family itself: nothing depends on the data."""
+        return self
+
+    def array_names(self) -> tuple[str, ...]:
+        return ("means", "covariances", "precisions_cholesky")
+
+    def to_arrays(self, params: GaussianParams) -> dict[str, np.ndarray]:
+        """``means`` (K, D), ``covariances`` and ``precisions_cholesky`` (model shape)."""
+        return {
+            "means": params.means,
+            "covariances": params.covariances,
+            "precisions_cholesky": params.precisions_cholesky,
+        }
+
+    def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> GaussianParams:
+        """Parameters from arrays; ``precisions_cholesky`` is recomputed from ``covariances``.
+
+        Parameters
+        ----------
+        arrays : dict of str to array-like
+            ``means`` (K, D) and ``covariances`` (model shape).
+        n_components, n_features : int
+            K and D.
+        """
+        k, d = n_components, n_features
+        means = get_array(arrays, "means", (k, d), owner="gaussian")
+        cov = get_array(arrays, "covariances", self.model.shape(k, d), owner="gaussian")
+        cov, pc = checked_covariances(self.model, cov, k, d)
+        return GaussianParams(means=means, covariances=cov, precisions_cholesky=pc)
+
+    def spec(self) -> dict:
+        return {"family": "gaussian", "covariance_type": self.model.name, "reg_covar": self.reg_covar}
