@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InvalidInputError, InvalidParameterError
-from ._common import check_no_missing
+from ._checks import check_no_missing
 from .base import Stats
 
 

@@ -41,7 +41,8 @@ from scipy import optimize, special
 
 from .._linalg import LOG_2PI
 from ..exceptions import InvalidParameterError
-from ._common import check_no_missing, check_positive, empty_mask, get_array, warn_empty
+from ._checks import check_no_missing, check_positive, get_array
+from ._common import empty_mask, warn_empty
 from .base import Stats
 from .gaussian import GaussianStats, checked_covariances, get_covariance_model, keep_empty_components
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ...exceptions import DegenerateComponentWarning
-from .._common import get_array
+from .._checks import get_array
 from .covariance import checked_covariances, get_covariance_model
 from .missing import MissingGaussianFamily
 from .params import GaussianParams, GaussianStats
