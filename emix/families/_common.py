@@ -6,8 +6,9 @@ D independent features with one (K, D) parameter array (Bernoulli, Poisson,
 exponential): everything but their densities, M-steps, draws and checks.
 
 Besides the five methods of :class:`~emix.families.base.Family` that EM
-needs, the families in this package provide a few optional methods that the
-estimators (:mod:`emix.estimators`) use; the driver never needs them:
+needs, every family in this package (Gaussian, Student-t, Bernoulli,
+categorical, Poisson, exponential, product) provides the methods below, which
+the estimators (:mod:`emix.estimators`) use; the driver never needs them:
 
 ``validate(X, columns=None)``
     Raise :class:`~emix.exceptions.InvalidInputError` naming the first bad
@@ -21,6 +22,10 @@ estimators (:mod:`emix.estimators`) use; the driver never needs them:
     The parameters as named numeric arrays (what the estimator exposes as
     ``name_`` attributes and what the model file stores), and back, with
     consistency checks.
+``init_names() -> set[str]``
+    The array names a user must give for EM to start from user-given
+    component parameters: ``array_names()`` less the arrays that follow
+    from the others or have defaults (:data:`DERIVED_ARRAYS`).
 ``spec() -> dict``
     JSON-able description from which :func:`emix.families.registry.family_from_spec`
     rebuilds the family.
@@ -54,6 +59,12 @@ import numpy as np
 from ..exceptions import DegenerateComponentWarning
 from ._checks import check_alpha, get_array
 from .base import Stats
+
+#: Array names that follow from the others or have defaults: ``precisions_cholesky``
+#: (from ``covariances``), ``dof`` (the Student-t family's ``dof`` or ``dof_init``) and
+#: ``n_levels`` (the categorical family's setting, or the width of ``probabilities``).
+#: A user starting EM from given parameters need not give them (see ``init_names``).
+DERIVED_ARRAYS = frozenset({"precisions_cholesky", "dof", "n_levels"})
 
 
 def empty_mask(nk: np.ndarray) -> np.ndarray:
@@ -271,6 +282,10 @@ class IndependentFeatures:
 
     def array_names(self) -> tuple[str, ...]:
         return (self.param,)
+
+    def init_names(self) -> set[str]:
+        """The one parameter array: nothing is derived."""
+        return {self.param}
 
     def to_arrays(self, params: Any) -> dict[str, np.ndarray]:
         """The parameter array, shape (K, D), under its name."""

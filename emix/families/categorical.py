@@ -270,6 +270,10 @@ class CategoricalFamily:
     def array_names(self) -> tuple[str, ...]:
         return ("probabilities", "n_levels")
 
+    def init_names(self) -> set[str]:
+        """``probabilities``; ``n_levels`` defaults to the family's or the array's width."""
+        return {"probabilities"}
+
     def to_arrays(self, params: CategoricalParams) -> dict[str, np.ndarray]:
         return {
             "probabilities": params.probabilities,

@@ -292,6 +292,10 @@ class StudentFamily:
     def array_names(self) -> tuple[str, ...]:
         return ("means", "covariances", "precisions_cholesky", "dof")
 
+    def init_names(self) -> set[str]:
+        """``means`` and ``covariances``; ``precisions_cholesky`` follows, ``dof`` has defaults."""
+        return {"means", "covariances"}
+
     def to_arrays(self, params: StudentParams) -> dict[str, np.ndarray]:
         return {
             "means": params.means,

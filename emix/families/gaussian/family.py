@@ -216,6 +216,10 @@ class GaussianFamily:
     def array_names(self) -> tuple[str, ...]:
         return ("means", "covariances", "precisions_cholesky")
 
+    def init_names(self) -> set[str]:
+        """``means`` and ``covariances``; ``precisions_cholesky`` follows from them."""
+        return {"means", "covariances"}
+
     def to_arrays(self, params: GaussianParams) -> dict[str, np.ndarray]:
         """``means`` (K, D), ``covariances`` and ``precisions_cholesky`` (model shape)."""
         return {
