@@ -14,7 +14,7 @@ Missing values (NaN): the groups are independent, so the observed-data
 density of a row is the product of each group's density of its observed
 cells; each part skips or marginalises its own missing cells. Parts that need
 a special variant for NaN (the Gaussian: exact EM with conditional
-expectations, :class:`~emix.families.gaussian_missing.MissingGaussianFamily`)
+expectations, :class:`~emix.families.gaussian.missing.MissingGaussianFamily`)
 get it from :meth:`ProductFamily.for_missing`; a part whose family does not
 handle missing values (Student-t) rejects NaN in its columns.
 """
