@@ -44,7 +44,14 @@ from ..exceptions import InvalidParameterError
 from ._checks import check_no_missing, check_positive, get_array
 from ._common import empty_mask, warn_empty
 from .base import Stats
-from .gaussian import GaussianStats, checked_covariances, get_covariance_model, keep_empty_components
+from .gaussian import (
+    LOCATION_SCALE_ARRAYS,
+    GaussianStats,
+    checked_covariances,
+    get_covariance_model,
+    keep_empty_components,
+    location_scale_arrays,
+)
 
 #: covariance models for which the scaled Gaussian M-step is the exact Student-t M-step
 STUDENT_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -290,19 +297,15 @@ class StudentFamily:
         return self
 
     def array_names(self) -> tuple[str, ...]:
-        return ("means", "covariances", "precisions_cholesky", "dof")
+        return (*LOCATION_SCALE_ARRAYS, "dof")
 
     def init_names(self) -> set[str]:
         """``means`` and ``covariances``; ``precisions_cholesky`` follows, ``dof`` has defaults."""
         return {"means", "covariances"}
 
     def to_arrays(self, params: StudentParams) -> dict[str, np.ndarray]:
-        return {
-            "means": params.means,
-            "covariances": params.covariances,
-            "precisions_cholesky": params.precisions_cholesky,
-            "dof": np.asarray(params.dof, dtype=np.float64),
-        }
+        """The Gaussian's arrays (:func:`~.gaussian.params.location_scale_arrays`) and ``dof`` (K,)."""
+        return {**location_scale_arrays(params), "dof": np.asarray(params.dof, dtype=np.float64)}
 
     def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> StudentParams:
         """Parameters from arrays; ``precisions_cholesky`` is recomputed from ``covariances``.

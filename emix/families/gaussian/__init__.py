@@ -24,7 +24,7 @@ from .covariance import COVARIANCE_MODELS, CovarianceModel, checked_covariances,
 from .family import GaussianFamily
 from .mclust import MCLUST_ALIASES, MCLUST_MODELS, MclustModel, mclust_name
 from .missing import MissingGaussianFamily, check_missing_rows
-from .params import GaussianParams, GaussianStats
+from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
 from .repair import keep_empty_components
 from .sklearn_models import DiagCovariance, FullCovariance, SphericalCovariance, TiedCovariance
 
@@ -36,6 +36,7 @@ __all__ = [
     "GaussianFamily",
     "GaussianParams",
     "GaussianStats",
+    "LOCATION_SCALE_ARRAYS",
     "MCLUST_ALIASES",
     "MCLUST_MODELS",
     "MclustModel",
@@ -46,5 +47,6 @@ __all__ = [
     "checked_covariances",
     "get_covariance_model",
     "keep_empty_components",
+    "location_scale_arrays",
     "mclust_name",
 ]

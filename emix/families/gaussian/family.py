@@ -21,7 +21,7 @@ from ...exceptions import DegenerateComponentWarning
 from .._checks import get_array
 from .covariance import checked_covariances, get_covariance_model
 from .missing import MissingGaussianFamily
-from .params import GaussianParams, GaussianStats
+from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
 from .repair import keep_empty_components, note_repair, thread_repair_count
 from .sklearn_models import BUILTIN_MODELS
 
@@ -214,7 +214,7 @@ class GaussianFamily:
         return self
 
     def array_names(self) -> tuple[str, ...]:
-        return ("means", "covariances", "precisions_cholesky")
+        return LOCATION_SCALE_ARRAYS
 
     def init_names(self) -> set[str]:
         """``means`` and ``covariances``; ``precisions_cholesky`` follows from them."""
@@ -222,11 +222,7 @@ class GaussianFamily:
 
     def to_arrays(self, params: GaussianParams) -> dict[str, np.ndarray]:
         """``means`` (K, D), ``covariances`` and ``precisions_cholesky`` (model shape)."""
-        return {
-            "means": params.means,
-            "covariances": params.covariances,
-            "precisions_cholesky": params.precisions_cholesky,
-        }
+        return location_scale_arrays(params)
 
     def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> GaussianParams:
         """Parameters from arrays; ``precisions_cholesky`` is recomputed from ``covariances``.

@@ -45,6 +45,23 @@ class GaussianParams:
     precisions_cholesky: np.ndarray
 
 
+#: The arrays of a location-scale parameter set (Gaussian, and Student-t before its ``dof``),
+#: in model-file order.
+LOCATION_SCALE_ARRAYS = ("means", "covariances", "precisions_cholesky")
+
+
+def location_scale_arrays(params) -> dict[str, np.ndarray]:
+    """The :data:`LOCATION_SCALE_ARRAYS` of ``params`` (Gaussian or Student-t) by name.
+
+    Parameters
+    ----------
+    params : GaussianParams or StudentParams
+        ``means`` (K, D); ``covariances`` and ``precisions_cholesky`` in the
+        covariance model's shape.
+    """
+    return {name: getattr(params, name) for name in LOCATION_SCALE_ARRAYS}
+
+
 @dataclasses.dataclass(frozen=True)
 class GaussianStats(Stats):
     """Sufficient statistics of a chunk, centred on ``centre``.
