@@ -4,20 +4,20 @@ The package face: it imports the modules below, which registers all 18
 covariance models (the four scikit-learn names and the 14 mclust names) in
 :data:`COVARIANCE_MODELS`, and re-exports the names used elsewhere.
 
-=====================  ==============================================================
-module                 what it holds
-=====================  ==============================================================
-:mod:`.params`         :class:`GaussianParams`, :class:`GaussianStats` (and the shapes)
-:mod:`.covariance`     :class:`CovarianceModel`, :data:`COVARIANCE_MODELS`,
-                       :func:`get_covariance_model`, :func:`checked_covariances`
-:mod:`.sklearn_models` ``full``, ``tied``, ``diag``, ``spherical``
-:mod:`.fused_kernels`  their fused E-step and statistics kernels (NumPy, numba dispatch)
-:mod:`.mclust`         the 14 mclust models (EII ... VVV)
-:mod:`.mclust_steps`   the iterative solvers of the mclust M-steps
-:mod:`.repair`         repairs of degenerate M-steps and their per-thread count
-:mod:`.family`         :class:`GaussianFamily`
-:mod:`.missing`        exact EM with values missing at random
-=====================  ==============================================================
+=======================  ==========================================================
+module                   what it holds
+=======================  ==========================================================
+:mod:`.params`           :class:`GaussianParams`, :class:`GaussianStats`, the shapes
+:mod:`.covariance`       :class:`CovarianceModel`, :data:`COVARIANCE_MODELS`,
+                         :func:`get_covariance_model`, :func:`checked_covariances`
+:mod:`.sklearn_models`   ``full``, ``tied``, ``diag``, ``spherical``
+:mod:`.fused_kernels`    their fused E-step and statistics kernels (NumPy, numba)
+:mod:`.mclust`           the 14 mclust models (EII ... VVV)
+:mod:`.mclust_steps`     the iterative solvers of the mclust M-steps
+:mod:`.repair`           repairs of degenerate M-steps and their per-thread count
+:mod:`.family`           :class:`GaussianFamily`
+:mod:`.missing`          exact EM with values missing at random
+=======================  ==========================================================
 """
 
 from .covariance import COVARIANCE_MODELS, CovarianceModel, checked_covariances, get_covariance_model
