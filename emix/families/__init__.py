@@ -1,12 +1,12 @@
 """Component families: one module per family, all behind the protocol in :mod:`.base`.
 
-Importing the package also registers the mclust covariance models (EII ... VVV).
+The Gaussian family is a package (:mod:`.gaussian`); importing it registers
+all its covariance models (the four scikit-learn ones and mclust's EII ... VVV).
 """
 
 from .bernoulli import BernoulliFamily
 from .categorical import CategoricalFamily
 from .exponential import ExponentialFamily
-from .gaussian import mclust  # noqa: F401  (registers EII ... VVV into COVARIANCE_MODELS)
 from .poisson import PoissonFamily
 from .product import ProductFamily
 from .registry import FAMILIES, GaussianComponents, family_from_spec, make_family

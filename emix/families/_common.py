@@ -1,8 +1,14 @@
-"""Helpers shared by the non-Gaussian families: data checks, empty components, arrays.
+"""What the families share: the estimator interface, statistics, missing cells, a base class.
+
+Data and parameter checks are in :mod:`._checks`. :class:`IndependentFeatures`
+(and :class:`PseudoCounted`) is the base of the families whose components are
+D independent features with one (K, D) parameter array (Bernoulli, Poisson,
+exponential): everything but their densities, M-steps, draws and checks.
 
 Besides the five methods of :class:`~emix.families.base.Family` that EM
-needs, the families in this package provide a few optional methods that the
-estimators (:mod:`emix.estimators`) use; the driver never needs them:
+needs, every family in this package (Gaussian, Student-t, Bernoulli,
+categorical, Poisson, exponential, product) provides the methods below, which
+the estimators (:mod:`emix.estimators`) use; the driver never needs them:
 
 ``validate(X, columns=None)``
     Raise :class:`~emix.exceptions.InvalidInputError` naming the first bad
@@ -16,6 +22,10 @@ estimators (:mod:`emix.estimators`) use; the driver never needs them:
     The parameters as named numeric arrays (what the estimator exposes as
     ``name_`` attributes and what the model file stores), and back, with
     consistency checks.
+``init_names() -> set[str]``
+    The array names a user must give for EM to start from user-given
+    component parameters: ``array_names()`` less the arrays that follow
+    from the others or have defaults (:data:`DERIVED_ARRAYS`).
 ``spec() -> dict``
     JSON-able description from which :func:`emix.families.registry.family_from_spec`
     rebuilds the family.
@@ -42,79 +52,19 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ..exceptions import DegenerateComponentWarning, InvalidInputError, InvalidParameterError
+from ..exceptions import DegenerateComponentWarning
+from ._checks import check_alpha, get_array
 from .base import Stats
 
-
-def _col(j: int, columns: Sequence[int] | None) -> int:
-    return int(j) if columns is None else int(columns[j])
-
-
-def raise_first_bad(
-    bad: np.ndarray, X: np.ndarray, what: str, family: str, columns: Sequence[int] | None = None
-) -> None:
-    """Raise :class:`InvalidInputError` naming the first ``True`` cell of ``bad``.
-
-    Parameters
-    ----------
-    bad : ndarray of bool, shape (n, d)
-        NaN cells of ``X`` (missing values) are never reported.
-    X : ndarray of shape (n, d)
-    what : str
-        What the values should be, e.g. ``"0 or 1"``.
-    family : str
-        The family's name, for the message.
-    columns : sequence of int, optional
-        Original column index of each local column.
-    """
-    bad = bad & ~np.isnan(X)  # a missing value is not a bad value
-    if not bad.any():
-        return
-    i, j = (int(v) for v in np.argwhere(bad)[0])
-    raise InvalidInputError(
-        f"X has value {X[i, j].item()!r} at row {i}, column {_col(j, columns)}; the {family} family "
-        f"needs {what} ({int(bad.sum())} bad value(s) in all)"
-    )
-
-
-def check_no_missing(X: np.ndarray, family: str, columns: Sequence[int] | None = None) -> None:
-    """Raise :class:`InvalidInputError` naming the first NaN cell, for families without missing-data support.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, d)
-    family : str
-        The family's name, for the message.
-    columns : sequence of int, optional
-        Original column index of each local column.
-    """
-    nan = np.isnan(X)
-    if not nan.any():
-        return
-    i, j = (int(v) for v in np.argwhere(nan)[0])
-    raise InvalidInputError(
-        f"X has a missing value (NaN) at row {i}, column {_col(j, columns)} ({int(nan.sum())} in all); "
-        f"the {family} family does not handle missing values: drop or impute those rows"
-    )
-
-
-def check_binary(X: np.ndarray, family: str, columns: Sequence[int] | None = None) -> None:
-    """Every value is 0 or 1."""
-    raise_first_bad((X != 0) & (X != 1), X, "values 0 or 1", family, columns)
-
-
-def check_nonneg_integer(X: np.ndarray, family: str, columns: Sequence[int] | None = None) -> None:
-    """Every value is a non-negative integer (stored as a float or int)."""
-    raise_first_bad((X < 0) | (X != np.floor(X)), X, "non-negative integers", family, columns)
-
-
-def check_nonneg(X: np.ndarray, family: str, columns: Sequence[int] | None = None) -> None:
-    """Every value is >= 0."""
-    raise_first_bad(X < 0, X, "non-negative values", family, columns)
+#: Array names that follow from the others or have defaults: ``precisions_cholesky``
+#: (from ``covariances``), ``dof`` (the Student-t family's ``dof`` or ``dof_init``) and
+#: ``n_levels`` (the categorical family's setting, or the width of ``probabilities``).
+#: A user starting EM from given parameters need not give them (see ``init_names``).
+DERIVED_ARRAYS = frozenset({"precisions_cholesky", "dof", "n_levels"})
 
 
 def empty_mask(nk: np.ndarray) -> np.ndarray:
@@ -124,15 +74,25 @@ def empty_mask(nk: np.ndarray) -> np.ndarray:
     return np.asarray(nk) <= floor
 
 
-def warn_empty(empty: np.ndarray, has_previous: bool) -> None:
-    """Warn that components received no responsibility."""
+def warn_empty(empty: np.ndarray, has_previous: bool, stacklevel: int = 4) -> None:
+    """Warn that components received no responsibility.
+
+    Parameters
+    ----------
+    empty : ndarray of bool, shape (K,)
+    has_previous : bool
+        Whether the components keep previous parameters.
+    stacklevel : int, default=4
+        Of the warning; the default suits a call from a family's ``m_step``
+        (the warning names the caller of the function that called ``m_step``).
+    """
     idx = np.flatnonzero(empty).tolist()
     warnings.warn(
         f"component(s) {idx} received no responsibility; "
         + ("they keep their previous parameters" if has_previous else "they start from the data average")
         + ". Consider fewer components",
         DegenerateComponentWarning,
-        stacklevel=4,
+        stacklevel=stacklevel,
     )
 
 
@@ -159,50 +119,6 @@ def xlogy_matmul(X: np.ndarray, p: np.ndarray) -> np.ndarray:
         hits = X @ zero.T.astype(X.dtype)
         out[hits > 0] = -np.inf
     return out
-
-
-def get_array(
-    arrays: dict, name: str, shape: tuple[int, ...], *, dtype=np.float64, owner: str = "parameters"
-) -> np.ndarray:
-    """Fetch ``arrays[name]`` as a finite numeric array of ``shape`` or raise InvalidParameterError."""
-    if name not in arrays or arrays[name] is None:
-        raise InvalidParameterError(f"{owner}: array {name!r} is missing")
-    arr = np.asarray(arrays[name])
-    if arr.dtype.kind not in "biuf":
-        raise InvalidParameterError(f"{owner}: {name} must be numeric, got dtype {arr.dtype}")
-    arr = arr.astype(dtype)
-    if arr.shape != tuple(shape):
-        raise InvalidParameterError(f"{owner}: {name} has shape {arr.shape}; expected {tuple(shape)}")
-    if not np.isfinite(arr).all():
-        raise InvalidParameterError(f"{owner}: {name} contains NaN or inf")
-    return arr
-
-
-def check_probabilities(p: np.ndarray, name: str) -> None:
-    """Values lie in [0, 1]."""
-    if (p < 0).any() or (p > 1).any():
-        idx = tuple(int(i) for i in np.argwhere((p < 0) | (p > 1))[0])
-        raise InvalidParameterError(f"{name} must lie in [0, 1]; entry {idx} is {p[idx].item()!r}")
-
-
-def check_positive(p: np.ndarray, name: str, *, allow_zero: bool = False) -> None:
-    """Values are positive (or non-negative)."""
-    bad = p < 0 if allow_zero else p <= 0
-    if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        sign = "non-negative" if allow_zero else "positive"
-        raise InvalidParameterError(f"{name} must be {sign}; entry {idx} is {p[idx].item()!r}")
-
-
-def check_alpha(alpha: float, name: str = "alpha") -> float:
-    """A pseudo-count: finite and >= 0."""
-    try:
-        a = float(alpha)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name} must be a number >= 0, got {alpha!r}") from None
-    if not np.isfinite(a) or a < 0 or isinstance(alpha, bool):
-        raise InvalidParameterError(f"{name} must be a finite number >= 0, got {alpha!r}")
-    return a
 
 
 def observed_mask(X: np.ndarray) -> np.ndarray | None:
@@ -306,3 +222,135 @@ def sum_stats(X: np.ndarray, resp: np.ndarray) -> SumStats:
         return SumStats(nk=r.sum(axis=0), sx=r.T @ X.astype(np.float64, copy=False))
     x0 = np.where(obs, X, 0.0).astype(np.float64, copy=False)
     return SumStats(nk=r.sum(axis=0), sx=r.T @ x0, nkd=r.T @ obs.astype(np.float64))
+
+
+def component_rows(counts: np.ndarray, k: int) -> np.ndarray:
+    """Component index of each draw, grouped by component, shape (sum(counts),).
+
+    Parameters
+    ----------
+    counts : ndarray of int, shape (K,)
+        Draws per component.
+    k : int
+        Number of components K.
+    """
+    return np.repeat(np.arange(k), np.asarray(counts, dtype=np.int64))
+
+
+class IndependentFeatures:
+    """Base of the families of D independent features with one (K, D) parameter array.
+
+    It provides the parts that only move that array around: the anchor (none),
+    the statistics (:func:`sum_stats`, missing cells skipped), the number of
+    free parameters (the array's size) and the estimator support (module
+    docstring). A subclass sets the class attributes below and writes
+    ``log_prob``, ``m_step``, ``sample``, ``validate`` (its data check) and
+    :meth:`check_parameters`.
+    """
+
+    name: ClassVar[str]
+    #: name of the parameter array, of its field in :attr:`params_type` and in model files
+    param: ClassVar[str]
+    #: the parameter dataclass, whose one field is :attr:`param`
+    params_type: ClassVar[type]
+    #: NaN cells are skipped (module docstring, "Missing values")
+    handles_missing: ClassVar[bool] = True
+    exact_m_step = True
+
+    def check_parameters(self, values: np.ndarray) -> None:
+        """Raise :class:`InvalidParameterError` unless ``values`` (K, D) are valid parameters."""
+        raise NotImplementedError
+
+    # -- EM --------------------------------------------------------------------
+    def anchor(self, params: Any) -> None:
+        return None
+
+    def anchor_from_centres(self, centres: np.ndarray) -> None:
+        return None
+
+    def accumulate(self, X: np.ndarray, resp: np.ndarray, anchor: None) -> SumStats:
+        """:func:`sum_stats` of the chunk ``X`` (n, D) with responsibilities ``resp`` (n, K)."""
+        return sum_stats(X, resp)
+
+    def n_parameters(self, params: Any) -> int:
+        return int(getattr(params, self.param).size)
+
+    # -- estimator support -----------------------------------------------------------
+    def configure(self, X: np.ndarray) -> IndependentFeatures:
+        """The family itself: nothing depends on the data."""
+        return self
+
+    def array_names(self) -> tuple[str, ...]:
+        return (self.param,)
+
+    def init_names(self) -> set[str]:
+        """The one parameter array: nothing is derived."""
+        return {self.param}
+
+    def to_arrays(self, params: Any) -> dict[str, np.ndarray]:
+        """The parameter array, shape (K, D), under its name."""
+        return {self.param: getattr(params, self.param)}
+
+    def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> Any:
+        """Parameters from ``arrays[param]`` of shape (n_components, n_features), checked."""
+        values = get_array(arrays, self.param, (n_components, n_features), owner=self.name)
+        self.check_parameters(values)
+        return self.params_type(values)
+
+    def spec(self) -> dict:
+        return {"family": self.name}
+
+
+class PseudoCounted(IndependentFeatures):
+    """:class:`IndependentFeatures` whose M-step adds a pseudo-count.
+
+    Parameters
+    ----------
+    alpha : float, default=1e-2
+        The pseudo-count (its meaning: the subclass's docstring); ``0`` gives
+        maximum likelihood.
+    """
+
+    def __init__(self, alpha: float = 1e-2) -> None:
+        self.alpha = check_alpha(alpha)
+
+    @property
+    def exact_m_step(self) -> bool:
+        return self.alpha == 0
+
+    def spec(self) -> dict:
+        return {"family": self.name, "alpha": self.alpha}
+
+    def smoothed_m_step(self, stats: SumStats, previous: Any | None, outcomes: float) -> np.ndarray:
+        """``(S_kd + alpha) / (N_kd + outcomes alpha)``, shape (K, D), with the usual repairs.
+
+        An empty component keeps its previous value (or, without one, takes the
+        value of all the data), with a warning; a (component, feature) cell
+        with no observed data keeps its previous value (or that of all the data).
+
+        Parameters
+        ----------
+        stats : SumStats
+        previous : parameters or None
+        outcomes : float
+            How many times ``alpha`` the denominator gets (2 for the two outcomes of a
+            Bernoulli feature, 1 for the one imaginary count of a Poisson feature).
+        """
+        nk, sx = stats.nk, stats.sx
+        n = stats.feature_counts()
+        empty = empty_mask(nk)
+        a = self.alpha
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = (sx + a) / (n + outcomes * a)
+            overall = (sx.sum(axis=0) + a) / (n.sum(axis=0) + outcomes * a)
+        if empty.any():
+            warn_empty(empty, previous is not None, stacklevel=5)  # one frame deeper than m_step
+            if previous is not None:
+                p[empty] = getattr(previous, self.param)[empty]
+            else:
+                p[empty] = overall
+        cells = unobserved_cells(nk, stats.nkd, empty)
+        if cells is not None:
+            keep = np.broadcast_to(overall, p.shape) if previous is None else getattr(previous, self.param)
+            p = np.where(cells, keep, p)
+        return p

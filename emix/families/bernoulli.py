@@ -14,9 +14,9 @@ prior, i.e. ``alpha`` imaginary zeros and ``alpha`` imaginary ones)::
 a component gets ``p = 0`` and any row with that feature on has density zero
 under the component.
 
-Missing values (NaN) are skipped: a row's density is the product over its
-observed features, and ``N_k`` becomes the per-feature count
-``N_kd = sum_n r_nk [x_nd observed]`` in the M-step.
+A missing value (NaN) counts for neither outcome: a row's density is the
+product over its observed features, and ``N_k`` becomes the per-feature count
+``N_kd`` (see "Missing values" in :mod:`emix.families._common`).
 """
 
 from __future__ import annotations
@@ -26,20 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._common import (
-    SumStats,
-    check_alpha,
-    check_binary,
-    check_probabilities,
-    empty_mask,
-    get_array,
-    observed_mask,
-    sum_stats,
-    unobserved_cells,
-    warn_empty,
-    xlogy_matmul,
-    zero_missing,
-)
+from ._checks import check_binary, check_probabilities
+from ._common import PseudoCounted, SumStats, component_rows, observed_mask, xlogy_matmul, zero_missing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +43,7 @@ class BernoulliParams:
     probabilities: np.ndarray
 
 
-class BernoulliFamily:
+class BernoulliFamily(PseudoCounted):
     """Independent Bernoulli features.
 
     Parameters
@@ -66,78 +54,30 @@ class BernoulliFamily:
     """
 
     name = "bernoulli"
-    handles_missing = True
+    param = "probabilities"
+    params_type = BernoulliParams
 
-    def __init__(self, alpha: float = 1e-2) -> None:
-        self.alpha = check_alpha(alpha)
-
-    @property
-    def exact_m_step(self) -> bool:
-        return self.alpha == 0
-
-    # -- EM --------------------------------------------------------------------
     def log_prob(self, X: np.ndarray, params: BernoulliParams) -> np.ndarray:
-        """``log p(x_n | k)`` over the observed features of each row, shape (n, K)."""
+        """``log p(x_n | k)`` over the observed bits of each row, shape (n, K)."""
         p = params.probabilities
         obs = observed_mask(X)
         ones = zero_missing(X, obs)
         zeros = 1.0 - X if obs is None else np.where(obs, 1.0 - X, 0.0).astype(X.dtype, copy=False)
         return xlogy_matmul(ones, p) + xlogy_matmul(zeros, 1.0 - p)
 
-    def anchor(self, params: BernoulliParams) -> None:
-        return None
-
-    def anchor_from_centres(self, centres: np.ndarray) -> None:
-        return None
-
-    def accumulate(self, X: np.ndarray, resp: np.ndarray, anchor: None) -> SumStats:
-        return sum_stats(X, resp)
-
     def m_step(self, stats: SumStats, previous: BernoulliParams | None) -> BernoulliParams:
-        nk, sx = stats.nk, stats.sx
-        n = stats.feature_counts()
-        empty = empty_mask(nk)
-        a = self.alpha
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p = (sx + a) / (n + 2.0 * a)
-            overall = (sx.sum(axis=0) + a) / (n.sum(axis=0) + 2.0 * a)
-        if empty.any():
-            warn_empty(empty, previous is not None)
-            if previous is not None:
-                p[empty] = previous.probabilities[empty]
-            else:
-                p[empty] = overall
-        cells = unobserved_cells(nk, stats.nkd, empty)
-        if cells is not None:
-            keep = np.broadcast_to(overall, p.shape) if previous is None else previous.probabilities
-            p = np.where(cells, keep, p)
+        """``p_kd`` of the module docstring, shape (K, D)."""
+        p = self.smoothed_m_step(stats, previous, outcomes=2.0)
         return BernoulliParams(probabilities=np.clip(p, 0.0, 1.0))
 
-    def n_parameters(self, params: BernoulliParams) -> int:
-        return int(params.probabilities.size)
-
     def sample(self, rng: np.random.Generator, params: BernoulliParams, counts: np.ndarray) -> np.ndarray:
+        """Draws grouped by component, shape (sum(counts), D)."""
         p = params.probabilities
-        rows = np.repeat(np.arange(p.shape[0]), np.asarray(counts, dtype=np.int64))
+        rows = component_rows(counts, p.shape[0])
         return (rng.random((rows.size, p.shape[1])) < p[rows]).astype(np.float64)
 
-    # -- estimator support -----------------------------------------------------------
     def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
         check_binary(X, "bernoulli", columns)
 
-    def configure(self, X: np.ndarray) -> BernoulliFamily:
-        return self
-
-    def array_names(self) -> tuple[str, ...]:
-        return ("probabilities",)
-
-    def to_arrays(self, params: BernoulliParams) -> dict[str, np.ndarray]:
-        return {"probabilities": params.probabilities}
-
-    def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> BernoulliParams:
-        p = get_array(arrays, "probabilities", (n_components, n_features), owner="bernoulli")
-        check_probabilities(p, "probabilities")
-        return BernoulliParams(probabilities=p)
-
-    def spec(self) -> dict:
-        return {"family": self.name, "alpha": self.alpha}
+    def check_parameters(self, values: np.ndarray) -> None:
+        check_probabilities(values, "probabilities")

@@ -33,12 +33,11 @@ from typing import ClassVar
 import numpy as np
 
 from ..exceptions import InvalidInputError, InvalidParameterError
+from ._checks import check_alpha, check_nonneg_integer, get_array
 from ._common import (
     FeatureCountsMixin,
-    check_alpha,
-    check_nonneg_integer,
+    component_rows,
     empty_mask,
-    get_array,
     observed_mask,
     safe_log,
     unobserved_cells,
@@ -220,7 +219,7 @@ class CategoricalFamily:
 
     def sample(self, rng: np.random.Generator, params: CategoricalParams, counts: np.ndarray) -> np.ndarray:
         p = params.probabilities
-        rows = np.repeat(np.arange(p.shape[0]), np.asarray(counts, dtype=np.int64))
+        rows = component_rows(counts, p.shape[0])
         d = p.shape[1]
         out = np.empty((rows.size, d))
         for j in range(d):
@@ -270,6 +269,10 @@ class CategoricalFamily:
 
     def array_names(self) -> tuple[str, ...]:
         return ("probabilities", "n_levels")
+
+    def init_names(self) -> set[str]:
+        """``probabilities``; ``n_levels`` defaults to the family's or the array's width."""
+        return {"probabilities"}
 
     def to_arrays(self, params: CategoricalParams) -> dict[str, np.ndarray]:
         return {

@@ -13,9 +13,8 @@ A component whose weighted sum of a feature is zero (it holds only zeros)
 would get an infinite rate; its mean is floored at a tiny fraction of the data
 mean, with a :class:`~emix.exceptions.DegenerateComponentWarning`.
 
-Missing values (NaN) are skipped: a row's density is the product over its
-observed features, and the rate becomes ``N_kd / S_kd`` with the per-feature
-count ``N_kd = sum_n r_nk [x_nd observed]``.
+Missing values (NaN) are skipped as in every family of independent features
+(:mod:`emix.families._common`): the rate becomes ``N_kd / S_kd``.
 """
 
 from __future__ import annotations
@@ -27,14 +26,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..exceptions import DegenerateComponentWarning
+from ._checks import check_nonneg, check_positive
 from ._common import (
+    IndependentFeatures,
     SumStats,
-    check_nonneg,
-    check_positive,
+    component_rows,
     empty_mask,
-    get_array,
     observed_mask,
-    sum_stats,
     unobserved_cells,
     warn_empty,
     zero_missing,
@@ -54,12 +52,12 @@ class ExponentialParams:
     rates: np.ndarray
 
 
-class ExponentialFamily:
+class ExponentialFamily(IndependentFeatures):
     """Independent exponential features (no parameters)."""
 
     name = "exponential"
-    exact_m_step = True
-    handles_missing = True
+    param = "rates"
+    params_type = ExponentialParams
 
     def log_prob(self, X: np.ndarray, params: ExponentialParams) -> np.ndarray:
         """``log p(x_n | k)`` over the observed features of each row, shape (n, K)."""
@@ -72,16 +70,8 @@ class ExponentialFamily:
             out += obs.astype(X.dtype) @ np.log(lam).T.astype(X.dtype, copy=False)
         return out
 
-    def anchor(self, params: ExponentialParams) -> None:
-        return None
-
-    def anchor_from_centres(self, centres: np.ndarray) -> None:
-        return None
-
-    def accumulate(self, X: np.ndarray, resp: np.ndarray, anchor: None) -> SumStats:
-        return sum_stats(X, resp)
-
     def m_step(self, stats: SumStats, previous: ExponentialParams | None) -> ExponentialParams:
+        """``lambda_kd`` of the module docstring, shape (K, D), with the mean floored."""
         nk, sx = stats.nk, stats.sx
         n = stats.feature_counts()
         empty = empty_mask(nk)
@@ -111,30 +101,13 @@ class ExponentialFamily:
             mean = np.where(cells, keep, mean)
         return ExponentialParams(rates=1.0 / mean)
 
-    def n_parameters(self, params: ExponentialParams) -> int:
-        return int(params.rates.size)
-
     def sample(self, rng: np.random.Generator, params: ExponentialParams, counts: np.ndarray) -> np.ndarray:
+        """Draws grouped by component, shape (sum(counts), D)."""
         lam = params.rates
-        rows = np.repeat(np.arange(lam.shape[0]), np.asarray(counts, dtype=np.int64))
-        return rng.exponential(1.0 / lam[rows])
+        return rng.exponential(1.0 / lam[component_rows(counts, lam.shape[0])])
 
     def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
         check_nonneg(X, "exponential", columns)
 
-    def configure(self, X: np.ndarray) -> ExponentialFamily:
-        return self
-
-    def array_names(self) -> tuple[str, ...]:
-        return ("rates",)
-
-    def to_arrays(self, params: ExponentialParams) -> dict[str, np.ndarray]:
-        return {"rates": params.rates}
-
-    def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> ExponentialParams:
-        lam = get_array(arrays, "rates", (n_components, n_features), owner="exponential")
-        check_positive(lam, "rates")
-        return ExponentialParams(rates=lam)
-
-    def spec(self) -> dict:
-        return {"family": self.name}
+    def check_parameters(self, values: np.ndarray) -> None:
+        check_positive(values, "rates")

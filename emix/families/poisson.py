@@ -13,9 +13,9 @@ count 1 in every component, a Gamma(alpha + 1, alpha) prior)::
 so that a component that has only seen zeros in a feature keeps a small
 positive rate; ``alpha = 0`` is plain maximum likelihood.
 
-Missing values (NaN) are skipped: a row's density is the product over its
-observed features, and ``N_k`` becomes the per-feature count
-``N_kd = sum_n r_nk [x_nd observed]`` in the M-step.
+Missing counts (NaN) are skipped: the rate of a feature is estimated from
+the rows where it was counted, ``N_k`` becoming ``N_kd`` in the M-step
+(see :mod:`emix.families._common`).
 """
 
 from __future__ import annotations
@@ -26,20 +26,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import gammaln
 
-from ._common import (
-    SumStats,
-    check_alpha,
-    check_nonneg_integer,
-    check_positive,
-    empty_mask,
-    get_array,
-    observed_mask,
-    sum_stats,
-    unobserved_cells,
-    warn_empty,
-    xlogy_matmul,
-    zero_missing,
-)
+from ._checks import check_nonneg_integer, check_positive
+from ._common import PseudoCounted, SumStats, component_rows, observed_mask, xlogy_matmul, zero_missing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +43,7 @@ class PoissonParams:
     rates: np.ndarray
 
 
-class PoissonFamily:
+class PoissonFamily(PseudoCounted):
     """Independent Poisson counts.
 
     Parameters
@@ -65,17 +53,11 @@ class PoissonFamily:
     """
 
     name = "poisson"
-    handles_missing = True
-
-    def __init__(self, alpha: float = 1e-2) -> None:
-        self.alpha = check_alpha(alpha)
-
-    @property
-    def exact_m_step(self) -> bool:
-        return self.alpha == 0
+    param = "rates"
+    params_type = PoissonParams
 
     def log_prob(self, X: np.ndarray, params: PoissonParams) -> np.ndarray:
-        """``log p(x_n | k)`` over the observed features of each row, shape (n, K)."""
+        """``log p(x_n | k)`` over the observed counts of each row, shape (n, K)."""
         lam = params.rates
         obs = observed_mask(X)
         x = zero_missing(X, obs)
@@ -87,59 +69,17 @@ class PoissonFamily:
         out -= gammaln(x + 1.0).sum(axis=1)[:, None]  # log(0!) = 0 for the missing cells
         return out
 
-    def anchor(self, params: PoissonParams) -> None:
-        return None
-
-    def anchor_from_centres(self, centres: np.ndarray) -> None:
-        return None
-
-    def accumulate(self, X: np.ndarray, resp: np.ndarray, anchor: None) -> SumStats:
-        return sum_stats(X, resp)
-
     def m_step(self, stats: SumStats, previous: PoissonParams | None) -> PoissonParams:
-        nk, sx = stats.nk, stats.sx
-        n = stats.feature_counts()
-        a = self.alpha
-        empty = empty_mask(nk)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            lam = (sx + a) / (n + a)
-            overall = (sx.sum(axis=0) + a) / (n.sum(axis=0) + a)
-        if empty.any():
-            warn_empty(empty, previous is not None)
-            if previous is not None:
-                lam[empty] = previous.rates[empty]
-            else:
-                lam[empty] = overall
-        cells = unobserved_cells(nk, stats.nkd, empty)
-        if cells is not None:
-            keep = np.broadcast_to(overall, lam.shape) if previous is None else previous.rates
-            lam = np.where(cells, keep, lam)
-        return PoissonParams(rates=lam)
-
-    def n_parameters(self, params: PoissonParams) -> int:
-        return int(params.rates.size)
+        """``lambda_kd`` of the module docstring, shape (K, D)."""
+        return PoissonParams(rates=self.smoothed_m_step(stats, previous, outcomes=1.0))
 
     def sample(self, rng: np.random.Generator, params: PoissonParams, counts: np.ndarray) -> np.ndarray:
+        """Draws grouped by component, shape (sum(counts), D)."""
         lam = params.rates
-        rows = np.repeat(np.arange(lam.shape[0]), np.asarray(counts, dtype=np.int64))
-        return rng.poisson(lam[rows]).astype(np.float64)
+        return rng.poisson(lam[component_rows(counts, lam.shape[0])]).astype(np.float64)
 
     def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
         check_nonneg_integer(X, "poisson", columns)
 
-    def configure(self, X: np.ndarray) -> PoissonFamily:
-        return self
-
-    def array_names(self) -> tuple[str, ...]:
-        return ("rates",)
-
-    def to_arrays(self, params: PoissonParams) -> dict[str, np.ndarray]:
-        return {"rates": params.rates}
-
-    def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> PoissonParams:
-        lam = get_array(arrays, "rates", (n_components, n_features), owner="poisson")
-        check_positive(lam, "rates", allow_zero=True)
-        return PoissonParams(rates=lam)
-
-    def spec(self) -> dict:
-        return {"family": self.name, "alpha": self.alpha}
+    def check_parameters(self, values: np.ndarray) -> None:
+        check_positive(values, "rates", allow_zero=True)

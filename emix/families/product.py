@@ -14,7 +14,7 @@ Missing values (NaN): the groups are independent, so the observed-data
 density of a row is the product of each group's density of its observed
 cells; each part skips or marginalises its own missing cells. Parts that need
 a special variant for NaN (the Gaussian: exact EM with conditional
-expectations, :class:`~emix.families.gaussian_missing.MissingGaussianFamily`)
+expectations, :class:`~emix.families.gaussian.missing.MissingGaussianFamily`)
 get it from :meth:`ProductFamily.for_missing`; a part whose family does not
 handle missing values (Student-t) rejects NaN in its columns.
 """
@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InvalidInputError, InvalidParameterError
-from ._common import check_no_missing
+from ._checks import check_no_missing
+from ._common import DERIVED_ARRAYS
 from .base import Stats
 
 
@@ -236,6 +237,20 @@ class ProductFamily:
 
     def array_names(self) -> tuple[str, ...]:
         return tuple(f"part{i}_{name}" for i, f in enumerate(self.families) for name in f.array_names())
+
+    def init_names(self) -> set[str]:
+        """``partI_NAME`` for each part's array names but the derived ones (:data:`~._common.DERIVED_ARRAYS`).
+
+        A part is judged by the name after its ``partI_`` prefix, as the
+        estimators always did; so in a product nested in a product, the inner
+        parts' derived arrays (``part0_part1_dof``) are required.
+        """
+        return {
+            f"part{i}_{name}"
+            for i, f in enumerate(self.families)
+            for name in f.array_names()
+            if name not in DERIVED_ARRAYS
+        }
 
     def to_arrays(self, params: ProductParams) -> dict[str, np.ndarray]:
         out = {}

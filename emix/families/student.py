@@ -33,18 +33,25 @@ family's, with the same shapes).
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
 from scipy import optimize, special
 
-from .._linalg import LOG_2PI, cholesky_lower
-from ..exceptions import DegenerateComponentWarning, InvalidParameterError
-from ._common import check_no_missing, check_positive, empty_mask, get_array, warn_empty
+from .._linalg import LOG_2PI
+from ..exceptions import InvalidParameterError
+from ._checks import check_no_missing, check_positive, get_array
+from ._common import empty_mask, warn_empty
 from .base import Stats
-from .gaussian import GaussianStats, get_covariance_model, keep_empty_components
+from .gaussian import (
+    LOCATION_SCALE_ARRAYS,
+    GaussianStats,
+    checked_covariances,
+    get_covariance_model,
+    keep_empty_components,
+    location_scale_arrays,
+)
 
 #: covariance models for which the scaled Gaussian M-step is the exact Student-t M-step
 STUDENT_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -93,27 +100,6 @@ class StudentStats(Stats):
     dof_old: np.ndarray | None
 
     _fixed: ClassVar[tuple[str, ...]] = ("centre", "dof_old")
-
-
-def checked_covariances(model, cov: np.ndarray, k: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """Check user or file covariances (symmetric positive definite) and factor them.
-
-    Parameters
-    ----------
-    model : a Gaussian covariance model
-    cov : ndarray, shaped as the model's ``covariances_`` for K components in D dimensions
-
-    Returns
-    -------
-    covariances, precisions_cholesky : ndarray (model shape)
-    """
-    for j in range(k if model.per_component else 1):
-        c = model.component_covariance(cov, j, d)
-        if not np.allclose(c, c.T) or cholesky_lower(c) is None:
-            raise InvalidParameterError(f"covariances of component {j} are not symmetric positive definite")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DegenerateComponentWarning)
-        return model.precision_cholesky(cov)
 
 
 class StudentFamily:
@@ -293,15 +279,12 @@ class StudentFamily:
         return int(n + (k if self.dof is None else 0))
 
     def sample(self, rng: np.random.Generator, params: StudentParams, counts: np.ndarray) -> np.ndarray:
+        """Draws grouped by component, shape (sum(counts), D)."""
         k_, d = params.means.shape
         parts = []
-        for k in range(k_):
-            n = int(counts[k])
-            cov = self.model.component_covariance(params.covariances, k, d)
-            chol = np.linalg.cholesky(cov)
-            z = rng.standard_normal((n, d)) @ chol.T
+        for k, z in self.model.normal_draws(rng, params.covariances, counts, k_, d):
             nu = float(params.dof[k])
-            w = rng.chisquare(nu, size=n) / nu
+            w = rng.chisquare(nu, size=z.shape[0]) / nu
             parts.append(params.means[k] + z / np.sqrt(w)[:, None])
         return np.concatenate(parts, axis=0) if parts else np.empty((0, d))
 
@@ -314,15 +297,15 @@ class StudentFamily:
         return self
 
     def array_names(self) -> tuple[str, ...]:
-        return ("means", "covariances", "precisions_cholesky", "dof")
+        return (*LOCATION_SCALE_ARRAYS, "dof")
+
+    def init_names(self) -> set[str]:
+        """``means`` and ``covariances``; ``precisions_cholesky`` follows, ``dof`` has defaults."""
+        return {"means", "covariances"}
 
     def to_arrays(self, params: StudentParams) -> dict[str, np.ndarray]:
-        return {
-            "means": params.means,
-            "covariances": params.covariances,
-            "precisions_cholesky": params.precisions_cholesky,
-            "dof": np.asarray(params.dof, dtype=np.float64),
-        }
+        """The Gaussian's arrays (:func:`~.gaussian.params.location_scale_arrays`) and ``dof`` (K,)."""
+        return {**location_scale_arrays(params), "dof": np.asarray(params.dof, dtype=np.float64)}
 
     def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> StudentParams:
         """Parameters from arrays; ``precisions_cholesky`` is recomputed from ``covariances``.

@@ -42,14 +42,9 @@ the weighted scatter (with ``n_k reg_covar`` added to its diagonal, so that
 criterion to minimise is ``sum_k n_k log det Sigma_k + tr(W_k Sigma_k^{-1})``.
 
 * Closed forms follow Celeux and Govaert (1995).
-* VEI, VEE, VEV alternate the exact updates of the shared shape (or shape and
-  orientation) and of the volumes (Celeux and Govaert 1995); each half-step is
-  an exact conditional maximisation, so the criterion never increases.
-* EVE and VVE update the common orientation with a majorisation-minimisation
-  step (the idea of Browne and McNicholas 2014): with ``w_k >= `` the largest
-  eigenvalue of ``W_k``, ``f(D) = sum_k tr(V_k^{-1} D^T (W_k - w_k I) D)`` is
-  concave in ``D``, so its tangent majorises it and the next ``D`` is the
-  orthogonal polar factor of ``sum_k (w_k I - W_k) D V_k^{-1}``.
+* VEI, VEE, VEV alternate exact updates of the shared shape (or shape and
+  orientation) and of the volumes; EVE and VVE update the common orientation
+  by majorisation-minimisation. The solvers are in :mod:`.mclust_steps`.
 
 Inner iterations start from the previous EM iteration's parameters (recovered
 from the previous covariances), so an EM iteration never lowers the
@@ -62,15 +57,20 @@ from typing import ClassVar
 
 import numpy as np
 
-from . import (
-    COVARIANCE_MODELS,
-    CovarianceModel,
-    DiagCovariance,
-    FullCovariance,
-    GaussianStats,
-    SphericalCovariance,
-    TiedCovariance,
+from .covariance import CovarianceModel, register_covariance_models
+from .mclust_steps import (
+    common_orientation,
+    gmean,
+    orientation_from,
+    previous_volumes,
+    root_det,
+    sorted_eigh,
+    tiny,
+    volumes_shared_matrix,
+    volumes_shared_shape,
 )
+from .params import GaussianStats
+from .sklearn_models import DiagCovariance, FullCovariance, SphericalCovariance, TiedCovariance
 
 __all__ = ["MCLUST_MODELS", "MCLUST_ALIASES", "MclustModel", "mclust_name"]
 
@@ -87,170 +87,6 @@ MCLUST_ALIASES: dict[str, str] = {"full": "VVV", "tied": "EEE", "diag": "VVI", "
 def mclust_name(covariance_type: str) -> str:
     """The mclust name of a ``covariance_type`` (aliases resolved, others unchanged)."""
     return MCLUST_ALIASES.get(covariance_type, covariance_type)
-
-
-# -- small helpers ----------------------------------------------------------------
-
-
-def _tiny(a: np.ndarray) -> float:
-    """A positive floor relative to the scale of ``a`` (for degenerate components)."""
-    pos = np.abs(a[np.isfinite(a)])
-    scale = float(pos.max()) if pos.size and pos.max() > 0 else 1.0
-    return scale * float(np.finfo(np.float64).eps)
-
-
-def _gmean(v: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Geometric mean along ``axis`` of positive values."""
-    return np.exp(np.log(v).mean(axis=axis))
-
-
-def _unit_det(m: np.ndarray) -> np.ndarray:
-    """``m / det(m)^(1/D)`` for a symmetric positive definite (D, D) matrix."""
-    sign, logdet = np.linalg.slogdet(m)
-    if sign <= 0:
-        return m / max(np.trace(m) / m.shape[0], _tiny(m))
-    return m / np.exp(logdet / m.shape[0])
-
-
-def _root_det(W: np.ndarray) -> np.ndarray:
-    """``det(W_k)^(1/D)`` for a stack (K, D, D), floored at a tiny positive value."""
-    sign, logdet = np.linalg.slogdet(W)
-    out = np.where(sign > 0, np.exp(logdet / W.shape[-1]), 0.0)
-    return np.maximum(out, _tiny(W))
-
-
-def _sorted_eigh(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues (K, D) in decreasing order and eigenvectors (K, D, D) as columns."""
-    vals, vecs = np.linalg.eigh(W)
-    return vals[:, ::-1], vecs[:, :, ::-1]
-
-
-def _converged(old: float, new: float, tol: float) -> bool:
-    return old - new <= tol * max(abs(new), 1.0)
-
-
-def _volumes_shared_shape(
-    w: np.ndarray, nk: np.ndarray, lam: np.ndarray, tol: float, max_iter: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Minimise ``sum_k [n_k D log lam_k + sum_j w_kj / (lam_k a_j)]`` over ``lam > 0`` and
-    diagonal ``a`` with ``prod(a) = 1``, by alternating exact updates from ``lam``.
-
-    Parameters
-    ----------
-    w : ndarray of shape (K, D)
-        Positive diagonal scatters (VEI) or sorted scatter eigenvalues (VEV).
-    nk : ndarray of shape (K,)
-    lam : ndarray of shape (K,)
-        Starting volumes.
-
-    Returns
-    -------
-    lam : ndarray of shape (K,)
-    a : ndarray of shape (D,)
-    """
-    d = w.shape[1]
-    floor = _tiny(w)
-    w = np.maximum(w, floor)
-    lam = np.maximum(lam, floor)
-    obj = np.inf
-    for _ in range(max_iter):
-        b = (w / lam[:, None]).sum(axis=0)
-        a = b / _gmean(b)
-        lam = np.maximum((w / a).sum(axis=1) / (d * nk), floor)
-        # with lam optimal given a, the trace term is the constant D n
-        new = float(d * (nk * np.log(lam)).sum())
-        if _converged(obj, new, tol):
-            break
-        obj = new
-    return lam, a
-
-
-def _volumes_shared_matrix(
-    W: np.ndarray, nk: np.ndarray, lam: np.ndarray, tol: float, max_iter: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """As :func:`_volumes_shared_shape` with a full shared matrix ``C`` (det 1): VEE.
-
-    Returns ``lam`` (K,) and ``C`` (D, D).
-    """
-    d = W.shape[-1]
-    floor = _tiny(W)
-    lam = np.maximum(lam, floor)
-    obj = np.inf
-    for _ in range(max_iter):
-        C = _unit_det((W / lam[:, None, None]).sum(axis=0))
-        Cinv = np.linalg.inv(C)
-        lam = np.maximum(np.einsum("kij,ji->k", W, Cinv) / (d * nk), floor)
-        new = float(d * (nk * np.log(lam)).sum())
-        if _converged(obj, new, tol):
-            break
-        obj = new
-    return lam, C
-
-
-def _common_orientation(
-    W: np.ndarray,
-    nk: np.ndarray,
-    D0: np.ndarray,
-    diag_update,
-    tol: float,
-    max_iter: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Minimise ``sum_k n_k log det V_k + tr(W_k D V_k^{-1} D^T)`` over orthogonal ``D``
-    and diagonal ``V_k`` restricted by ``diag_update`` (EVE, VVE).
-
-    ``diag_update(m, nk)`` returns the optimal ``V`` (K, D) given the rotated
-    diagonals ``m_k = diag(D^T W_k D)``; ``D`` is updated by one MM step per
-    iteration (see the module docstring), which never increases the criterion.
-
-    Returns
-    -------
-    D : ndarray of shape (D, D)
-    V : ndarray of shape (K, D)
-    """
-    d = W.shape[-1]
-    floor = _tiny(W)
-    omega = np.linalg.eigvalsh(W)[:, -1]
-    eye = np.eye(d)
-    shifted = omega[:, None, None] * eye - W  # positive semi-definite
-    Dm = D0
-    obj = np.inf
-    V = None
-    for _ in range(max_iter):
-        m = np.maximum(np.einsum("ji,kjl,li->ki", Dm, W, Dm), floor)
-        V_new = np.maximum(diag_update(m, nk), floor)
-        new = float((nk * np.log(V_new).sum(axis=1)).sum() + (m / V_new).sum())
-        if V is not None and new > obj:  # rounding: keep the previous (better) point
-            break
-        V, D_kept = V_new, Dm
-        if _converged(obj, new, tol):
-            break
-        obj = new
-        H = np.einsum("kij,jl,kl->il", shifted, Dm, 1.0 / V)
-        U, _, Vt = np.linalg.svd(H)
-        Dm = U @ Vt
-    return D_kept, V
-
-
-def _orientation_from(previous: np.ndarray | None, W: np.ndarray) -> np.ndarray:
-    """A starting common orientation: the eigenvectors shared by the previous covariances
-    (a generic combination of them, which they all diagonalise), else those of sum W_k."""
-    if previous is None or previous.ndim != 3:
-        base = W.sum(axis=0)
-    else:
-        k = previous.shape[0]
-        t = 1.0 + np.arange(k) * 0.6180339887
-        scale = np.trace(previous, axis1=1, axis2=2)[:, None, None]
-        base = (t[:, None, None] * previous / scale).sum(axis=0)
-    return np.linalg.eigh(base)[1]
-
-
-def _previous_volumes(previous: np.ndarray | None, k: int, fallback: np.ndarray) -> np.ndarray:
-    """Volumes ``det(Sigma_k)^(1/D)`` of the previous covariances ((K, D) or (K, D, D))."""
-    if previous is None or previous.shape[0] != k:
-        return fallback
-    if previous.ndim == 2:
-        return _gmean(np.maximum(previous, _tiny(previous)))
-    return _root_det(previous)
 
 
 # -- the models ----------------------------------------------------------------------
@@ -327,8 +163,8 @@ class VEI(MclustModel, DiagCovariance):
 
     def m_step_covariance(self, stats, nk, reg, previous):
         w = nk[:, None] * DiagCovariance.covariance(self, stats, nk, reg)
-        start = _previous_volumes(previous, w.shape[0], _gmean(np.maximum(w, _tiny(w))) / nk)
-        lam, a = _volumes_shared_shape(w, nk, start, self.inner_tol, self.inner_max_iter)
+        start = previous_volumes(previous, w.shape[0], gmean(np.maximum(w, tiny(w))) / nk)
+        lam, a = volumes_shared_shape(w, nk, start, self.inner_tol, self.inner_max_iter)
         return lam[:, None] * a[None, :]
 
     def n_parameters(self, k, d):
@@ -343,8 +179,8 @@ class EVI(MclustModel, DiagCovariance):
 
     def m_step_covariance(self, stats, nk, reg, previous):
         w = nk[:, None] * DiagCovariance.covariance(self, stats, nk, reg)
-        w = np.maximum(w, _tiny(w))
-        g = _gmean(w)
+        w = np.maximum(w, tiny(w))
+        g = gmean(w)
         lam = g.sum() / nk.sum()
         return lam * w / g[:, None]
 
@@ -399,8 +235,8 @@ class VEE(_FullMclust):
     formula = "lambda_k D A D^T"
 
     def _constrained(self, W, nk, previous):
-        start = _previous_volumes(previous, W.shape[0], _root_det(W) / nk)
-        lam, C = _volumes_shared_matrix(W, nk, start, self.inner_tol, self.inner_max_iter)
+        start = previous_volumes(previous, W.shape[0], root_det(W) / nk)
+        lam, C = volumes_shared_matrix(W, nk, start, self.inner_tol, self.inner_max_iter)
         return lam[:, None, None] * C
 
     def n_parameters(self, k, d):
@@ -415,12 +251,12 @@ class EVE(_FullMclust):
 
     @staticmethod
     def _diag(m, nk):
-        g = _gmean(m)
+        g = gmean(m)
         return (g.sum() / nk.sum()) * m / g[:, None]
 
     def _constrained(self, W, nk, previous):
-        D0 = _orientation_from(previous, W)
-        Dm, V = _common_orientation(W, nk, D0, self._diag, self.inner_tol, self.inner_max_iter)
+        D0 = orientation_from(previous, W)
+        Dm, V = common_orientation(W, nk, D0, self._diag, self.inner_tol, self.inner_max_iter)
         return np.einsum("ij,kj,lj->kil", Dm, V, Dm)
 
     def n_parameters(self, k, d):
@@ -448,8 +284,8 @@ class EEV(_FullMclust):
     formula = "lambda D_k A D_k^T"
 
     def _constrained(self, W, nk, previous):
-        vals, vecs = _sorted_eigh(W)
-        a = np.maximum(vals.sum(axis=0), _tiny(vals)) / nk.sum()
+        vals, vecs = sorted_eigh(W)
+        a = np.maximum(vals.sum(axis=0), tiny(vals)) / nk.sum()
         return np.einsum("kij,j,klj->kil", vecs, a, vecs)
 
     def n_parameters(self, k, d):
@@ -463,9 +299,9 @@ class VEV(_FullMclust):
     formula = "lambda_k D_k A D_k^T"
 
     def _constrained(self, W, nk, previous):
-        vals, vecs = _sorted_eigh(W)
-        start = _previous_volumes(previous, W.shape[0], _gmean(np.maximum(vals, _tiny(vals))) / nk)
-        lam, a = _volumes_shared_shape(vals, nk, start, self.inner_tol, self.inner_max_iter)
+        vals, vecs = sorted_eigh(W)
+        start = previous_volumes(previous, W.shape[0], gmean(np.maximum(vals, tiny(vals))) / nk)
+        lam, a = volumes_shared_shape(vals, nk, start, self.inner_tol, self.inner_max_iter)
         return np.einsum("kij,kj,klj->kil", vecs, lam[:, None] * a, vecs)
 
     def n_parameters(self, k, d):
@@ -479,7 +315,7 @@ class EVV(_FullMclust):
     formula = "lambda D_k A_k D_k^T"
 
     def _constrained(self, W, nk, previous):
-        g = _root_det(W)
+        g = root_det(W)
         return (g.sum() / nk.sum()) * W / g[:, None, None]
 
     def n_parameters(self, k, d):
@@ -502,4 +338,4 @@ class VVV(_FullMclust):
 
 _CLASSES = (EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV)
 assert tuple(c.name for c in _CLASSES) == MCLUST_MODELS
-COVARIANCE_MODELS.update({c.name: c for c in _CLASSES})
+register_covariance_models(*_CLASSES)

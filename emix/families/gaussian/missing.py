@@ -18,23 +18,13 @@ every covariance model works unchanged.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy import linalg
 
-from ..._linalg import LOG_2PI
-from ...exceptions import InvalidInputError
-from . import GaussianFamily, GaussianParams, GaussianStats
-
-
-def check_missing_rows(X: np.ndarray, name: str = "X") -> None:
-    """Raise if a row has no observed value at all (nothing to condition on)."""
-    empty = np.isnan(X).all(axis=1)
-    if empty.any():
-        i = int(np.flatnonzero(empty)[0])
-        raise InvalidInputError(
-            f"{name} row {i} has no observed value (every column is NaN; "
-            f"{int(empty.sum())} such row(s) in all); drop it"
-        )
+from ..._linalg import LOG_2PI, normalize_log_rows
+from .params import GaussianParams, GaussianStats
 
 
 def _patterns(mask: np.ndarray):
@@ -78,14 +68,14 @@ class MissingGaussianFamily:
 
     name = "gaussian"
 
-    def __init__(self, base: GaussianFamily) -> None:
+    def __init__(self, base: Any) -> None:  # a GaussianFamily (not imported: it imports this module)
         self.base = base
         self.model = base.model
         self.reg_covar = base.reg_covar
 
     # the initial M-step runs on mean-filled data with the base family
     @property
-    def init_family(self) -> GaussianFamily:
+    def init_family(self) -> Any:
         return self.base
 
     def _full_covs(self, params: GaussianParams) -> list[np.ndarray]:
@@ -162,8 +152,6 @@ class MissingGaussianFamily:
 
     def impute(self, X: np.ndarray, params: GaussianParams, weights: np.ndarray) -> np.ndarray:
         """Fill NaN with ``E[x_M | x_O]``: the responsibility-weighted conditional means."""
-        from ..._linalg import normalize_log_rows
-
         out = X.copy()
         _, groups = self._groups(X, params)
         if not groups:

@@ -1,0 +1,273 @@
+"""The Gaussian family: K Gaussian components under one covariance model.
+
+:class:`GaussianFamily` implements the :class:`~emix.families.base.Family`
+protocol (densities, statistics, M-step, sampling) on top of a covariance
+model from :mod:`.covariance`, and the optional protocols the EM driver uses
+(the fused E-step, per-pass preparation, the repair count, EM acceleration)
+and the estimator-support methods every family has (``validate``,
+``configure``, ``array_names`` / ``to_arrays`` / ``from_arrays``, ``spec``,
+``handles_missing``, ``exact_m_step``; see :mod:`emix.families._common`), with
+:meth:`GaussianFamily.for_missing` for data with NaN.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from ...exceptions import DegenerateComponentWarning, InvalidParameterError
+from .._checks import get_array
+from .covariance import checked_covariances, get_covariance_model
+from .missing import MissingGaussianFamily
+from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
+from .repair import keep_empty_components, note_repair, thread_repair_count
+from .sklearn_models import BUILTIN_MODELS
+
+
+class GaussianFamily:
+    """Gaussian components under one covariance model.
+
+    Parameters
+    ----------
+    covariance_type : str
+        A name in :data:`~.covariance.COVARIANCE_MODELS`.
+    reg_covar : float
+        Non-negative jitter added to the covariance diagonals at every M-step.
+    """
+
+    name = "gaussian"
+    #: every real value is in the support: no pass over a source is needed to check values
+    accepts_any_real = True
+
+    def __init__(self, covariance_type: str = "full", reg_covar: float = 1e-6) -> None:
+        self.model = get_covariance_model(covariance_type)
+        self.reg_covar = float(reg_covar)
+
+    # -- EM ---------------------------------------------------------------
+    def log_prob(self, X: np.ndarray, params: GaussianParams) -> np.ndarray:
+        """Component log-densities, shape (n, K)."""
+        return self.model.log_prob(X, params.means, params.precisions_cholesky)
+
+    def anchor(self, params: GaussianParams) -> np.ndarray:
+        return params.means
+
+    def anchor_from_centres(self, centres: np.ndarray) -> np.ndarray:
+        return centres
+
+    def accumulate(self, X: np.ndarray, resp: np.ndarray, anchor: np.ndarray) -> GaussianStats:
+        s1, s2 = self.model.scatter(X, resp, anchor)
+        return GaussianStats(nk=resp.sum(axis=0), s1=s1, s2=s2, centre=anchor)
+
+    def e_step_accumulate(
+        self,
+        X: np.ndarray,
+        w: np.ndarray | None,
+        log_weights: np.ndarray,
+        params: GaussianParams,
+        anchor: np.ndarray,
+    ) -> tuple[GaussianStats, float]:
+        """Optional fused fast path: E-step and statistics of one chunk.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+        w : ndarray of shape (n,) or None
+        log_weights : ndarray of shape (K,)
+        params : GaussianParams
+        anchor : ndarray of shape (K, D)
+
+        Returns
+        -------
+        stats : GaussianStats
+            Same values as ``accumulate(X, w * resp, anchor)`` (float64).
+        loglik : float
+            ``sum_n w_n log p(x_n)``.
+        """
+        nk, s1, s2, loglik = self.model.fused(
+            X, w, log_weights, params.means, params.precisions_cholesky, anchor
+        )
+        return GaussianStats(nk=nk, s1=s1, s2=s2, centre=anchor), loglik
+
+    def repair_count(self) -> int | None:
+        """Repaired M-steps so far on this thread (emptied components, jitter, floored variances).
+
+        The driver compares it before and after an M-step to learn that the
+        step was repaired (so a small drop of the likelihood after it is
+        expected) without catching warnings. ``None`` for covariance models
+        other than the four built-in ones, or a subclass that overrides
+        :meth:`m_step`, which may repair in their own way: the driver then
+        watches the warnings instead.
+        """
+        if type(self.model) not in BUILTIN_MODELS or type(self).m_step is not GaussianFamily.m_step:
+            return None  # a model or a subclassed M-step that may repair in its own way
+        return thread_repair_count()
+
+    def prepare_pass(self, log_weights: np.ndarray, params: GaussianParams, anchor: np.ndarray):
+        """Optional: :meth:`e_step_accumulate` for one pass, with per-pass constants computed once.
+
+        Returns a function ``(X, w) -> (stats, loglik)`` with the values of
+        ``e_step_accumulate(X, w, log_weights, params, anchor)``.
+        """
+        run = self.model.prepare(log_weights, params.means, params.precisions_cholesky, anchor)
+
+        def chunk(X: np.ndarray, w: np.ndarray | None) -> tuple[GaussianStats, float]:
+            nk, s1, s2, loglik = run(X, w)
+            return GaussianStats(nk=nk, s1=s1, s2=s2, centre=anchor), loglik
+
+        return chunk
+
+    # -- acceleration (optional protocol: to_vector / from_vector) ----------
+    @property
+    def supports_acceleration(self) -> bool:
+        return self.model.supports_acceleration
+
+    def to_vector(self, params: GaussianParams) -> np.ndarray:
+        """Parameters as one unconstrained float64 vector (means, then free covariance coordinates)."""
+        return np.concatenate(
+            [np.asarray(params.means, dtype=np.float64).ravel(), self.model.to_free(params.covariances)]
+        )
+
+    def from_vector(self, vec: np.ndarray, like: GaussianParams) -> GaussianParams:
+        """Inverse of :meth:`to_vector`; arrays take ``like``'s dtype."""
+        k, d = like.means.shape
+        dt = like.means.dtype
+        means = vec[: k * d].reshape(k, d)
+        cov, pc = self.model.from_free(vec[k * d :], k, d)
+        return GaussianParams(
+            means=means.astype(dt), covariances=cov.astype(dt), precisions_cholesky=pc.astype(dt)
+        )
+
+    def m_step(self, stats: GaussianStats, previous: GaussianParams | None) -> GaussianParams:
+        """Weighted maximum likelihood from summed statistics.
+
+        A component whose responsibility mass is (numerically) zero keeps its
+        previous mean and covariance, with a warning.
+        """
+        nk = stats.nk
+        total = float(nk.sum())
+        floor = 10.0 * float(np.finfo(stats.s1.dtype).eps) * max(total, 1.0)
+        empty = nk <= floor
+        safe_nk = np.where(empty, 1.0, nk)
+        means = stats.centre + stats.s1 / safe_nk[:, None]
+        cov = self.model.m_step_covariance(
+            stats, safe_nk, self.reg_covar, None if previous is None else previous.covariances
+        )
+        if empty.any():
+            idx = np.flatnonzero(empty)
+            note_repair()
+            warnings.warn(
+                f"component(s) {idx.tolist()} received no responsibility; "
+                + (
+                    "they keep their previous parameters"
+                    if previous is not None
+                    else "they are placed at the anchor"
+                )
+                + ". Consider fewer components",
+                DegenerateComponentWarning,
+                stacklevel=3,
+            )
+            keep_empty_components(self.model, empty, means, cov, previous, stats.centre)
+        cov, prec_chol = self.model.precision_cholesky(cov)
+        # statistics may be float64 for float32 data: parameters keep the data's dtype
+        dt = stats.centre.dtype if np.issubdtype(stats.centre.dtype, np.floating) else means.dtype
+        return GaussianParams(
+            means=means.astype(dt, copy=False),
+            covariances=cov.astype(dt, copy=False),
+            precisions_cholesky=prec_chol.astype(dt, copy=False),
+        )
+
+    def n_parameters(self, params: GaussianParams) -> int:
+        k, d = params.means.shape
+        return k * d + self.model.n_parameters(k, d)
+
+    def sample(self, rng: np.random.Generator, params: GaussianParams, counts: np.ndarray) -> np.ndarray:
+        """Draws grouped by component, shape (sum(counts), D)."""
+        k_, d = params.means.shape
+        draws = self.model.normal_draws(rng, params.covariances, counts, k_, d)
+        parts = [params.means[k] + z for k, z in draws]
+        return np.concatenate(parts, axis=0) if parts else np.empty((0, d))
+
+    # -- estimator support (see emix.families._common) ----------------------------------
+    #: NaN means "missing at random": see :meth:`for_missing`
+    handles_missing = True
+
+    @property
+    def exact_m_step(self) -> bool:
+        """True when the M-step adds no jitter (``reg_covar == 0``)."""
+        return self.reg_covar == 0
+
+    def for_missing(self, X: np.ndarray) -> MissingGaussianFamily:
+        """The exact missing-data variant (marginal densities, conditional expectations).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+            Data with NaN (not used beyond the choice of variant).
+        """
+        return MissingGaussianFamily(self)
+
+    def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
+        """Any finite real values are allowed; NaN is a missing value."""
+
+    def configure(self, X: np.ndarray) -> GaussianFamily:
+        """The family itself: nothing depends on the data."""
+        return self
+
+    def array_names(self) -> tuple[str, ...]:
+        return LOCATION_SCALE_ARRAYS
+
+    def init_names(self) -> set[str]:
+        """``means`` and ``covariances``; ``precisions_cholesky`` follows from them."""
+        return {"means", "covariances"}
+
+    def to_arrays(self, params: GaussianParams) -> dict[str, np.ndarray]:
+        """``means`` (K, D), ``covariances`` and ``precisions_cholesky`` (model shape)."""
+        return location_scale_arrays(params)
+
+    def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> GaussianParams:
+        """Parameters from arrays (user starts, model files), checked.
+
+        Parameters
+        ----------
+        arrays : dict of str to array-like
+            ``means`` (K, D) and ``covariances`` (model shape); optionally
+            ``precisions_cholesky`` (model shape), which must agree with
+            ``covariances`` and is then kept as given, else it is computed.
+            float32 arrays stay float32.
+        n_components, n_features : int
+            K and D.
+        """
+        k, d = n_components, n_features
+        dtype = np.float32 if np.asarray(arrays.get("means")).dtype == np.float32 else np.float64
+        means = get_array(arrays, "means", (k, d), dtype=dtype, owner="gaussian")
+        shape = self.model.shape(k, d)
+        cov = get_array(arrays, "covariances", shape, dtype=dtype, owner="gaussian")
+        if arrays.get("precisions_cholesky") is None:
+            cov, pc = checked_covariances(self.model, cov.astype(np.float64), k, d)
+            return GaussianParams(
+                means=means, covariances=cov.astype(dtype), precisions_cholesky=pc.astype(dtype)
+            )
+        pc = get_array(arrays, "precisions_cholesky", shape, dtype=dtype, owner="gaussian")
+        self._check_agree(cov.astype(np.float64), pc.astype(np.float64), k, d)
+        return GaussianParams(means=means, covariances=cov, precisions_cholesky=pc)
+
+    def _check_agree(self, cov: np.ndarray, pc: np.ndarray, k: int, d: int) -> None:
+        """Raise unless every component's covariance times its precision is the identity (to 1e-5)."""
+        prec = self.model.precisions(pc)
+        eye = np.eye(d)
+        for j in range(k):
+            c = self.model.component_covariance(cov, j, d)
+            p = self.model.component_covariance(prec, j, d)
+            if not np.allclose(c @ p, eye, rtol=1e-5, atol=1e-5):
+                raise InvalidParameterError(
+                    f"component {j}: covariances and precisions_cholesky do not agree"
+                )
+
+    def derived_arrays(self, params: GaussianParams) -> dict[str, np.ndarray]:
+        """Fitted attributes computed from the parameters, not stored: ``precisions`` (model shape)."""
+        return {"precisions": self.model.precisions(params.precisions_cholesky)}
+
+    def spec(self) -> dict:
+        return {"family": "gaussian", "covariance_type": self.model.name, "reg_covar": self.reg_covar}
