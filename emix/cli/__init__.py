@@ -8,16 +8,11 @@ status, never as a traceback (set ``EMIX_DEBUG=1`` to see one).
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import functools
 import json
-import logging
 import math
-import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +21,22 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from ..exceptions import EmixError
+from .console import err
+from .console import out as out_console
+from .errors import Failure, handle_errors
+from .files import Scaling, emit_table, load_model, read_for_model, write_model
+from .options import (
+    ColumnsOpt,
+    Covariance,
+    DataArg,
+    HeaderOpt,
+    IdOpt,
+    ModelArg,
+    covariance_names,
+    parse_columns,
+)
+from .progress import fit_progress
+from .summary import criteria, fit_stats, summary
 
 app = typer.Typer(
     name="emix",
@@ -39,16 +49,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-def _covariance_names() -> list[str]:
-    from ..families.gaussian import COVARIANCE_MODELS
-
-    return list(COVARIANCE_MODELS)
-
-
-# the four scikit-learn names and the 14 mclust names (EII ... VVV)
-Covariance = enum.Enum("Covariance", {name: name for name in _covariance_names()}, type=str)
 
 
 class Family(str, enum.Enum):
@@ -81,7 +81,7 @@ def _make_estimator(
     if family is Family.student:
         return StudentMixture(k, covariance_type=covariance, reg_covar=reg_covar, **common)
     if covariance != "full":
-        raise _Failure(f"--covariance applies to the gaussian and student families, not {family.value}")
+        raise Failure(f"--covariance applies to the gaussian and student families, not {family.value}")
     return Mixture(k, family=family.value, **common)
 
 
@@ -96,362 +96,7 @@ class TraceFormat(str, enum.Enum):
     json = "json"
 
 
-class _Failure(Exception):
-    """A user-facing error raised inside the command module."""
-
-
-def _out() -> Console:
-    return Console(highlight=False, soft_wrap=False)
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _error_line(message: str) -> None:
-    # plain write: Rich markup in user text (brackets) must not be interpreted
-    sys.stderr.write(f"emix: error: {message}\n")
-    sys.stderr.flush()
-
-
-def _command(fn: Callable) -> Callable:
-    """Turn exceptions into one line on stderr and an exit status; show warnings as one line."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        seen: set[str] = set()
-
-        def show(message, category, filename, lineno, file=None, line=None) -> None:
-            text = str(message)
-            if text not in seen:
-                seen.add(text)
-                sys.stderr.write(f"emix: warning: {text}\n")
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("always")
-            warnings.showwarning = show
-            try:
-                return fn(*args, **kwargs)
-            except (typer.Exit, typer.Abort, SystemExit):
-                raise
-            except KeyboardInterrupt:
-                _error_line("interrupted")
-                raise typer.Exit(130) from None
-            except (_Failure, EmixError, OSError, ValueError, TypeError, ImportError) as exc:
-                if os.environ.get("EMIX_DEBUG"):
-                    raise
-                _error_line(_describe(exc))
-                raise typer.Exit(1) from None
-            except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
-                if os.environ.get("EMIX_DEBUG"):
-                    raise
-                _error_line(f"internal error: {type(exc).__name__}: {exc} (set EMIX_DEBUG=1 for details)")
-                raise typer.Exit(1) from None
-
-    return wrapper
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, ImportError):
-        return f"{exc}; install the extras with: pip install 'emix[cli,plot]'"
-    if isinstance(exc, OSError) and exc.filename:
-        return f"{exc.filename}: {exc.strerror or exc}"
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
-
-
-# -- model files and data ---------------------------------------------------------------------------
-
-
-class _Scaling:
-    """``X_model = (X - loc) / scale``; identity when the model was fitted on raw data."""
-
-    def __init__(self, loc: np.ndarray | None, scale: np.ndarray | None) -> None:
-        self.loc = loc
-        self.scale = scale
-
-    @property
-    def active(self) -> bool:
-        return self.loc is not None
-
-    def to_model(self, X: np.ndarray) -> np.ndarray:
-        return X if not self.active else (X - self.loc) / self.scale
-
-    def to_data(self, Z: np.ndarray) -> np.ndarray:
-        return Z if not self.active else Z * self.scale + self.loc
-
-    @property
-    def log_jacobian(self) -> float:
-        """``sum_d ln scale_d``: subtract it from a per-row log-density in model units."""
-        return 0.0 if not self.active else float(np.log(self.scale).sum())
-
-    def to_json(self) -> dict[str, list[float]] | None:
-        if not self.active:
-            return None
-        return {"loc": self.loc.tolist(), "scale": self.scale.tolist()}
-
-    @classmethod
-    def from_json(cls, value: Any, d: int, path: Path) -> _Scaling:
-        if value is None:
-            return cls(None, None)
-        try:
-            loc = np.asarray(value["loc"], dtype=np.float64)
-            scale = np.asarray(value["scale"], dtype=np.float64)
-        except (KeyError, TypeError, ValueError):
-            raise _Failure(f"{path}: the stored standardisation is malformed") from None
-        if loc.shape != (d,) or scale.shape != (d,) or not np.isfinite(loc).all() or not (scale > 0).all():
-            raise _Failure(f"{path}: the stored standardisation does not fit a {d}-feature model")
-        return cls(loc, scale)
-
-
-def _parse_columns(columns: str | None) -> list[str] | None:
-    if columns is None:
-        return None
-    names = [c.strip() for c in columns.split(",") if c.strip()]
-    if not names:
-        raise _Failure("--columns is empty; give names separated by commas, e.g. --columns a,b")
-    return names
-
-
-def _load_model(path: Path):
-    from ..io import load
-
-    model, extra = load(path, return_extra=True)
-    cli = extra.get("cli") if isinstance(extra.get("cli"), dict) else {}
-    d = int(model.n_features_in_)
-    cols = cli.get("columns")
-    if not (isinstance(cols, list) and len(cols) == d and all(isinstance(c, str) for c in cols)):
-        cols = [f"x{i}" for i in range(d)]
-    scaling = _Scaling.from_json(cli.get("standardize"), d, path)
-    return model, cols, scaling, cli
-
-
-def _read_for_model(
-    data: Path, model, stored: list[str], columns: str | None, id_column: str | None, header: bool
-):
-    """Read the model's features from ``data``: --columns, else the stored names, else by position."""
-    from ..sources.tables import read_table
-
-    chosen = _parse_columns(columns)
-    d = int(model.n_features_in_)
-    if chosen is None:
-        try:
-            table = read_table(data, stored, id_column=id_column, header=header, allow_missing=True)
-        except EmixError as exc:
-            if "not found" not in str(exc):
-                raise
-            table = read_table(data, None, id_column=id_column, header=header, allow_missing=True)
-            if table.X.shape[1] != d:
-                raise _Failure(
-                    f"{data}: the model needs the columns {', '.join(stored)} ({d} features), but the file "
-                    f"has {', '.join(table.columns)}; choose them with --columns"
-                ) from None
-    else:
-        table = read_table(data, chosen, id_column=id_column, header=header, allow_missing=True)
-    if table.X.shape[1] != d:
-        raise _Failure(f"{data}: {table.X.shape[1]} columns selected, but the model has {d} features")
-    return table
-
-
-def _write_model(
-    model,
-    path: Path,
-    columns: Sequence[str],
-    scaling: _Scaling,
-    n: int,
-    data: str,
-    ll: float,
-    bic: float,
-    aic: float,
-) -> None:
-    from ..io import save_model
-
-    extra = {
-        "cli": {
-            "columns": list(columns),
-            "standardize": scaling.to_json(),
-            "data": data,
-            "n_samples": int(n),
-            "log_likelihood": ll,
-            "bic": bic,
-            "aic": aic,
-        }
-    }
-    save_model(model, path, extra=extra)
-
-
-def _emit_table(frame, output: Path | None) -> None:
-    """Write ``frame`` atomically to ``output``, or as CSV to stdout when it is None."""
-    from ..sources.tables import write_table
-
-    text = write_table(frame, output)
-    if text is not None:
-        sys.stdout.write(text)
-    else:
-        _err().print(f"{len(frame)} rows written to {output}")
-
-
-# -- summaries ------------------------------------------------------------------------------------------
-
-
-def _fmt(x: float, digits: int = 6) -> str:
-    return f"{x:.{digits}g}" if math.isfinite(x) else str(x)
-
-
-def _summary(model, columns: Sequence[str], scaling: _Scaling, stats: dict[str, Any], title: str) -> list:
-    """Rich renderables: the component table and the fit statistics."""
-    parts = _component_arrays(model, columns, scaling)
-    comp = RichTable(title=title, title_justify="left", show_edge=False, header_style="bold")
-    comp.add_column("k", justify="right")
-    comp.add_column("weight", justify="right")
-    for head, _ in parts:
-        comp.add_column(head, justify="right")
-    order = np.argsort(-np.asarray(model.weights_), kind="stable")
-    for k in order:
-        comp.add_row(str(k), f"{model.weights_[k]:.4f}", *(_fmt(values[k]) for _, values in parts))
-    info = RichTable(show_header=False, show_edge=False, box=None, pad_edge=False)
-    info.add_column(style="bold")
-    info.add_column()
-    for key, value in stats.items():
-        info.add_row(key, value)
-    return [comp, "", info]
-
-
-def _component_arrays(model, columns: Sequence[str], scaling: _Scaling) -> list[tuple[str, np.ndarray]]:
-    """Per-component numbers to show, one (header, values of shape (K,)) per table column.
-
-    Gaussian and Student-t: the means in data units. Other families: each
-    parameter array of shape (K, D), e.g. ``probabilities`` or ``rates``.
-    """
-    k, d = len(model.weights_), len(columns)
-    if np.shape(getattr(model, "means_", None)) == (k, d):
-        means = scaling.to_data(np.asarray(model.means_))
-        return [(f"mean {c}", means[:, j]) for j, c in enumerate(columns)]
-    out = []
-    for name in model._make_family().array_names():
-        arr = np.asarray(getattr(model, f"{name}_", None))
-        if arr.shape == (k, d):
-            out += [(f"{name} {c}", arr[:, j]) for j, c in enumerate(columns)]
-    return out
-
-
-def _model_kind(model) -> str:
-    """``gaussian, covariance tied``, ``student-t, covariance full``, ``bernoulli``..."""
-    spec = model._make_family().spec() if hasattr(model._make_family(), "spec") else {}
-    name = {"student": "student-t"}.get(spec.get("family", "gaussian"), spec.get("family", "gaussian"))
-    cov = getattr(model, "covariance_type", None) or spec.get("covariance_type")
-    return f"{name}, covariance {cov}" if cov else name
-
-
-def _fit_stats(
-    model, n: int | None, ll: float | None, bic: float | None, aic: float | None, scaling: _Scaling
-) -> dict[str, str]:
-    out = {
-        "model": _model_kind(model) + ("  (features standardised)" if scaling.active else ""),
-    }
-    if n is not None:
-        out["rows"] = str(n)
-    if ll is not None:
-        out["log-likelihood"] = f"{ll:.6f}"
-        if n:
-            out["per row"] = f"{ll / n:.6f}"
-    if bic is not None:
-        out["BIC"] = f"{bic:.3f}"
-    if aic is not None:
-        out["AIC"] = f"{aic:.3f}"
-    out["iterations"] = str(model.n_iter_)
-    out["converged"] = "yes" if model.converged_ else "no (raise --max-iter or --tol)"
-    return out
-
-
-def _criteria(
-    model, Z: np.ndarray, scaling: _Scaling, weights: np.ndarray | None = None
-) -> tuple[float, float, float]:
-    """Total log-likelihood in data units, BIC and AIC (scikit-learn's sign: smaller is better).
-
-    With row weights the log-likelihood is the weighted sum (what the fit
-    maximised) and BIC's sample size is the sum of the weights.
-    """
-    w = np.ones(Z.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-    n = float(w.sum())
-    ll = float(w @ model.score_samples(Z)) - n * scaling.log_jacobian
-    p = model._n_parameters()
-    return ll, -2 * ll + p * math.log(n), -2 * ll + 2 * p
-
-
-# -- progress -----------------------------------------------------------------------------------------
-
-
-class _ProgressHandler(logging.Handler):
-    """Feeds the engine's per-iteration log records ("iteration %d: log-likelihood %g") to a callback."""
-
-    def __init__(self, on_iteration: Callable[[int, float], None]) -> None:
-        super().__init__(logging.INFO)
-        self.on_iteration = on_iteration
-
-    def emit(self, record: logging.LogRecord) -> None:
-        args = record.args
-        if record.msg.startswith("iteration") and isinstance(args, tuple) and len(args) == 2:
-            self.on_iteration(int(args[0]), float(args[1]))
-
-
-@contextlib.contextmanager
-def _fit_progress(show: bool, max_iter: int, n_init: int) -> Iterator[None]:
-    if not show:
-        yield
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    progress = Progress(
-        TextColumn("[bold]EM[/] {task.fields[run]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("log-likelihood {task.fields[ll]}"),
-        TimeElapsedColumn(),
-        console=_err(),
-        transient=True,
-    )
-    state = {"start": 1, "last": 0}
-    task = progress.add_task("fit", total=max_iter, run="", ll="")
-
-    def on_iteration(it: int, ll: float) -> None:
-        if it <= state["last"]:  # a new initialisation started
-            state["start"] += 1
-        state["last"] = it
-        label = f"init {state['start']}/{n_init}" if n_init > 1 else ""
-        progress.update(task, completed=it, ll=f"{ll:.6f}", run=label)
-
-    logger = logging.getLogger("emix")
-    handler = _ProgressHandler(on_iteration)
-    old_level = logger.level
-    logger.addHandler(handler)
-    if logger.getEffectiveLevel() > logging.INFO:
-        logger.setLevel(logging.INFO)
-    old_propagate = logger.propagate
-    logger.propagate = False
-    try:
-        with progress:
-            yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
-        logger.propagate = old_propagate
-
-
 # -- commands ----------------------------------------------------------------------------------------------
-
-DataArg = Annotated[Path, typer.Argument(help="CSV, TSV, Parquet or .npy file.", show_default=False)]
-ModelArg = Annotated[Path, typer.Argument(help="Model file written by 'emix fit'.", show_default=False)]
-ColumnsOpt = Annotated[
-    str | None, typer.Option("--columns", "-c", help="Comma-separated columns to use (default: all).")
-]
-IdOpt = Annotated[
-    str | None, typer.Option("--id", help="Column copied unchanged to the output (e.g. a row id).")
-]
-HeaderOpt = Annotated[
-    bool, typer.Option("--header/--no-header", help="Whether a CSV/TSV file starts with column names.")
-]
-
 
 #: files larger than this are fitted by streaming (``emix fit --stream``) unless --no-stream is given
 STREAM_BYTES = 1 << 30
@@ -477,23 +122,23 @@ def _fit_stream(
     """``emix fit --stream``: EM over a file source, re-reading the file on every pass."""
     from ..sources import file_source
 
-    source = file_source(data, _parse_columns(columns), weights=weights, header=header)
+    source = file_source(data, parse_columns(columns), weights=weights, header=header)
     model = _make_estimator(family, n_components, covariance, tol, reg_covar, max_iter, n_init, init, seed)
-    show = _err().is_terminal if progress is None else progress
-    with _fit_progress(show, max_iter, n_init):
+    show = err().is_terminal if progress is None else progress
+    with fit_progress(show, max_iter, n_init):
         model.fit(source)
     n = source.n_samples
     ll = model.score(source) * n
     p = model._n_parameters()
     bic, aic = -2 * ll + p * math.log(n), -2 * ll + 2 * p
-    scaling = _Scaling(None, None)
-    _write_model(model, output, source.columns, scaling, n, str(data), ll, bic, aic)
-    console = _out()
-    for part in _summary(
+    scaling = Scaling(None, None)
+    write_model(model, output, source.columns, scaling, n, str(data), ll, bic, aic)
+    console = out_console()
+    for part in summary(
         model,
         source.columns,
         scaling,
-        _fit_stats(model, n, ll, bic, aic, scaling),
+        fit_stats(model, n, ll, bic, aic, scaling),
         f"{type(model).__name__}, K={n_components}, fitted to {data.name} (streamed)",
     ):
         console.print(part)
@@ -507,7 +152,7 @@ def _fit_stream(
     "  emix fit points.npy -k 2 -o model.emix --plot clusters.png --animate em.gif\n\n"
     "  emix fit huge.parquet -k 5 --stream -o huge.emix",
 )
-@_command
+@handle_errors
 def fit(
     data: DataArg,
     n_components: Annotated[int, typer.Option("-k", "--n-components", help="Number of components K.")],
@@ -594,7 +239,7 @@ def fit(
 
     extra = [c for c in (weights, labels) if c is not None]
     if weights is not None and weights == labels:
-        raise _Failure("--weights and --labels name the same column")
+        raise Failure("--weights and --labels name the same column")
     if stream is None:
         stream = table_format(data) != "npy" and data.is_file() and data.stat().st_size > STREAM_BYTES
     if stream:
@@ -609,9 +254,9 @@ def fit(
             if on
         ]
         if unsupported:
-            raise _Failure(f"{unsupported[0]} needs the data in memory; use --no-stream (or leave it out)")
+            raise Failure(f"{unsupported[0]} needs the data in memory; use --no-stream (or leave it out)")
         if table_format(data) == "npy":
-            raise _Failure(f"{data}: --stream reads CSV, TSV and Parquet files, not .npy")
+            raise Failure(f"{data}: --stream reads CSV, TSV and Parquet files, not .npy")
         _fit_stream(
             data,
             n_components,
@@ -632,7 +277,7 @@ def fit(
         return
     table = read_table(
         data,
-        _parse_columns(columns),
+        parse_columns(columns),
         header=header,
         allow_missing=True,
         extra=[weights] if weights else [],
@@ -641,18 +286,18 @@ def fit(
     X = table.X
     clash = [c for c in extra if c in table.columns]
     if clash:
-        raise _Failure(
+        raise Failure(
             f"column {clash[0]!r} is both a feature and --weights/--labels; leave it out of --columns"
         )
-    scaling = _Scaling(None, None)
+    scaling = Scaling(None, None)
     if standardize:
         if family not in (Family.gaussian, Family.student):
-            raise _Failure(f"--standardize applies to the gaussian and student families, not {family.value}")
+            raise Failure(f"--standardize applies to the gaussian and student families, not {family.value}")
         scale = np.nanstd(X, axis=0)
         if (scale == 0).any():
             bad = table.columns[int(np.flatnonzero(scale == 0)[0])]
-            raise _Failure(f"{data}: column {bad!r} is constant; it cannot be standardised (drop it)")
-        scaling = _Scaling(np.nanmean(X, axis=0), scale)
+            raise Failure(f"{data}: column {bad!r} is constant; it cannot be standardised (drop it)")
+        scaling = Scaling(np.nanmean(X, axis=0), scale)
     Z = scaling.to_model(X)
     model = _make_estimator(
         family, n_components, covariance.value, tol, reg_covar, max_iter, n_init, init, seed
@@ -662,20 +307,20 @@ def fit(
         y = table.extra[labels]
         y = np.where(np.isnan(y), -1, y)
         if (y != np.round(y)).any():
-            raise _Failure(f"--labels: column {labels!r} must hold whole numbers (component index or -1)")
+            raise Failure(f"--labels: column {labels!r} must hold whole numbers (component index or -1)")
         y = y.astype(np.int64)
-    show = _err().is_terminal if progress is None else progress
-    with _fit_progress(show, max_iter, n_init):
+    show = err().is_terminal if progress is None else progress
+    with fit_progress(show, max_iter, n_init):
         model.fit(Z, y, sample_weight=table.extra.get(weights) if weights else None)
-    ll, bic, aic = _criteria(model, Z, scaling, table.extra.get(weights) if weights else None)
-    _write_model(model, output, table.columns, scaling, X.shape[0], str(data), ll, bic, aic)
-    console = _out()
-    stats = _fit_stats(model, X.shape[0], ll, bic, aic, scaling)
+    ll, bic, aic = criteria(model, Z, scaling, table.extra.get(weights) if weights else None)
+    write_model(model, output, table.columns, scaling, X.shape[0], str(data), ll, bic, aic)
+    console = out_console()
+    stats = fit_stats(model, X.shape[0], ll, bic, aic, scaling)
     if weights:
         total = float(table.extra[weights].sum())
         stats["rows"] = f"{X.shape[0]} (total weight {total:g})"
         stats["per row"] = f"{ll / total:.6f} (per unit of weight)"
-    for part in _summary(
+    for part in summary(
         model,
         table.columns,
         scaling,
@@ -685,7 +330,7 @@ def fit(
         console.print(part)
     console.print(f"model written to {output}")
     if (plot is not None or animate is not None) and family is not Family.gaussian:
-        raise _Failure("--plot and --animate draw Gaussian mixtures only")
+        raise Failure("--plot and --animate draw Gaussian mixtures only")
     if plot is not None:
         from ..teach.plot import plot_clusters, save_figure
 
@@ -695,7 +340,7 @@ def fit(
         console.print(f"picture written to {plot}")
     if animate is not None:
         if X.shape[1] < 2:
-            raise _Failure("--animate needs at least two columns")
+            raise Failure("--animate needs at least two columns")
         from ..teach.plot import animate_em
         from ..teach.trace import em_path
 
@@ -721,7 +366,7 @@ def fit(
     "  emix predict model.emix new.parquet --proba --id customer_id -o out.parquet\n\n"
     "  emix predict model.emix new.csv | head",
 )
-@_command
+@handle_errors
 def predict(
     model_path: ModelArg,
     data: DataArg,
@@ -742,8 +387,8 @@ def predict(
     """
     import pandas as pd
 
-    model, stored, scaling, _ = _load_model(model_path)
-    table = _read_for_model(data, model, stored, columns, id_column, header)
+    model, stored, scaling, _ = load_model(model_path)
+    table = read_for_model(data, model, stored, columns, id_column, header)
     Z = scaling.to_model(table.X)
     out: dict[str, Any] = {}
     if table.id_name is not None:
@@ -753,7 +398,7 @@ def predict(
         resp = model.predict_proba(Z)
         for k in range(resp.shape[1]):
             out[f"proba_{k}"] = resp[:, k]
-    _emit_table(pd.DataFrame(out), output)
+    emit_table(pd.DataFrame(out), output)
 
 
 @app.command(
@@ -761,7 +406,7 @@ def predict(
     "  emix sample model.emix -n 1000 -o synthetic.csv\n\n"
     "  emix sample model.emix -n 5 --seed 1",
 )
-@_command
+@handle_errors
 def sample(
     model_path: ModelArg,
     n: Annotated[int, typer.Option("-n", "--n-samples", help="Number of rows to draw.", min=1)] = 100,
@@ -780,20 +425,20 @@ def sample(
 
     from ..sources.tables import table_format
 
-    model, cols, scaling, _ = _load_model(model_path)
+    model, cols, scaling, _ = load_model(model_path)
     model.set_params(random_state=seed)
     Z, y = model.sample(n)
     X = scaling.to_data(Z)
     frame = pd.DataFrame(X, columns=cols)
     if output is None or table_format(output) != "npy":
         frame["component"] = y
-    _emit_table(frame, output)
+    emit_table(frame, output)
 
 
 @app.command(
     epilog="[bold]Examples[/]\n\n  emix score model.emix test.csv\n\n  emix score model.emix test.csv --json",
 )
-@_command
+@handle_errors
 def score(
     model_path: ModelArg,
     data: DataArg,
@@ -807,8 +452,8 @@ def score(
     fit time is undone (its Jacobian included), so scores of models fitted
     with and without --standardize can be compared.
     """
-    model, stored, scaling, _ = _load_model(model_path)
-    table = _read_for_model(data, model, stored, columns, None, header)
+    model, stored, scaling, _ = load_model(model_path)
+    table = read_for_model(data, model, stored, columns, None, header)
     per_row = model.score_samples(scaling.to_model(table.X)) - scaling.log_jacobian
     mean = float(per_row.mean())
     if as_json:
@@ -823,7 +468,7 @@ def score(
             + "\n"
         )
     else:
-        _out().print(
+        out_console().print(
             f"mean log-likelihood per row: {mean:.6f}  ({per_row.size} rows, total {per_row.sum():.6f})"
         )
 
@@ -837,9 +482,9 @@ def _parse_ks(text: str) -> list[int]:
         else:
             ks = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise _Failure(f"-k {text!r}: give a range like 1..9, a list like 2,3,5 or one number") from None
+        raise Failure(f"-k {text!r}: give a range like 1..9, a list like 2,3,5 or one number") from None
     if not ks or min(ks) < 1:
-        raise _Failure(f"-k {text!r}: every K must be at least 1")
+        raise Failure(f"-k {text!r}: every K must be at least 1")
     return sorted(set(ks))
 
 
@@ -850,7 +495,7 @@ def _parse_ks(text: str) -> list[int]:
     "  emix select data.csv -k 1..6 --models EII,VII,EEE,VVV --plot bic.png -o best.emix\n\n"
     "  emix select data.parquet --criterion icl --table grid.csv",
 )
-@_command
+@handle_errors
 def select_command(
     data: DataArg,
     n_components: Annotated[
@@ -888,14 +533,14 @@ def select_command(
     from ..selection import select
     from ..sources.tables import read_table
 
-    table = read_table(data, _parse_columns(columns), header=header)
+    table = read_table(data, parse_columns(columns), header=header)
     names = None
     if models is not None:
         names = [m.strip() for m in models.split(",") if m.strip()]
-        known = _covariance_names()
+        known = covariance_names()
         unknown = [m for m in names if m not in known]
         if unknown or not names:
-            raise _Failure(
+            raise Failure(
                 f"--models: unknown model(s) {', '.join(unknown) or '(none given)'}; "
                 f"choose from {', '.join(known)}"
             )
@@ -905,7 +550,7 @@ def select_command(
     )
     values = result.table(criterion.value)
     best = result.best
-    console = _out()
+    console = out_console()
     console.print(
         f"{criterion.value.upper()} of every fit to {data.name} "
         "(mclust's sign: larger is better; NA: singular covariance)"
@@ -945,9 +590,9 @@ def select_command(
         write_table(result.to_frame(), table_path)
         console.print(f"table written to {table_path}")
     if output is not None:
-        scaling = _Scaling(None, None)
-        ll, bic, aic = _criteria(result.best_estimator, table.X, scaling)
-        _write_model(
+        scaling = Scaling(None, None)
+        ll, bic, aic = criteria(result.best_estimator, table.X, scaling)
+        write_model(
             result.best_estimator, output, table.columns, scaling, table.X.shape[0], str(data), ll, bic, aic
         )
         console.print(f"best model written to {output}")
@@ -959,10 +604,10 @@ def select_command(
 
 
 @app.command(epilog="[bold]Example[/]\n\n  emix info model.emix")
-@_command
+@handle_errors
 def info(model_path: ModelArg) -> None:
     """Print the summary of a model file: components, log-likelihood, BIC, AIC, convergence."""
-    model, cols, scaling, cli = _load_model(model_path)
+    model, cols, scaling, cli = load_model(model_path)
 
     def num(key: str) -> float | None:
         v = cli.get(key)
@@ -972,17 +617,17 @@ def info(model_path: ModelArg) -> None:
     ll = num("log_likelihood")
     if ll is None:
         ll = float(model.log_likelihood_)
-    stats = _fit_stats(model, n, ll, num("bic"), num("aic"), scaling)
+    stats = fit_stats(model, n, ll, num("bic"), num("aic"), scaling)
     if isinstance(cli.get("data"), str):
         stats = {"fitted to": cli["data"], **stats}
     title = f"{type(model).__name__}, K={model.n_components}, {model.n_features_in_} features ({model_path})"
-    console = _out()
-    for part in _summary(model, cols, scaling, stats, title):
+    console = out_console()
+    for part in summary(model, cols, scaling, stats, title):
         console.print(part)
 
 
 @app.command(epilog="[bold]Examples[/]\n\n  emix demo\n\n  emix demo --out /tmp/emix-demo --no-animate")
-@_command
+@handle_errors
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the model and the pictures.")] = Path(
         "emix-demo"
@@ -1008,16 +653,16 @@ def demo(
     write_table(pd.DataFrame(X, columns=list(FAITHFUL_COLUMNS)), out / "faithful.csv")
     model = GaussianMixture(3, covariance_type="tied", tol=1e-10, max_iter=1000, random_state=0)
     model.fit(X)
-    none = _Scaling(None, None)
-    ll, bic, aic = _criteria(model, X, none)
-    _write_model(model, out / "model.emix", FAITHFUL_COLUMNS, none, X.shape[0], "faithful.csv", ll, bic, aic)
-    console = _out()
+    none = Scaling(None, None)
+    ll, bic, aic = criteria(model, X, none)
+    write_model(model, out / "model.emix", FAITHFUL_COLUMNS, none, X.shape[0], "faithful.csv", ll, bic, aic)
+    console = out_console()
     console.print(f"Old Faithful: {X.shape[0]} eruptions, columns {', '.join(FAITHFUL_COLUMNS)}")
-    for part in _summary(
+    for part in summary(
         model,
         FAITHFUL_COLUMNS,
         none,
-        _fit_stats(model, X.shape[0], ll, bic, aic, none),
+        fit_stats(model, X.shape[0], ll, bic, aic, none),
         "GaussianMixture, K=3, tied covariance",
     ):
         console.print(part)
@@ -1128,7 +773,7 @@ def _print_trace(trace, console: Console) -> None:
     "  emix trace small.csv -k 3 --seed 1\n\n"
     "  emix trace --format json > trace.json",
 )
-@_command
+@handle_errors
 def trace(
     data: Annotated[
         Path | None,
@@ -1162,28 +807,28 @@ def trace(
 
     if data is None:
         if n_components not in (None, 2) or columns is not None:
-            raise _Failure("-k and --columns go with DATA; the lecture example has K=2")
+            raise Failure("-k and --columns go with DATA; the lecture example has K=2")
         if covariance is not Covariance["full"]:
-            raise _Failure("the lecture example uses full covariances; give DATA to try others")
+            raise Failure("the lecture example uses full covariances; give DATA to try others")
         tr = trace_lecture_example(iterations)
     else:
         if n_components is None:
-            raise _Failure("give the number of components with -k when tracing DATA")
+            raise Failure("give the number of components with -k when tracing DATA")
         from ..sources.tables import read_table
 
-        table = read_table(data, _parse_columns(columns), header=header)
+        table = read_table(data, parse_columns(columns), header=header)
         tr = trace_em(
             table.X, n_components, n_iter=iterations, covariance_type=covariance.value, random_state=seed
         )
     if fmt is TraceFormat.json:
         sys.stdout.write(json.dumps(tr.to_dict(), indent=1) + "\n")
     else:
-        _print_trace(tr, _out())
+        _print_trace(tr, out_console())
     if plot is not None:
         from ..teach.plot import plot_trace, save_figure
 
         save_figure(plot_trace(tr), plot)
-        (_err() if fmt is TraceFormat.json else _out()).print(f"picture written to {plot}")
+        (err() if fmt is TraceFormat.json else out_console()).print(f"picture written to {plot}")
 
 
 def main() -> None:
