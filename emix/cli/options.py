@@ -38,6 +38,7 @@ IdOpt = Annotated[
 HeaderOpt = Annotated[
     bool, typer.Option("--header/--no-header", help="Whether a CSV/TSV file starts with column names.")
 ]
+CovarianceOpt = Annotated[Covariance, typer.Option("--covariance", help="Covariance model.")]
 
 
 def parse_columns(columns: str | None) -> list[str] | None:
