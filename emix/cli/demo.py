@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
 import typer
 
 from .console import out as out_console
@@ -31,8 +32,6 @@ def demo(
     from ..datasets import FAITHFUL_COLUMNS, load_faithful
     from ..estimators.gaussian import GaussianMixture
     from ..sources.tables import write_table
-    from ..teach.plot import animate_em, plot_clusters, plot_convergence, plot_trace, save_figure
-    from ..teach.trace import em_path, trace_lecture_example
 
     out.mkdir(parents=True, exist_ok=True)
     X = load_faithful()
@@ -53,7 +52,33 @@ def demo(
     ):
         console.print(part)
     console.print("(mclust's optimum for this model, EEE with K=3: log-likelihood -1126.315928)")
-    written = ["faithful.csv", "model.emix"]
+    written = ["faithful.csv", "model.emix", *_draw(model, X, out, animate)]
+    console.print(f"wrote {out}/: {', '.join(written)}")
+
+
+def _draw(model: Any, X: np.ndarray, out: Path, animate: bool) -> list[str]:
+    """Write the demo's pictures into ``out``.
+
+    Parameters
+    ----------
+    model : GaussianMixture
+        The model fitted to ``X``.
+    X : ndarray of shape (272, 2)
+        The Old Faithful data.
+    out : Path
+        The folder to write into.
+    animate : bool
+        Whether to write the EM animation too.
+
+    Returns
+    -------
+    list of str
+        The names of the files written.
+    """
+    from ..datasets import FAITHFUL_COLUMNS
+    from ..teach.plot import animate_em, plot_clusters, plot_convergence, plot_trace, save_figure
+    from ..teach.trace import em_path, trace_lecture_example
+
     save_figure(
         plot_clusters(
             model, X, feature_names=FAITHFUL_COLUMNS, title="Old Faithful, 3 components (tied covariance)"
@@ -62,11 +87,11 @@ def demo(
     )
     save_figure(plot_convergence(model.history_), out / "convergence.png")
     save_figure(plot_trace(trace_lecture_example(3)), out / "trace.png")
-    written += ["clusters.png", "convergence.png", "trace.png"]
+    written = ["clusters.png", "convergence.png", "trace.png"]
     if animate:
         path = em_path(model, X)
         animate_em(
             X, path, out / "em.gif", covariance_type="tied", feature_names=FAITHFUL_COLUMNS, max_frames=40
         )
         written.append("em.gif")
-    console.print(f"wrote {out}/: {', '.join(written)}")
+    return written

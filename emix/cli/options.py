@@ -39,6 +39,7 @@ HeaderOpt = Annotated[
     bool, typer.Option("--header/--no-header", help="Whether a CSV/TSV file starts with column names.")
 ]
 CovarianceOpt = Annotated[Covariance, typer.Option("--covariance", help="Covariance model.")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed.")]
 
 
 def parse_columns(columns: str | None) -> list[str] | None:

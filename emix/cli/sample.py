@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .files import emit_table, load_model
-from .options import ModelArg
+from .options import ModelArg, SeedOpt
 
 EPILOG = (
     "[bold]Examples[/]\n\n"
@@ -24,7 +24,7 @@ def sample(
         Path | None,
         typer.Option("-o", "--output", help="CSV, TSV, Parquet or .npy (default: CSV on stdout)."),
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = 0,
+    seed: SeedOpt = 0,
 ) -> None:
     """Draw rows from a fitted mixture, in the data's units.
 
