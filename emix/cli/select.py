@@ -1,0 +1,219 @@
+"""``emix select``: choose the covariance model and K by BIC or ICL, as R's mclust does."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from .console import out
+from .errors import Failure
+from .files import Scaling, write_model
+from .options import ColumnsOpt, DataArg, HeaderOpt, SeedOpt, covariance_names, parse_columns
+from .summary import criteria
+
+EPILOG = (
+    "[bold]Examples[/]\n\n"
+    "  emix select faithful.csv\n\n"
+    "  emix select data.csv -k 1..6 --models EII,VII,EEE,VVV --plot bic.png -o best.emix\n\n"
+    "  emix select data.parquet --criterion icl --table grid.csv"
+)
+
+
+class Criterion(str, enum.Enum):
+    """The values of ``--criterion``."""
+
+    bic = "bic"
+    icl = "icl"
+    aic = "aic"
+
+
+def select_command(
+    data: DataArg,
+    n_components: Annotated[
+        str, typer.Option("-k", "--n-components", help="K values: a range 1..9, a list 2,3,5, or one number.")
+    ] = "1..9",
+    models: Annotated[
+        str | None,
+        typer.Option(
+            "--models", "-m", help="Comma-separated covariance models (default: the 14 mclust models)."
+        ),
+    ] = None,
+    columns: ColumnsOpt = None,
+    criterion: Annotated[
+        Criterion, typer.Option("--criterion", help="What chooses the best fit.")
+    ] = Criterion.bic,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Criterion-versus-K picture, one line per model.")
+    ] = Path("emix-select.png"),
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Also save the best model.")] = None,
+    table_path: Annotated[
+        Path | None, typer.Option("--table", help="Write every fit's numbers (CSV, TSV or Parquet).")
+    ] = None,
+    seed: SeedOpt = 0,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")
+    ] = None,
+    header: HeaderOpt = True,
+) -> None:
+    """Choose the covariance model and K by BIC (or ICL), as R's mclust does.
+
+    Fits every (model, K), prints the criterion table in mclust's sign
+    (2 log L - p log n: larger is better; NA where the covariance became
+    singular), names the best fit, and draws the criterion against K.
+    """
+    from ..selection import select
+    from ..sources.tables import read_table
+
+    table = read_table(data, parse_columns(columns), header=header)
+    names = _parse_models(models)
+    ks = [k for k in _parse_ks(n_components) if k <= table.X.shape[0]]
+    result = select(
+        table.X, n_components=ks, models=names, criterion=criterion.value, random_state=seed, n_jobs=jobs
+    )
+    values = result.table(criterion.value)
+    console = out()
+    console.print(
+        f"{criterion.value.upper()} of every fit to {data.name} "
+        "(mclust's sign: larger is better; NA: singular covariance)"
+    )
+    _print_grid(console, result, values)
+    _print_best(console, result, criterion.value)
+    if table_path is not None:
+        from ..sources.tables import write_table
+
+        write_table(result.to_frame(), table_path)
+        console.print(f"table written to {table_path}")
+    if output is not None:
+        scaling = Scaling(None, None)
+        ll, bic, aic = criteria(result.best_estimator, table.X, scaling)
+        write_model(
+            result.best_estimator, output, table.columns, scaling, table.X.shape[0], str(data), ll, bic, aic
+        )
+        console.print(f"best model written to {output}")
+    if plot is not None:
+        from ..teach.plot import plot_criterion, save_figure
+
+        save_figure(plot_criterion(result, criterion.value), plot, dpi=110)
+        console.print(f"picture written to {plot}")
+
+
+def _parse_ks(text: str) -> list[int]:
+    """``"1..9"``, ``"2,3,5"`` or ``"4"`` as a sorted list of distinct K values.
+
+    Parameters
+    ----------
+    text : str
+        The ``-k`` option.
+
+    Returns
+    -------
+    list of int
+
+    Raises
+    ------
+    Failure
+        When ``text`` is none of the three forms, or a K is below 1.
+    """
+    try:
+        if ".." in text:
+            lo, hi = (int(v) for v in text.split(".."))
+            ks = list(range(lo, hi + 1))
+        else:
+            ks = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise Failure(f"-k {text!r}: give a range like 1..9, a list like 2,3,5 or one number") from None
+    if not ks or min(ks) < 1:
+        raise Failure(f"-k {text!r}: every K must be at least 1")
+    return sorted(set(ks))
+
+
+def _parse_models(models: str | None) -> list[str] | None:
+    """The covariance models of ``--models EII,VVV``; None (all 14 mclust models) when not given.
+
+    Parameters
+    ----------
+    models : str or None
+        The ``--models`` option.
+
+    Returns
+    -------
+    list of str or None
+
+    Raises
+    ------
+    Failure
+        When a name is not a covariance model, or none is given.
+    """
+    if models is None:
+        return None
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    known = covariance_names()
+    unknown = [m for m in names if m not in known]
+    if unknown or not names:
+        raise Failure(
+            f"--models: unknown model(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(known)}"
+        )
+    return names
+
+
+def _print_grid(console: Console, result: Any, values: np.ndarray) -> None:
+    """Print the criterion as mclust does: K down, models across, in blocks as wide as the terminal.
+
+    Parameters
+    ----------
+    console : Console
+        Where to print.
+    result : SelectionResult
+        What :func:`emix.selection.select` returned.
+    values : ndarray of shape (len(result.n_components), len(result.models))
+        The criterion of every fit; the best one is shown in reverse.
+    """
+    best = result.best
+    per_block = max(1, (console.width - 5) // 12)
+    for start in range(0, len(result.models), per_block):
+        grid = RichTable(show_edge=False, header_style="bold")
+        grid.add_column("K", justify="right")
+        block = list(enumerate(result.models))[start : start + per_block]
+        for _, m in block:
+            grid.add_column(m, justify="right", min_width=10)
+        for i, k in enumerate(result.n_components):
+            cells = []
+            for j, m in block:
+                v = values[i, j]
+                cell = "NA" if not np.isfinite(v) else f"{v:.3f}"
+                if m == best.model and k == best.n_components:
+                    cell = f"[bold reverse]{cell}[/]"
+                cells.append(cell)
+            grid.add_row(str(k), *cells)
+        console.print(grid)
+        console.print()
+
+
+def _print_best(console: Console, result: Any, criterion: str) -> None:
+    """Print the best fit's numbers and the two runners-up.
+
+    Parameters
+    ----------
+    console : Console
+        Where to print.
+    result : SelectionResult
+        What :func:`emix.selection.select` returned.
+    criterion : str
+        ``bic``, ``icl`` or ``aic``: the number shown for the runners-up.
+    """
+    best = result.best
+    console.print(
+        f"best: [bold]{best.model}[/], K={best.n_components}: log-likelihood {best.log_likelihood:.6f}, "
+        f"{best.n_parameters} parameters, BIC {best.bic:.3f}, ICL {best.icl:.3f}"
+    )
+    top = result.top(3)
+    if len(top) > 1:
+        console.print(
+            "next: " + "; ".join(f"{r.model},{r.n_components} ({getattr(r, criterion):.3f})" for r in top[1:])
+        )
