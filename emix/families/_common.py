@@ -57,8 +57,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..exceptions import DegenerateComponentWarning
-from ._checks import check_alpha, get_array
-from .base import Stats
+from ._checks import check_alpha
+from .base import FamilyBase, Stats
 
 #: Array names that follow from the others or have defaults: ``precisions_cholesky``
 #: (from ``covariances``), ``dof`` (the Student-t family's ``dof`` or ``dof_init``) and
@@ -237,36 +237,27 @@ def component_rows(counts: np.ndarray, k: int) -> np.ndarray:
     return np.repeat(np.arange(k), np.asarray(counts, dtype=np.int64))
 
 
-class IndependentFeatures:
+class IndependentFeatures(FamilyBase):
     """Base of the families of D independent features with one (K, D) parameter array.
 
-    It provides the parts that only move that array around: the anchor (none),
-    the statistics (:func:`sum_stats`, missing cells skipped), the number of
-    free parameters (the array's size) and the estimator support (module
-    docstring). A subclass sets the class attributes below and writes
-    ``log_prob``, ``m_step``, ``sample``, ``validate`` (its data check) and
-    :meth:`check_parameters`.
+    On top of :class:`~emix.families.base.FamilyBase` (no anchor, the estimator
+    interface) it provides the statistics (:func:`sum_stats`, missing cells
+    skipped) and the number of free parameters (the array's size). A subclass
+    sets the class attributes below and writes ``log_prob``, ``m_step``,
+    ``sample``, ``validate`` (its data check) and :meth:`check_parameters`.
     """
 
-    name: ClassVar[str]
     #: name of the parameter array, of its field in :attr:`params_type` and in model files
     param: ClassVar[str]
-    #: the parameter dataclass, whose one field is :attr:`param`
-    params_type: ClassVar[type]
     #: NaN cells are skipped (module docstring, "Missing values")
     handles_missing: ClassVar[bool] = True
-    exact_m_step = True
 
     def check_parameters(self, values: np.ndarray) -> None:
         """Raise :class:`InvalidParameterError` unless ``values`` (K, D) are valid parameters."""
         raise NotImplementedError
 
-    # -- EM --------------------------------------------------------------------
-    def anchor(self, params: Any) -> None:
-        return None
-
-    def anchor_from_centres(self, centres: np.ndarray) -> None:
-        return None
+    def check_params(self, params: Any) -> None:
+        self.check_parameters(getattr(params, self.param))
 
     def accumulate(self, X: np.ndarray, resp: np.ndarray, anchor: None) -> SumStats:
         """:func:`sum_stats` of the chunk ``X`` (n, D) with responsibilities ``resp`` (n, K)."""
@@ -274,31 +265,6 @@ class IndependentFeatures:
 
     def n_parameters(self, params: Any) -> int:
         return int(getattr(params, self.param).size)
-
-    # -- estimator support -----------------------------------------------------------
-    def configure(self, X: np.ndarray) -> IndependentFeatures:
-        """The family itself: nothing depends on the data."""
-        return self
-
-    def array_names(self) -> tuple[str, ...]:
-        return (self.param,)
-
-    def init_names(self) -> set[str]:
-        """The one parameter array: nothing is derived."""
-        return {self.param}
-
-    def to_arrays(self, params: Any) -> dict[str, np.ndarray]:
-        """The parameter array, shape (K, D), under its name."""
-        return {self.param: getattr(params, self.param)}
-
-    def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> Any:
-        """Parameters from ``arrays[param]`` of shape (n_components, n_features), checked."""
-        values = get_array(arrays, self.param, (n_components, n_features), owner=self.name)
-        self.check_parameters(values)
-        return self.params_type(values)
-
-    def spec(self) -> dict:
-        return {"family": self.name}
 
 
 class PseudoCounted(IndependentFeatures):
@@ -317,9 +283,6 @@ class PseudoCounted(IndependentFeatures):
     @property
     def exact_m_step(self) -> bool:
         return self.alpha == 0
-
-    def spec(self) -> dict:
-        return {"family": self.name, "alpha": self.alpha}
 
     def smoothed_m_step(self, stats: SumStats, previous: Any | None, outcomes: float) -> np.ndarray:
         """``(S_kd + alpha) / (N_kd + outcomes alpha)``, shape (K, D), with the usual repairs.
