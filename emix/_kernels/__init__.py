@@ -9,7 +9,7 @@ float32 data included (each element is widened when it is read), so the
 float32 path is at least as accurate as NumPy's float32 kernels.
 
 The kernels are compiled with ``nogil=True`` and run on the threads of
-:class:`emix._parallel.ChunkPool`, one chunk per call, so the sum over chunks
+:class:`emix.engine.pool.ChunkPool`, one chunk per call, so the sum over chunks
 is still taken in chunk order and does not depend on the number of threads.
 ``cache=True``: compilation (a few seconds per covariance model and dtype)
 happens once per machine.

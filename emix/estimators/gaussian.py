@@ -28,7 +28,7 @@ class GaussianMixture(MixtureEstimator):
         Number of components K.
     covariance_type : str, default='full'
         Covariance model: scikit-learn's four names or the 14 mclust names
-        (see :mod:`emix.families.mclust` and ``docs/models.md``); shapes of the
+        (see :mod:`emix.families.gaussian.mclust` and ``docs/models.md``); shapes of the
         covariance arrays:
 
         ==========================  =========================
@@ -78,7 +78,7 @@ class GaussianMixture(MixtureEstimator):
         (from the rate of the last two changes) are both at most
         ``rtol * max(|L|, n_samples)``; it does not stop on a slow ridge.
         ``'sklearn'``: scikit-learn's rule with ``tol`` (see
-        :class:`emix.em.ConvergenceMonitor`).
+        :class:`emix.engine.convergence.ConvergenceMonitor`).
     rtol : float, default=1e-8
         Relative tolerance of the ``'aitken'`` rule.
     accelerate : bool, default=True

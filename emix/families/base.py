@@ -11,7 +11,7 @@ things from it, nothing else::
     sample(rng, params, counts)          -> X       draws, grouped by component
 
 Mixing weights are common to every family and handled by the EM driver
-(:mod:`emix.em`); a family's statistics carry ``nk``, the summed
+(:mod:`emix.engine`); a family's statistics carry ``nk``, the summed
 responsibilities per component, from which the driver takes the weights.
 
 The estimators (:mod:`emix.estimators.core`) ask a family a few more things,
