@@ -141,3 +141,26 @@ def test_no_source_file_over_the_limit(limit):
         if (n := len(p.read_text().splitlines())) > limit
     }
     assert not long, f"files over {limit} lines: {long}"
+
+
+def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of a function from its first statement after the docstring to its end."""
+    body = node.body
+    first = body[0]
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        return node.end_lineno - first.end_lineno if len(body) > 1 else 0
+    return node.end_lineno - first.lineno + 1
+
+
+def test_no_function_over_eighty_lines_of_code():
+    long = [
+        f"{p.relative_to(PACKAGE)}:{n.name} ({_code_lines(n)} lines)"
+        for p in PACKAGE.rglob("*.py")
+        for n in ast.walk(ast.parse(p.read_text()))
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and _code_lines(n) > 80
+    ]
+    assert not long, "functions over 80 lines of code (docstrings not counted): " + ", ".join(long)
