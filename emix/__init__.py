@@ -7,6 +7,7 @@ from . import datasets, families
 from ._version import __version__
 from .estimators import BernoulliMixture, GaussianMixture, Mixture, PoissonMixture, StudentMixture
 from .exceptions import (
+    DataChangedError,
     DegenerateComponentWarning,
     EmixError,
     EmixWarning,
@@ -58,6 +59,7 @@ __all__ = [
     "NotFittedError",
     "ModelFileError",
     "NumericalError",
+    "DataChangedError",
     "EmixWarning",
     "ConvergenceWarning",
     "DegenerateComponentWarning",

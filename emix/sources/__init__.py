@@ -5,7 +5,9 @@ EM in emix is a reduction over chunks of rows (see ``docs/design.md``); a
 
 * :class:`ArraySource`: an in-memory array cut into row chunks;
 * :class:`ParquetSource` and :class:`CSVSource`: a file re-read in row
-  batches on every pass, so memory is bounded by one chunk, not the file;
+  batches on every pass, so memory is bounded by one chunk, not the file,
+  which must not change meanwhile: each pass checks it
+  (:class:`~emix.exceptions.DataChangedError`);
 * :class:`DaskSource`: a Dask array or dataframe persisted on a cluster; each
   pass is a distributed map over its blocks, summed on the client.
 
@@ -28,6 +30,7 @@ The package:
 ``memory``                  :class:`ArraySource`
 ``derived``                 views of another source: :class:`MeanFilledSource`
 ``files``                   :class:`ParquetSource`, :class:`CSVSource`, :func:`file_source`
+``fingerprint``             what a file looked like when opened; the change check
 ``dask``                    :class:`DaskSource`, :func:`is_dask_collection`
 ``tables``                  whole tables read and written for the command line
 ==========================  ===================================================
