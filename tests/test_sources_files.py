@@ -1,9 +1,11 @@
-"""File sources: files that change under a fit.
+"""File sources: files that change under a fit, CSV rows with a field too many or too few.
 
 Real files in ``tmp_path``; every error is matched on its message (the file, the line or row).
 """
 
+import gzip
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -12,9 +14,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import emix
 from emix.sources import CSVSource, ParquetSource, file_source
+from emix.sources import csvfields as cf
+from emix.sources.tables import read_table
 
 
 def data(n=400, d=2, seed=0):
@@ -159,3 +165,130 @@ def test_a_removed_file_is_named(tmp_path):
     path.unlink()
     with pytest.raises(emix.DataChangedError, match=r"gone\.parquet: .*removed or renamed"):
         src.first_chunk()
+
+
+# -- CSV: one field per column ----------------------------------------------------------------------
+
+
+def _csv_with(tmp_path, name, line_no, bad_line, n=3000):
+    """A CSV of ``n`` rows and 3 columns whose line ``line_no`` (header = line 1) is ``bad_line``."""
+    lines = ["a,b,c"] + [f"{i},{i % 7}.5,{i % 3}" for i in range(n)]
+    lines[line_no - 1] = bad_line
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "bad, n_fields, line_no",
+    [("1,2,3,4", 4, 2), ("1,2,3,4", 4, 2741), ("1,2", 2, 2), ("1,2", 2, 1999), ("1,2,3,", 4, 3001)],
+)
+def test_csv_source_refuses_a_row_with_a_field_too_many_or_too_few(tmp_path, bad, n_fields, line_no):
+    path = _csv_with(tmp_path, "ragged.csv", line_no, bad)
+    expected = rf"ragged\.csv: line {line_no} has {n_fields} fields where the header \(line 1\) has 3"
+    with pytest.raises(emix.InvalidInputError, match=expected):
+        emix.GaussianMixture(2, n_jobs=1).fit(CSVSource(path, chunk_rows=256))
+    with pytest.raises(emix.InvalidInputError, match=expected):
+        read_table(path)
+
+
+def test_an_extra_field_in_the_first_row_was_read_as_wrong_values_and_now_is_an_error(tmp_path):
+    path = tmp_path / "shifted.csv"
+    path.write_text("a,b\n1,2,3\n4,5\n")
+    with pytest.raises(
+        emix.InvalidInputError, match=r"shifted\.csv: line 2 has 3 fields .* fix or remove line 2"
+    ):
+        read_table(path)
+    with pytest.raises(emix.InvalidInputError, match=r"shifted\.csv: line 2 has 3 fields"):
+        CSVSource(path).first_chunk()
+
+
+def test_a_csv_without_header_is_held_to_its_first_row(tmp_path):
+    path = tmp_path / "plain.tsv"
+    path.write_text("1\t2\t3\n4\t5\t6\n7\t8\n")
+    expected = r"plain\.tsv: line 3 has 2 fields where the first row \(line 1\) has 3"
+    with pytest.raises(emix.InvalidInputError, match=expected):
+        list(CSVSource(path, header=False).chunks())
+    with pytest.raises(emix.InvalidInputError, match=expected):
+        read_table(path, header=False)
+
+
+def test_a_gzipped_csv_is_checked(tmp_path):
+    path = tmp_path / "packed.csv.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.write("a,b\n1,2\n3,4\n5\n")
+    with pytest.raises(emix.InvalidInputError, match=r"packed\.csv\.gz: line 4 has 1 field where"):
+        list(CSVSource(path).chunks())
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_quotes_blank_lines_and_line_ends_are_read_as_pandas_reads_them(tmp_path, newline):
+    rows = ['"Smith, J",1,2', "", '"two', 'lines",3,4', "   ", "x,5,6"]
+    path = tmp_path / "names.csv"
+    path.write_bytes(newline.join(["id,a,b", *rows]).encode() + newline.encode())
+    src = CSVSource(path, columns=["a", "b"])
+    np.testing.assert_array_equal(np.vstack([X for X, _ in src.chunks()]), [[1, 2], [3, 4], [5, 6]])
+    path.write_bytes(newline.join(["id,a,b", *rows, "y,7"]).encode())
+    with pytest.raises(emix.InvalidInputError, match=r"line 8 has 2 fields"):
+        read_table(path, columns=["a", "b"])
+
+
+def test_the_field_check_runs_on_the_first_whole_pass_only(tmp_path, monkeypatch):
+    path = _csv_with(tmp_path, "once.csv", 2, "0,0.5,0")
+    made = []
+
+    class Counting(cf.FieldCheck):
+        def __init__(self, *args):
+            made.append(1)
+            super().__init__(*args)
+
+    monkeypatch.setattr("emix.sources.files.FieldCheck", Counting)
+    src = CSVSource(path, chunk_rows=500)
+    src.first_chunk()  # a partial pass: checked, but not the whole file
+    for _ in range(3):
+        list(src.chunks())
+    assert len(made) == 2
+
+
+def _reference_first_bad_line(text):
+    """The first line whose record has a number of fields other than the first record's (csv module)."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    expected, previous = None, 0
+    for row in reader:
+        start, previous = previous + 1, reader.line_num
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if expected is None:
+            expected = len(row)
+        elif len(row) != expected:
+            return start
+    return None
+
+
+_LINES = st.sampled_from(["1,2,3", "1,2,3", "1,2", "1,2,3,4", "", "  ", '"a, b",2,3', '"a\nb",2,3', "1,,"])
+
+
+@given(
+    lines=st.lists(_LINES, max_size=12),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    block=st.sampled_from([1, 5, 16, 1 << 20]),
+    end=st.booleans(),
+)
+def test_field_check_agrees_with_the_csv_module(lines, newline, block, end):
+    lines = [line.replace("\n", newline) for line in lines]  # a line end inside a quoted field
+    text = newline.join(["a,b,c", *lines]) + (newline if end else "")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "r.csv"
+        path.write_bytes(text.encode())
+        old, cf.BLOCK_BYTES = cf.BLOCK_BYTES, block
+        try:
+            cf.check_fields(path, ",", True)
+            found = None
+        except emix.InvalidInputError as exc:
+            found = int(str(exc).split(": line ")[1].split()[0])
+        finally:
+            cf.BLOCK_BYTES = old
+    assert found == _reference_first_bad_line(text)

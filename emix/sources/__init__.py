@@ -31,6 +31,7 @@ The package:
 ``derived``                 views of another source: :class:`MeanFilledSource`
 ``files``                   :class:`ParquetSource`, :class:`CSVSource`, :func:`file_source`
 ``fingerprint``             what a file looked like when opened; the change check
+``csvfields``               the check that every CSV row has one field per column
 ``dask``                    :class:`DaskSource`, :func:`is_dask_collection`
 ``tables``                  whole tables read and written for the command line
 ==========================  ===================================================

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..exceptions import InputTypeError, InvalidInputError
 from .base import _SourceBase
+from .csvfields import FieldCheck
 from .fingerprint import WatchedFile
 from .tables import check_data_file, choose_columns, first_line
 
@@ -271,7 +272,10 @@ class CSVSource(_FileSource):
     -----
     Empty cells and ``NaN`` are missing values. A non-numeric cell or an
     infinite value is an error naming the file, the column and the row (data
-    rows counted from 1, the header not counted). The file must not change while the
+    rows counted from 1, the header not counted). A row with more or fewer
+    fields than the header is an error naming the line (counted from 1, the
+    header is line 1); the first pass over the file checks every line
+    (:mod:`emix.sources.csvfields`). The file must not change while the
     source uses it: its size, modification time and first and last bytes are
     checked at the start and the end of every pass
     (:class:`~emix.exceptions.DataChangedError`).
@@ -290,6 +294,7 @@ class CSVSource(_FileSource):
         self.header = bool(header)
         suffix = Path(path).suffix.lower()
         self.sep = "\t" if suffix in (".tsv", ".tab") else ","
+        self._fields_checked = False
         super().__init__(path, columns, weights, chunk_rows, dtype)
 
     def _read(self, **kwargs: Any):
@@ -319,17 +324,32 @@ class CSVSource(_FileSource):
         else:
             names = self._column_names()
             kwargs = dict(header=None, names=names, usecols=self._needed())
+        # pandas reads a row with a field too many or too few without a word: the field check
+        # reads the same lines, a chunk ahead of the rows handed out; once a whole pass has been
+        # checked the file cannot change (its fingerprint is checked), so later passes skip it
+        check = None if self._fields_checked else FieldCheck(self.path, self.sep, self.header)
         reader = self._read(chunksize=self.rows, **kwargs)
-        with reader:
-            while True:
-                try:
-                    frame = next(reader)
-                except StopIteration:
-                    return
-                except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-                    raise self._unparsable(exc) from None
-                frame.columns = [str(c) for c in frame.columns]
-                yield frame
+        try:
+            with reader:
+                while True:
+                    try:
+                        frame = next(reader)
+                    except StopIteration:
+                        break
+                    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+                        if check is not None:
+                            check.finish()  # a row with the wrong number of fields says more
+                        raise self._unparsable(exc) from None
+                    if check is not None:
+                        check.check(len(frame))
+                    frame.columns = [str(c) for c in frame.columns]
+                    yield frame
+            if check is not None:
+                check.finish()
+                self._fields_checked = True
+        finally:
+            if check is not None:
+                check.close()
 
 
 def file_source(
