@@ -19,7 +19,7 @@ from .exceptions import (
 )
 from .io import load, register_estimator
 from .selection import SelectionResult, select
-from .sources import ArraySource, CSVSource, DaskSource, ParquetSource
+from .sources import ArraySource, CSVSource, DaskSource, NpySource, ParquetSource
 
 register_estimator(GaussianMixture)
 for _cls in (Mixture, BernoulliMixture, PoissonMixture, StudentMixture):
@@ -48,6 +48,7 @@ __all__ = [
     "families",
     "ParquetSource",
     "CSVSource",
+    "NpySource",
     "DaskSource",
     "ArraySource",
     "load",

@@ -1,9 +1,10 @@
-"""File sources: files that change under a fit, CSV rows with a field too many or too few.
+"""File sources: files that change under a fit, CSV rows with a field too many or too few, ``.npy`` files.
 
 Real files in ``tmp_path``; every error is matched on its message (the file, the line or row).
 """
 
 import gzip
+import mmap
 import os
 import tempfile
 import warnings
@@ -18,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import emix
-from emix.sources import CSVSource, ParquetSource, file_source
+from emix.sources import CSVSource, NpySource, ParquetSource, file_source
 from emix.sources import csvfields as cf
 from emix.sources.tables import read_table
 
@@ -61,7 +62,7 @@ def test_data_changed_error_is_public_and_a_runtime_error():
     assert "DataChangedError" in emix.__all__
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".npy"])
 def test_a_row_appended_after_opening_is_seen_on_the_next_fit(tmp_path, suffix):
     X = data()
     path = write(tmp_path / f"grows{suffix}", X)
@@ -292,3 +293,72 @@ def test_field_check_agrees_with_the_csv_module(lines, newline, block, end):
         finally:
             cf.BLOCK_BYTES = old
     assert found == _reference_first_bad_line(text)
+
+
+# -- .npy files -----------------------------------------------------------------------------------
+
+
+def test_npy_fit_equals_memory_and_chunks_are_views_of_the_mapping(tmp_path):
+    X = data(n=1000, d=3)
+    path = write(tmp_path / "x.npy", X)
+    src = file_source(path, rows=128)
+    assert isinstance(src, NpySource) and isinstance(src, emix.NpySource)
+    assert (src.n_samples, src.n_features, src.dtype, src.columns) == (
+        1000,
+        3,
+        np.float64,
+        ("x0", "x1", "x2"),
+    )
+    chunk, _ = next(src.chunks())
+    base = chunk
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    assert isinstance(base, mmap.mmap) and not chunk.flags.owndata
+    ref, got = quiet_fit(gm(), X), quiet_fit(gm(), src)
+    np.testing.assert_allclose(got.means_, ref.means_, rtol=1e-12)
+    assert got.log_likelihood_ == pytest.approx(ref.log_likelihood_, rel=1e-12)
+
+
+def test_npy_float32_1d_integers_columns_and_weights(tmp_path):
+    X32 = data().astype(np.float32)
+    assert NpySource(write(tmp_path / "f.npy", X32)).dtype == np.float32
+    one = NpySource(write(tmp_path / "one.npy", np.arange(5.0)))
+    assert one.shape == (5, 1) and next(one.chunks())[0].shape == (5, 1)
+    ints = NpySource(write(tmp_path / "i.npy", np.arange(12).reshape(4, 3)), ["x2", "x0"], weights="x1")
+    X, w = next(ints.chunks())
+    np.testing.assert_array_equal(X, [[2, 0], [5, 3], [8, 6], [11, 9]])
+    np.testing.assert_array_equal(w, [1, 4, 7, 10])
+    assert X.dtype == np.float64 and ints.total_weight == 22
+
+
+@pytest.mark.parametrize(
+    "array, error, message",
+    [
+        (np.ones((3, 2), dtype=complex), emix.InputTypeError, r"c\.npy: the array is complex"),
+        (np.array([[1, "a"]], dtype=object), emix.InputTypeError, r"c\.npy: the array holds Python objects"),
+        (np.array([["a", "b"]]), emix.InputTypeError, r"c\.npy: the array has dtype <U1, not numbers"),
+        (
+            np.zeros((2, 2, 2)),
+            emix.InvalidInputError,
+            r"c\.npy: the array has shape \(2, 2, 2\); expected 2-D",
+        ),
+    ],
+)
+def test_npy_refuses_what_is_not_a_table_of_real_numbers(tmp_path, array, error, message):
+    path = tmp_path / "c.npy"
+    np.save(path, array, allow_pickle=True)
+    with pytest.raises(error, match=message):
+        file_source(path)
+
+
+def test_npy_that_is_not_npy_and_infinite_values_are_named(tmp_path):
+    (tmp_path / "fake.npy").write_text("a,b\n1,2\n")
+    with pytest.raises(emix.InvalidInputError, match=r"fake\.npy: not a \.npy file"):
+        NpySource(tmp_path / "fake.npy")
+    X = data(n=3000)
+    X[2345, 1] = np.inf
+    src = NpySource(write(tmp_path / "inf.npy", X), chunk_rows=500)
+    with pytest.raises(
+        emix.InvalidInputError, match=r"inf\.npy: column 'x1' has an infinite value in row 2346"
+    ):
+        gm().fit(src)

@@ -8,6 +8,7 @@ EM in emix is a reduction over chunks of rows (see ``docs/design.md``); a
   batches on every pass, so memory is bounded by one chunk, not the file,
   which must not change meanwhile: each pass checks it
   (:class:`~emix.exceptions.DataChangedError`);
+* :class:`NpySource`: a ``.npy`` file, memory-mapped, chunks are views;
 * :class:`DaskSource`: a Dask array or dataframe persisted on a cluster; each
   pass is a distributed map over its blocks, summed on the client.
 
@@ -30,6 +31,7 @@ The package:
 ``memory``                  :class:`ArraySource`
 ``derived``                 views of another source: :class:`MeanFilledSource`
 ``files``                   :class:`ParquetSource`, :class:`CSVSource`, :func:`file_source`
+``npy``                     :class:`NpySource`
 ``fingerprint``             what a file looked like when opened; the change check
 ``csvfields``               the check that every CSV row has one field per column
 ``dask``                    :class:`DaskSource`, :func:`is_dask_collection`
@@ -57,6 +59,7 @@ from .dask import DaskSource, is_dask_collection
 from .derived import EncodedSource, MeanFilledSource
 from .files import DEFAULT_FILE_ROWS, CSVSource, ParquetSource, file_source
 from .memory import ArraySource
+from .npy import NpySource
 from .summary import SourceSummary, source_summary, summarise, summarise_chunk
 
 __all__ = [
@@ -64,6 +67,7 @@ __all__ = [
     "MeanFilledSource",
     "ParquetSource",
     "CSVSource",
+    "NpySource",
     "DaskSource",
     "SourceSummary",
     "file_source",

@@ -359,8 +359,13 @@ def file_source(
     weights: str | None = None,
     rows: int = DEFAULT_FILE_ROWS,
     header: bool = True,
-) -> ParquetSource | CSVSource:
-    """A :class:`ParquetSource` for ``.parquet``/``.pq`` files, else a :class:`CSVSource`."""
-    if Path(path).suffix.lower() in (".parquet", ".pq"):
+) -> _FileSource:
+    """The source for ``path`` by its suffix: Parquet (``.parquet``, ``.pq``), ``.npy``, else CSV."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".parquet", ".pq"):
         return ParquetSource(path, columns, weights=weights, batch_rows=rows)
+    if suffix == ".npy":
+        from .npy import NpySource  # npy.py builds on this module
+
+        return NpySource(path, columns, weights=weights, chunk_rows=rows)
     return CSVSource(path, columns, weights=weights, chunk_rows=rows, header=header)
