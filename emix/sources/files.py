@@ -1,4 +1,4 @@
-"""Files larger than memory: :class:`ParquetSource`, :class:`CSVSource` and :func:`file_source`.
+"""Files larger than memory: :class:`ParquetSource` and :class:`CSVSource`.
 
 A file source re-reads its file in row batches on every pass, so memory is
 bounded by one batch; pandas and pyarrow are imported when a file is read.
@@ -65,6 +65,7 @@ class _FileSource(WatchedFile, _SourceBase):
         self.columns = tuple(columns)
         self.weights = weights
         self._first: np.ndarray | None = None
+        self.rows_read: int | None = None  # rows of the last complete pass
 
     @property
     def name(self) -> str:
@@ -91,6 +92,13 @@ class _FileSource(WatchedFile, _SourceBase):
         """The chunks' dtype: ``requested``, float64 by default."""
         return np.dtype(np.float64 if requested is None else requested)
 
+    def schema(self) -> tuple[tuple[str, str], ...]:
+        """``(name, type)`` of every column of the file (type ``""`` where the file has none).
+
+        Files of one :class:`~emix.sources.many.MultiFileSource` must have the same schema.
+        """
+        return tuple((name, "") for name in self._column_names())
+
     def _column_names(self) -> list[str]:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -112,12 +120,16 @@ class _FileSource(WatchedFile, _SourceBase):
             first chunk, after the last, and when reading fails).
         """
         self.check_unchanged()
+        offset = 0
         try:
-            yield from self._read_chunks()
+            for X, w in self._read_chunks():
+                yield X, w
+                offset += X.shape[0]
         except Exception as exc:
             self._raise_if_changed(exc)
             raise
         self.check_unchanged()
+        self.rows_read = offset
 
     def _read_chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         """The chunks of :meth:`_frames`, checked and converted."""
@@ -235,6 +247,10 @@ class ParquetSource(_FileSource):
     def _column_names(self) -> list[str]:
         return [name for name, _ in self._schema]
 
+    def schema(self) -> tuple[tuple[str, str], ...]:
+        """``(name, Arrow type)`` of every column of the file."""
+        return self._schema
+
     @property
     def n_samples(self) -> int:
         return self._num_rows
@@ -350,22 +366,3 @@ class CSVSource(_FileSource):
         finally:
             if check is not None:
                 check.close()
-
-
-def file_source(
-    path: str | os.PathLike,
-    columns: Sequence[str] | None = None,
-    *,
-    weights: str | None = None,
-    rows: int = DEFAULT_FILE_ROWS,
-    header: bool = True,
-) -> _FileSource:
-    """The source for ``path`` by its suffix: Parquet (``.parquet``, ``.pq``), ``.npy``, else CSV."""
-    suffix = Path(path).suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return ParquetSource(path, columns, weights=weights, batch_rows=rows)
-    if suffix == ".npy":
-        from .npy import NpySource  # npy.py builds on this module
-
-        return NpySource(path, columns, weights=weights, chunk_rows=rows)
-    return CSVSource(path, columns, weights=weights, chunk_rows=rows, header=header)

@@ -121,6 +121,10 @@ class NpySource(_FileSource):
     def _column_names(self) -> list[str]:
         return [f"x{j}" for j in range(self.shape[1])]
 
+    def schema(self) -> tuple[tuple[str, str], ...]:
+        """``(name, dtype)`` of every column of the array."""
+        return tuple((name, str(self._file_dtype)) for name in self._column_names())
+
     @property
     def n_samples(self) -> int:
         return self.shape[0]
