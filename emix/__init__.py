@@ -7,6 +7,7 @@ from . import datasets, families
 from ._version import __version__
 from .estimators import BernoulliMixture, GaussianMixture, Mixture, PoissonMixture, StudentMixture
 from .exceptions import (
+    DataChangedError,
     DegenerateComponentWarning,
     EmixError,
     EmixWarning,
@@ -18,7 +19,7 @@ from .exceptions import (
 )
 from .io import load, register_estimator
 from .selection import SelectionResult, select
-from .sources import ArraySource, CSVSource, DaskSource, ParquetSource
+from .sources import ArraySource, CSVSource, DaskSource, NpySource, ParquetSource
 
 register_estimator(GaussianMixture)
 for _cls in (Mixture, BernoulliMixture, PoissonMixture, StudentMixture):
@@ -47,6 +48,7 @@ __all__ = [
     "families",
     "ParquetSource",
     "CSVSource",
+    "NpySource",
     "DaskSource",
     "ArraySource",
     "load",
@@ -58,6 +60,7 @@ __all__ = [
     "NotFittedError",
     "ModelFileError",
     "NumericalError",
+    "DataChangedError",
     "EmixWarning",
     "ConvergenceWarning",
     "DegenerateComponentWarning",

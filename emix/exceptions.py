@@ -14,7 +14,13 @@ class                     builtin bases                  raised for
                           ``AttributeError``
 ``ModelFileError``        ``ValueError``                 unreadable model file
 ``NumericalError``        ``ArithmeticError``            a failure EM cannot repair
+``DataChangedError``      ``RuntimeError``               a data file changed
+                                                         between two passes
 ========================  =============================  ==========================
+
+:class:`DataChangedError` derives from ``RuntimeError``, as Python's own
+"dictionary changed size during iteration" does: the data were valid when
+the source was opened, and what went wrong is that they changed under it.
 
 With scikit-learn installed, :class:`NotFittedError` also derives from
 ``sklearn.exceptions.NotFittedError`` and :class:`ConvergenceWarning` from
@@ -50,6 +56,16 @@ class ModelFileError(EmixError, ValueError):
 
 class NumericalError(EmixError, ArithmeticError):
     """A numerical failure that regularisation could not repair."""
+
+
+class DataChangedError(EmixError, RuntimeError):
+    """A data file was appended to, truncated or rewritten while a source was reading it.
+
+    File sources fingerprint their files when they are opened (size,
+    modification time, and the Parquet footer or the first and last bytes)
+    and check the fingerprint at the start and at the end of every pass. The
+    message names the file and what changed.
+    """
 
 
 class EmixWarning(UserWarning):
@@ -101,6 +117,7 @@ __all__ = [
     "NotFittedError",  # noqa: F822 (made on first use: see __getattr__)
     "ModelFileError",
     "NumericalError",
+    "DataChangedError",
     "EmixWarning",
     "ConvergenceWarning",  # noqa: F822
     "DegenerateComponentWarning",

@@ -1,13 +1,21 @@
 """Where the rows come from: how EM's "sum over chunks" is taken.
 
 EM in emix is a reduction over chunks of rows (see ``docs/design.md``); a
-*source* says how the chunks are reached. Three kinds ship with emix:
+*source* says how the chunks are reached. These ship with emix:
 
 * :class:`ArraySource`: an in-memory array cut into row chunks;
 * :class:`ParquetSource` and :class:`CSVSource`: a file re-read in row
   batches on every pass, so memory is bounded by one chunk, not the file;
+* :class:`NpySource`: a ``.npy`` file, memory-mapped, chunks are views;
+* :class:`MultiFileSource`: many files of one kind and one schema as one
+  source; :func:`file_source` opens a file, a folder, a glob pattern or a
+  list of paths, choosing the kind by suffix;
 * :class:`DaskSource`: a Dask array or dataframe persisted on a cluster; each
   pass is a distributed map over its blocks, summed on the client.
+
+A file must not change while a source reads it: every pass checks it against
+the fingerprint taken when the source was made
+(:class:`~emix.exceptions.DataChangedError`).
 
 The contract, in short: a source has ``n_samples``, ``n_features``, ``dtype``
 and ``total_weight``, ``first_chunk()`` and ``chunks()`` (every ``(X_chunk,
@@ -27,7 +35,11 @@ The package:
 ``base``                    what the shipped sources share
 ``memory``                  :class:`ArraySource`
 ``derived``                 views of another source: :class:`MeanFilledSource`
-``files``                   :class:`ParquetSource`, :class:`CSVSource`, :func:`file_source`
+``files``                   :class:`ParquetSource`, :class:`CSVSource`
+``npy``                     :class:`NpySource`
+``many``                    :class:`MultiFileSource`, :func:`file_source`
+``fingerprint``             what a file looked like when opened; the change check
+``csvfields``               the check that every CSV row has one field per column
 ``dask``                    :class:`DaskSource`, :func:`is_dask_collection`
 ``tables``                  whole tables read and written for the command line
 ==========================  ===================================================
@@ -51,8 +63,10 @@ from .contract import (
 )
 from .dask import DaskSource, is_dask_collection
 from .derived import EncodedSource, MeanFilledSource
-from .files import DEFAULT_FILE_ROWS, CSVSource, ParquetSource, file_source
+from .files import DEFAULT_FILE_ROWS, CSVSource, ParquetSource
+from .many import MultiFileSource, file_source
 from .memory import ArraySource
+from .npy import NpySource
 from .summary import SourceSummary, source_summary, summarise, summarise_chunk
 
 __all__ = [
@@ -60,6 +74,8 @@ __all__ = [
     "MeanFilledSource",
     "ParquetSource",
     "CSVSource",
+    "NpySource",
+    "MultiFileSource",
     "DaskSource",
     "SourceSummary",
     "file_source",

@@ -1,7 +1,10 @@
-"""Files larger than memory: :class:`ParquetSource`, :class:`CSVSource` and :func:`file_source`.
+"""Files larger than memory: :class:`ParquetSource` and :class:`CSVSource`.
 
 A file source re-reads its file in row batches on every pass, so memory is
 bounded by one batch; pandas and pyarrow are imported when a file is read.
+The file must not change while a source uses it: its fingerprint (see
+:mod:`emix.sources.fingerprint`) is checked at the start and at the end of
+every pass. :func:`~emix.sources.many.file_source` opens one file or many.
 """
 
 from __future__ import annotations
@@ -15,17 +18,20 @@ import numpy as np
 
 from ..exceptions import InputTypeError, InvalidInputError
 from .base import _SourceBase
+from .csvfields import FieldCheck
+from .fingerprint import WatchedFile
 from .tables import check_data_file, choose_columns, first_line
 
 #: Rows per batch read from a file by default (a few MiB for tens of columns).
 DEFAULT_FILE_ROWS = 65536
 
 
-class _FileSource(_SourceBase):
+class _FileSource(WatchedFile, _SourceBase):
     """A table file re-read in row batches on every pass; memory is one batch.
 
-    Subclasses give ``_column_names()`` and ``_frames()`` (pandas DataFrames
-    of the needed columns, in row order).
+    Subclasses give ``_column_names()`` and either ``_frames()`` (pandas
+    DataFrames of the needed columns, in row order) or ``_read_chunks()``;
+    ``_open()`` reads what they need once, when the source is made.
     """
 
     _first_row = 1  # rows in messages are counted from 1, as by emix.tables and the CLI
@@ -43,9 +49,11 @@ class _FileSource(_SourceBase):
         if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 1:
             raise InvalidInputError(f"rows per chunk must be a positive int, got {rows!r}")
         self.rows = int(rows)
-        self._dtype = np.dtype(dtype)
-        if self._dtype.kind != "f":
-            raise InputTypeError(f"dtype must be a float dtype, got {self._dtype}")
+        if dtype is not None and np.dtype(dtype).kind != "f":
+            raise InputTypeError(f"dtype must be a float dtype, got {np.dtype(dtype)}")
+        self._watch()  # before the first read: any change from here on is seen
+        self._open()
+        self._dtype = self._chunk_dtype(dtype)
         available = self._column_names()
         if weights is not None and weights not in available:
             raise InvalidInputError(
@@ -57,6 +65,7 @@ class _FileSource(_SourceBase):
         self.columns = tuple(columns)
         self.weights = weights
         self._first: np.ndarray | None = None
+        self.rows_read: int | None = None  # rows of the last complete pass
 
     @property
     def name(self) -> str:
@@ -76,6 +85,20 @@ class _FileSource(_SourceBase):
     def dtype(self) -> np.dtype:
         return self._dtype
 
+    def _open(self) -> None:
+        """Read what the source needs from the file once (its schema), when it is made."""
+
+    def _chunk_dtype(self, requested: Any) -> np.dtype:
+        """The chunks' dtype: ``requested``, float64 by default."""
+        return np.dtype(np.float64 if requested is None else requested)
+
+    def schema(self) -> tuple[tuple[str, str], ...]:
+        """``(name, type)`` of every column of the file (type ``""`` where the file has none).
+
+        Files of one :class:`~emix.sources.many.MultiFileSource` must have the same schema.
+        """
+        return tuple((name, "") for name in self._column_names())
+
     def _column_names(self) -> list[str]:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -83,7 +106,33 @@ class _FileSource(_SourceBase):
         raise NotImplementedError
 
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-        """Read the file again, one batch at a time: ``(X_chunk, w_chunk)`` as in :class:`ArraySource`."""
+        """Read the file again, one batch at a time: ``(X_chunk, w_chunk)`` as in :class:`ArraySource`.
+
+        Yields
+        ------
+        X_chunk : ndarray of shape (m, n_features)
+        w_chunk : ndarray of shape (m,) or None
+
+        Raises
+        ------
+        DataChangedError
+            The file changed since the source was made (checked before the
+            first chunk, after the last, and when reading fails).
+        """
+        self.check_unchanged()
+        offset = 0
+        try:
+            for X, w in self._read_chunks():
+                yield X, w
+                offset += X.shape[0]
+        except Exception as exc:
+            self._raise_if_changed(exc)
+            raise
+        self.check_unchanged()
+        self.rows_read = offset
+
+    def _read_chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """The chunks of :meth:`_frames`, checked and converted."""
         offset = 0
         for frame in self._frames():
             m = len(frame)
@@ -164,8 +213,12 @@ class ParquetSource(_FileSource):
     -----
     Nulls and NaN are missing values. A non-numeric cell or an infinite
     value is an error naming the file, the column and the row (rows counted
-    from 1).
+    from 1). The file must not change while the source uses it: its size,
+    modification time and footer are checked at the start and the end of
+    every pass (:class:`~emix.exceptions.DataChangedError`).
     """
+
+    _footer = True  # the fingerprint hashes the footer (the metadata)
 
     def __init__(
         self,
@@ -186,12 +239,21 @@ class ParquetSource(_FileSource):
         except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
             raise InvalidInputError(f"{self.path}: cannot be read as Parquet ({first_line(exc)})") from None
 
+    def _open(self) -> None:
+        with self._file() as pf:
+            self._schema = tuple((str(f.name), str(f.type)) for f in pf.schema_arrow)
+            self._num_rows = int(pf.metadata.num_rows)
+
     def _column_names(self) -> list[str]:
-        return [str(c) for c in self._file().schema_arrow.names]
+        return [name for name, _ in self._schema]
+
+    def schema(self) -> tuple[tuple[str, str], ...]:
+        """``(name, Arrow type)`` of every column of the file."""
+        return self._schema
 
     @property
     def n_samples(self) -> int:
-        return int(self._file().metadata.num_rows)
+        return self._num_rows
 
     def _frames(self) -> Iterator[Any]:
         with self._file() as pf:
@@ -226,7 +288,13 @@ class CSVSource(_FileSource):
     -----
     Empty cells and ``NaN`` are missing values. A non-numeric cell or an
     infinite value is an error naming the file, the column and the row (data
-    rows counted from 1, the header not counted).
+    rows counted from 1, the header not counted). A row with more or fewer
+    fields than the header is an error naming the line (counted from 1, the
+    header is line 1); the first pass over the file checks every line
+    (:mod:`emix.sources.csvfields`). The file must not change while the
+    source uses it: its size, modification time and first and last bytes are
+    checked at the start and the end of every pass
+    (:class:`~emix.exceptions.DataChangedError`).
     """
 
     def __init__(
@@ -242,6 +310,7 @@ class CSVSource(_FileSource):
         self.header = bool(header)
         suffix = Path(path).suffix.lower()
         self.sep = "\t" if suffix in (".tsv", ".tab") else ","
+        self._fields_checked = False
         super().__init__(path, columns, weights, chunk_rows, dtype)
 
     def _read(self, **kwargs: Any):
@@ -271,28 +340,29 @@ class CSVSource(_FileSource):
         else:
             names = self._column_names()
             kwargs = dict(header=None, names=names, usecols=self._needed())
+        # pandas reads a row with a field too many or too few without a word: the field check
+        # reads the same lines, a chunk ahead of the rows handed out; once a whole pass has been
+        # checked the file cannot change (its fingerprint is checked), so later passes skip it
+        check = None if self._fields_checked else FieldCheck(self.path, self.sep, self.header)
         reader = self._read(chunksize=self.rows, **kwargs)
-        with reader:
-            while True:
-                try:
-                    frame = next(reader)
-                except StopIteration:
-                    return
-                except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-                    raise self._unparsable(exc) from None
-                frame.columns = [str(c) for c in frame.columns]
-                yield frame
-
-
-def file_source(
-    path: str | os.PathLike,
-    columns: Sequence[str] | None = None,
-    *,
-    weights: str | None = None,
-    rows: int = DEFAULT_FILE_ROWS,
-    header: bool = True,
-) -> ParquetSource | CSVSource:
-    """A :class:`ParquetSource` for ``.parquet``/``.pq`` files, else a :class:`CSVSource`."""
-    if Path(path).suffix.lower() in (".parquet", ".pq"):
-        return ParquetSource(path, columns, weights=weights, batch_rows=rows)
-    return CSVSource(path, columns, weights=weights, chunk_rows=rows, header=header)
+        try:
+            with reader:
+                while True:
+                    try:
+                        frame = next(reader)
+                    except StopIteration:
+                        break
+                    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+                        if check is not None:
+                            check.finish()  # a row with the wrong number of fields says more
+                        raise self._unparsable(exc) from None
+                    if check is not None:
+                        check.check(len(frame))
+                    frame.columns = [str(c) for c in frame.columns]
+                    yield frame
+            if check is not None:
+                check.finish()
+                self._fields_checked = True
+        finally:
+            if check is not None:
+                check.close()

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputTypeError, InvalidInputError
+from .csvfields import check_fields
 
 __all__ = ["Table", "read_table", "write_table", "table_format"]
 
@@ -116,8 +117,7 @@ def _read_frame(path: Path, header: bool):
             return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
         if fmt == "parquet":
             return pd.read_parquet(path)
-        sep = "\t" if fmt == "tsv" else ","
-        return pd.read_csv(path, sep=sep, header=0 if header else None, skipinitialspace=True)
+        return _read_csv(path, "\t" if fmt == "tsv" else ",", header)
     except InvalidInputError:
         raise
     except pd.errors.EmptyDataError:
@@ -126,6 +126,27 @@ def _read_frame(path: Path, header: bool):
         raise InvalidInputError(f"{path}: cannot be parsed as {fmt.upper()} ({first_line(exc)})") from None
     except (ValueError, OSError, ImportError) as exc:  # pyarrow.ArrowInvalid is a ValueError
         raise InvalidInputError(f"{path}: cannot be read as {fmt.upper()} ({first_line(exc)})") from None
+
+
+def _read_csv(path: Path, sep: str, header: bool):
+    """The whole CSV/TSV file as a DataFrame, every row checked to have one field per column.
+
+    pandas fills a missing field with NaN and may read a row with an extra
+    field as a valid row; :func:`~emix.sources.csvfields.check_fields` names
+    the line instead. It also runs when pandas cannot parse the file, since a
+    row with the wrong number of fields is the likeliest cause.
+    """
+    import pandas as pd
+
+    error: Exception | None = None
+    try:
+        frame = pd.read_csv(path, sep=sep, header=0 if header else None, skipinitialspace=True)
+    except pd.errors.ParserError as exc:
+        error = exc
+    check_fields(path, sep, header)
+    if error is not None:  # the fields were fine: pandas' own message
+        raise error
+    return frame
 
 
 def read_table(
@@ -169,8 +190,10 @@ def read_table(
     Raises
     ------
     InvalidInputError
-        Missing, empty or unparsable file; a named column not found; no rows;
-        a missing value (the column and row are named).
+        Missing, empty or unparsable file; a CSV/TSV row with more or fewer
+        fields than the header (the line is named, counted from 1 with the
+        header as line 1); a named column not found; no rows; a missing value
+        (the column and row are named).
     InputTypeError
         A non-numeric column (named, with its first offending value and row).
     """
