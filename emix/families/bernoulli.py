@@ -67,6 +67,8 @@ class BernoulliFamily:
 
     name = "bernoulli"
     handles_missing = True
+    #: the values a column may take (see emix.families.base.SUPPORTS)
+    support = "binary"
 
     def __init__(self, alpha: float = 1e-2) -> None:
         self.alpha = check_alpha(alpha)

@@ -60,6 +60,8 @@ class ExponentialFamily:
     name = "exponential"
     exact_m_step = True
     handles_missing = True
+    #: the values a column may take (see emix.families.base.SUPPORTS)
+    support = "nonnegative"
 
     def log_prob(self, X: np.ndarray, params: ExponentialParams) -> np.ndarray:
         """``log p(x_n | k)`` over the observed features of each row, shape (n, K)."""

@@ -66,6 +66,8 @@ class PoissonFamily:
 
     name = "poisson"
     handles_missing = True
+    #: the values a column may take (see emix.families.base.SUPPORTS)
+    support = "nonnegative_integers"
 
     def __init__(self, alpha: float = 1e-2) -> None:
         self.alpha = check_alpha(alpha)

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ._common import check_no_missing
-from .base import Stats
+from .base import SUPPORTS, Stats
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +105,13 @@ class ProductFamily:
         if seen != set(range(self.n_columns)):
             missing = sorted(set(range(max(seen) + 1)) - seen)
             raise InvalidParameterError(f"product parts must cover columns 0..{max(seen)}; missing {missing}")
+
+    @property
+    def support(self) -> str:
+        """The narrowest support of the parts (see emix.families.base.SUPPORTS): what every
+        column of X satisfies when each part's columns satisfy the part's."""
+        order = SUPPORTS.index
+        return max((getattr(f, "support", "real") for f in self.families), key=order)
 
     @property
     def exact_m_step(self) -> bool:

@@ -42,6 +42,13 @@ class GaussianComponents(GaussianFamily):
     def exact_m_step(self) -> bool:
         return self.reg_covar == 0
 
+    @property
+    def needs_spread(self) -> bool:
+        """With ``reg_covar=0`` the likelihood has no maximum where a component sits on
+        identical rows (its covariance shrinks to zero), so the training data must have more
+        distinct rows than components."""
+        return self.reg_covar == 0
+
     def for_missing(self, X: np.ndarray) -> MissingGaussianFamily:
         """The exact missing-data variant (marginal densities, conditional expectations).
 
