@@ -168,17 +168,38 @@ class GaussianMixture(MixtureEstimator):
         k, d = self.n_components, n_features
         arrays: dict[str, Any] = {}
         if self.means_init is not None:
-            arrays["means"] = check_init_array(self.means_init, "means_init", (k, d)).astype(dtype)
+            means = check_init_array(self.means_init, "means_init", (k, d), "means")
+            arrays["means"] = means.astype(dtype)
         if self.precisions_init is not None:
-            p = np.asarray(self.precisions_init)
-            if p.dtype.kind not in "biuf":
-                raise InvalidParameterError(f"precisions_init must be numeric, got dtype {p.dtype}")
-            model = self._base_family().model
-            model.check_precisions(p.astype(np.float64), k, d)
-            cov, prec_chol = model.from_precisions(p.astype(np.float64))
+            cov, prec_chol = self._user_precisions(k, d)
             arrays["covariances"] = cov.astype(dtype)
             arrays["precisions_cholesky"] = prec_chol.astype(dtype)
         return arrays
+
+    def _user_precisions(self, k: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """``precisions_init`` checked, as covariances and precision Cholesky factors (float64).
+
+        Messages also carry scikit-learn's wording (``'full precision' should be ...``).
+        """
+        model = self._base_family().model
+        label = f"{self.covariance_type} precision"
+        p = np.asarray(self.precisions_init)
+        if p.dtype.kind not in "biuf":
+            raise InvalidParameterError(f"precisions_init must be numeric, got dtype {p.dtype}")
+        want = model.shape(k, d)
+        if p.shape != want:
+            raise InvalidParameterError(
+                f"precisions_init has shape {p.shape}; covariance_type={self.covariance_type!r} with "
+                f"n_components={k} and {d} features needs {want} (The parameter {label!r} should "
+                f"have the shape of {want}, but got {p.shape})"
+            )
+        try:
+            model.check_precisions(p.astype(np.float64), k, d)
+        except InvalidParameterError as exc:
+            matrices = len(want) - int(model.per_component) == 2
+            kind = "symmetric, positive-definite" if matrices else "positive"
+            raise InvalidParameterError(f"{exc} ({label!r} should be {kind})") from None
+        return model.from_precisions(p.astype(np.float64))
 
     def impute(self, X: Any) -> np.ndarray:
         """Fill missing values (NaN) with their conditional expectation under the model.
@@ -196,4 +217,4 @@ class GaussianMixture(MixtureEstimator):
         """
         X = self._check_X(X)
         family = MissingGaussianFamily(self._make_family())
-        return family.impute(X, self._component_params(), np.asarray(self.weights_, dtype=np.float64))
+        return family.impute(X, self._component_params(), self._fitted_params().weights)
