@@ -49,6 +49,27 @@ def _refuse_sparse(X: Any, name: str) -> None:
         )
 
 
+def _refuse_dims(arr: np.ndarray, name: str) -> None:
+    """Raise unless ``arr`` is 2-D, saying how to reshape 1-D data."""
+    if arr.ndim == 1:
+        raise InvalidInputError(
+            f"{name} is 1-D with shape {arr.shape}; expected 2-D (n_samples, n_features). "
+            f"Reshape your data: {name}.reshape(-1, 1) for a single feature or "
+            f"{name}.reshape(1, -1) for a single sample"
+        )
+    if arr.ndim != 2:
+        raise InvalidInputError(f"{name} has {arr.ndim} dimensions; expected 2 (n_samples, n_features)")
+
+
+def _frame_values(X: Any, name: str) -> np.ndarray:
+    """The values of a pandas DataFrame, refusing a non-numeric column by name."""
+    kinds = [(c, t) for c, t in zip(X.columns, X.dtypes) if getattr(t, "kind", "O") not in "biuf"]
+    if kinds:
+        col, typ = kinds[0]
+        raise InputTypeError(f"{name}: column {col!r} has non-numeric dtype {typ}; encode or drop it")
+    return X.to_numpy()
+
+
 def check_array(
     X: Any,
     *,
@@ -91,11 +112,7 @@ def check_array(
         raise InputTypeError(f"{name} is a string; expected a 2-D array of numbers")
     _refuse_sparse(X, name)
     if hasattr(X, "to_numpy") and hasattr(X, "columns"):  # pandas DataFrame
-        kinds = [(c, t) for c, t in zip(X.columns, X.dtypes) if getattr(t, "kind", "O") not in "biuf"]
-        if kinds:
-            col, typ = kinds[0]
-            raise InputTypeError(f"{name}: column {col!r} has non-numeric dtype {typ}; encode or drop it")
-        X = X.to_numpy()
+        X = _frame_values(X, name)
     try:
         arr = np.asarray(X)
     except (ValueError, TypeError) as exc:  # ragged nested lists
@@ -104,14 +121,7 @@ def check_array(
         raise InputTypeError(
             f"{name} is complex ({arr.dtype}); emix fits real-valued data only (Complex data not supported)"
         )
-    if arr.ndim != 2:
-        if arr.ndim == 1:
-            raise InvalidInputError(
-                f"{name} is 1-D with shape {arr.shape}; expected 2-D (n_samples, n_features). "
-                f"Reshape your data: {name}.reshape(-1, 1) for a single feature or "
-                f"{name}.reshape(1, -1) for a single sample"
-            )
-        raise InvalidInputError(f"{name} has {arr.ndim} dimensions; expected 2 (n_samples, n_features)")
+    _refuse_dims(arr, name)
     if arr.dtype.kind not in "biuf":
         bad = _first_bad_cell(arr)
         if bad is not None:

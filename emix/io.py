@@ -240,6 +240,16 @@ def load(path: str | os.PathLike, *, return_extra: bool = False):
         est._validate_params()
     except EmixError as exc:
         raise _fail(path, f"invalid parameters: {exc}") from None
+    _set_saved(est, arrays, meta, path)
+    try:
+        est._restore_fitted()
+    except (EmixError, ValueError, TypeError) as exc:
+        raise _fail(path, f"inconsistent model: {exc}") from None
+    return (est, extra) if return_extra else est
+
+
+def _set_saved(est: Any, arrays: dict[str, np.ndarray], meta: dict, path: Path) -> None:
+    """Set the fitted values a file holds; those of earlier formats may lack are left unset."""
     optional = set(est._optional_saved())
     missing = [a for a in est._saved_arrays() if a not in arrays and a not in optional] + [
         s for s in est._saved_scalars() if s not in meta["scalars"]
@@ -251,16 +261,17 @@ def load(path: str | os.PathLike, *, return_extra: bool = False):
             setattr(est, attr, arrays[attr])
     for attr in est._saved_scalars():
         setattr(est, attr, meta["scalars"][attr])
-    names = meta.get("feature_names_in_")  # absent in files of models fitted without names
-    if names is not None:
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise _fail(path, "metadata field 'feature_names_in_' is not a list of strings")
-        est.feature_names_in_ = np.asarray(names, dtype=object)
-    try:
-        est._restore_fitted()
-    except (EmixError, ValueError, TypeError) as exc:
-        raise _fail(path, f"inconsistent model: {exc}") from None
-    return (est, extra) if return_extra else est
+    _read_feature_names(est, meta, path)
+
+
+def _read_feature_names(est: Any, meta: dict, path: Path) -> None:
+    """Set ``feature_names_in_`` from the metadata (absent for models fitted without names)."""
+    names = meta.get("feature_names_in_")
+    if names is None:
+        return
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise _fail(path, "metadata field 'feature_names_in_' is not a list of strings")
+    est.feature_names_in_ = np.asarray(names, dtype=object)
 
 
 def _read_member(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:

@@ -190,21 +190,35 @@ class MixtureEstimator(ParamsMixin):
         self._validate_params()
         feature_names = None if is_source(X) else names.feature_names_of(X)
         prep = self._prepare_fit(X, labels, sample_weight)
-        source, family, d = prep.source, prep.family, prep.source.n_features
-        rng = check_random_state(self.random_state)
+        d = prep.source.n_features
         warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
         n_init = 1 if warm else int(self.n_init)
+        best = self._best_of_restarts(prep, warm, n_init)
+        if not best.converged and self.max_iter > 0:
+            mean = best.log_likelihood / prep.source.total_weight
+            warnings.warn(
+                progress.not_converged_message(
+                    n_init, self.max_iter, self.convergence, self.tol, self.rtol, mean
+                ),
+                exceptions.ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._set_fitted(best, prep.source)
+        names.set_fitted_names(self, feature_names)
+        self.init_used_ = "warm_start" if warm else ("user" if prep.full_start else str(self.init_params))
+        return self
+
+    def _best_of_restarts(self, prep: _Prepared, warm: bool, n_init: int) -> EMResult:
+        """EM from ``n_init`` starts (the previous fit's when ``warm``); the most likely result."""
+        rng = check_random_state(self.random_state)
         previous = fitted.warm_run(self) if warm else None
         best: EMResult | None = None
         with progress.verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool:
             for attempt in range(n_init):
-                if warm:
-                    start = self._fitted_params()
-                else:
-                    start = self._start(prep, rng, pool)
+                start = self._fitted_params() if warm else self._start(prep, rng, pool)
                 result = run_em(
-                    source,
-                    family,
+                    prep.source,
+                    prep.family,
                     start,
                     max_iter=int(self.max_iter),
                     tol=float(self.tol),
@@ -219,19 +233,7 @@ class MixtureEstimator(ParamsMixin):
                 )
                 if best is None or result.log_likelihood > best.log_likelihood:
                     best = result
-        if not best.converged and self.max_iter > 0:
-            mean = best.log_likelihood / source.total_weight
-            warnings.warn(
-                progress.not_converged_message(
-                    n_init, self.max_iter, self.convergence, self.tol, self.rtol, mean
-                ),
-                exceptions.ConvergenceWarning,
-                stacklevel=2,
-            )
-        self._set_fitted(best, source)
-        names.set_fitted_names(self, feature_names)
-        self.init_used_ = "warm_start" if warm else ("user" if prep.full_start else str(self.init_params))
-        return self
+        return best
 
     def _start(self, prep: _Prepared, rng: np.random.Generator, pool: ChunkPool) -> MixtureParams:
         """One restart's initial parameters: the initialiser's (unless the user gave them all),
