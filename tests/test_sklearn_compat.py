@@ -127,20 +127,49 @@ def test_files_from_before_feature_names_and_lower_bounds_still_load(tmp_path):
     np.testing.assert_allclose(r.lower_bounds_, m.lower_bounds_, rtol=1e-12)
 
 
-def test_a_file_with_malformed_feature_names_is_refused(tmp_path):
-    from emix import ModelFileError
+def _rewrite(path, meta_fn=None, arrays=None):
+    """Rewrite a model file's metadata (``meta_fn(meta)``) and replace arrays by name."""
+    import hashlib
+    import io
 
-    path = tmp_path / "m.emix"
-    emix.GaussianMixture(3, random_state=0).fit(frame()).save(path)
     with zipfile.ZipFile(path) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
     meta = json.loads(members[META_NAME])
-    meta["feature_names_in_"] = ["a", 2, "c"]
+    for name, arr in (arrays or {}).items():
+        buf = io.BytesIO()
+        np.save(buf, arr, allow_pickle=False)
+        entry = meta["arrays"][name]
+        members[entry["file"]] = buf.getvalue()
+        entry.update(
+            dtype=arr.dtype.str, shape=list(arr.shape), sha256=hashlib.sha256(buf.getvalue()).hexdigest()
+        )
+    if meta_fn is not None:
+        meta_fn(meta)
     members[META_NAME] = json.dumps(meta).encode()
     with zipfile.ZipFile(path, "w") as zf:
         for name, blob in members.items():
             zf.writestr(name, blob)
-    with pytest.raises(ModelFileError, match="'feature_names_in_' is not a list of strings"):
+
+
+@pytest.mark.parametrize(
+    "meta_fn, arrays, message",
+    [
+        (
+            lambda m: m.update(feature_names_in_=["a", 2, "c"]),
+            None,
+            "'feature_names_in_' is not a list of strings",
+        ),
+        (lambda m: m.update(feature_names_in_=["a", "b"]), None, "feature_names_in_ must be 3 strings"),
+        (None, {"lower_bounds_": np.zeros(2)}, r"lower_bounds_ has shape \(2,\); history_ has"),
+    ],
+)
+def test_a_file_with_inconsistent_new_fields_is_refused(tmp_path, meta_fn, arrays, message):
+    from emix import ModelFileError
+
+    path = tmp_path / "m.emix"
+    emix.GaussianMixture(3, random_state=0).fit(frame()).save(path)
+    _rewrite(path, meta_fn, arrays)
+    with pytest.raises(ModelFileError, match=message):
         emix.load(path)
 
 

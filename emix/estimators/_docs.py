@@ -44,7 +44,7 @@ COMMON_PARAMETERS = """
 
 COMMON_ATTRIBUTES = """
     weights_ : ndarray of shape (K,)
-        In the training data's dtype where the family's arrays are.
+        float32 when the family's fitted arrays are (float32 data), else float64.
     converged_ : bool
     n_iter_ : int
     lower_bound_ : float

@@ -290,7 +290,8 @@ class MixtureEstimator(ParamsMixin):
         return progress.logging_callback(attempt, self.verbose, self.verbose_interval)
 
     def _set_fitted(self, result: EMResult, source: Any) -> None:
-        fitted.set_fitted(self, result, source)
+        arrays = self._make_family().to_arrays(result.params.components)
+        fitted.set_fitted(self, result, source, fitted.fitted_dtype(arrays))
         self._set_component_attributes(result.params.components)
 
     # -- fitted attributes --------------------------------------------------------------

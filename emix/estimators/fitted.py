@@ -3,9 +3,9 @@ from a model file.
 
 The fitted attributes common to every estimator are set here; the family's own
 (``means_``, ``rates_`` ...) are set by the estimator core from
-``family.to_arrays``. Fitted arrays follow the training data's dtype (float32
-data give float32 ``weights_``, as in scikit-learn); the float64 weights EM
-computed are kept beside them, so that a warm start continues exactly.
+``family.to_arrays``. ``weights_`` follows the family's arrays (float32 data
+give a Gaussian mixture float32 ``weights_``, as in scikit-learn); the float64
+weights EM computed are kept beside them, so that a warm start continues exactly.
 """
 
 from __future__ import annotations
@@ -25,20 +25,23 @@ OPTIONAL_ARRAYS = ("lower_bounds_",)
 SAVED_SCALARS = ("converged_", "n_iter_", "lower_bound_", "log_likelihood_", "n_features_in_", "init_used_")
 
 
-def fitted_dtype(dtype: Any) -> type:
-    """The dtype of fitted arrays for training data of ``dtype``: float32 stays float32."""
-    return np.float32 if np.dtype(dtype) == np.float32 else np.float64
+def fitted_dtype(arrays: dict[str, Any]) -> type:
+    """The dtype of ``weights_`` beside the family's fitted ``arrays``: float32 when they all
+    are (a family that computes in the data's dtype, fitted on float32 data), else float64."""
+    kinds = {np.asarray(a).dtype for a in arrays.values() if np.asarray(a).dtype.kind == "f"}
+    return np.float32 if kinds == {np.dtype(np.float32)} else np.float64
 
 
-def set_fitted(estimator: Any, result: EMResult, source: Any) -> None:
-    """Set the common fitted attributes of ``estimator`` from ``result`` (fitted on ``source``).
+def set_fitted(estimator: Any, result: EMResult, source: Any, dtype: Any) -> None:
+    """Set the common fitted attributes of ``estimator`` from ``result`` (fitted on ``source``);
+    ``weights_`` in ``dtype`` (see :func:`fitted_dtype`).
 
     ``lower_bounds_`` (n_entries - 1,) is scikit-learn's: the mean
     log-likelihood at the start of every iteration of the kept fit;
     ``lower_bound_`` is emix's, that of the final parameters.
     """
     params = result.params
-    set_weights(estimator, params.weights, fitted_dtype(source.dtype))
+    set_weights(estimator, params.weights, dtype)
     history = np.asarray(result.history, dtype=np.float64)
     total = float(source.total_weight)
     estimator.converged_ = bool(result.converged)
