@@ -231,9 +231,8 @@ def run_em(
         Maximum number of passes over the data (each an E-step, normally
         followed by an M-step; a rejected extrapolation also costs one).
     tol : float
-        Threshold on the per-sample gain in log-likelihood that the rule still
-        expects, for every rule (see :class:`ConvergenceMonitor`); ``0``: run
-        ``max_iter`` passes.
+        Bound on the per-sample gain the rule still expects, for every rule
+        (see :class:`ConvergenceMonitor`); ``0``: run ``max_iter`` passes.
     strict : bool, default=True
         Warn when the log-likelihood decreases (the M-step is exact).
     callback : callable, optional
@@ -261,9 +260,7 @@ def run_em(
         semi-supervised objective ``sum_unlabelled log p(x) + sum_labelled
         log pi_y p(x | y)``, which EM never lowers either.
     previous : (sequence of float, sequence of bool), optional
-        The ``history`` and ``accelerated`` of the run this one continues
-        from its final parameters (a warm start): the stopping rule then sees
-        that run continued (see :class:`ConvergenceMonitor`).
+        A warm start's ``EMResult.run``: the rule sees it continued (see :class:`ConvergenceMonitor`).
 
     Returns
     -------
