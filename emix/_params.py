@@ -45,8 +45,12 @@ class ParamsMixin:
         return Tags(
             estimator_type="density_estimator",
             target_tags=TargetTags(required=False),
-            input_tags=InputTags(),
+            input_tags=InputTags(**self._input_tags()),
         )
+
+    def _input_tags(self) -> dict[str, bool]:
+        """Fields of scikit-learn's ``InputTags`` that differ from its defaults (default: none)."""
+        return {}
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "weights_")

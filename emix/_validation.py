@@ -10,16 +10,64 @@ import numpy as np
 from .exceptions import InputTypeError, InvalidInputError, InvalidParameterError
 
 
-def _first_bad_cell(values: np.ndarray) -> tuple[int, int, Any] | None:
-    """Locate the first cell of an object/str array that is not a real number."""
+def _first_bad_cell(values: np.ndarray) -> tuple[int, int, Any, str] | None:
+    """Locate the first cell of an object/str array that is not a real number.
+
+    Returns
+    -------
+    (row, column, value, reason) or None
+        ``reason`` is Python's own complaint about the value (e.g. ``float()
+        argument must be a string or a real number, not 'dict'``).
+    """
     for (i, j), v in np.ndenumerate(values):
         try:
             f = complex(v) if not isinstance(v, (str, bytes)) else float(v)
         except (TypeError, ValueError):
-            return i, j, v
+            try:
+                float(v)
+            except (TypeError, ValueError) as exc:
+                return i, j, v, str(exc)
+            return i, j, v, "not a real number"  # pragma: no cover - complex() refused, float() took it
         if isinstance(f, complex) and f.imag != 0:
-            return i, j, v
+            return i, j, v, "a complex number"
     return None
+
+
+def is_sparse(X: Any) -> bool:
+    """Whether ``X`` is a sparse matrix or array (scipy.sparse, or pydata's ``sparse``),
+    told by its type, without importing either."""
+    module = type(X).__module__ or ""
+    return module.startswith(("scipy.sparse", "sparse")) and hasattr(X, "nnz")
+
+
+def _refuse_sparse(X: Any, name: str) -> None:
+    if is_sparse(X):
+        raise InputTypeError(
+            f"{name} is a sparse {type(X).__name__}: sparse input is not supported (emix's "
+            f"estimators need dense rows). Convert it with {name}.toarray() if it fits in memory, "
+            "or reduce it first (e.g. TruncatedSVD)"
+        )
+
+
+def _refuse_dims(arr: np.ndarray, name: str) -> None:
+    """Raise unless ``arr`` is 2-D, saying how to reshape 1-D data."""
+    if arr.ndim == 1:
+        raise InvalidInputError(
+            f"{name} is 1-D with shape {arr.shape}; expected 2-D (n_samples, n_features). "
+            f"Reshape your data: {name}.reshape(-1, 1) for a single feature or "
+            f"{name}.reshape(1, -1) for a single sample"
+        )
+    if arr.ndim != 2:
+        raise InvalidInputError(f"{name} has {arr.ndim} dimensions; expected 2 (n_samples, n_features)")
+
+
+def _frame_values(X: Any, name: str) -> np.ndarray:
+    """The values of a pandas DataFrame, refusing a non-numeric column by name."""
+    kinds = [(c, t) for c, t in zip(X.columns, X.dtypes) if getattr(t, "kind", "O") not in "biuf"]
+    if kinds:
+        col, typ = kinds[0]
+        raise InputTypeError(f"{name}: column {col!r} has non-numeric dtype {typ}; encode or drop it")
+    return X.to_numpy()
 
 
 def check_array(
@@ -35,7 +83,8 @@ def check_array(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        Data. Lists, numpy arrays and pandas DataFrames are accepted.
+        Data. Lists, numpy arrays and pandas DataFrames are accepted; sparse
+        matrices are refused (with the advice to call ``X.toarray()``).
     name : str
         Name used in error messages.
     dtype : numpy dtype or None
@@ -53,7 +102,7 @@ def check_array(
     Raises
     ------
     InputTypeError
-        Non-numeric or complex values (the first offending cell is named).
+        Sparse input; non-numeric or complex values (the first offending cell is named).
     InvalidInputError
         Wrong number of dimensions, too few rows, no columns, NaN or inf.
     """
@@ -61,32 +110,25 @@ def check_array(
         raise InputTypeError(f"{name} is None; expected a 2-D array of numbers")
     if isinstance(X, (str, bytes)):
         raise InputTypeError(f"{name} is a string; expected a 2-D array of numbers")
+    _refuse_sparse(X, name)
     if hasattr(X, "to_numpy") and hasattr(X, "columns"):  # pandas DataFrame
-        kinds = [(c, t) for c, t in zip(X.columns, X.dtypes) if getattr(t, "kind", "O") not in "biuf"]
-        if kinds:
-            col, typ = kinds[0]
-            raise InputTypeError(f"{name}: column {col!r} has non-numeric dtype {typ}; encode or drop it")
-        X = X.to_numpy()
+        X = _frame_values(X, name)
     try:
         arr = np.asarray(X)
     except (ValueError, TypeError) as exc:  # ragged nested lists
         raise InvalidInputError(f"{name} could not be read as a 2-D array: {exc}") from None
     if arr.dtype.kind == "c":
-        raise InputTypeError(f"{name} is complex ({arr.dtype}); emix fits real-valued data only")
-    if arr.ndim != 2:
-        if arr.ndim == 1:
-            raise InvalidInputError(
-                f"{name} is 1-D with shape {arr.shape}; expected 2-D (n_samples, n_features). "
-                "Reshape with X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a "
-                "single sample"
-            )
-        raise InvalidInputError(f"{name} has {arr.ndim} dimensions; expected 2 (n_samples, n_features)")
+        raise InputTypeError(
+            f"{name} is complex ({arr.dtype}); emix fits real-valued data only (Complex data not supported)"
+        )
+    _refuse_dims(arr, name)
     if arr.dtype.kind not in "biuf":
         bad = _first_bad_cell(arr)
         if bad is not None:
-            i, j, v = bad
+            i, j, v, why = bad
             raise InputTypeError(
-                f"{name} has a non-numeric value {v!r} at row {i}, column {j}; emix needs real numbers"
+                f"{name} has a non-numeric value {v!r} at row {i}, column {j}; emix needs real "
+                f"numbers ({why})"
             )
         try:
             arr = arr.astype(np.float64)
@@ -96,11 +138,14 @@ def check_array(
         dtype = np.float32 if arr.dtype == np.float32 else np.float64
     arr = np.ascontiguousarray(arr, dtype=dtype)
     n, d = arr.shape
-    if d == 0:
-        raise InvalidInputError(f"{name} has 0 features (shape {arr.shape}); at least one is needed")
     if n < min_samples:
         raise InvalidInputError(
-            f"{name} has {n} sample(s) (shape {arr.shape}); at least {min_samples} needed"
+            f"{name} has {n} sample(s) (shape={arr.shape}) while a minimum of {min_samples} is required"
+        )
+    if d == 0:
+        raise InvalidInputError(
+            f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required: "
+            "at least one column is needed"
         )
     check_finite(arr, name=name, allow_nan=allow_nan)
     return arr
@@ -125,11 +170,16 @@ def check_finite(arr: np.ndarray, *, name: str = "X", allow_nan: bool = False) -
     raise InvalidInputError(f"{name} contains {what} at {where} ({count} non-finite value(s) in all){hint}")
 
 
-def check_n_features(X: np.ndarray, n_features: int, *, name: str = "X") -> None:
-    """Raise if ``X`` does not have the number of features the model was fitted on."""
+def check_n_features(X: np.ndarray, n_features: int, *, name: str = "X", owner: str = "the model") -> None:
+    """Raise if ``X`` does not have the number of features the model was fitted on.
+
+    The message reads as scikit-learn's (``X has 1 features, but GaussianMixture
+    is expecting 4 features as input``); ``owner`` names the estimator.
+    """
     if X.shape[1] != n_features:
         raise InvalidInputError(
-            f"{name} has {X.shape[1]} features, but the model was fitted with {n_features} features"
+            f"{name} has {X.shape[1]} features, but {owner} is expecting {n_features} features "
+            f"as input (it was fitted with {n_features} features)"
         )
 
 
@@ -239,14 +289,25 @@ def check_missing_rows(X: np.ndarray, name: str = "X") -> None:
         )
 
 
-def check_init_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """A user-given initial array (``weights_init``, ``means_init`` ...) as float64 of ``shape``, or raise."""
+def check_init_array(
+    value: Any, name: str, shape: tuple[int, ...], sklearn_name: str | None = None
+) -> np.ndarray:
+    """A user-given initial array (``weights_init``, ``means_init`` ...) as float64 of ``shape``, or raise.
+
+    ``sklearn_name`` is what scikit-learn calls the array in its messages
+    (``'means'``...); a wrong shape is then also described in its words.
+    """
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf":
         raise InvalidParameterError(f"{name} must be numeric, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
     if arr.shape != shape:
-        raise InvalidParameterError(f"{name} has shape {arr.shape}; expected {shape}")
+        said = (
+            ""
+            if sklearn_name is None
+            else f" (The parameter {sklearn_name!r} should have the shape of {shape}, but got {arr.shape})"
+        )
+        raise InvalidParameterError(f"{name} has shape {arr.shape}; expected {shape}{said}")
+    arr = arr.astype(np.float64)
     if not np.isfinite(arr).all():
         raise InvalidParameterError(f"{name} contains NaN or inf")
     return arr

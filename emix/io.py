@@ -11,14 +11,21 @@ A model file is a ZIP archive holding
          "scalars": {"converged_": true, "n_iter_": 12, ...},
          "arrays": {"means_": {"file": "means_.npy", "dtype": "float64",
                                "shape": [3, 2], "sha256": "..."}, ...},
+         "feature_names_in_": ["height", "weight"],
          "extra": {...}}
+
+    ``feature_names_in_`` is present when the model was fitted on a data
+    frame with string column names: the list of those names (files without
+    it load as models fitted without names).
 
     ``extra`` is optional: a JSON object an application stores beside the
     model (the ``emix`` command keeps its column names and the feature
     scaling of ``--standardize`` there). emix itself never interprets it.
 
 one ``.npy`` file per array
-    Fitted arrays (``weights_``, ``means_``...) and array-valued constructor
+    Fitted arrays (``weights_``, ``lower_bounds_``, ``means_``...; files
+    written before ``lower_bounds_`` existed lack it, and it is derived from
+    ``history_``) and array-valued constructor
     arguments (``init/means_init``...), written and read with
     ``allow_pickle=False``.
 
@@ -109,6 +116,7 @@ def save_model(estimator: Any, path: str | os.PathLike, *, extra: dict[str, Any]
     for attr in estimator._saved_arrays():
         arrays[attr] = np.asarray(getattr(estimator, attr))
     scalars = {attr: _json_param(getattr(estimator, attr))[1] for attr in estimator._saved_scalars()}
+    feature_names = getattr(estimator, "feature_names_in_", None)
     entries = {}
     blobs = {}
     for key, arr in arrays.items():
@@ -132,6 +140,8 @@ def save_model(estimator: Any, path: str | os.PathLike, *, extra: dict[str, Any]
         "scalars": scalars,
         "arrays": entries,
     }
+    if feature_names is not None:
+        meta["feature_names_in_"] = [str(name) for name in feature_names]
     if extra is not None:
         if not isinstance(extra, dict):
             raise ModelFileError(f"extra must be a dict, got {type(extra).__name__}")
@@ -230,20 +240,38 @@ def load(path: str | os.PathLike, *, return_extra: bool = False):
         est._validate_params()
     except EmixError as exc:
         raise _fail(path, f"invalid parameters: {exc}") from None
-    missing = [a for a in est._saved_arrays() if a not in arrays] + [
-        s for s in est._saved_scalars() if s not in meta["scalars"]
-    ]
-    if missing:
-        raise _fail(path, f"missing fitted value(s) {missing}")
-    for attr in est._saved_arrays():
-        setattr(est, attr, arrays[attr])
-    for attr in est._saved_scalars():
-        setattr(est, attr, meta["scalars"][attr])
+    _set_saved(est, arrays, meta, path)
     try:
         est._restore_fitted()
     except (EmixError, ValueError, TypeError) as exc:
         raise _fail(path, f"inconsistent model: {exc}") from None
     return (est, extra) if return_extra else est
+
+
+def _set_saved(est: Any, arrays: dict[str, np.ndarray], meta: dict, path: Path) -> None:
+    """Set the fitted values a file holds; those of earlier formats may lack are left unset."""
+    optional = set(est._optional_saved())
+    missing = [a for a in est._saved_arrays() if a not in arrays and a not in optional] + [
+        s for s in est._saved_scalars() if s not in meta["scalars"]
+    ]
+    if missing:
+        raise _fail(path, f"missing fitted value(s) {missing}")
+    for attr in est._saved_arrays():
+        if attr in arrays:
+            setattr(est, attr, arrays[attr])
+    for attr in est._saved_scalars():
+        setattr(est, attr, meta["scalars"][attr])
+    _read_feature_names(est, meta, path)
+
+
+def _read_feature_names(est: Any, meta: dict, path: Path) -> None:
+    """Set ``feature_names_in_`` from the metadata (absent for models fitted without names)."""
+    names = meta.get("feature_names_in_")
+    if names is None:
+        return
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise _fail(path, "metadata field 'feature_names_in_' is not a list of strings")
+    est.feature_names_in_ = np.asarray(names, dtype=object)
 
 
 def _read_member(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:

@@ -2,13 +2,15 @@
 
 The rules are named in :data:`CONVERGENCE_RULES`: ``"aitken"`` (emix's
 default, which does not stop on a slow ridge) and ``"sklearn"``
-(scikit-learn's threshold on the change of the mean log-likelihood).
+(scikit-learn's threshold on the change of the mean log-likelihood). ``tol``
+bounds the per-sample gain still expected under both.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 
 from ..exceptions import EmixWarning
 
@@ -21,31 +23,43 @@ CONVERGENCE_RULES = ("aitken", "sklearn")
 class ConvergenceMonitor:
     """Keeps the log-likelihood history and decides when EM has converged.
 
-    Two rules, both on the *total* log-likelihood ``L_t`` of plain EM steps
-    (an entry computed at an extrapolated point starts a new run of steps):
+    ``tol`` means the same under both rules: EM stops only once the gain in
+    mean log-likelihood per sample that the rule still sees is below ``tol``.
+    Both rules look at the *total* log-likelihood ``L_t`` of plain EM steps
+    (an entry computed at an extrapolated point starts a new run of steps),
+    with ``d_t = L_t - L_{t-1}`` and ``N`` the number of samples (or the sum
+    of the sample weights):
 
     ``"sklearn"``
-        scikit-learn's: stop when ``|L_t - L_{t-1}| / N < tol`` (the change of
-        the mean per-sample log-likelihood). Cheap, but it stops on a slow
-        ridge, where EM creeps with a rate close to one.
+        scikit-learn's: stop when ``|d_t| / N < tol``, the change of the mean
+        per-sample log-likelihood. Cheap, but it stops on a slow ridge, where
+        EM creeps with a rate close to one.
     ``"aitken"`` (emix's default)
         EM converges linearly, ``L_inf - L_t ~ c rho^t``. From three
-        consecutive values the rate ``rho = d_t / d_{t-1}`` (``d_t = L_t -
-        L_{t-1}``) gives Aitken's estimate of the remaining gain
-        ``d_t rho / (1 - rho)``. Stop when both the last change and the
-        estimated remaining gain are at most ``rtol * max(|L_t|, N)``. On a
-        slow ridge ``rho`` is close to one, the estimate is large, and EM goes
-        on. A non-contracting step (``d_t >= d_{t-1} > 0``) never stops.
+        consecutive values the rate ``rho = d_t / d_{t-1}`` gives Aitken's
+        estimate of the gain still to come, ``r_t = d_t rho / (1 - rho)``.
+        Stop when ``(|d_t| + r_t) / N < tol`` (the per-sample gain the rule
+        still expects) *and* both ``|d_t|`` and ``r_t`` are at most
+        ``rtol * max(|L_t|, N)`` (the rule's relative tolerance). With the
+        default ``tol=1e-3`` the relative test is the one that binds; a
+        smaller ``tol`` asks for more. On a slow ridge ``rho`` is close to
+        one, the estimate is large, and EM goes on. A non-contracting step
+        (``d_t >= d_{t-1} > 0``) never stops.
 
     ``tol=0`` (or ``rtol=0`` under ``"aitken"``) disables early stopping, so
     ``tol=0, max_iter=n`` runs exactly ``n`` iterations as in scikit-learn.
     A decrease larger than rounding (``1e-9`` relative) is reported with a
     warning when the M-step is exact (``strict=True``).
 
+    A warm start continues a previous fit (``previous``): when the first
+    entry equals the last one of the previous fit (the same parameters, the
+    same data), the rule sees the previous run continued, so that fits of one
+    iteration each (``warm_start=True, max_iter=1``) still converge.
+
     Parameters
     ----------
     tol : float
-        scikit-learn's threshold on the mean per-sample change.
+        Threshold on the per-sample gain, for both rules.
     total_weight : float
         Number of samples (or sum of the sample weights) ``N``.
     strict : bool
@@ -54,8 +68,12 @@ class ConvergenceMonitor:
     rtol : float
         Relative tolerance of the ``"aitken"`` rule.
     eps : float
-        Machine epsilon of the data's dtype; ``rtol`` is raised to ``16 * eps``
-        (about ``2e-6`` for float32) so that rounding noise is not chased.
+        Machine epsilon of the data's dtype; under ``"aitken"``, ``rtol`` is
+        raised to ``16 * eps`` (about ``2e-6`` for float32) and ``tol`` to
+        ``32 * eps * max(|L| / N, 1)``, so that rounding noise is not chased.
+    previous : (sequence of float, sequence of bool), optional
+        The history and the ``accelerated`` flags of the fit this one
+        continues (its last entry is this fit's starting point).
     """
 
     def __init__(
@@ -67,6 +85,7 @@ class ConvergenceMonitor:
         rule: str = "sklearn",
         rtol: float = 1e-8,
         eps: float = 0.0,
+        previous: tuple[Sequence[float], Sequence[bool]] | None = None,
     ) -> None:
         if rule not in CONVERGENCE_RULES:
             raise ValueError(f"convergence must be one of {list(CONVERGENCE_RULES)}, got {rule!r}")
@@ -74,10 +93,15 @@ class ConvergenceMonitor:
         self.total_weight = float(total_weight)
         self.strict = strict
         self.rule = rule
+        self.eps = float(eps)
         # the log-likelihood of float32 data is only known to a few eps: never ask for more
-        self.rtol = max(float(rtol), 16.0 * float(eps)) if rtol > 0 else 0.0
+        self.rtol = max(float(rtol), 16.0 * self.eps) if rtol > 0 else 0.0
         self.history: list[float] = []
         self.accelerated: list[bool] = []
+        # what the rules read: the continued run of a previous fit (if any), then this fit's entries
+        self._entries: list[float] = []
+        self._entries_acc: list[bool] = []
+        self._previous = _trailing_run(previous)
         # length of the current run of plain EM steps ending at the last entry
         self._run = 0
 
@@ -118,36 +142,66 @@ class ConvergenceMonitor:
                     warnings.warn(msg, EmixWarning, stacklevel=stacklevel)
                 else:
                     logger.debug(msg + " (reg_covar > 0 makes the M-step inexact)")
-        self._run = self._run + 1 if (plain and self.history) else 1
+        if not self.history and self._continues(loglik):
+            values, flags = self._previous
+            self._entries, self._entries_acc = list(values[:-1]), list(flags[:-1])
+            self._run, plain = len(values) - 1, True
+        self._run = self._run + 1 if (plain and self._entries) else 1
         self.history.append(float(loglik))
         self.accelerated.append(bool(accelerated))
+        self._entries.append(float(loglik))
+        self._entries_acc.append(bool(accelerated))
+
+    @property
+    def run(self) -> tuple[tuple[float, ...], tuple[bool, ...]]:
+        """The current run of plain entries (at most the last four) and their ``accelerated``
+        flags: what a fit continuing from the last entry passes as ``previous``."""
+        m = min(self._run, 4)
+        return tuple(self._entries[len(self._entries) - m :]), tuple(
+            self._entries_acc[len(self._entries) - m :]
+        )
+
+    def _continues(self, loglik: float) -> bool:
+        """Whether the first entry ``loglik`` is the previous fit's last one (to rounding)."""
+        if self._previous is None:
+            return False
+        last = self._previous[0][-1]
+        return abs(loglik - last) <= 64.0 * max(self.eps, 1e-16) * max(abs(last), self.total_weight)
 
     def _run_needed(self) -> int:
         """Plain entries the ``"aitken"`` rule needs: three, or four when the run starts at
         an extrapolated point (the first step from it is not on EM's linear trajectory)."""
-        return 3 + (1 if self._run and self.accelerated[-self._run] else 0)
+        return 3 + (1 if self._run and self._entries_acc[-self._run] else 0)
+
+    def _thresholds(self) -> tuple[float, float]:
+        """The ``"aitken"`` rule's bounds on the total: ``rtol * max(|L|, N)`` for each of the
+        last change and the remaining gain, and ``tol * N`` (floored at rounding) for their sum."""
+        last, n = self._entries[-1], self.total_weight
+        floor = 32.0 * self.eps * max(abs(last) / n, 1.0)
+        return self.rtol * max(abs(last), n), max(self.tol, floor) * n
 
     @property
     def settling(self) -> bool:
         """True when the ``"aitken"`` rule needs more plain steps to decide.
 
         The last entry is a plain step whose change is already within the
-        threshold, but the run of plain steps is too short for the rule's rate
-        estimate. An accelerated driver then takes a plain step instead of
-        extrapolating; once the rule has seen its run and not stopped (a slow
-        ridge), extrapolation resumes.
+        thresholds, but the run of plain steps is too short for the rule's
+        rate estimate. An accelerated driver then takes a plain step instead
+        of extrapolating; once the rule has seen its run and not stopped (a
+        slow ridge), extrapolation resumes.
         """
-        h = self.history
         if self.rule != "aitken" or self.tol == 0 or self.rtol == 0:
             return False
         if not 2 <= self._run < self._run_needed():
             return False
-        return abs(h[-1] - h[-2]) <= self.rtol * max(abs(h[-1]), self.total_weight)
+        change = abs(self._entries[-1] - self._entries[-2])
+        relative, total = self._thresholds()
+        return change <= relative and change < total
 
     @property
     def converged(self) -> bool:
         """True when the rule says the last entries have converged (never with ``tol=0``)."""
-        h = self.history
+        h = self._entries
         if self.tol == 0 or self._run < 2:
             return False
         if self.rule == "sklearn":
@@ -155,10 +209,10 @@ class ConvergenceMonitor:
             return abs(change) < self.tol
         if self.rtol == 0 or self._run < self._run_needed():
             return False
-        thresh = self.rtol * max(abs(h[-1]), self.total_weight)
+        relative, total = self._thresholds()
         d1 = h[-2] - h[-3]
         d2 = h[-1] - h[-2]
-        if abs(d2) > thresh:
+        if abs(d2) > relative:
             return False
         if d2 <= 0.0:
             remaining = 0.0  # no progress at rounding level
@@ -168,4 +222,19 @@ class ConvergenceMonitor:
             remaining = d2  # previous step at rounding level
         else:
             return False  # not contracting: a slow ridge or an escape
-        return remaining <= thresh
+        return remaining <= relative and abs(d2) + remaining < total
+
+
+def _trailing_run(
+    previous: tuple[Sequence[float], Sequence[bool]] | None,
+) -> tuple[list[float], list[bool]] | None:
+    """The last run of a previous fit's history: from its last extrapolated entry (or its
+    first entry) on, at most the four entries the rules can use."""
+    if previous is None or len(previous[0]) == 0:
+        return None
+    values, flags = [float(v) for v in previous[0]], [bool(f) for f in previous[1]]
+    if len(flags) != len(values):
+        flags = [False] * len(values)
+    starts = [i for i, f in enumerate(flags) if f]
+    first = max(starts[-1] if starts else 0, len(values) - 4)
+    return values[first:], flags[first:]

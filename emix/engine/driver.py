@@ -198,6 +198,7 @@ class _Run:
             n_iter=self.passes,
             converged=converged,
             accelerated=tuple(monitor.accelerated),
+            run=monitor.run,
         )
 
 
@@ -216,6 +217,7 @@ def run_em(
     n_jobs: int | None = 1,
     pool: ChunkPool | None = None,
     labels: np.ndarray | None = None,
+    previous: tuple | None = None,
 ) -> EMResult:
     """Iterate EM from ``params`` until convergence or ``max_iter`` iterations.
 
@@ -229,7 +231,8 @@ def run_em(
         Maximum number of passes over the data (each an E-step, normally
         followed by an M-step; a rejected extrapolation also costs one).
     tol : float
-        scikit-learn's convergence threshold (see :class:`ConvergenceMonitor`).
+        Bound on the per-sample gain the rule still expects, for every rule
+        (see :class:`ConvergenceMonitor`); ``0``: run ``max_iter`` passes.
     strict : bool, default=True
         Warn when the log-likelihood decreases (the M-step is exact).
     callback : callable, optional
@@ -256,6 +259,8 @@ def run_em(
         Partial labels (see :func:`e_pass`); the history is then that of the
         semi-supervised objective ``sum_unlabelled log p(x) + sum_labelled
         log pi_y p(x | y)``, which EM never lowers either.
+    previous : (sequence of float, sequence of bool), optional
+        A warm start's ``EMResult.run``: the rule sees it continued (see :class:`ConvergenceMonitor`).
 
     Returns
     -------
@@ -268,7 +273,7 @@ def run_em(
     dt = np.dtype(getattr(source, "dtype", np.float64))
     eps = float(np.finfo(dt).eps) if np.issubdtype(dt, np.floating) else 0.0
     monitor = ConvergenceMonitor(
-        tol, source.total_weight, strict=strict, rule=convergence, rtol=rtol, eps=eps
+        tol, source.total_weight, strict=strict, rule=convergence, rtol=rtol, eps=eps, previous=previous
     )
     accelerate = accelerate and can_accelerate(family)
     with _open_pool(pool, n_jobs) as pool:

@@ -55,6 +55,10 @@ class EMResult:
     converged : bool
     accelerated : tuple of bool, of length n_entries
         Per history entry: whether it was evaluated at an extrapolated point.
+    run : (tuple of float, tuple of bool)
+        The stopping rule's last run of plain entries (it may reach back into
+        the run this one continued) and their ``accelerated`` flags: what a
+        warm start from the final parameters passes to ``run_em(previous=...)``.
     """
 
     params: MixtureParams
@@ -62,6 +66,7 @@ class EMResult:
     n_iter: int
     converged: bool
     accelerated: tuple[bool, ...] = ()  # per history entry: evaluated at an extrapolated point
+    run: tuple[tuple[float, ...], tuple[bool, ...]] = ((), ())
 
     @property
     def log_likelihood(self) -> float:

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 COMMON_PARAMETERS = """
     tol : float, default=1e-3
-        Stop when the mean log-likelihood per sample changes by less than this.
+        Bound on the gain in mean log-likelihood per sample left when EM
+        stops, under either rule: ``convergence='sklearn'`` stops when the last
+        change per sample is below ``tol``; ``'aitken'`` when the last change
+        plus Aitken's estimate of the gain still to come, per sample, is below
+        ``tol`` and the ``rtol`` test holds (at the default ``tol``, ``rtol``
+        is the stricter). ``tol=0``: exactly ``max_iter`` iterations.
     max_iter : int, default=100
         Maximum EM iterations per initialisation.
     n_init : int, default=1
@@ -20,7 +25,8 @@ COMMON_PARAMETERS = """
         Initial mixing weights (uniform when only component parameters are given).
     random_state : int, RandomState, Generator or None
     warm_start : bool, default=False
-        Start from the previous fit's parameters (with ``n_init=1``).
+        Start from the previous fit's parameters (with ``n_init=1``); the
+        stopping rule sees the previous fit's iterations continued.
     verbose : int, default=0
     verbose_interval : int, default=10
     chunk_size : int or None, default=None
@@ -28,7 +34,8 @@ COMMON_PARAMETERS = """
     convergence : {'aitken', 'sklearn'}, default='aitken'
         Stopping rule, as in :class:`~emix.GaussianMixture` (see docs/speed.md).
     rtol : float, default=1e-8
-        Relative tolerance of the ``'aitken'`` rule.
+        Relative tolerance of the ``'aitken'`` rule: raise it to stop sooner
+        under that rule (unused by ``'sklearn'``).
     accelerate : bool, default=True
         SQUAREM acceleration where the family supports it (plain EM otherwise).
     n_jobs : int or None, default=None
@@ -37,10 +44,14 @@ COMMON_PARAMETERS = """
 
 COMMON_ATTRIBUTES = """
     weights_ : ndarray of shape (K,)
+        float32 when the family's fitted arrays are (float32 data), else float64.
     converged_ : bool
     n_iter_ : int
     lower_bound_ : float
         Mean log-likelihood per sample of the final parameters.
+    lower_bounds_ : ndarray of shape (n_entries - 1,)
+        scikit-learn's per-iteration values: the mean log-likelihood at the
+        start of every iteration, ``history_[:-1] / n_samples``.
     log_likelihood_ : float
         Total log-likelihood of the final parameters.
     history_ : ndarray of shape (n_iter_ + 1,)
@@ -48,6 +59,9 @@ COMMON_ATTRIBUTES = """
         final parameters; it never decreases when the M-step is exact (zero
         pseudo-count / ``reg_covar``).
     n_features_in_ : int
+    feature_names_in_ : ndarray of object of shape (n_features_in_,)
+        Column names of the data frame given to ``fit``, when all strings
+        (absent otherwise); later calls check a data frame's columns against them.
 """
 
 

@@ -26,6 +26,49 @@ def check_n_samples(n: int, n_components: int) -> None:
         raise InvalidInputError(f"X has {n} sample; at least 2 are needed to fit a mixture")
 
 
+#: scikit-learn's sentence for a fit that fails on collapsed components (code matching it still works)
+_COLLAPSED = (
+    "Fitting the mixture model failed because some components have ill-defined empirical "
+    "covariance (for instance caused by singleton or collapsed samples). Try to decrease the "
+    "number of components, increase reg_covar, or scale the input data."
+)
+
+
+def check_distinct_rows(family: Any, X: np.ndarray, n_components: int, weights: Any = None) -> None:
+    """Refuse data with no more distinct rows than components when the family ``needs_spread``.
+
+    Each component could then sit on identical rows, where a density whose scale is estimated
+    without regularisation (a Gaussian with ``reg_covar=0``) has no maximum. Rows of zero
+    weight and rows with missing values are not counted. The scan stops once enough distinct
+    rows are seen (usually in the first block).
+    """
+    if not getattr(family, "needs_spread", False):
+        return
+    rows = X if weights is None else X[np.asarray(weights) > 0]
+    rows = rows[~np.isnan(rows).any(axis=1)]
+    if rows.shape[0] == 0 or _more_distinct_rows(rows, n_components):
+        return
+    found = _more_distinct_rows(rows, n_components, count=True)
+    raise InvalidInputError(
+        f"{_COLLAPSED} (emix: X has only {found} distinct complete row(s) for "
+        f"n_components={n_components}; with reg_covar=0 every component can collapse onto "
+        "identical rows, where the likelihood has no maximum. Set reg_covar > 0 or use at most "
+        f"{max(found - 1, 1)} component(s))"
+    )
+
+
+def _more_distinct_rows(X: np.ndarray, k: int, count: bool = False) -> Any:
+    """Whether ``X`` has more than ``k`` distinct rows (or, with ``count``, how many it has)."""
+    seen: set[bytes] = set()
+    for start in range(0, X.shape[0], 4096):
+        block = np.ascontiguousarray(X[start : start + 4096])
+        rows = block.view(np.dtype((np.void, block.dtype.itemsize * block.shape[1]))).ravel()
+        seen.update(bytes(r) for r in np.unique(rows))
+        if not count and len(seen) > k:
+            return True
+    return len(seen) if count else False
+
+
 def check_training_array(family: Any, X: np.ndarray) -> Any:
     """Check in-memory training data (n, D) against ``family``; return the family configured on it.
 
@@ -96,23 +139,49 @@ def training_source(X: Any, labels: Any, sample_weight: Any, family: Any, n_comp
     return X, summary
 
 
-def check_predict_data(X: Any, family: Any, n_features: int, dtype: Any) -> Any:
+def check_predict_data(X: Any, family: Any, n_features: int, dtype: Any, owner: str = "the model") -> Any:
     """Data for a fitted model: an array (numeric, right number of features, in the family's
-    support) or a source (checked chunk by chunk when used)."""
+    support) or a source (checked chunk by chunk when used). ``owner`` names the estimator."""
     if is_dask_collection(X):
         X = DaskSource(X)
     if is_source(X):
         if X.n_features != n_features:
             raise InvalidInputError(
-                f"X has {X.n_features} features, but the model was fitted with {n_features} features"
+                f"X has {X.n_features} features, but {owner} is expecting {n_features} features "
+                f"as input (it was fitted with {n_features} features)"
             )
         return X
     X = check_array(X, dtype=dtype, allow_nan=family.handles_missing)
-    check_n_features(X, n_features)
+    check_n_features(X, n_features, owner=owner)
     if family.handles_missing:
         check_missing_rows(X)
     family.validate(X)
     return X
+
+
+#: scikit-learn's input tags for each value of a family's ``support`` (see emix.families.base)
+_SUPPORT_TAGS = {
+    "real": {},
+    "nonnegative": {"positive_only": True},
+    "nonnegative_integers": {"positive_only": True, "categorical": True},
+    "binary": {"positive_only": True, "categorical": True},
+}
+
+
+def input_tags(family: Any) -> dict[str, bool]:
+    """scikit-learn's input tags (``sklearn.utils.InputTags`` fields) for data of ``family``.
+
+    They come from what the family says of itself: ``support`` (the values a
+    column may take: ``positive_only`` for non-negative supports, and
+    ``categorical``, under which scikit-learn's checks generate non-negative
+    integers, for integer ones) and ``handles_missing`` (``allow_nan``).
+    Sparse input is never accepted.
+    """
+    support = getattr(family, "support", "real")
+    tags = dict(_SUPPORT_TAGS.get(support, {"positive_only": True}))
+    tags["allow_nan"] = bool(getattr(family, "handles_missing", False))
+    tags["sparse"] = False
+    return tags
 
 
 class ValidateChunk:

@@ -8,7 +8,8 @@ between estimators is asked of the family (the *estimator interface* of
 ================================  ===============================================
 the core needs to ...              it asks the family
 ================================  ===============================================
-check training / new data          ``validate(X)``, ``handles_missing``
+check training / new data          ``validate(X)``, ``handles_missing``, ``needs_spread``
+declare scikit-learn's input tags  ``support``, ``handles_missing``
 learn data-dependent settings      ``configure(X)`` (e.g. categorical levels)
 fit rows with missing values       ``for_missing(X)`` (the exact missing-data variant)
 know whether EM is exact           ``exact_m_step`` (any drop of the likelihood is then a bug)
@@ -42,14 +43,13 @@ from .._validation import (
     check_missing_rows,
     check_random_state,
     check_sample_weight,
-    check_scalar,
 )
-from ..engine import CONVERGENCE_RULES, ChunkPool, EMResult, MixtureParams, log_joint, resolve_n_jobs, run_em
-from ..exceptions import InvalidParameterError
+from ..engine import ChunkPool, EMResult, MixtureParams, log_joint, resolve_n_jobs, run_em
+from ..exceptions import EmixError, InvalidParameterError
 from ..families.registry import spec_string
-from ..init import INITIALISERS
 from ..sources import ArraySource, auto_chunk_size, checked_map, is_dask_collection, is_source, source_summary
-from . import checks, progress, starts
+from . import checks, fitted, names, progress, starts
+from .params import check_common_params
 
 
 class MixtureEstimator(ParamsMixin):
@@ -103,47 +103,38 @@ class MixtureEstimator(ParamsMixin):
 
     # -- validation ------------------------------------------------------------------
     def _validate_params(self) -> None:
-        check_scalar(self.n_components, "n_components", (int, np.integer), min_val=1)
-        check_scalar(self.tol, "tol", (float, int, np.floating, np.integer), min_val=0)
-        check_scalar(self.max_iter, "max_iter", (int, np.integer), min_val=0)
-        check_scalar(self.n_init, "n_init", (int, np.integer), min_val=1)
-        check_scalar(self.verbose, "verbose", (int, np.integer), min_val=0)
-        check_scalar(self.verbose_interval, "verbose_interval", (int, np.integer), min_val=1)
-        if not isinstance(self.warm_start, (bool, np.bool_)):
-            raise InvalidParameterError(f"warm_start must be a bool, got {self.warm_start!r}")
-        if self.init_params not in INITIALISERS:
-            raise InvalidParameterError(
-                f"init_params must be one of {sorted(INITIALISERS)}, got {self.init_params!r}"
-            )
-        if self.chunk_size is not None:
-            check_scalar(self.chunk_size, "chunk_size", (int, np.integer), min_val=1)
-        if self.convergence not in CONVERGENCE_RULES:
-            raise InvalidParameterError(
-                f"convergence must be one of {list(CONVERGENCE_RULES)}, got {self.convergence!r}"
-            )
-        check_scalar(self.rtol, "rtol", (float, int, np.floating, np.integer), min_val=0)
-        if not isinstance(self.accelerate, (bool, np.bool_)):
-            raise InvalidParameterError(f"accelerate must be a bool, got {self.accelerate!r}")
-        if self.n_jobs is not None:
-            check_scalar(self.n_jobs, "n_jobs", (int, np.integer), min_val=-1)
-            if self.n_jobs == 0:
-                raise InvalidParameterError("n_jobs must be a positive int, -1 or None, got 0")
-        check_random_state(self.random_state)
+        check_common_params(self)
         self._base_family()
+
+    def _input_tags(self) -> dict[str, bool]:
+        """scikit-learn's input tags, asked of the family (see :func:`checks.input_tags`)."""
+        try:
+            family = self._base_family()
+        except EmixError:  # invalid constructor arguments: fit will say so
+            return {}
+        return checks.input_tags(family)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "weights_"):
             raise exceptions.NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
-                "appropriate arguments before using this estimator"
+                "appropriate arguments before using this estimator."
             )
 
     def _check_X(self, X: Any) -> Any:
-        """Data for the fitted model: a checked array, or a source checked chunk by chunk when used."""
+        """Data for the fitted model: a checked array, or a source checked chunk by chunk when used.
+
+        The column names of a data frame are compared with ``feature_names_in_`` (see
+        :mod:`emix.estimators.names`).
+        """
         self._check_fitted()
+        if not is_source(X):
+            names.check_names(self, X)
         means = getattr(self, "means_", None)  # location families compute in the training dtype
         dtype = None if means is None else np.asarray(means).dtype
-        return checks.check_predict_data(X, self._make_family(), self.n_features_in_, dtype)
+        return checks.check_predict_data(
+            X, self._make_family(), self.n_features_in_, dtype, type(self).__name__
+        )
 
     def _source(self, X: np.ndarray, sample_weight: np.ndarray | None = None) -> ArraySource:
         chunk = self.chunk_size or auto_chunk_size(
@@ -188,23 +179,46 @@ class MixtureEstimator(ParamsMixin):
         Returns
         -------
         self
+
+        Notes
+        -----
+        A data frame whose column names are all strings sets ``feature_names_in_``;
+        other data removes it. With ``warm_start=True`` a fit starts from the
+        previous one's parameters and its stopping rule sees the previous run
+        continued, so that repeated fits of ``max_iter=1`` converge.
         """
         self._validate_params()
+        feature_names = None if is_source(X) else names.feature_names_of(X)
         prep = self._prepare_fit(X, labels, sample_weight)
-        source, family, d = prep.source, prep.family, prep.source.n_features
-        rng = check_random_state(self.random_state)
+        d = prep.source.n_features
         warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
         n_init = 1 if warm else int(self.n_init)
+        best = self._best_of_restarts(prep, warm, n_init)
+        if not best.converged and self.max_iter > 0:
+            mean = best.log_likelihood / prep.source.total_weight
+            warnings.warn(
+                progress.not_converged_message(
+                    n_init, self.max_iter, self.convergence, self.tol, self.rtol, mean
+                ),
+                exceptions.ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._set_fitted(best, prep.source)
+        names.set_fitted_names(self, feature_names)
+        self.init_used_ = "warm_start" if warm else ("user" if prep.full_start else str(self.init_params))
+        return self
+
+    def _best_of_restarts(self, prep: _Prepared, warm: bool, n_init: int) -> EMResult:
+        """EM from ``n_init`` starts (the previous fit's when ``warm``); the most likely result."""
+        rng = check_random_state(self.random_state)
+        previous = fitted.warm_run(self) if warm else None
         best: EMResult | None = None
         with progress.verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool:
             for attempt in range(n_init):
-                if warm:
-                    start = self._fitted_params()
-                else:
-                    start = self._start(prep, rng, pool)
+                start = self._fitted_params() if warm else self._start(prep, rng, pool)
                 result = run_em(
-                    source,
-                    family,
+                    prep.source,
+                    prep.family,
                     start,
                     max_iter=int(self.max_iter),
                     tol=float(self.tol),
@@ -215,19 +229,11 @@ class MixtureEstimator(ParamsMixin):
                     accelerate=bool(self.accelerate),
                     pool=pool,
                     labels=prep.labels,
+                    previous=previous,
                 )
                 if best is None or result.log_likelihood > best.log_likelihood:
                     best = result
-        if not best.converged and self.max_iter > 0:
-            warnings.warn(
-                f"Best of {n_init} initialisation(s) did not converge in max_iter="
-                f"{self.max_iter} iterations; increase max_iter or tol, or check the data",
-                exceptions.ConvergenceWarning,
-                stacklevel=2,
-            )
-        self._set_fitted(best, source)
-        self.init_used_ = "warm_start" if warm else ("user" if prep.full_start else str(self.init_params))
-        return self
+        return best
 
     def _start(self, prep: _Prepared, rng: np.random.Generator, pool: ChunkPool) -> MixtureParams:
         """One restart's initial parameters: the initialiser's (unless the user gave them all),
@@ -267,6 +273,7 @@ class MixtureEstimator(ParamsMixin):
                 check_missing_rows(X)
             checks.check_n_samples(X.shape[0], self.n_components)
             w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+            checks.check_distinct_rows(base, X, self.n_components, w)
             labels = check_labels(labels, X.shape[0], self.n_components)
             source, probe, missing = self._source(X, w), X, bool(np.isnan(X).any())
         self._configure(base, probe)
@@ -283,17 +290,9 @@ class MixtureEstimator(ParamsMixin):
         return progress.logging_callback(attempt, self.verbose, self.verbose_interval)
 
     def _set_fitted(self, result: EMResult, source: Any) -> None:
-        params = result.params
-        self.weights_ = params.weights
-        self._set_component_attributes(params.components)
-        self.converged_ = bool(result.converged)
-        self.n_iter_ = int(result.n_iter)
-        self.history_ = np.asarray(result.history, dtype=np.float64)
-        acc = result.accelerated or (False,) * len(result.history)
-        self.accelerated_ = np.asarray(acc, dtype=bool)
-        self.log_likelihood_ = float(result.log_likelihood)
-        self.lower_bound_ = float(result.log_likelihood / source.total_weight)
-        self.n_features_in_ = int(source.n_features)
+        arrays = self._make_family().to_arrays(result.params.components)
+        fitted.set_fitted(self, result, source, fitted.fitted_dtype(arrays))
+        self._set_component_attributes(result.params.components)
 
     # -- fitted attributes --------------------------------------------------------------
     def _set_component_attributes(self, components: Any) -> None:
@@ -316,9 +315,7 @@ class MixtureEstimator(ParamsMixin):
 
     def _fitted_params(self) -> MixtureParams:
         self._check_fitted()
-        return MixtureParams(
-            weights=np.asarray(self.weights_, dtype=np.float64), components=self._component_params()
-        )
+        return MixtureParams(weights=fitted.exact_weights(self), components=self._component_params())
 
     # -- using a fitted model -------------------------------------------------------------
     def _map_chunks(self, X: Any, fn) -> np.ndarray:
@@ -357,11 +354,14 @@ class MixtureEstimator(ParamsMixin):
 
         On a source the sum is taken chunk by chunk (memory: one chunk).
         """
-        X = self._check_X(X)
+        return self._score(self._check_X(X))
+
+    def _score(self, X: Any) -> float:
+        """``score`` of checked data."""
         if is_source(X):
             total = sum(self._map_source(X, _sum_logsumexp))
             return float(total[0] / X.n_samples)
-        return float(np.mean(self.score_samples(X)))
+        return float(np.mean(self._map_chunks(X, logsumexp_rows)))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Responsibilities ``p(k | x_n)``, shape (n_samples, n_components); rows sum to one."""
@@ -390,7 +390,11 @@ class MixtureEstimator(ParamsMixin):
             Component of each sample; samples are grouped by component.
         """
         self._check_fitted()
-        check_scalar(n_samples, "n_samples", (int, np.integer), min_val=1)
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise InvalidParameterError(
+                f"Invalid value for 'n_samples': {n_samples!r}; n_samples must be >= 1 (an int: "
+                "the sampling needs at least one sample)"
+            )
         rng = check_random_state(self.random_state)
         params = self._fitted_params()
         counts = rng.multinomial(int(n_samples), params.weights / params.weights.sum())
@@ -408,34 +412,28 @@ class MixtureEstimator(ParamsMixin):
         ``-2 log L + p log n``."""
         X = self._check_X(X)
         n = _n_rows(X)
-        return float(-2 * self.score(X) * n + self._n_parameters() * np.log(n))
+        return float(-2 * self._score(X) * n + self._n_parameters() * np.log(n))
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion (smaller is better): ``-2 log L + 2 p``."""
         X = self._check_X(X)
-        return float(-2 * self.score(X) * _n_rows(X) + 2 * self._n_parameters())
+        return float(-2 * self._score(X) * _n_rows(X) + 2 * self._n_parameters())
 
     # -- persistence (see emix.io) --------------------------------------------------------
     def _saved_arrays(self) -> tuple[str, ...]:
         names = tuple(n + "_" for n in self._base_family().array_names())
-        return ("weights_", "history_", "accelerated_") + names
+        return fitted.SAVED_ARRAYS + names
+
+    def _optional_saved(self) -> tuple[str, ...]:
+        """Saved arrays that files from earlier versions may lack (derived when read)."""
+        return fitted.OPTIONAL_ARRAYS
 
     def _saved_scalars(self) -> tuple[str, ...]:
-        return ("converged_", "n_iter_", "lower_bound_", "log_likelihood_", "n_features_in_", "init_used_")
+        return fitted.SAVED_SCALARS
 
     def _restore_fitted(self) -> None:
         """Check fitted values read from a file and derive the rest; raise ValueError if inconsistent."""
-        k = self.n_components
-        w = np.asarray(self.weights_)
-        if w.shape != (k,) or not np.isfinite(w).all() or (w < 0).any() or abs(w.sum() - 1) > 1e-6:
-            raise InvalidParameterError(f"weights_ must be {k} non-negative numbers summing to 1, got {w!r}")
-        if not isinstance(self.n_features_in_, int) or self.n_features_in_ < 1:
-            raise InvalidParameterError(f"n_features_in_ is {self.n_features_in_!r}")
-        h, acc = np.asarray(self.history_), np.asarray(self.accelerated_)
-        if h.ndim != 1 or acc.shape != h.shape or acc.dtype != bool or not np.isfinite(h).all():
-            raise InvalidParameterError("history_ and accelerated_ must be finite and of the same length")
-        if not isinstance(self.init_used_, str):
-            raise InvalidParameterError(f"init_used_ is {self.init_used_!r}")
+        fitted.restore(self)
         self._components_cache = None
         self._set_component_attributes(self._component_params())
 

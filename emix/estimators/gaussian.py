@@ -42,14 +42,22 @@ class GaussianMixture(MixtureEstimator):
         'spherical', 'VII', EII     (K,)
         ==========================  =========================
     tol : float, default=1e-3
-        scikit-learn's threshold: with ``convergence='sklearn'``, stop when the
-        mean log-likelihood per sample changes by less than this. ``tol=0``
-        disables early stopping under either rule (exactly ``max_iter``
-        iterations, as in scikit-learn).
+        Bound on the gain in mean log-likelihood per sample that EM may leave
+        on the table, under either stopping rule: ``convergence='sklearn'``
+        stops when the last change per sample is below ``tol`` (scikit-learn's
+        rule); ``convergence='aitken'`` stops only when the last change plus
+        Aitken's estimate of the gain still to come, per sample, is below
+        ``tol`` *and* the ``rtol`` test holds (at the default ``tol`` the
+        ``rtol`` test is the stricter one; a smaller ``tol`` asks for more).
+        ``tol=0`` disables early stopping under either rule (exactly
+        ``max_iter`` iterations, as in scikit-learn).
     reg_covar : float, default=1e-6
         Non-negative jitter added to the covariance diagonals. ``0`` is allowed;
         a singular covariance then gets the least jitter that works, with a
-        :class:`~emix.exceptions.DegenerateComponentWarning`.
+        :class:`~emix.exceptions.DegenerateComponentWarning`. With ``0``, data
+        with no more distinct rows than components are refused (every
+        component could collapse onto identical rows, where the likelihood has
+        no maximum).
     max_iter : int, default=100
         Maximum EM iterations per initialisation.
     n_init : int, default=1
@@ -64,7 +72,9 @@ class GaussianMixture(MixtureEstimator):
         Shape as ``covariances_`` for the chosen ``covariance_type``.
     random_state : int, RandomState, Generator or None
     warm_start : bool, default=False
-        Start from the previous fit's parameters (with ``n_init=1``).
+        Start from the previous fit's parameters (with ``n_init=1``). The
+        stopping rule then sees the previous fit's iterations continued, so
+        that repeated fits with ``max_iter=1`` converge as in scikit-learn.
     verbose : int, default=0
         Log progress through the ``emix`` logger (shown on stderr if unconfigured).
     verbose_interval : int, default=10
@@ -76,11 +86,14 @@ class GaussianMixture(MixtureEstimator):
         Stopping rule on the total log-likelihood ``L``. ``'aitken'``: stop
         when the last change and Aitken's estimate of the gain still to come
         (from the rate of the last two changes) are both at most
-        ``rtol * max(|L|, n_samples)``; it does not stop on a slow ridge.
-        ``'sklearn'``: scikit-learn's rule with ``tol`` (see
-        :class:`emix.engine.convergence.ConvergenceMonitor`).
+        ``rtol * max(|L|, n_samples)`` and their sum per sample is below
+        ``tol``; it does not stop on a slow ridge. ``'sklearn'``:
+        scikit-learn's rule, the last change per sample below ``tol`` (see
+        :class:`emix.engine.ConvergenceMonitor` and ``docs/speed.md``).
     rtol : float, default=1e-8
-        Relative tolerance of the ``'aitken'`` rule.
+        Relative tolerance of the ``'aitken'`` rule (unused by ``'sklearn'``):
+        raise it to stop sooner under the default rule, as the
+        :class:`~emix.exceptions.ConvergenceWarning` advises when it binds.
     accelerate : bool, default=True
         SQUAREM extrapolation (Varadhan and Roland 2008) every three EM steps,
         in log-weight / mean / log-Cholesky coordinates so that the point stays
@@ -104,13 +117,20 @@ class GaussianMixture(MixtureEstimator):
     Attributes
     ----------
     weights_ : ndarray of shape (K,)
+        In the training data's dtype (float32 for float32 data), like every
+        fitted array.
     means_ : ndarray of shape (K, D)
     covariances_, precisions_, precisions_cholesky_ : ndarray
         Shapes in the table above.
     converged_ : bool
     n_iter_ : int
     lower_bound_ : float
-        Mean log-likelihood per sample of the final parameters.
+        Mean log-likelihood per sample of the final parameters
+        (scikit-learn's is that of the parameters before the last M-step).
+    lower_bounds_ : ndarray of shape (n_entries - 1,)
+        scikit-learn's per-iteration values: the mean log-likelihood at the
+        start of every iteration of the kept fit, ``history_[:-1] / n_samples``
+        (``n_iter_`` values without acceleration).
     log_likelihood_ : float
         Total log-likelihood of the final parameters.
     history_ : ndarray of shape (n_entries,)
@@ -122,6 +142,10 @@ class GaussianMixture(MixtureEstimator):
         True where the history entry was computed at an extrapolated
         (SQUAREM) point.
     n_features_in_ : int
+    feature_names_in_ : ndarray of object of shape (n_features_in_,)
+        Column names of the data frame given to ``fit``, when they are all
+        strings (absent otherwise). Later calls check that a data frame has
+        these columns in this order.
     init_used_ : str
         How the kept fit started: ``init_params``, ``'user'`` (all three
         ``*_init`` given) or ``'warm_start'``.
@@ -168,17 +192,38 @@ class GaussianMixture(MixtureEstimator):
         k, d = self.n_components, n_features
         arrays: dict[str, Any] = {}
         if self.means_init is not None:
-            arrays["means"] = check_init_array(self.means_init, "means_init", (k, d)).astype(dtype)
+            means = check_init_array(self.means_init, "means_init", (k, d), "means")
+            arrays["means"] = means.astype(dtype)
         if self.precisions_init is not None:
-            p = np.asarray(self.precisions_init)
-            if p.dtype.kind not in "biuf":
-                raise InvalidParameterError(f"precisions_init must be numeric, got dtype {p.dtype}")
-            model = self._base_family().model
-            model.check_precisions(p.astype(np.float64), k, d)
-            cov, prec_chol = model.from_precisions(p.astype(np.float64))
+            cov, prec_chol = self._user_precisions(k, d)
             arrays["covariances"] = cov.astype(dtype)
             arrays["precisions_cholesky"] = prec_chol.astype(dtype)
         return arrays
+
+    def _user_precisions(self, k: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """``precisions_init`` checked, as covariances and precision Cholesky factors (float64).
+
+        Messages also carry scikit-learn's wording (``'full precision' should be ...``).
+        """
+        model = self._base_family().model
+        label = f"{self.covariance_type} precision"
+        p = np.asarray(self.precisions_init)
+        if p.dtype.kind not in "biuf":
+            raise InvalidParameterError(f"precisions_init must be numeric, got dtype {p.dtype}")
+        want = model.shape(k, d)
+        if p.shape != want:
+            raise InvalidParameterError(
+                f"precisions_init has shape {p.shape}; covariance_type={self.covariance_type!r} with "
+                f"n_components={k} and {d} features needs {want} (The parameter {label!r} should "
+                f"have the shape of {want}, but got {p.shape})"
+            )
+        try:
+            model.check_precisions(p.astype(np.float64), k, d)
+        except InvalidParameterError as exc:
+            matrices = len(want) - int(model.per_component) == 2
+            kind = "symmetric, positive-definite" if matrices else "positive"
+            raise InvalidParameterError(f"{exc} ({label!r} should be {kind})") from None
+        return model.from_precisions(p.astype(np.float64))
 
     def impute(self, X: Any) -> np.ndarray:
         """Fill missing values (NaN) with their conditional expectation under the model.
@@ -196,4 +241,4 @@ class GaussianMixture(MixtureEstimator):
         """
         X = self._check_X(X)
         family = MissingGaussianFamily(self._make_family())
-        return family.impute(X, self._component_params(), np.asarray(self.weights_, dtype=np.float64))
+        return family.impute(X, self._component_params(), self._fitted_params().weights)

@@ -22,14 +22,31 @@ from ..sources import EncodedSource, MeanFilledSource
 
 
 def check_weights_init(weights_init: Any, n_components: int) -> np.ndarray | None:
-    """``weights_init`` as float64 of shape (K,), in [0, 1] and summing to 1, or ``None``."""
+    """``weights_init`` as float64 of shape (K,), in [0, 1] and summing to 1, or ``None``.
+
+    The sum is checked to the precision of the given array's dtype: float32
+    weights that sum to one in float32 are accepted. Messages also carry
+    scikit-learn's wording, so that code matching it keeps working.
+    """
     if weights_init is None:
         return None
-    w = check_init_array(weights_init, "weights_init", (n_components,))
+    given = np.asarray(weights_init)
+    w = check_init_array(weights_init, "weights_init", (n_components,), "weights")
     if (w < 0).any() or (w > 1).any():
-        raise InvalidParameterError(f"weights_init must lie in [0, 1]; got min {w.min()!r}, max {w.max()!r}")
-    if not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-8):
-        raise InvalidParameterError(f"weights_init must sum to 1, but they sum to {w.sum()!r}")
+        low, high = float(w.min()), float(w.max())
+        raise InvalidParameterError(
+            f"weights_init must lie in [0, 1]; got min {low:.5g}, max {high:.5g} (scikit-learn "
+            "reports this, with the two named the other way round, as: The parameter 'weights' "
+            f"should be in the range [0, 1], but got max value {low:.5f}, min value {high:.5f})"
+        )
+    dtype = given.dtype if given.dtype.kind == "f" else np.dtype(np.float64)
+    atol = max(1e-8, 4.0 * n_components * float(np.finfo(dtype).eps))
+    total = float(w.sum())
+    if abs(total - 1.0) > atol:
+        raise InvalidParameterError(
+            f"weights_init must sum to 1 (to {atol:.2g} for {dtype} weights), but they sum to "
+            f"{total!r} (The parameter 'weights' should be normalized, but got sum(weights) = {total:.5f})"
+        )
     return w
 
 

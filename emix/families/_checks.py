@@ -76,17 +76,19 @@ def check_no_missing(X: np.ndarray, family: str, columns: Sequence[int] | None =
 
 def check_binary(X: np.ndarray, family: str, columns: Sequence[int] | None = None) -> None:
     """Every value is 0 or 1."""
+    _refuse_negative(X, "values 0 or 1", family, columns)
     raise_first_bad((X != 0) & (X != 1), X, "values 0 or 1", family, columns)
 
 
 def check_nonneg_integer(X: np.ndarray, family: str, columns: Sequence[int] | None = None) -> None:
     """Every value is a non-negative integer (stored as a float or int)."""
-    raise_first_bad((X < 0) | (X != np.floor(X)), X, "non-negative integers", family, columns)
+    _refuse_negative(X, "non-negative integers", family, columns)
+    raise_first_bad(X != np.floor(X), X, "non-negative integers", family, columns)
 
 
 def check_nonneg(X: np.ndarray, family: str, columns: Sequence[int] | None = None) -> None:
     """Every value is >= 0."""
-    raise_first_bad(X < 0, X, "non-negative values", family, columns)
+    _refuse_negative(X, "non-negative values", family, columns)
 
 
 def get_array(
@@ -131,3 +133,11 @@ def check_alpha(alpha: float, name: str = "alpha") -> float:
     if not np.isfinite(a) or a < 0 or isinstance(alpha, bool):
         raise InvalidParameterError(f"{name} must be a finite number >= 0, got {alpha!r}")
     return a
+
+
+def _refuse_negative(X: np.ndarray, what: str, family: str, columns: Sequence[int] | None) -> None:
+    """Negative values first, in scikit-learn's words too (``Negative values in data``)."""
+    try:
+        raise_first_bad(X < 0, X, what, family, columns)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"Negative values in data: {exc}") from None

@@ -18,6 +18,8 @@ The estimators (:mod:`emix.estimators.core`) ask a family a few more things,
 its *estimator interface*; :class:`FamilyBase` gives every one a default::
 
     handles_missing, for_missing(X)      NaN is "missing at random" (and the exact variant)
+    support                              the values a column may take (one of SUPPORTS)
+    needs_spread                         components need distinct rows (optional; default False)
     exact_m_step                         the M-step maximises exactly (EM never lowers L)
     validate(X, columns), configure(X)   values in the support; settings learnt from the data
     array_names(), to_arrays(params)     the fitted attributes (``name + "_"``) and model files
@@ -41,6 +43,11 @@ import numpy as np
 
 from .._validation import check_init_array
 from ..exceptions import InvalidParameterError
+
+#: The values ``support`` may take, from the widest to the narrowest: any real number,
+#: numbers >= 0, non-negative integers (counts, category codes), and 0 or 1. The
+#: estimators declare it to scikit-learn as input tags (``positive_only``, ``categorical``).
+SUPPORTS = ("real", "nonnegative", "nonnegative_integers", "binary")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +119,8 @@ class FamilyBase:
     handles_missing: ClassVar[bool] = False
     #: whether the M-step maximises exactly (pseudo-counts or jitter make it inexact)
     exact_m_step: ClassVar[bool] = True
+    #: the values a column may take (one of :data:`SUPPORTS`); ``validate`` enforces it
+    support: ClassVar[str] = "real"
 
     def anchor(self, params: Any) -> Any:
         """No reference point: the statistics are plain sums."""

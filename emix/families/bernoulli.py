@@ -56,6 +56,8 @@ class BernoulliFamily(PseudoCounted):
     name = "bernoulli"
     param = "probabilities"
     params_type = BernoulliParams
+    #: the values a column may take (see emix.families.base.SUPPORTS)
+    support = "binary"
 
     def log_prob(self, X: np.ndarray, params: BernoulliParams) -> np.ndarray:
         """``log p(x_n | k)`` over the observed bits of each row, shape (n, K)."""

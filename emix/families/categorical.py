@@ -105,6 +105,8 @@ class CategoricalFamily:
 
     name = "categorical"
     handles_missing = True
+    #: the values a column may take (see emix.families.base.SUPPORTS)
+    support = "nonnegative_integers"
 
     def __init__(self, alpha: float = 1e-2, n_levels: int | Sequence[int] | None = None) -> None:
         self.alpha = check_alpha(alpha)

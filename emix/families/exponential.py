@@ -58,6 +58,8 @@ class ExponentialFamily(IndependentFeatures):
     name = "exponential"
     param = "rates"
     params_type = ExponentialParams
+    #: the values a column may take (see emix.families.base.SUPPORTS)
+    support = "nonnegative"
 
     def log_prob(self, X: np.ndarray, params: ExponentialParams) -> np.ndarray:
         """``log p(x_n | k)`` over the observed features of each row, shape (n, K)."""

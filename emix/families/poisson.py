@@ -55,6 +55,8 @@ class PoissonFamily(PseudoCounted):
     name = "poisson"
     param = "rates"
     params_type = PoissonParams
+    #: the values a column may take (see emix.families.base.SUPPORTS)
+    support = "nonnegative_integers"
 
     def log_prob(self, X: np.ndarray, params: PoissonParams) -> np.ndarray:
         """``log p(x_n | k)`` over the observed counts of each row, shape (n, K)."""

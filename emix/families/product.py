@@ -31,7 +31,7 @@ import numpy as np
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ._checks import check_no_missing
 from ._common import DERIVED_ARRAYS
-from .base import Stats
+from .base import SUPPORTS, Stats
 
 
 @dataclasses.dataclass(frozen=True)
@@ -219,6 +219,13 @@ class ProductFamily:
         return out
 
     # -- estimator support -----------------------------------------------------------
+    @property
+    def support(self) -> str:
+        """The narrowest support of the parts (see emix.families.base.SUPPORTS): what every
+        column of X satisfies when each part's columns satisfy the part's."""
+        order = SUPPORTS.index
+        return max((getattr(f, "support", "real") for f in self.families), key=order)
+
     def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
         if X.shape[1] != self.n_columns:
             raise InvalidInputError(

@@ -198,6 +198,13 @@ class GaussianFamily:
         """True when the M-step adds no jitter (``reg_covar == 0``)."""
         return self.reg_covar == 0
 
+    @property
+    def needs_spread(self) -> bool:
+        """With ``reg_covar=0`` the likelihood has no maximum where a component sits on
+        identical rows (its covariance shrinks to zero), so the training data must have more
+        distinct rows than components."""
+        return self.reg_covar == 0
+
     def for_missing(self, X: np.ndarray) -> MissingGaussianFamily:
         """The exact missing-data variant (marginal densities, conditional expectations).
 
