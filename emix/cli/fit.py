@@ -58,7 +58,21 @@ StandardizeOpt = Annotated[
 NInitOpt = Annotated[int, typer.Option("--n-init", help="Initialisations; the best is kept.")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (reproducible by default).")]
 MaxIterOpt = Annotated[int, typer.Option("--max-iter", help="Maximum EM iterations per initialisation.")]
-TolOpt = Annotated[float, typer.Option("--tol", help="Stop when the mean log-likelihood changes less.")]
+TolOpt = Annotated[
+    float,
+    typer.Option(
+        "--tol",
+        help="Stop only once the gain per row still expected is below this (both rules; 0: run --max-iter).",
+    ),
+]
+RtolOpt = Annotated[
+    float,
+    typer.Option("--rtol", help="Relative tolerance of the aitken rule (raise it to stop sooner)."),
+]
+ConvergenceOpt = Annotated[
+    str,
+    typer.Option("--convergence", help="Stopping rule: aitken (default) or sklearn (scikit-learn's rule)."),
+]
 RegCovarOpt = Annotated[float, typer.Option("--reg-covar", help="Jitter added to covariance diagonals.")]
 InitOpt = Annotated[str, typer.Option("--init", help="kmeans, k-means++, random or random_from_data.")]
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Also draw the clusters (PNG, SVG, PDF).")]
@@ -108,6 +122,8 @@ class EstimatorSettings:
     n_init: int
     init: str
     seed: int | None
+    rtol: float = 1e-8
+    convergence: str = "aitken"
 
     def build(self) -> Any:
         """The unfitted estimator for ``--family``.
@@ -126,6 +142,8 @@ class EstimatorSettings:
 
         common = dict(
             tol=self.tol,
+            rtol=self.rtol,
+            convergence=self.convergence,
             max_iter=self.max_iter,
             n_init=self.n_init,
             init_params=self.init,
@@ -152,6 +170,8 @@ def fit(
     seed: SeedOpt = 0,
     max_iter: MaxIterOpt = 100,
     tol: TolOpt = 1e-3,
+    rtol: RtolOpt = 1e-8,
+    convergence: ConvergenceOpt = "aitken",
     reg_covar: RegCovarOpt = 1e-6,
     init: InitOpt = "kmeans",
     header: HeaderOpt = True,
@@ -178,7 +198,17 @@ def fit(
     from ..sources.tables import table_format
 
     settings = EstimatorSettings(
-        family, n_components, covariance.value, tol, reg_covar, max_iter, n_init, init, seed
+        family,
+        n_components,
+        covariance.value,
+        tol,
+        reg_covar,
+        max_iter,
+        n_init,
+        init,
+        seed,
+        rtol,
+        convergence,
     )
     if weights is not None and weights == labels:
         raise Failure("--weights and --labels name the same column")

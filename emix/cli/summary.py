@@ -129,8 +129,15 @@ def fit_stats(
     if aic is not None:
         out["AIC"] = f"{aic:.3f}"
     out["iterations"] = str(model.n_iter_)
-    out["converged"] = "yes" if model.converged_ else "no (raise --max-iter or --tol)"
+    out["converged"] = (
+        "yes" if model.converged_ else f"no (raise --max-iter, or {_loosen(model)} to stop sooner)"
+    )
     return out
+
+
+def _loosen(model: Any) -> str:
+    """The option that loosens the stopping rule ``model`` used."""
+    return "--tol" if getattr(model, "convergence", "aitken") == "sklearn" else "--rtol"
 
 
 def bic_aic(ll: float, n_parameters: int, n: float) -> tuple[float, float]:
