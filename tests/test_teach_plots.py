@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from helpers import check_png
@@ -136,3 +138,15 @@ def test_ancestral_picture_of_digits(tmp_path, digits):
     path = tmp_path / "ancestral-digits.png"
     plot.save_figure(plot.plot_ancestral(ancestral_sample(bm, 60, random_state=0), image_shape=(8, 8)), path)
     check_png(path, (900, 400))
+
+
+def test_teach_imports_no_drawing_library():
+    import subprocess
+    import sys
+
+    code = "import sys, emix, emix.teach, emix.teach.plot; print(sorted(m for m in ('matplotlib', 'PIL') if m in sys.modules))"
+    root = str(Path(__file__).resolve().parent.parent)  # this checkout, not an installed copy
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    ).stdout
+    assert out.strip() == "[]"
