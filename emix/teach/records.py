@@ -39,7 +39,8 @@ RESERVED_KEYS = frozenset(
 def display_arrays(family: Any, components: Any) -> dict[str, np.ndarray]:
     """The family's parameter arrays as a trace shows them.
 
-    ``family.to_arrays(components)`` as float64, less the Cholesky factors
+    ``family.to_arrays(components)`` as float64 (integer arrays, such as a
+    categorical family's ``n_levels``, as int64), less the Cholesky factors
     of the precisions (they follow from the covariances); where the family's
     spec names a covariance model, ``covariances`` are full matrices
     (K, D, D) whatever the model (a tied covariance is repeated).
@@ -56,7 +57,7 @@ def display_arrays(family: Any, components: Any) -> dict[str, np.ndarray]:
         categorical probabilities, (K,) for the Student-t ``dof``.
     """
     arrays = {
-        name: np.array(value, dtype=np.float64)
+        name: np.array(value, dtype=np.int64 if np.asarray(value).dtype.kind in "iu" else np.float64)
         for name, value in family.to_arrays(components).items()
         if not name.endswith("precisions_cholesky")
     }
