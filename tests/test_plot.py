@@ -2,25 +2,12 @@
 
 import numpy as np
 import pytest
+from helpers import check_png
 from PIL import Image
 
 import emix
 from emix.teach import plot
 from emix.teach.trace import em_path, trace_lecture_example
-
-
-def check_png(path, min_size=(300, 200)):
-    assert path.exists() and path.stat().st_size > 3000
-    with Image.open(path) as im:
-        assert im.format == "PNG"
-        assert im.size[0] >= min_size[0] and im.size[1] >= min_size[1]
-        px = np.asarray(im.convert("RGB"), dtype=np.int16)
-    # non-blank: a good share of pixels differ from white, and colour is present
-    non_white = (px < 245).any(axis=2).mean()
-    assert non_white > 0.02
-    saturation = (px.max(axis=2) - px.min(axis=2)) > 60
-    assert saturation.mean() > 0.002
-    return px
 
 
 @pytest.fixture(scope="module")

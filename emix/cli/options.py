@@ -66,3 +66,39 @@ def parse_columns(columns: str | None) -> list[str] | None:
     if not names:
         raise Failure("--columns is empty; give names separated by commas, e.g. --columns a,b")
     return names
+
+
+ImageShapeOpt = Annotated[
+    str | None,
+    typer.Option("--image-shape", help="Draw each row as an image of HxW pixels, e.g. 8x8 for digits."),
+]
+
+
+def parse_image_shape(text: str | None) -> tuple[int, int] | None:
+    """``(H, W)`` from ``--image-shape HxW``.
+
+    Parameters
+    ----------
+    text : str or None
+        The option's value, e.g. ``8x8``.
+
+    Returns
+    -------
+    (int, int) or None
+        None when the option was not given.
+
+    Raises
+    ------
+    Failure
+        When the value is not two positive whole numbers joined by ``x``.
+    """
+    if text is None:
+        return None
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        h, w = (int(p) for p in parts)
+    except ValueError:
+        raise Failure(f"--image-shape must be HxW with two whole numbers, e.g. 8x8; got {text!r}") from None
+    if h < 1 or w < 1:
+        raise Failure(f"--image-shape must be positive, got {text!r}")
+    return h, w

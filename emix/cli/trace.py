@@ -1,4 +1,4 @@
-"""``emix trace``: EM one step at a time, every E-step and M-step shown."""
+"""``emix trace``: EM one step at a time, every E-step and M-step shown, for every family."""
 
 from __future__ import annotations
 
@@ -15,15 +15,39 @@ from rich.table import Table as RichTable
 
 from .console import err, out
 from .errors import Failure
-from .options import ColumnsOpt, Covariance, CovarianceOpt, HeaderOpt, parse_columns
+from .options import (
+    ColumnsOpt,
+    Covariance,
+    HeaderOpt,
+    ImageShapeOpt,
+    parse_columns,
+    parse_image_shape,
+)
 
 EPILOG = (
     "[bold]Examples[/]\n\n"
     "  emix trace                        # the lecture example\n\n"
     "  emix trace --iterations 5 --plot staircase.png\n\n"
     "  emix trace small.csv -k 3 --seed 1\n\n"
+    "  emix trace digits.csv -k 10 --family bernoulli --images means.png --image-shape 8x8\n\n"
+    "  emix trace counts.csv -k 2 --family poisson --alpha 0\n\n"
+    "  emix trace mixed.csv -k 2 --family "
+    '\'{"family": "product", "parts": [{"family": "gaussian", "columns": [0, 1]}, '
+    '{"family": "categorical", "columns": [2]}]}\'\n\n'
     "  emix trace --format json > trace.json"
 )
+
+#: how each family's arrays are written in the tables (others keep their names)
+SYMBOLS = {
+    "means": "μ_k",
+    "covariances": "Σ_k",
+    "probabilities": "p_k",
+    "rates": "λ_k",
+    "dof": "ν_k",
+}
+
+#: values of one array shown in a table cell before it is cut short
+CELL_VALUES = 5
 
 
 class TraceFormat(str, enum.Enum):
@@ -42,31 +66,61 @@ def trace(
         int | None, typer.Option("-k", "--n-components", help="K (needed with DATA).")
     ] = None,
     iterations: Annotated[int, typer.Option("--iterations", "-i", help="E/M pairs to show.", min=1)] = 3,
-    covariance: CovarianceOpt = Covariance["full"],
+    family: Annotated[
+        str,
+        typer.Option(
+            "--family",
+            help="gaussian, bernoulli, categorical, poisson, exponential, student, "
+            "or a JSON family spec (a product for mixed tables).",
+        ),
+    ] = "gaussian",
+    covariance: Annotated[
+        Covariance | None,
+        typer.Option("--covariance", help="Covariance model (gaussian and student; default full)."),
+    ] = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option(
+            "--alpha", help="Pseudo-count (bernoulli, categorical, poisson); 0: maximum likelihood."
+        ),
+    ] = None,
     columns: ColumnsOpt = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the k-means start (with DATA).")] = 0,
     header: HeaderOpt = True,
     fmt: Annotated[
         TraceFormat, typer.Option("--format", help="text for people, json for programs.")
     ] = TraceFormat.text,
+    rows: Annotated[int, typer.Option("--rows", help="Points shown in each E-step table.", min=1)] = 20,
     plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the E/M staircase (PNG).")] = None,
+    blend: Annotated[
+        Path | None,
+        typer.Option("--blend", help="Also draw each E-step's responsibilities as colour blends (PNG)."),
+    ] = None,
+    images: Annotated[
+        Path | None,
+        typer.Option(
+            "--images", help="Also draw the components as images by iteration (with --image-shape)."
+        ),
+    ] = None,
+    image_shape: ImageShapeOpt = None,
 ) -> None:
     """Run EM one step at a time and show every E-step and M-step.
 
     Without DATA it reproduces the lecture example: 6 points, K=2, start
     weights 0.6/0.4, means [4.5, 2.5] and [2.5, 5.0], identity covariances,
-    reg_covar=0. After each E-step it shows the responsibilities, after each
-    M-step the new weights, means and covariances, and for both the
-    log-likelihood ln p(X|θ), the lower bound L(q,θ) and KL(q‖p(z|X,θ)):
-    the E-step makes KL zero, the M-step raises the bound.
+    reg_covar=0. After each E-step it shows the responsibilities q_nk (and a
+    Student-t's scale weights u_nk), after each M-step the new parameters,
+    and for both the log-likelihood ln p(X|θ), the lower bound L(q,θ),
+    KL(q‖p(z|X,θ)) and Q(θ,θ_old): the E-step makes KL zero, the M-step
+    raises Q and the bound with it.
     """
     from ..teach.trace import trace_em, trace_lecture_example
 
+    shape = parse_image_shape(image_shape)
+    if (images is None) != (shape is None):
+        raise Failure("--images and --image-shape go together: e.g. --images means.png --image-shape 8x8")
     if data is None:
-        if n_components not in (None, 2) or columns is not None:
-            raise Failure("-k and --columns go with DATA; the lecture example has K=2")
-        if covariance is not Covariance["full"]:
-            raise Failure("the lecture example uses full covariances; give DATA to try others")
+        _check_lecture(n_components, columns, family, alpha, covariance)
         tr = trace_lecture_example(iterations)
     else:
         if n_components is None:
@@ -75,17 +129,68 @@ def trace(
 
         table = read_table(data, parse_columns(columns), header=header)
         tr = trace_em(
-            table.X, n_components, n_iter=iterations, covariance_type=covariance.value, random_state=seed
+            table.X,
+            n_components,
+            family=family,
+            n_iter=iterations,
+            covariance_type=None if covariance is None else covariance.value,
+            alpha=alpha,
+            random_state=seed,
         )
     if fmt is TraceFormat.json:
         sys.stdout.write(json.dumps(tr.to_dict(), indent=1) + "\n")
     else:
-        _print_trace(tr, out())
-    if plot is not None:
-        from ..teach.plot import plot_trace, save_figure
+        _print_trace(tr, out(), rows)
+    _draw(tr, err() if fmt is TraceFormat.json else out(), plot, blend, images, shape)
 
-        save_figure(plot_trace(tr), plot)
-        (err() if fmt is TraceFormat.json else out()).print(f"picture written to {plot}")
+
+def _check_lecture(
+    n_components: int | None, columns: str | None, family: str, alpha: Any, covariance: Any
+) -> None:
+    """Refuse the options the lecture example (no DATA) does not take.
+
+    Raises
+    ------
+    Failure
+        Naming the option, and saying to give DATA.
+    """
+    if n_components not in (None, 2) or columns is not None:
+        raise Failure("-k and --columns go with DATA; the lecture example has K=2")
+    if family != "gaussian" or alpha is not None:
+        raise Failure(f"the lecture example is Gaussian; give DATA to trace the {family} family")
+    if covariance not in (None, Covariance["full"]):
+        raise Failure("the lecture example uses full covariances; give DATA to try others")
+
+
+def _draw(
+    tr: Any, console: Console, plot: Path | None, blend: Path | None, images: Path | None, shape
+) -> None:
+    """Write the pictures asked for and say where they went.
+
+    Parameters
+    ----------
+    tr : EMTrace
+    console : Console
+        Where to say it.
+    plot, blend, images : Path or None
+        The staircase, the responsibilities as colour blends, the components as images.
+    shape : (int, int) or None
+        The images' height and width.
+    """
+    if plot is None and blend is None and images is None:
+        return
+    from ..teach.plot import plot_trace, plot_trace_images, plot_trace_responsibilities, save_figure
+
+    if blend is not None and tr.X.shape[1] < 2:
+        raise Failure("--blend draws two features; the data has one")
+    for path, draw in (
+        (plot, lambda: plot_trace(tr)),
+        (blend, lambda: plot_trace_responsibilities(tr)),
+        (images, lambda: plot_trace_images(tr, shape)),
+    ):
+        if path is not None:
+            save_figure(draw(), path)
+            console.print(f"picture written to {path}")
 
 
 def _prob(q: float) -> str:
@@ -99,18 +204,34 @@ def _prob(q: float) -> str:
     )
 
 
-def _matrix(m: np.ndarray) -> str:
-    """A matrix on one line: ``[1.0000 0.0000; 0.0000 1.0000]``."""
-    return "[" + "; ".join(" ".join(f"{v:.4f}" for v in row) for row in m) + "]"
+def _row(values: np.ndarray, fmt: str = "{:.4f}") -> str:
+    """Numbers on one line, cut short after :data:`CELL_VALUES`: ``0.1000 0.2000 … (64 values)``."""
+    flat = np.ravel(values)
+    shown = " ".join(fmt.format(v) for v in flat[:CELL_VALUES])
+    return shown if flat.size <= CELL_VALUES else f"{shown} … ({flat.size} values)"
+
+
+def _cell(value: np.ndarray) -> str:
+    """One component's array in a cell: a number, a row, a matrix ``[a b; c d]`` or one row per feature."""
+    if value.ndim == 0:
+        return f"{float(value):.4f}"
+    if value.ndim == 1:
+        return _row(value)
+    if value.shape[0] * value.shape[1] <= CELL_VALUES * 2:
+        return "[" + "; ".join(_row(r) for r in value) + "]"
+    return "[" + "; ".join(_row(r) for r in value[:2]) + f"; … ({value.shape[0]} rows)]"
 
 
 def _numbers(s: Any) -> str:
-    """The three quantities of one step: log-likelihood, lower bound and the KL gap between them."""
-    return f"ln p(X|θ) = {s.log_likelihood:.6f}   L(q,θ) = {s.lower_bound:.6f}   KL(q‖p) = {s.kl:.3g}"
+    """The quantities of one step: log-likelihood, bound and the KL gap; then Q and H(q), L = Q + H."""
+    return (
+        f"ln p(X|θ) = {s.log_likelihood:.6f}   L(q,θ) = {s.lower_bound:.6f}   KL(q‖p) = {s.kl:.3g}\n"
+        f"Q(θ,θ_old) = {s.expected_complete:.6f}   H(q) = {s.entropy:.6g}   (L = Q + H)"
+    )
 
 
-def _params_table(s: Any, title: str) -> RichTable:
-    """The parameters after one step: weight, mean and covariance of each component.
+def _params_table(s: Any, title: str) -> tuple[RichTable, list[str]]:
+    """The parameters after one step: weight and the family's arrays, one row per component.
 
     Parameters
     ----------
@@ -121,25 +242,33 @@ def _params_table(s: Any, title: str) -> RichTable:
 
     Returns
     -------
-    rich.table.Table
+    (rich.table.Table, list of str)
+        The table, and lines for the arrays that are not per component
+        (e.g. a categorical family's ``n_levels``).
     """
+    k = s.weights.size
+    per_component = {n: v for n, v in s.arrays.items() if v.ndim >= 1 and v.shape[0] == k}
+    shared = [f"{n} = {_row(v, '{:g}')}" for n, v in s.arrays.items() if n not in per_component]
     t = RichTable(title=title, title_justify="left", show_edge=False, header_style="bold")
     t.add_column("k", justify="right")
     t.add_column("π_k", justify="right")
-    t.add_column("μ_k", justify="right")
-    t.add_column("Σ_k")
-    for j in range(s.weights.size):
-        t.add_row(
-            str(j),
-            f"{s.weights[j]:.4f}",
-            " ".join(f"{v:.4f}" for v in s.means[j]),
-            _matrix(s.covariances[j]),
-        )
-    return t
+    for name, value in per_component.items():
+        t.add_column(_symbol(name), justify="right" if value.ndim <= 2 else "left")
+    for j in range(k):
+        t.add_row(str(j), f"{s.weights[j]:.4f}", *(_cell(v[j]) for v in per_component.values()))
+    return t, shared
 
 
-def _responsibilities_table(X: np.ndarray, s: Any) -> RichTable:
-    """The responsibilities after an E-step: one row per point.
+def _symbol(name: str) -> str:
+    """``μ_k`` for ``means``, ``μ_k (part 0)`` for a product's ``part0_means``; other names as they are."""
+    head, _, base = name.partition("_")
+    if head.startswith("part") and head[4:].isdigit() and base:
+        return f"{_symbol(base)} (part {head[4:]})"
+    return SYMBOLS.get(name, name)
+
+
+def _responsibilities_table(X: np.ndarray, s: Any, rows: int) -> RichTable:
+    """The responsibilities after an E-step (and the latent expectations), one row per point.
 
     Parameters
     ----------
@@ -147,6 +276,8 @@ def _responsibilities_table(X: np.ndarray, s: Any) -> RichTable:
         The points.
     s : TraceStep
         An E-step.
+    rows : int
+        At most this many points; a last row says how many were left out.
 
     Returns
     -------
@@ -155,15 +286,22 @@ def _responsibilities_table(X: np.ndarray, s: Any) -> RichTable:
     t = RichTable(show_edge=False, header_style="bold")
     t.add_column("n", justify="right")
     t.add_column("x_n", justify="right")
-    for j in range(s.responsibilities.shape[1]):
+    k = s.responsibilities.shape[1]
+    for j in range(k):
         t.add_column(f"q_n{j}", justify="right")
-    for i in range(X.shape[0]):
-        t.add_row(str(i + 1), " ".join(f"{v:g}" for v in X[i]), *(_prob(q) for q in s.responsibilities[i]))
+    for name in s.latent:
+        for j in range(k):
+            t.add_column(f"{name}_n{j}", justify="right")
+    for i in range(min(rows, X.shape[0])):
+        latent = [f"{v[i, j]:.4f}" for v in s.latent.values() for j in range(k)]
+        t.add_row(str(i + 1), _row(X[i], "{:g}"), *(_prob(q) for q in s.responsibilities[i]), *latent)
+    if X.shape[0] > rows:
+        t.add_row("…", f"{X.shape[0] - rows} more points", *([""] * (k * (1 + len(s.latent)))))
     return t
 
 
 def _staircase_table(trace: Any) -> RichTable:
-    """Every step's log-likelihood, bound and KL, and the identity ``L + KL = ln p`` checked.
+    """Every step's log-likelihood, bound, KL and Q, and the identity ``L + KL = ln p`` checked.
 
     Parameters
     ----------
@@ -175,21 +313,47 @@ def _staircase_table(trace: Any) -> RichTable:
     rich.table.Table
     """
     t = RichTable(title="the staircase", title_justify="left", show_edge=False, header_style="bold")
-    for col in ("step", "ln p(X|θ)", "L(q,θ)", "KL(q‖p)", "L + KL − ln p"):
+    for col in ("step", "ln p(X|θ)", "L(q,θ)", "KL(q‖p)", "Q(θ,θ_old)", "L + KL − ln p"):
         t.add_column(col, justify="right")
-    for s in (trace.initial, *trace.steps):
-        label = "start" if s.step == "start" else f"{s.step}{s.iteration}"
+    for s in trace.states:
         t.add_row(
-            label,
+            s.label,
             f"{s.log_likelihood:.6f}",
             f"{s.lower_bound:.6f}",
             f"{s.kl:.3g}",
+            f"{s.expected_complete:.6f}",
             f"{s.lower_bound + s.kl - s.log_likelihood:.1e}",
         )
     return t
 
 
-def _print_trace(trace: Any, console: Console) -> None:
+def _family_line(trace: Any) -> str:
+    """``covariance full, reg_covar=0`` / ``bernoulli, alpha=0.01`` / ``product of ...``."""
+    spec = dict(trace.family.spec()) if hasattr(trace.family, "spec") else {"family": trace.family_name}
+    name = spec.pop("family", trace.family_name)
+    if name == "product":
+        parts = ", ".join(f"{p.get('family')} on columns {p.get('columns')}" for p in spec.get("parts", []))
+        return f"product of {parts}"
+    words = [] if name == "gaussian" else [str(name)]
+    if spec.get("covariance_type") is not None:
+        words.append(f"covariance {spec.pop('covariance_type')}")
+    options = [
+        f"{k}={v:g}" for k, v in spec.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+    ]
+    return ", ".join(words + options)
+
+
+def _m_step_line(e: Any, m: Any) -> str:
+    """What the M-step did, in numbers: Q and L rise by the same amount; ln p by that and the new KL."""
+    rise = m.expected_complete - e.expected_complete
+    return (
+        f"the M-step raises Q(θ,θ_old) by {rise:.6g}, and L by as much (q is fixed);\n"
+        f"ln p(X|θ) rises by {m.log_likelihood - e.log_likelihood:.6g}: that plus the new KL, "
+        f"{m.kl:.3g}, which the next E-step closes"
+    )
+
+
+def _print_trace(trace: Any, console: Console, rows: int = 20) -> None:
     """Print a trace for people: the start, every E-step and M-step, and the staircase.
 
     Parameters
@@ -198,26 +362,38 @@ def _print_trace(trace: Any, console: Console) -> None:
         What :func:`emix.teach.trace.trace_em` returned.
     console : Console
         Where to print.
+    rows : int, default=20
+        Points shown in each E-step table.
     """
     n, d = trace.X.shape
     k = trace.initial.weights.size
-    console.print(
-        f"[bold]EM step by step[/]: {n} points, {d} features, K={k}, covariance "
-        f"{trace.covariance_type}, reg_covar={trace.reg_covar:g}"
-    )
-    console.print(_params_table(trace.initial, "start θ⁰"))
+    console.print(f"[bold]EM step by step[/]: {n} points, {d} features, K={k}, {_family_line(trace)}")
+    if not trace.exact_m_step:
+        console.print(
+            "[yellow]this M-step is not exact (a pseudo-count or jitter): it maximises L plus a log-prior, "
+            "so L may fall slightly; --alpha 0 gives maximum likelihood[/]"
+        )
+    table, shared = _params_table(trace.initial, "start θ⁰")
+    console.print(table)
+    for line in shared:
+        console.print(line)
     console.print(_numbers(trace.initial))
+    previous = trace.initial
     for s in trace.steps:
         console.print()
         if s.step == "E":
             console.rule(f"iteration {s.iteration}: E-step   q_nk = p(k | x_n, θ)")
-            console.print(_responsibilities_table(trace.X, s))
+            console.print(_responsibilities_table(trace.X, s, rows))
+            if s.latent:
+                names = ", ".join(f"{name}_nk" for name in s.latent)
+                console.print(f"{names} = E[· | x_n, z_n = k] under θ: the family's other latent variable(s)")
             console.print(_numbers(s))
             console.print("[green]the E-step closes the gap: KL = 0, L = ln p(X|θ)[/]")
         else:
-            console.rule(f"iteration {s.iteration}: M-step   θ = argmax L(q, θ)")
-            console.print(_params_table(s, ""))
+            console.rule(f"iteration {s.iteration}: M-step   θ = argmax Q(θ, θ_old)")
+            console.print(_params_table(s, "")[0])
             console.print(_numbers(s))
-            console.print("[green]the M-step raises the bound L, and ln p(X|θ) with it[/]")
+            console.print(f"[green]{_m_step_line(previous, s)}[/]")
+        previous = s
     console.print()
     console.print(_staircase_table(trace))

@@ -28,6 +28,12 @@ its *estimator interface*; :class:`FamilyBase` gives every one a default::
     init_names()                         the arrays a user must give to start EM from them
     spec()                               a JSON-able description (model files, ``Mixture(family=...)``)
 
+Optional methods, which a family writes only when it has something to say:
+
+    latent_expectations(X, params)       -> {name: (n, K)} expectations of latent variables other
+                                            than the component, given it (Student-t: the scale
+                                            weights ``u_nk``); :mod:`emix.teach` shows them
+
 ``anchor`` is a family-chosen reference (for the Gaussian, the current means)
 around which statistics are centred so that large offsets cost no digits. It is
 fixed during one pass over the data, so statistics of chunks simply add.

@@ -197,6 +197,27 @@ class ProductFamily:
             out[:, list(c)] = f.sample(rng, p, counts)
         return out
 
+    # -- teaching (optional method, see emix.families.base) -------------------------------
+    def latent_expectations(self, X: np.ndarray, params: ProductParams) -> dict[str, np.ndarray]:
+        """The latent expectations of the parts that have some, named ``partI_NAME``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+        params : ProductParams
+
+        Returns
+        -------
+        dict of str to ndarray of shape (n, K)
+            Empty when no part has a second latent variable.
+        """
+        out = {}
+        for i, (f, Xi, p) in enumerate(zip(self.families, self._split(X), params.parts, strict=True)):
+            fn = getattr(f, "latent_expectations", None)
+            if fn is not None:
+                out.update({f"part{i}_{name}": v for name, v in fn(Xi, p).items()})
+        return out
+
     # -- initialisation ------------------------------------------------------------------
     def init_encode(self, X: np.ndarray) -> np.ndarray:
         """Each part's initialisation encoding (identity where a part has none), side by side."""

@@ -288,6 +288,31 @@ class StudentFamily:
             parts.append(params.means[k] + z / np.sqrt(w)[:, None])
         return np.concatenate(parts, axis=0) if parts else np.empty((0, d))
 
+    # -- teaching (optional method, see emix.families.base) -------------------------------
+    def latent_expectations(self, X: np.ndarray, params: StudentParams) -> dict[str, np.ndarray]:
+        """The expected scale weights: the second latent variable, given the first.
+
+        ``u_nk = E[u | x_n, z_n = k] = (nu_k + D) / (nu_k + delta_nk)``, where
+        ``delta_nk`` is the squared Mahalanobis distance of ``x_n`` from ``mu_k``
+        under ``Sigma_k``. The E-step weights row ``n`` by ``r_nk u_nk`` in
+        component ``k``'s mean and scale, so a point far from the centre
+        counts less: this is what makes the Student-t robust. The same
+        values :meth:`accumulate` computes under ``params``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+        params : StudentParams
+
+        Returns
+        -------
+        dict
+            ``{"u": ndarray of shape (n, K)}``.
+        """
+        delta, _ = self._mahalanobis(X, params)
+        nu = np.asarray(params.dof, dtype=np.float64)
+        return {"u": (nu + X.shape[1]) / (nu + delta)}
+
     # -- estimator support -----------------------------------------------------------
     def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
         """Any finite real values are allowed; missing values (NaN) are not."""

@@ -1,270 +1,301 @@
-"""EM one step at a time, for learning and teaching.
+"""EM one step at a time, for learning and teaching, for every family.
 
 :func:`trace_em` runs EM on a small data set with the library's own engine
-(:func:`emix.em.log_joint` for the E-step, :func:`emix.em.e_pass` and
-:func:`emix.em.m_step` for the M-step) and records the state after every
-E-step and every M-step. Each record holds the responsibilities ``q``, the
-parameters ``theta`` and three numbers:
+(:func:`emix.engine.log_joint` for the E-step, :func:`emix.engine.e_pass` and
+:func:`emix.engine.m_step` for the M-step) and records the state after every
+E-step and every M-step (:class:`~emix.teach.records.TraceStep`). The family
+is any emix family (Gaussian, Bernoulli, categorical, Poisson, exponential,
+Student-t, a product for mixed tables, or one of your own): the trace asks it
+only what the engine asks it. Each record holds the responsibilities ``q``,
+the parameters ``θ`` and the numbers of :mod:`emix.teach.bound`:
 
 ``log_likelihood``
-    ``ln p(X | theta) = sum_n ln sum_k pi_k N(x_n | mu_k, Sigma_k)``.
+    ``ln p(X | θ) = Σ_n ln Σ_k π_k p(x_n | k, θ)``.
 ``lower_bound``
-    ``L(q, theta) = sum_n sum_k q_nk [ln pi_k + ln N(x_n | k) - ln q_nk]``.
+    ``L(q, θ) = Σ_n Σ_k q_nk [ln π_k + ln p(x_n | k, θ) - ln q_nk]``.
 ``kl``
-    ``KL(q || p(z | X, theta)) = sum_n sum_k q_nk [ln q_nk - ln p(k | x_n, theta)]``,
+    ``KL(q ‖ p(z | X, θ)) = Σ_n Σ_k q_nk [ln q_nk - ln p(k | x_n, θ)]``,
     computed from its own definition, not as a difference.
+``expected_complete``
+    ``Q(θ, θ_old) = Σ_n Σ_k q_nk ln p(x_n, k | θ)``, with ``q`` the posterior
+    under ``θ_old``.
 
-They satisfy ``L + KL = ln p(X | theta)``. The E-step sets ``q`` to the
+They satisfy ``L + KL = ln p(X | θ)``. The E-step sets ``q`` to the
 posterior, so ``KL`` becomes 0 and the bound touches the log-likelihood; the
-M-step keeps ``q`` and maximises ``L`` over ``theta``, which raises the bound
-and, since ``KL >= 0``, the log-likelihood with it.
+M-step keeps ``q`` and maximises ``Q`` (hence ``L = Q + H(q)``) over ``θ``,
+which raises the bound and, since ``KL >= 0``, the log-likelihood with it.
+
+A family with a second latent variable (the Student-t's scale ``u``) shows
+its expectations through the optional family method
+``latent_expectations(X, params)``; the bound is that of the component
+variable ``z`` alone, which the family's M-step also never lowers.
 
 Nothing here prints; ``emix trace`` renders the records.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import inspect
 import math
 from typing import Any
 
 import numpy as np
 
-from .._linalg import normalize_log_rows
 from .._validation import check_array, check_random_state
-from ..engine import MixtureParams, e_pass, log_joint, m_step
+from ..engine import MixtureParams, e_pass, m_step
 from ..estimators.gaussian import GaussianMixture
-from ..exceptions import InvalidInputError
-from ..families.gaussian import GaussianFamily
+from ..estimators.named import Mixture
+from ..exceptions import InvalidInputError, InvalidParameterError
+from ..families.registry import FAMILIES, family_from_spec
 from ..sources import ArraySource
+from .bound import Bound, evaluate
+from .records import EMTrace, TraceStep, display_arrays
 
 __all__ = ["TraceStep", "EMTrace", "trace_em", "trace_lecture_example", "em_path"]
 
+#: a trace keeps an (n_samples, K) table per step
+MAX_ROWS = 10_000
 
-@dataclasses.dataclass(frozen=True)
-class TraceStep:
-    """The state of EM after one E-step or one M-step.
 
-    Attributes
-    ----------
-    iteration : int
-        1 for the first E-step and M-step, 2 for the next pair, ...
-    step : {'E', 'M'}
-    responsibilities : ndarray of shape (n_samples, K)
-        ``q_nk``: after an E-step the posterior under the current ``theta``;
-        after an M-step the same ``q`` the M-step used.
-    weights : ndarray of shape (K,)
-    means : ndarray of shape (K, D)
-    covariances : ndarray of shape (K, D, D)
-        Full matrices whatever the covariance model (a tied covariance is repeated).
-    log_likelihood : float
-        ``ln p(X | theta)``.
-    lower_bound : float
-        ``L(q, theta)``.
-    kl : float
-        ``KL(q || p(z | X, theta))``.
+def _family_options(name: str, covariance_type: Any, reg_covar: Any, alpha: Any) -> dict[str, Any]:
+    """Constructor options for the family registered as ``name``, the trace's defaults filled in.
+
+    The trace's default for ``reg_covar`` is 0 (an exact M-step), unlike the estimators';
+    ``alpha`` keeps the family's default pseudo-count, without which a binary or count
+    feature never seen in a component soon gives ``ln 0`` in floating point.
     """
-
-    iteration: int
-    step: str
-    responsibilities: np.ndarray
-    weights: np.ndarray
-    means: np.ndarray
-    covariances: np.ndarray
-    log_likelihood: float
-    lower_bound: float
-    kl: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-JSON form (lists of floats)."""
-        return {
-            "iteration": self.iteration,
-            "step": self.step,
-            "log_likelihood": self.log_likelihood,
-            "lower_bound": self.lower_bound,
-            "kl": self.kl,
-            "weights": self.weights.tolist(),
-            "means": self.means.tolist(),
-            "covariances": self.covariances.tolist(),
-            "responsibilities": self.responsibilities.tolist(),
-        }
+    cls = FAMILIES.get(name)
+    if cls is None:
+        raise InvalidParameterError(f"unknown family {name!r}; known: {sorted(FAMILIES)}")
+    accepts = set(inspect.signature(cls).parameters)
+    given = {"covariance_type": covariance_type, "reg_covar": reg_covar, "alpha": alpha}
+    options = {}
+    for option, value in given.items():
+        if option not in accepts:
+            if value is not None:
+                raise InvalidParameterError(f"the {name} family has no {option} option")
+            continue
+        if value is not None:
+            options[option] = value
+        elif option == "reg_covar":
+            options[option] = 0.0  # exact EM: no jitter
+    return options
 
 
-@dataclasses.dataclass(frozen=True)
-class EMTrace:
-    """A run of EM recorded step by step.
+def _estimator(
+    n_components: int,
+    family: Any,
+    options: dict[str, Any],
+    start: dict[str, Any],
+) -> GaussianMixture | Mixture:
+    """A one-iteration estimator whose start and checks the trace borrows.
 
-    Attributes
-    ----------
-    X : ndarray of shape (n_samples, D)
-    covariance_type : str
-    reg_covar : float
-    initial : TraceStep
-        The starting parameters (``step='start'``, ``iteration=0``); its
-        ``responsibilities`` are the posterior under them, ``kl`` is 0.
-    steps : tuple of TraceStep
-        E, M, E, M, ... in order.
+    ``start`` holds ``weights_init``, ``means_init``, ``precisions_init``,
+    ``params_init``, ``init_params`` and ``random_state``.
     """
-
-    X: np.ndarray
-    covariance_type: str
-    reg_covar: float
-    initial: TraceStep
-    steps: tuple[TraceStep, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-JSON form of the whole trace."""
-        return {
-            "X": self.X.tolist(),
-            "covariance_type": self.covariance_type,
-            "reg_covar": self.reg_covar,
-            "initial": self.initial.to_dict(),
-            "steps": [s.to_dict() for s in self.steps],
-        }
-
-
-def _xlogy_terms(q: np.ndarray, log_other: np.ndarray) -> np.ndarray:
-    """``q * (ln q - log_other)`` with ``0 ln 0 = 0``; shape of ``q``."""
-    out = np.zeros_like(q)
-    pos = q > 0
-    out[pos] = q[pos] * (np.log(q[pos]) - log_other[pos])
-    return out
-
-
-def _state(
-    family: GaussianFamily, X: np.ndarray, params: MixtureParams, q: np.ndarray | None
-) -> tuple[np.ndarray, float, float, float]:
-    """Responsibilities, ``ln p(X|theta)``, ``L(q, theta)`` and ``KL`` for ``q`` (posterior if None)."""
-    lj = log_joint(family, X, params)  # ln pi_k + ln N(x_n | k), (n, K)
-    log_post, log_norm = normalize_log_rows(lj.copy())  # posterior (exp'd) and ln p(x_n)
-    post = log_post
-    with np.errstate(divide="ignore"):
-        ln_post = np.log(post)
-    ll = float(log_norm.sum())
-    if q is None:
-        q = post
-    bound = float(-_xlogy_terms(q, lj).sum())
-    kl = float(_xlogy_terms(q, ln_post).sum())
-    return q, ll, bound, kl
+    common = dict(
+        weights_init=start["weights_init"],
+        init_params=start["init_params"],
+        random_state=start["random_state"],
+        max_iter=1,
+        tol=0.0,
+    )
+    gaussian_start = start["means_init"] is not None or start["precisions_init"] is not None
+    if family == "gaussian" and start["params_init"] is None:
+        return GaussianMixture(
+            n_components,
+            covariance_type=options.get("covariance_type", "full"),
+            reg_covar=options["reg_covar"],
+            means_init=start["means_init"],
+            precisions_init=start["precisions_init"],
+            **common,
+        )
+    if gaussian_start:
+        raise InvalidParameterError(
+            "means_init and precisions_init start a Gaussian trace; give params_init "
+            "(a dict of the family's arrays) for other families"
+        )
+    obj = family_from_spec(family) if not options else FAMILIES[family](**options)
+    return Mixture(n_components, family=obj, params_init=start["params_init"], **common)
 
 
 def _record(
-    family: GaussianFamily,
-    d: int,
-    iteration: int,
-    step: str,
-    q: np.ndarray,
-    params: MixtureParams,
-    ll: float,
-    bound: float,
-    kl: float,
+    family: Any, iteration: int, step: str, params: MixtureParams, b: Bound, latent: dict
 ) -> TraceStep:
-    comp = params.components
-    k = len(params.weights)
-    covs = np.stack([family.model.component_covariance(comp.covariances, j, d) for j in range(k)])
     return TraceStep(
         iteration=iteration,
         step=step,
-        responsibilities=np.array(q, dtype=np.float64),
+        responsibilities=b.q,
         weights=np.array(params.weights, dtype=np.float64),
-        means=np.array(comp.means, dtype=np.float64),
-        covariances=covs.astype(np.float64),
-        log_likelihood=ll,
-        lower_bound=bound,
-        kl=kl,
+        arrays=display_arrays(family, params.components),
+        log_likelihood=b.log_likelihood,
+        lower_bound=b.lower_bound,
+        kl=b.kl,
+        expected_complete=b.expected_complete,
+        entropy=b.entropy,
+        latent=latent,
+        params=params,
     )
+
+
+def _latent(family: Any, X: np.ndarray, params: MixtureParams) -> dict[str, np.ndarray]:
+    """The family's other latent expectations under ``params`` (optional method), or none."""
+    fn = getattr(family, "latent_expectations", None)
+    if fn is None:
+        return {}
+    return {name: np.array(v, dtype=np.float64) for name, v in fn(X, params.components).items()}
 
 
 def trace_em(
     X: Any,
     n_components: int,
     *,
+    family: Any = "gaussian",
     n_iter: int = 3,
-    covariance_type: str = "full",
-    reg_covar: float = 0.0,
+    covariance_type: str | None = None,
+    reg_covar: float | None = None,
+    alpha: float | None = None,
     weights_init: Any = None,
     means_init: Any = None,
     precisions_init: Any = None,
+    params_init: dict | None = None,
     init_params: str = "kmeans",
     random_state: Any = 0,
 ) -> EMTrace:
     """Run ``n_iter`` EM iterations and record the state after every E- and M-step.
 
-    The starting point is the one :class:`~emix.GaussianMixture` would use with
-    the same arguments (its ``*_init`` arrays, else ``init_params`` with
+    The starting point is the one the estimator would use with the same
+    arguments (:class:`~emix.GaussianMixture` for a Gaussian, else
+    :class:`~emix.Mixture`: the ``*_init`` arrays, else ``init_params`` with
     ``random_state``), and every number comes from the library's engine, so the
-    parameters after the first M-step equal those of
-    ``GaussianMixture(..., max_iter=1, tol=0)``.
+    parameters after the first M-step equal those of a ``max_iter=1, tol=0`` fit.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, D)
-        A small data set (every record keeps an (n_samples, K) table).
+        A small data set (every record keeps an (n_samples, K) table; at most
+        10000 rows), in the family's support.
     n_components : int
         K.
+    family : str, dict or family object, default='gaussian'
+        A family name (``'gaussian'``, ``'bernoulli'``, ``'categorical'``,
+        ``'poisson'``, ``'exponential'``, ``'student'``, or one registered in
+        :data:`emix.families.FAMILIES`), a spec (``{"family": "product",
+        "parts": [...]}``) or a family object, used as given.
     n_iter : int, default=3
         Number of E/M pairs.
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
-    reg_covar : float, default=0.0
-        Jitter on the covariance diagonals; 0 keeps the M-step exact, so the
-        bound rises monotonically.
-    weights_init, means_init, precisions_init : array-like, optional
-        Shapes (K,), (K, D) and that of ``precisions_`` for ``covariance_type``.
+    covariance_type : str, optional
+        For a family named ``'gaussian'`` or ``'student'`` (default
+        ``'full'``); any of the 18 Gaussian models.
+    reg_covar : float, optional
+        The covariance jitter of a Gaussian or Student-t family given by name;
+        the trace's default is 0, unlike the estimators', so that the M-step
+        is exact and the bound never falls.
+    alpha : float, optional
+        The pseudo-count of a Bernoulli, categorical or Poisson family given
+        by name (default: the family's, 1e-2). With ``alpha > 0`` the M-step
+        maximises ``L(q, θ)`` plus the log-prior the pseudo-counts stand for,
+        so ``L`` may (rarely, slightly) fall; ``alpha=0`` is exact maximum
+        likelihood, where a feature a component has never seen soon gives
+        ``ln 0`` in floating point (the trace then stops).
+    weights_init : array-like of shape (K,), optional
+    means_init, precisions_init : array-like, optional
+        A Gaussian start: shapes (K, D) and that of ``precisions_`` for
+        ``covariance_type``.
+    params_init : dict of str to array-like, optional
+        Any family's start, by the family's array names (``{"probabilities":
+        ...}``), as :class:`~emix.Mixture` takes it.
     init_params : str, default='kmeans'
-        Used when not all three ``*_init`` arrays are given.
+        Used when no start is given.
     random_state : int, Generator or None, default=0
 
     Returns
     -------
     EMTrace
-        ``steps`` has ``2 * n_iter`` records, alternating 'E' and 'M'.
+        ``steps`` has ``2 * n_iter`` records, alternating 'E' and 'M' (fewer
+        if a number stops being finite).
+
+    Raises
+    ------
+    InvalidInputError
+        Too few or too many rows, ``n_iter < 1``, or data outside the support.
+    InvalidParameterError
+        An unknown family, an option it does not take, or a bad start.
     """
-    X = check_array(X, min_samples=2, dtype=np.float64)
     if int(n_iter) < 1:
         raise InvalidInputError(f"n_iter must be at least 1, got {n_iter}")
-    if X.shape[0] > 10_000:
-        raise InvalidInputError(
-            f"trace keeps an (n_samples, K) table per step; {X.shape[0]} rows is too many "
-            "(at most 10000). Fit large data with GaussianMixture instead"
-        )
-    gm = GaussianMixture(
-        n_components,
-        covariance_type=covariance_type,
-        reg_covar=reg_covar,
+    start = dict(
         weights_init=weights_init,
         means_init=means_init,
         precisions_init=precisions_init,
+        params_init=params_init,
         init_params=init_params,
         random_state=random_state,
-        max_iter=1,
-        tol=0.0,
     )
-    gm._validate_params()
-    if X.shape[0] < gm.n_components:
-        raise InvalidInputError(f"{X.shape[0]} rows cannot be split into {gm.n_components} components")
-    prep = gm._prepare_fit(X, None, None)
-    source = ArraySource(X, None, X.shape[0])
-    family = gm._make_family()
-    params = gm._start(prep._replace(source=source), check_random_state(random_state), None)
-    d = X.shape[1]
-
-    q, ll, bound, kl = _state(family, X, params, None)
-    initial = _record(family, d, 0, "start", q, params, ll, bound, kl)
-    steps: list[TraceStep] = []
-    for it in range(1, int(n_iter) + 1):
-        # E-step: q <- p(z | X, theta); the bound touches the log-likelihood.
-        q, ll, bound, kl = _state(family, X, params, None)
-        steps.append(_record(family, d, it, "E", q, params, ll, bound, kl))
-        # M-step: theta <- argmax L(q, theta), by the engine's own pass and M-step.
-        stats = e_pass(source, family, params).stats
-        params = m_step(family, stats, params)
-        _, ll, bound, kl = _state(family, X, params, q)
-        steps.append(_record(family, d, it, "M", q, params, ll, bound, kl))
-        if not all(math.isfinite(v) for v in (ll, bound, kl)):
-            break
+    est = _estimator(n_components, family, _options(family, covariance_type, reg_covar, alpha), start)
+    X, source, prep = _prepared(est, X)
+    shown = est._make_family()  # the configured family, whose arrays the records show
+    fam = prep.family  # the one EM runs (the missing-data variant where values are missing)
+    params = est._start(prep._replace(source=source), check_random_state(random_state), None)
+    initial = _record(shown, 0, "start", params, evaluate(fam, X, params), _latent(fam, X, params))
+    steps = _iterate(fam, shown, X, source, params, int(n_iter))
+    spec = shown.spec() if hasattr(shown, "spec") else {}
     return EMTrace(
-        X=X, covariance_type=covariance_type, reg_covar=float(reg_covar), initial=initial, steps=tuple(steps)
+        X=X,
+        family=shown,
+        covariance_type=spec.get("covariance_type"),
+        reg_covar=None if spec.get("reg_covar") is None else float(spec["reg_covar"]),
+        exact_m_step=bool(getattr(shown, "exact_m_step", True)),
+        initial=initial,
+        steps=tuple(steps),
     )
+
+
+def _options(family: Any, covariance_type: Any, reg_covar: Any, alpha: Any) -> dict[str, Any]:
+    """The family options of a trace: for a name, those given and the trace's defaults; none for a spec."""
+    if isinstance(family, str) and not family.strip().startswith("{"):
+        return _family_options(family, covariance_type, reg_covar, alpha)
+    if any(v is not None for v in (covariance_type, reg_covar, alpha)):
+        raise InvalidParameterError(
+            "covariance_type, reg_covar and alpha go with a family name; "
+            "a family spec or object carries its own options"
+        )
+    return {}
+
+
+def _prepared(est: GaussianMixture | Mixture, X: Any) -> tuple[np.ndarray, ArraySource, Any]:
+    """The checked data, one source over all of it, and what the estimator's ``fit`` checks first."""
+    est._validate_params()
+    base = est._base_family()
+    X = check_array(X, min_samples=2, dtype=np.float64, allow_nan=bool(base.handles_missing))
+    if X.shape[0] > MAX_ROWS:
+        raise InvalidInputError(
+            f"trace keeps an (n_samples, K) table per step; {X.shape[0]} rows is too many "
+            f"(at most {MAX_ROWS}). Fit large data with an estimator instead"
+        )
+    if X.shape[0] < est.n_components:
+        raise InvalidInputError(f"{X.shape[0]} rows cannot be split into {est.n_components} components")
+    return X, ArraySource(X, None, X.shape[0]), est._prepare_fit(X, None, None)
+
+
+def _iterate(
+    fam: Any, shown: Any, X: np.ndarray, source: ArraySource, params: MixtureParams, n_iter: int
+) -> list[TraceStep]:
+    """E, M, E, M ...: ``n_iter`` pairs from ``params``, stopping early if a number is not finite."""
+    steps: list[TraceStep] = []
+    for it in range(1, n_iter + 1):
+        # E-step: q <- p(z | X, θ); the bound touches the log-likelihood.
+        e = evaluate(fam, X, params)
+        latent = _latent(fam, X, params)
+        steps.append(_record(shown, it, "E", params, e, latent))
+        # M-step: θ <- argmax_θ Q(θ, θ_old), by the engine's own pass and M-step.
+        stats = e_pass(source, fam, params).stats
+        params = m_step(fam, stats, params)
+        m = evaluate(fam, X, params, e.q)
+        steps.append(_record(shown, it, "M", params, m, latent))
+        if not all(math.isfinite(v) for v in (m.log_likelihood, m.lower_bound, m.kl)):
+            break
+    return steps
 
 
 def trace_lecture_example(n_iter: int = 3) -> EMTrace:
@@ -279,17 +310,17 @@ def trace_lecture_example(n_iter: int = 3) -> EMTrace:
     return trace_em(X, 2, n_iter=n_iter, reg_covar=0.0, **init)
 
 
-def em_path(estimator: GaussianMixture, X: Any) -> list[MixtureParams]:
+def em_path(estimator: Any, X: Any) -> list[MixtureParams]:
     """Parameters at the start and after every iteration of the estimator's own fit.
 
     Refits a copy of ``estimator`` (its parameters, its ``random_state``, all
-    ``n_init`` restarts) through :meth:`GaussianMixture.fit` itself, recording
+    ``n_init`` restarts) through its own ``fit``, recording
     each restart's path, and returns the path of the restart ``fit`` keeps.
     Used to animate EM.
 
     Parameters
     ----------
-    estimator : GaussianMixture
+    estimator : an emix estimator (GaussianMixture, Mixture, BernoulliMixture ...)
         Only its constructor parameters are used.
     X : array-like of shape (n_samples, D)
 
@@ -316,11 +347,15 @@ def em_path(estimator: GaussianMixture, X: Any) -> list[MixtureParams]:
     gm.fit(X)
     fitted = gm._fitted_params()
 
+    family = gm._make_family()
+    target = family.to_arrays(fitted.components)
+
     def distance(path: list[MixtureParams]) -> float:
         last = path[-1]
+        arrays = family.to_arrays(last.components)
         return float(
             np.abs(last.weights - fitted.weights).max()
-            + np.abs(last.components.means - fitted.components.means).max()
+            + sum(np.abs(np.asarray(arrays[n], float) - np.asarray(target[n], float)).max() for n in target)
         )
 
     best = min(paths, key=distance)
