@@ -5,7 +5,14 @@ Public names only; see the docs for a tour.
 
 from . import datasets, families
 from ._version import __version__
-from .estimators import BernoulliMixture, GaussianMixture, Mixture, PoissonMixture, StudentMixture
+from .estimators import (
+    BayesianGaussianMixture,
+    BernoulliMixture,
+    GaussianMixture,
+    Mixture,
+    PoissonMixture,
+    StudentMixture,
+)
 from .exceptions import (
     DegenerateComponentWarning,
     EmixError,
@@ -21,7 +28,7 @@ from .selection import SelectionResult, select
 from .sources import ArraySource, CSVSource, DaskSource, ParquetSource
 
 register_estimator(GaussianMixture)
-for _cls in (Mixture, BernoulliMixture, PoissonMixture, StudentMixture):
+for _cls in (Mixture, BernoulliMixture, PoissonMixture, StudentMixture, BayesianGaussianMixture):
     register_estimator(_cls)
 del _cls
 
@@ -38,6 +45,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "GaussianMixture",
+    "BayesianGaussianMixture",
     "select",
     "SelectionResult",
     "Mixture",
