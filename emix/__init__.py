@@ -26,6 +26,7 @@ from .exceptions import (
 from .io import load, register_estimator
 from .selection import SelectionResult, select
 from .sources import ArraySource, CSVSource, DaskSource, ParquetSource
+from .uncertainty import BootstrapResult, bootstrap
 
 register_estimator(GaussianMixture)
 for _cls in (Mixture, BernoulliMixture, PoissonMixture, StudentMixture, BayesianGaussianMixture):
@@ -48,6 +49,8 @@ __all__ = [
     "BayesianGaussianMixture",
     "select",
     "SelectionResult",
+    "bootstrap",
+    "BootstrapResult",
     "Mixture",
     "BernoulliMixture",
     "PoissonMixture",
