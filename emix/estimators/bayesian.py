@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_scalar
+from .._validation import check_random_state, check_scalar
 from ..engine import EMResult
 from ..families.gaussian.variational import VariationalGaussianFamily
 from .core import MixtureEstimator
@@ -147,6 +147,28 @@ class BayesianGaussianMixture(MixtureEstimator):
             mean_prior=self.mean_prior,
             degrees_of_freedom_prior=self.degrees_of_freedom_prior,
             covariance_prior=self.covariance_prior,
+        )
+
+    def sample_weights(self, n_samples: int = 1000, random_state: Any = None) -> np.ndarray:
+        """Draws of the mixing weights from their variational posterior ``q(pi)``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1000
+        random_state : int, Generator or None
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            Each row sums to one (for the Dirichlet process, the K sticks'
+            weights renormalised, as ``weights_`` is).
+        """
+        self._check_fitted()
+        check_scalar(n_samples, "n_samples", (int, np.integer), min_val=1)
+        conc = self._component_params().weight_concentration
+        rng = check_random_state(random_state)
+        return self._make_family().weight_prior.sample(
+            np.asarray(conc, dtype=np.float64), rng, int(n_samples)
         )
 
     def _set_fitted(self, result: EMResult, source: Any) -> None:

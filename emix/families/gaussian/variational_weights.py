@@ -62,6 +62,10 @@ class DirichletWeights:
             + ((conc - prior) * (digamma(conc) - digamma(total))).sum()
         )
 
+    def sample(self, conc: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws of the weights from ``q(pi) = Dirichlet(alpha)``, shape (n, K)."""
+        return rng.dirichlet(conc, size=n)
+
     def sklearn_constant(self, k: int, prior: float) -> float:
         """``log C(alpha_0 1_K) = lgamma(K alpha_0) - K lgamma(alpha_0)``, left out by scikit-learn."""
         return float(gammaln(k * prior) - k * gammaln(prior))
@@ -105,6 +109,15 @@ class StickBreakingWeights:
                 + (1.0 + prior - a - b) * digamma(a + b)
             ).sum()
         )
+
+    def sample(self, conc: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws of the weights, shape (n, K): sticks ``v_k ~ Beta(a_k, b_k)``, ``pi_k = v_k
+        prod_{j<k}(1 - v_j)``, renormalised over the K components (as ``weights_`` is)."""
+        a, b = conc
+        v = rng.beta(a, b, size=(n, len(a)))
+        rest = np.cumprod(np.concatenate([np.ones((n, 1)), 1.0 - v[:, :-1]], axis=1), axis=1)
+        w = v * rest
+        return w / w.sum(axis=1, keepdims=True)
 
     def sklearn_constant(self, k: int, prior: float) -> float:
         """``-K log B(1, alpha_0) = K log alpha_0``, left out by scikit-learn."""
