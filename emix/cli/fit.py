@@ -208,22 +208,10 @@ def fit(
     from ..sources.tables import table_format
 
     settings = EstimatorSettings(
-        family,
-        n_components,
-        covariance.value,
-        tol,
-        reg_covar,
-        max_iter,
-        n_init,
-        init,
-        seed,
-        bayesian,
-        equal_weights,
+        family, n_components, covariance.value, tol, reg_covar, max_iter, n_init, init, seed
     )
-    if plot_weights is not None and not bayesian:
-        raise Failure("--plot-weights draws the posterior weights of a --bayesian fit; add --bayesian")
-    if weights is not None and weights == labels:
-        raise Failure("--weights and --labels name the same column")
+    settings = dataclasses.replace(settings, bayesian=bayesian, equal_weights=equal_weights)
+    _check_options(weights, labels, plot_weights, bayesian)
     if stream is None:
         stream = table_format(data) != "npy" and data.is_file() and data.stat().st_size > STREAM_BYTES
     if stream:
@@ -257,6 +245,22 @@ def fit(
 
 
 # -- the steps, in the order fit takes them -----------------------------------------------------------------
+
+
+def _check_options(
+    weights: str | None, labels: str | None, plot_weights: Path | None, bayesian: bool
+) -> None:
+    """Refuse options that contradict each other, before anything is read.
+
+    Raises
+    ------
+    Failure
+        When --weights and --labels name one column, or --plot-weights comes without --bayesian.
+    """
+    if weights is not None and weights == labels:
+        raise Failure("--weights and --labels name the same column")
+    if plot_weights is not None and not bayesian:
+        raise Failure("--plot-weights draws the posterior weights of a --bayesian fit; add --bayesian")
 
 
 def _check_streamable(

@@ -98,19 +98,7 @@ def bootstrap(
     InvalidInputError
         When ``X`` does not match the model (features, support), or is a source.
     """
-    if not hasattr(model, "weights_"):
-        raise exceptions.NotFittedError(
-            f"bootstrap needs a fitted model; call {type(model).__name__}.fit(X) first"
-        )
-    if kind not in KINDS:
-        raise InvalidParameterError(f"kind must be one of {list(KINDS)}, got {kind!r}")
-    check_scalar(n_boot, "n_boot", (int, np.integer), min_val=2)
-    check_scalar(conf_level, "conf_level", (float, int, np.floating, np.integer), min_val=0)
-    if not 0 < conf_level < 1:
-        raise InvalidParameterError(f"conf_level must lie strictly between 0 and 1, got {conf_level!r}")
-    X = model._check_X(X)
-    if not isinstance(X, np.ndarray):
-        raise InvalidInputError("bootstrap resamples rows in memory: give X as an array, not a source")
+    X = _check_arguments(model, X, n_boot, kind, conf_level)
     names = _feature_names(model, X.shape[1], feature_names)
     reference = component_parameters(model)
     scale = _feature_scale(X)
@@ -126,6 +114,24 @@ def bootstrap(
         for name, est in reference.items()
     }
     return BootstrapResult.from_replicates(kind, int(n_boot), float(conf_level), reference, stacked, names)
+
+
+def _check_arguments(model: Any, X: Any, n_boot: Any, kind: Any, conf_level: Any) -> np.ndarray:
+    """The checks of :func:`bootstrap` (its Raises section); returns ``X`` checked, (n, D)."""
+    if not hasattr(model, "weights_"):
+        raise exceptions.NotFittedError(
+            f"bootstrap needs a fitted model; call {type(model).__name__}.fit(X) first"
+        )
+    if kind not in KINDS:
+        raise InvalidParameterError(f"kind must be one of {list(KINDS)}, got {kind!r}")
+    check_scalar(n_boot, "n_boot", (int, np.integer), min_val=2)
+    check_scalar(conf_level, "conf_level", (float, int, np.floating, np.integer), min_val=0)
+    if not 0 < conf_level < 1:
+        raise InvalidParameterError(f"conf_level must lie strictly between 0 and 1, got {conf_level!r}")
+    X = model._check_X(X)
+    if not isinstance(X, np.ndarray):
+        raise InvalidInputError("bootstrap resamples rows in memory: give X as an array, not a source")
+    return X
 
 
 class _Replicate:
