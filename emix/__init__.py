@@ -5,7 +5,14 @@ Public names only; see the docs for a tour.
 
 from . import datasets, families
 from ._version import __version__
-from .estimators import BernoulliMixture, GaussianMixture, Mixture, PoissonMixture, StudentMixture
+from .estimators import (
+    BayesianGaussianMixture,
+    BernoulliMixture,
+    GaussianMixture,
+    Mixture,
+    PoissonMixture,
+    StudentMixture,
+)
 from .exceptions import (
     DataChangedError,
     DegenerateComponentWarning,
@@ -20,9 +27,10 @@ from .exceptions import (
 from .io import load, register_estimator
 from .selection import SelectionResult, select
 from .sources import ArraySource, CSVSource, DaskSource, NpySource, ParquetSource
+from .uncertainty import BootstrapResult, bootstrap
 
 register_estimator(GaussianMixture)
-for _cls in (Mixture, BernoulliMixture, PoissonMixture, StudentMixture):
+for _cls in (Mixture, BernoulliMixture, PoissonMixture, StudentMixture, BayesianGaussianMixture):
     register_estimator(_cls)
 del _cls
 
@@ -39,8 +47,11 @@ def __getattr__(name: str):
 
 __all__ = [
     "GaussianMixture",
+    "BayesianGaussianMixture",
     "select",
     "SelectionResult",
+    "bootstrap",
+    "BootstrapResult",
     "Mixture",
     "BernoulliMixture",
     "PoissonMixture",

@@ -69,7 +69,10 @@ def register_estimator(cls: type) -> type:
 
 def _npy_bytes(arr: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    arr = np.asarray(arr)
+    if not arr.flags.c_contiguous:  # (ascontiguousarray would turn a 0-d array into shape (1,))
+        arr = np.ascontiguousarray(arr)
+    np.lib.format.write_array(buf, arr, allow_pickle=False)
     return buf.getvalue()
 
 

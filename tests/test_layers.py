@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("io",),  # the model file format
     ("estimators",),  # scikit-learn's conventions over the engine
     ("teach",),  # EM step by step, pictures
-    ("selection",),  # BIC / ICL grids
+    ("selection", "uncertainty"),  # BIC / ICL grids; the bootstrap
     ("cli",),  # the command line
     ("__init__", "__main__"),  # the public face
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import demo, fit, info, predict, sample, score, select, trace
+from . import bootstrap, demo, fit, info, predict, sample, score, select, trace
 from .errors import handle_errors
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.command("predict", epilog=predict.EPILOG)(handle_errors(predict.predict))
 app.command("sample", epilog=sample.EPILOG)(handle_errors(sample.sample))
 app.command("score", epilog=score.EPILOG)(handle_errors(score.score))
 app.command("select", epilog=select.EPILOG)(handle_errors(select.select_command))
+app.command("bootstrap", epilog=bootstrap.EPILOG)(handle_errors(bootstrap.bootstrap_command))
 app.command("info", epilog=info.EPILOG)(handle_errors(info.info))
 app.command("demo", epilog=demo.EPILOG)(handle_errors(demo.demo))
 app.command("trace", epilog=trace.EPILOG)(handle_errors(trace.trace))

@@ -25,7 +25,9 @@ EPILOG = (
     "  emix fit faithful.csv -k 3 --covariance tied -o faithful.emix\n\n"
     "  emix fit data.parquet -k 4 --columns height,weight --standardize --n-init 5 -o model.emix\n\n"
     "  emix fit points.npy -k 2 -o model.emix --plot clusters.png --animate em.gif\n\n"
-    "  emix fit huge.parquet -k 5 --stream -o huge.emix"
+    "  emix fit huge.parquet -k 5 --stream -o huge.emix\n\n"
+    "  emix fit faithful.csv -k 8 --bayesian -o vb.emix --plot-weights weights.png\n\n"
+    "  emix fit faithful.csv -k 3 --covariance EEE --equal-weights -o equal.emix"
 )
 
 #: files larger than this are fitted by streaming (``emix fit --stream``) unless --no-stream is given
@@ -97,6 +99,20 @@ LabelsOpt = Annotated[
         "the others: semi-supervised EM (not a feature).",
     ),
 ]
+BayesianOpt = Annotated[
+    bool,
+    typer.Option(
+        "--bayesian",
+        help="Variational Bayes (BayesianGaussianMixture, Dirichlet-process prior): "
+        "-k is an upper bound, unneeded components keep a weight near zero.",
+    ),
+]
+EqualWeightsOpt = Annotated[
+    bool, typer.Option("--equal-weights", help="Keep every weight at 1/K (mclust's equalPro).")
+]
+PlotWeightsOpt = Annotated[
+    Path | None, typer.Option("--plot-weights", help="With --bayesian: draw the posterior weights.")
+]
 StreamOpt = Annotated[
     bool | None,
     typer.Option(
@@ -124,6 +140,8 @@ class EstimatorSettings:
     seed: int | None
     rtol: float = 1e-8
     convergence: str = "aitken"
+    bayesian: bool = False
+    equal_weights: bool = False
 
     def build(self) -> Any:
         """The unfitted estimator for ``--family``.
@@ -135,7 +153,8 @@ class EstimatorSettings:
         Raises
         ------
         Failure
-            When ``--covariance`` is given for a family without covariances.
+            When ``--covariance`` is given for a family without covariances, or
+            ``--bayesian`` with another family or ``--equal-weights``.
         """
         from ..estimators.gaussian import GaussianMixture
         from ..estimators.named import Mixture, StudentMixture
@@ -150,6 +169,11 @@ class EstimatorSettings:
             random_state=self.seed,
         )
         k, family = self.n_components, self.family
+        if self.bayesian:
+            from .bayesian import bayesian_estimator
+
+            return bayesian_estimator(self, common)
+        common["equal_weights"] = self.equal_weights
         if family is Family.gaussian:
             return GaussianMixture(k, covariance_type=self.covariance, reg_covar=self.reg_covar, **common)
         if family is Family.student:
@@ -182,6 +206,9 @@ def fit(
     weights: WeightsOpt = None,
     labels: LabelsOpt = None,
     stream: StreamOpt = None,
+    bayesian: BayesianOpt = False,
+    equal_weights: EqualWeightsOpt = False,
+    plot_weights: PlotWeightsOpt = None,
 ) -> None:
     """Fit a mixture to the numeric columns of a table and save the model.
 
@@ -194,6 +221,9 @@ def fit(
     With --stream (the default for CSV/Parquet files over 1 GiB) the file is
     read in chunks on every EM pass instead of being loaded, so it may be
     larger than memory; the model is the same as without.
+
+    With --bayesian the mixture is fitted by variational Bayes and the
+    summary gives its evidence lower bound instead of BIC and AIC.
     """
     from ..sources.tables import table_format
 
@@ -210,13 +240,14 @@ def fit(
         rtol,
         convergence,
     )
-    if weights is not None and weights == labels:
-        raise Failure("--weights and --labels name the same column")
+    settings = dataclasses.replace(settings, bayesian=bayesian, equal_weights=equal_weights)
+    _check_options(weights, labels, plot_weights, bayesian)
     if stream is None:
         stream = table_format(data) != "npy" and data.is_file() and data.stat().st_size > STREAM_BYTES
     if stream:
         _check_streamable(data, standardize=standardize, labels=labels, plot=plot, animate=animate)
-        _fit_streamed(data, output, settings, columns, header, progress, weights)
+        console, model = _fit_streamed(data, output, settings, columns, header, progress, weights)
+        _draw_weights(console, model, plot_weights)
         return
     table = _read_data(data, columns, header, weights, labels)
     scaling = _standardisation(data, table, family) if standardize else Scaling(None, None)
@@ -240,9 +271,26 @@ def fit(
         _draw_clusters(console, model, table, scaling, plot)
     if animate is not None:
         _animate(console, model, table, Z, scaling, animate)
+    _draw_weights(console, model, plot_weights)
 
 
 # -- the steps, in the order fit takes them -----------------------------------------------------------------
+
+
+def _check_options(
+    weights: str | None, labels: str | None, plot_weights: Path | None, bayesian: bool
+) -> None:
+    """Refuse options that contradict each other, before anything is read.
+
+    Raises
+    ------
+    Failure
+        When --weights and --labels name one column, or --plot-weights comes without --bayesian.
+    """
+    if weights is not None and weights == labels:
+        raise Failure("--weights and --labels name the same column")
+    if plot_weights is not None and not bayesian:
+        raise Failure("--plot-weights draws the posterior weights of a --bayesian fit; add --bayesian")
 
 
 def _check_streamable(
@@ -281,11 +329,12 @@ def _fit_streamed(
     header: bool,
     progress: bool | None,
     weights: str | None,
-) -> None:
+) -> tuple[Console, Any]:
     """``emix fit --stream``: EM over a file source, re-reading the file on every pass.
 
     Reads, fits, writes and reports as the in-memory path does; the other
-    parameters are the options of :func:`fit` of the same names.
+    parameters are the options of :func:`fit` of the same names. Returns the
+    console reported to and the fitted model.
     """
     from ..sources import file_source
 
@@ -298,7 +347,8 @@ def _fit_streamed(
     scaling = Scaling(None, None)
     write_model(model, output, source.columns, scaling, n, str(data), ll, bic, aic)
     title = f"{type(model).__name__}, K={settings.n_components}, fitted to {data.name} (streamed)"
-    _report(model, source.columns, scaling, fit_stats(model, n, ll, bic, aic, scaling), title, output)
+    stats = fit_stats(model, n, ll, bic, aic, scaling)
+    return _report(model, source.columns, scaling, stats, title, output), model
 
 
 def _read_data(data: Path, columns: str | None, header: bool, weights: str | None, labels: str | None) -> Any:
@@ -405,6 +455,14 @@ def _draw_clusters(console: Console, model: Any, table: Any, scaling: Scaling, p
         plot_clusters(model, table.X, feature_names=table.columns, loc=scaling.loc, scale=scaling.scale), plot
     )
     console.print(f"picture written to {plot}")
+
+
+def _draw_weights(console: Console, model: Any, path: Path | None) -> None:
+    """``--plot-weights``: the posterior weights of a --bayesian fit (nothing without the option)."""
+    if path is not None:
+        from .bayesian import draw_posterior_weights
+
+        draw_posterior_weights(console, model, path)
 
 
 def _animate(

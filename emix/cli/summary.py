@@ -124,6 +124,13 @@ def fit_stats(
         out["log-likelihood"] = f"{ll:.6f}"
         if n:
             out["per row"] = f"{ll / n:.6f}"
+    elbo = getattr(model, "elbo_", None)
+    if elbo is not None:  # variational Bayes: its bound, not a likelihood's criteria
+        out["ELBO"] = f"{elbo:.6f}  (lower bound {model.lower_bound_:.6f}, scikit-learn's)"
+        out["components used"] = (
+            f"{int((model.weights_ > 0.01).sum())} of {len(model.weights_)} (weight > 1%)"
+        )
+        bic = aic = None
     if bic is not None:
         out["BIC"] = f"{bic:.3f}"
     if aic is not None:

@@ -4,6 +4,7 @@ Everything above the engine imports from this face, never from its modules:
 
 - :mod:`.results`: the value types (:class:`MixtureParams`, :class:`PassResult`, :class:`EMResult`);
 - :mod:`.passes`: one pass (E-step and statistics, :func:`e_pass`) and the M-step;
+- :mod:`.hooks`: the families' optional weights step and objective term;
 - :mod:`.convergence`: the stopping rules (:class:`ConvergenceMonitor`);
 - :mod:`.squarem`: SQUAREM acceleration;
 - :mod:`.driver`: :func:`run_em`;

@@ -24,6 +24,7 @@ from .._linalg import normalize_log_rows
 from ..exceptions import DegenerateComponentWarning, NumericalError
 from ..families.base import Family, Stats
 from ..sources import map_chunks
+from .hooks import objective_term, weights_step
 from .pool import ChunkPool
 from .results import MixtureParams, PassResult
 
@@ -133,7 +134,9 @@ def e_pass(
     Returns
     -------
     PassResult
-        The summed statistics and the total log-likelihood.
+        The summed statistics and the total log-likelihood, plus the
+        family's ``log_prior(weights, components)`` when it has one (the
+        objective of a MAP or variational fit; see :mod:`emix.engine.hooks`).
 
     Raises
     ------
@@ -176,6 +179,7 @@ def e_pass(
     for part, ll in results:
         loglik += ll
         stats = part if stats is None else stats + part
+    loglik += objective_term(family, params.weights, params.components)  # hook (b)
     if not math.isfinite(loglik):
         raise NumericalError(
             "the log-likelihood is not finite: some rows have zero density under every "
@@ -237,6 +241,8 @@ def m_step(family: Family, stats: Stats, previous: MixtureParams | None) -> Mixt
 
     An emptied component keeps its place: its weight is floored at
     ``10 * eps`` (and the weights renormalised) so that it can still recover.
+    A family with ``weights_step(nk, previous_weights)`` makes the weights'
+    step itself (see :mod:`emix.engine.hooks`).
 
     Parameters
     ----------
@@ -252,11 +258,7 @@ def m_step(family: Family, stats: Stats, previous: MixtureParams | None) -> Mixt
         ``weights`` of shape (K,), float64.
     """
     nk = np.asarray(stats.nk, dtype=np.float64)
-    weights = nk / nk.sum()
-    floor = 10.0 * np.finfo(np.float64).eps
-    if (weights < floor).any():
-        weights = np.maximum(weights, floor)
-        weights /= weights.sum()
+    weights = weights_step(family, nk, None if previous is None else previous.weights)  # hook (a)
     components = family.m_step(stats, None if previous is None else previous.components)
     return MixtureParams(weights=weights, components=components)
 

@@ -23,6 +23,10 @@ COMMON_PARAMETERS = """
         columns; the initial parameters are the M-step of those responsibilities).
     weights_init : array-like of shape (K,), optional
         Initial mixing weights (uniform when only component parameters are given).
+    equal_weights : bool, default=False
+        Keep every mixing weight at ``1 / K`` (mclust's ``equalPro``): the
+        weights are not estimated, and ``bic`` / ``aic`` count ``K - 1``
+        fewer parameters. ``weights_init`` then only affects the first E-step.
     random_state : int, RandomState, Generator or None
     warm_start : bool, default=False
         Start from the previous fit's parameters (with ``n_init=1``); the

@@ -45,8 +45,10 @@ from .._validation import (
     check_sample_weight,
 )
 from ..engine import ChunkPool, EMResult, MixtureParams, log_joint, resolve_n_jobs, run_em
+from ..engine.hooks import n_weight_parameters
 from ..exceptions import EmixError, InvalidParameterError
 from ..families.registry import spec_string
+from ..families.weights import with_equal_weights
 from ..sources import ArraySource, auto_chunk_size, checked_map, is_dask_collection, is_source, source_summary
 from . import checks, fitted, names, progress, starts
 from .params import check_common_params
@@ -87,8 +89,8 @@ class MixtureEstimator(ParamsMixin):
         base = self._base_family()
         cached = getattr(self, "_configured_family", None)
         if cached is not None and cached[0] == spec_string(base):
-            return cached[1]
-        return base
+            base = cached[1]
+        return with_equal_weights(base, getattr(self, "equal_weights", False))  # mclust's equalPro
 
     def _configure(self, base: Any, X: np.ndarray) -> None:
         self._configured_family = (spec_string(base), checks.check_training_array(base, X))
@@ -403,9 +405,9 @@ class MixtureEstimator(ParamsMixin):
         return X, y
 
     def _n_parameters(self) -> int:
-        """Number of free parameters: the components' and ``K - 1`` weights."""
-        params = self._fitted_params()
-        return int(self._make_family().n_parameters(params.components) + len(params.weights) - 1)
+        """Number of free parameters: the components' and ``K - 1`` weights (none if they are fixed)."""
+        params, family = self._fitted_params(), self._make_family()
+        return int(family.n_parameters(params.components) + n_weight_parameters(family, len(params.weights)))
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion, scikit-learn's sign (smaller is better):

@@ -67,6 +67,11 @@ class GaussianMixture(MixtureEstimator):
         mclust's default: model-based agglomeration (VVV criterion) on the
         data, or on a random subset of 2000 rows for larger data.
     weights_init : array-like of shape (K,), optional
+    equal_weights : bool, default=False
+        Keep every mixing weight at ``1 / K`` (mclust's ``equalPro``, e.g.
+        ``Mclust(X, G, modelNames = "EEE", control = emControl(equalPro =
+        TRUE))``): the weights are not estimated, and ``bic`` / ``aic``
+        count ``K - 1`` fewer parameters.
     means_init : array-like of shape (K, D), optional
     precisions_init : array-like, optional
         Shape as ``covariances_`` for the chosen ``covariance_type``.
@@ -165,6 +170,7 @@ class GaussianMixture(MixtureEstimator):
         n_init: int = 1,
         init_params: str = "kmeans",
         weights_init: Any = None,
+        equal_weights: bool = False,
         means_init: Any = None,
         precisions_init: Any = None,
         random_state: Any = None,

@@ -14,6 +14,23 @@ Mixing weights are common to every family and handled by the EM driver
 (:mod:`emix.engine`); a family's statistics carry ``nk``, the summed
 responsibilities per component, from which the driver takes the weights.
 
+Two optional hooks change what EM maximises (:mod:`emix.engine.hooks`);
+a family without them is fitted by maximum likelihood, as before::
+
+    weights_step(nk, previous_weights)   -> (K,) weights   the weights' M-step
+                                            (default: nk / N, floored at 10 eps)
+    n_weight_parameters(K)               -> int     free parameters of the weights
+                                            (default: K - 1; fixed weights: 0)
+    log_prior(weights, components)       -> float   the objective's parameter term,
+                                            added to every pass's total (default: 0)
+
+With ``log_prior`` the pass total, the history, the stopping rule and
+SQUAREM's acceptance are those of the objective the family's M-step really
+increases: ``log p(theta)`` for a MAP fit (mclust's conjugate priors), or
+``E_q[log p(theta)] - E_q[log q(theta)] = -KL(q || p)`` for a variational
+family, whose pass total (the sum of the log-normalisers of the
+responsibilities) plus this term is the evidence lower bound.
+
 The estimators (:mod:`emix.estimators.core`) ask a family a few more things,
 its *estimator interface*; :class:`FamilyBase` gives every one a default::
 

@@ -17,6 +17,8 @@ module                   what it holds
 :mod:`.repair`           repairs of degenerate M-steps and their per-thread count
 :mod:`.family`           :class:`GaussianFamily`
 :mod:`.missing`          exact EM with values missing at random
+:mod:`.variational`      :class:`VariationalGaussianFamily` (variational Bayes, the ELBO)
+:mod:`.variational_*`    its weight priors, conjugate updates and prior options
 =======================  ==========================================================
 """
 
@@ -28,6 +30,7 @@ from .missing import MissingGaussianFamily
 from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
 from .repair import keep_empty_components
 from .sklearn_models import DiagCovariance, FullCovariance, SphericalCovariance, TiedCovariance
+from .variational import VariationalGaussianFamily, VariationalParams
 
 __all__ = [
     "COVARIANCE_MODELS",
@@ -44,6 +47,8 @@ __all__ = [
     "MissingGaussianFamily",
     "SphericalCovariance",
     "TiedCovariance",
+    "VariationalGaussianFamily",
+    "VariationalParams",
     "check_missing_rows",
     "checked_covariances",
     "get_covariance_model",

@@ -16,6 +16,7 @@ module              pictures
 :mod:`.images`      :func:`plot_component_images`, :func:`plot_trace_images` (digits)
 :mod:`.ancestral`   :func:`plot_ancestral` (z from π, then x from the component)
 :mod:`.selection`   :func:`plot_criterion` (BIC and the others against K)
+:mod:`.uncertainty` :func:`plot_posterior_weights`, :func:`plot_intervals` (Bayesian weights, bootstrap)
 :mod:`._base`       colours, :func:`blend_colours`, :func:`save_figure`, GIF writing
 ==================  ======================================================================
 """
@@ -28,6 +29,7 @@ from .elbo import plot_bound_slice
 from .images import plot_component_images, plot_trace_images
 from .selection import plot_criterion
 from .staircase import plot_convergence, plot_trace
+from .uncertainty import plot_intervals, plot_posterior_weights
 
 __all__ = [
     "plot_clusters",
@@ -41,6 +43,8 @@ __all__ = [
     "plot_trace_images",
     "plot_ancestral",
     "plot_criterion",
+    "plot_posterior_weights",
+    "plot_intervals",
     "blend_colours",
     "save_figure",
 ]
