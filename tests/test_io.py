@@ -251,7 +251,9 @@ def test_shape_mismatch_with_metadata(saved):
         emix.load(saved)
     rewrite(saved, meta_fn=lambda m: m["arrays"]["means_"].update(shape=[3, 2]))
     rewrite(saved, meta_fn=lambda m: m["arrays"]["history_"].update(shape=[2]))
-    with pytest.raises(ModelFileError, match=r"history_\.npy: array 'history_' has shape \[\d+\], metadata says \[2\]"):
+    with pytest.raises(
+        ModelFileError, match=r"history_\.npy: array 'history_' has shape \[\d+\], metadata says \[2\]"
+    ):
         emix.load(saved)
 
 
