@@ -50,9 +50,9 @@ OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="Model file to w
 StandardizeOpt = Annotated[
     bool,
     typer.Option(
-        "--standardize",
+        "--standardize/--no-standardize",
         help="Centre and scale each column; stored in the model, so "
-        "predict, sample and score use the data's own units.",
+        "predict, sample and score use the data's own units (also --standardize true|false).",
     ),
 ]
 NInitOpt = Annotated[int, typer.Option("--n-init", help="Initialisations; the best is kept.")]

@@ -49,8 +49,9 @@ def select_command(
         Criterion, typer.Option("--criterion", help="What chooses the best fit.")
     ] = Criterion.bic,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Criterion-versus-K picture, one line per model.")
-    ] = Path("emix-select.png"),
+        Path | None,
+        typer.Option("--plot", help="Also draw the criterion against K, one line per model (PNG, SVG, PDF)."),
+    ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Also save the best model.")] = None,
     table_path: Annotated[
         Path | None, typer.Option("--table", help="Write every fit's numbers (CSV, TSV or Parquet).")
@@ -65,7 +66,7 @@ def select_command(
 
     Fits every (model, K), prints the criterion table in mclust's sign
     (2 log L - p log n: larger is better; NA where the covariance became
-    singular), names the best fit, and draws the criterion against K.
+    singular), names the best fit, and with --plot draws the criterion against K.
     """
     from ..selection import select
     from ..sources.tables import read_table
@@ -96,7 +97,7 @@ def select_command(
             result.best_estimator, output, table.columns, scaling, table.X.shape[0], str(data), ll, bic, aic
         )
         console.print(f"best model written to {output}")
-    if plot is not None:
+    if plot is not None and str(plot) not in ("", "."):  # --plot "" draws nothing, as before
         from ..teach.plot import plot_criterion, save_figure
 
         save_figure(plot_criterion(result, criterion.value), plot, dpi=110)
