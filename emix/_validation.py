@@ -10,9 +10,16 @@ import numpy as np
 from .exceptions import InputTypeError, InvalidInputError, InvalidParameterError
 
 
+def _is_missing(v: Any) -> bool:
+    """Whether ``v`` is a missing value of pandas or pyarrow (``pd.NA``, ``None``), read as NaN."""
+    return v is None or type(v).__name__ == "NAType"
+
+
 def _first_bad_cell(values: np.ndarray) -> tuple[int, int, Any] | None:
-    """Locate the first cell of an object/str array that is not a real number."""
+    """Locate the first cell of an object/str array that is not a real number (missing values are)."""
     for (i, j), v in np.ndenumerate(values):
+        if _is_missing(v):
+            continue
         try:
             f = complex(v) if not isinstance(v, (str, bytes)) else float(v)
         except (TypeError, ValueError):
@@ -20,6 +27,33 @@ def _first_bad_cell(values: np.ndarray) -> tuple[int, int, Any] | None:
         if isinstance(f, complex) and f.imag != 0:
             return i, j, v
     return None
+
+
+def _frame_values(X: Any, name: str) -> np.ndarray:
+    """A DataFrame's values as float (float32 if every column is), ``pd.NA`` as NaN; text columns refused."""
+    kinds = [(c, t) for c, t in zip(X.columns, X.dtypes) if getattr(t, "kind", "O") not in "biuf"]
+    if kinds:
+        col, typ = kinds[0]
+        raise InputTypeError(f"{name}: column {col!r} has non-numeric dtype {typ}; encode or drop it")
+    single = all(getattr(t, "numpy_dtype", t) == np.float32 for t in X.dtypes)
+    # pd.NA (nullable and pyarrow-backed columns) becomes NaN: a missing value
+    return X.to_numpy(dtype=np.float32 if single else np.float64, na_value=np.nan)
+
+
+def _object_values(arr: np.ndarray, name: str) -> np.ndarray:
+    """An object or text array (n, D) as float64, missing values (``pd.NA``, None) as NaN."""
+    bad = _first_bad_cell(arr)
+    if bad is not None:
+        i, j, v = bad
+        raise InputTypeError(
+            f"{name} has a non-numeric value {v!r} at row {i}, column {j}; emix needs real numbers"
+        )
+    try:
+        if arr.dtype.kind == "O":
+            arr = np.where(np.vectorize(_is_missing, otypes=[bool])(arr), np.nan, arr)
+        return arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputTypeError(f"{name} could not be converted to float: {exc}") from None
 
 
 def check_array(
@@ -35,7 +69,8 @@ def check_array(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        Data. Lists, numpy arrays and pandas DataFrames are accepted.
+        Data. Lists, numpy arrays and pandas DataFrames are accepted;
+        ``pd.NA`` and ``None`` are missing values (NaN).
     name : str
         Name used in error messages.
     dtype : numpy dtype or None
@@ -62,11 +97,7 @@ def check_array(
     if isinstance(X, (str, bytes)):
         raise InputTypeError(f"{name} is a string; expected a 2-D array of numbers")
     if hasattr(X, "to_numpy") and hasattr(X, "columns"):  # pandas DataFrame
-        kinds = [(c, t) for c, t in zip(X.columns, X.dtypes) if getattr(t, "kind", "O") not in "biuf"]
-        if kinds:
-            col, typ = kinds[0]
-            raise InputTypeError(f"{name}: column {col!r} has non-numeric dtype {typ}; encode or drop it")
-        X = X.to_numpy()
+        X = _frame_values(X, name)
     try:
         arr = np.asarray(X)
     except (ValueError, TypeError) as exc:  # ragged nested lists
@@ -82,16 +113,7 @@ def check_array(
             )
         raise InvalidInputError(f"{name} has {arr.ndim} dimensions; expected 2 (n_samples, n_features)")
     if arr.dtype.kind not in "biuf":
-        bad = _first_bad_cell(arr)
-        if bad is not None:
-            i, j, v = bad
-            raise InputTypeError(
-                f"{name} has a non-numeric value {v!r} at row {i}, column {j}; emix needs real numbers"
-            )
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise InputTypeError(f"{name} could not be converted to float: {exc}") from None
+        arr = _object_values(arr, name)
     if dtype is None:
         dtype = np.float32 if arr.dtype == np.float32 else np.float64
     arr = np.ascontiguousarray(arr, dtype=dtype)

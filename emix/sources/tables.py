@@ -137,6 +137,7 @@ def read_table(
     allow_missing: bool = False,
     extra: Sequence[str] = (),
     extra_with_missing: Sequence[str] = (),
+    exclude: Sequence[str] = (),
 ) -> Table:
     """Read numeric columns from a CSV, TSV, Parquet or ``.npy`` file.
 
@@ -161,6 +162,9 @@ def read_table(
     extra_with_missing : sequence of str, default=()
         Like ``extra``, but empty cells are allowed (read as NaN), e.g. labels
         known for some rows only.
+    exclude : sequence of str, default=()
+        Columns left out of the default choice (all columns), e.g. a row id;
+        each must be in the file.
 
     Returns
     -------
@@ -188,10 +192,10 @@ def read_table(
             f"{path}: id column {id_column!r} not found; columns are: {', '.join(available)}"
         )
     extra_all = [*extra, *extra_with_missing]
-    for name in extra_all:
+    for name in [*extra_all, *exclude]:
         if name not in available:
             raise InvalidInputError(f"{path}: column {name!r} not found; columns are: {', '.join(available)}")
-    columns = choose_columns(path, available, columns, exclude=[id_column, *extra_all])
+    columns = choose_columns(path, available, columns, exclude=[id_column, *extra_all, *exclude])
     if len(df) == 0:
         raise InvalidInputError(f"{path}: the file has a header but no rows")
     arrays = [_numeric_column(df, name, path, allow_missing) for name in columns]
@@ -206,6 +210,11 @@ def _numeric_column(df: Any, name: str, path: Path, allow_missing: bool) -> np.n
     import pandas as pd
 
     col = df[name]
+    if pd.api.types.is_complex_dtype(col):
+        raise InputTypeError(
+            f"{path}: column {name!r} is complex ({col.dtype}); emix fits real-valued data only: "
+            "write the real part, the imaginary part or the modulus as columns of their own"
+        )
     if not (
         pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col)
     ) or pd.api.types.is_bool_dtype(col):
