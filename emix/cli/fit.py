@@ -13,10 +13,20 @@ import numpy as np
 import typer
 from rich.console import Console
 
+from .checks import warn_about_table
 from .console import err, out
 from .errors import Failure
-from .files import Scaling, write_model
-from .options import ColumnsOpt, Covariance, CovarianceOpt, DataArg, HeaderOpt, parse_columns
+from .files import Scaling, check_outputs, model_step, write_model
+from .options import (
+    ColumnsOpt,
+    Covariance,
+    CovarianceOpt,
+    DataArg,
+    ExcludeOpt,
+    HeaderOpt,
+    parse_columns,
+    parse_exclude,
+)
 from .progress import fit_progress
 from .summary import bic_aic, criteria, fit_stats, summary
 
@@ -162,6 +172,7 @@ def fit(
     weights: WeightsOpt = None,
     labels: LabelsOpt = None,
     stream: StreamOpt = None,
+    exclude: ExcludeOpt = None,
 ) -> None:
     """Fit a mixture to the numeric columns of a table and save the model.
 
@@ -182,19 +193,26 @@ def fit(
     )
     if weights is not None and weights == labels:
         raise Failure("--weights and --labels name the same column")
+    check_outputs(output, plot, animate)
+    left_out = parse_exclude(exclude, columns)
     if stream is None:
         stream = table_format(data) != "npy" and data.is_file() and data.stat().st_size > STREAM_BYTES
     if stream:
         _check_streamable(data, standardize=standardize, labels=labels, plot=plot, animate=animate)
+        if left_out:
+            raise Failure(
+                "--exclude needs the data in memory; with --stream name the features with --columns"
+            )
         _fit_streamed(data, output, settings, columns, header, progress, weights)
         return
-    table = _read_data(data, columns, header, weights, labels)
+    table = _read_data(data, columns, header, weights, labels, left_out)
     scaling = _standardisation(data, table, family) if standardize else Scaling(None, None)
     Z = scaling.to_model(table.X)
     model = settings.build()
     y = _known_labels(table, labels)
     w = table.extra.get(weights) if weights else None
-    _run_em(model, settings, progress, Z, labels=y, sample_weight=w)
+    with model_step(data, table, weights=weights, labels=labels):
+        _run_em(model, settings, progress, Z, labels=y, sample_weight=w)
     ll, bic, aic = criteria(model, Z, scaling, w)
     write_model(model, output, table.columns, scaling, table.X.shape[0], str(data), ll, bic, aic)
     stats = fit_stats(model, table.X.shape[0], ll, bic, aic, scaling)
@@ -271,8 +289,11 @@ def _fit_streamed(
     _report(model, source.columns, scaling, fit_stats(model, n, ll, bic, aic, scaling), title, output)
 
 
-def _read_data(data: Path, columns: str | None, header: bool, weights: str | None, labels: str | None) -> Any:
-    """Read the features, and the --weights and --labels columns beside them, into memory.
+def _read_data(
+    data: Path, columns: str | None, header: bool, weights: str | None, labels: str | None, exclude: list[str]
+) -> Any:
+    """Read the features, and the --weights and --labels columns beside them, into memory;
+    warn about a row-id column or a numeric header row (see :func:`.checks.warn_about_table`).
 
     Returns
     -------
@@ -285,7 +306,7 @@ def _read_data(data: Path, columns: str | None, header: bool, weights: str | Non
     Failure
         When the weights or labels column is also a feature.
     """
-    from ..sources.tables import read_table
+    from ..sources.tables import read_table, table_format
 
     table = read_table(
         data,
@@ -294,7 +315,10 @@ def _read_data(data: Path, columns: str | None, header: bool, weights: str | Non
         allow_missing=True,
         extra=[weights] if weights else [],
         extra_with_missing=[labels] if labels else [],
+        exclude=exclude,
     )
+    fmt_has_header = table_format(data) in ("csv", "tsv")
+    warn_about_table(data, table, header=header and fmt_has_header, chosen=columns is not None)
     clash = [c for c in (weights, labels) if c is not None and c in table.columns]
     if clash:
         raise Failure(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .files import emit_table, load_model
+from .files import check_outputs, emit_table, load_model
 from .options import ModelArg, SeedOpt
 
 EPILOG = (
@@ -35,6 +35,7 @@ def sample(
 
     from ..sources.tables import table_format
 
+    check_outputs(output)
     model, cols, scaling, _ = load_model(model_path)
     model.set_params(random_state=seed)
     Z, y = model.sample(n)

@@ -11,10 +11,20 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from .checks import warn_about_table
 from .console import out
 from .errors import Failure
-from .files import Scaling, write_model
-from .options import ColumnsOpt, DataArg, HeaderOpt, SeedOpt, covariance_names, parse_columns
+from .files import Scaling, check_outputs, model_step, write_model
+from .options import (
+    ColumnsOpt,
+    DataArg,
+    ExcludeOpt,
+    HeaderOpt,
+    SeedOpt,
+    covariance_names,
+    parse_columns,
+    parse_exclude,
+)
 from .summary import criteria
 
 EPILOG = (
@@ -61,6 +71,7 @@ def select_command(
         int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")
     ] = None,
     header: HeaderOpt = True,
+    exclude: ExcludeOpt = None,
 ) -> None:
     """Choose the covariance model and K by BIC (or ICL), as R's mclust does.
 
@@ -69,14 +80,25 @@ def select_command(
     singular), names the best fit, and with --plot draws the criterion against K.
     """
     from ..selection import select
-    from ..sources.tables import read_table
+    from ..sources.tables import read_table, table_format
 
-    table = read_table(data, parse_columns(columns), header=header)
+    check_outputs(plot, output, table_path)
+    left_out = parse_exclude(exclude, columns)
     names = _parse_models(models)
-    ks = [k for k in _parse_ks(n_components) if k <= table.X.shape[0]]
-    result = select(
-        table.X, n_components=ks, models=names, criterion=criterion.value, random_state=seed, n_jobs=jobs
-    )
+    wanted = _parse_ks(n_components)
+    table = read_table(data, parse_columns(columns), header=header, exclude=left_out)
+    csv = table_format(data) in ("csv", "tsv")
+    warn_about_table(data, table, header=header and csv, chosen=columns is not None)
+    ks = [k for k in wanted if k <= table.X.shape[0]]
+    if not ks:
+        raise Failure(
+            f"{data}: {table.X.shape[0]} row(s), fewer than every K asked for ({n_components}); "
+            "give smaller K values with -k"
+        )
+    with model_step(data, table):
+        result = select(
+            table.X, n_components=ks, models=names, criterion=criterion.value, random_state=seed, n_jobs=jobs
+        )
     values = result.table(criterion.value)
     console = out()
     console.print(
