@@ -207,7 +207,12 @@ def check_sample_weight(sample_weight: Any, n_samples: int, dtype: Any) -> np.nd
     w = np.ascontiguousarray(w, dtype=dtype)
     if w.shape != (n_samples,):
         raise InvalidInputError(f"sample_weight has shape {w.shape}; expected ({n_samples},)")
-    check_finite(w[:, None], name="sample_weight")
+    if not np.isfinite(w).all():
+        i = int(np.flatnonzero(~np.isfinite(w))[0])
+        what = "NaN" if np.isnan(w[i]) else ("inf" if w[i] > 0 else "-inf")
+        raise InvalidInputError(
+            f"sample_weight contains {what} at row {i}; weights must be finite numbers >= 0"
+        )
     if (w < 0).any():
         i = int(np.flatnonzero(w < 0)[0])
         raise InvalidInputError(f"sample_weight is negative at row {i} ({w[i]})")

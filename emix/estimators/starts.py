@@ -27,9 +27,11 @@ def check_weights_init(weights_init: Any, n_components: int) -> np.ndarray | Non
         return None
     w = check_init_array(weights_init, "weights_init", (n_components,))
     if (w < 0).any() or (w > 1).any():
-        raise InvalidParameterError(f"weights_init must lie in [0, 1]; got min {w.min()!r}, max {w.max()!r}")
+        raise InvalidParameterError(
+            f"weights_init must lie in [0, 1]; got min {w.min().item()!r}, max {w.max().item()!r}"
+        )
     if not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-8):
-        raise InvalidParameterError(f"weights_init must sum to 1, but they sum to {w.sum()!r}")
+        raise InvalidParameterError(f"weights_init must sum to 1, but they sum to {w.sum().item()!r}")
     return w
 
 

@@ -109,6 +109,11 @@ def _read_frame(path: Path, header: bool):
     try:
         if fmt == "npy":
             arr = np.load(path, allow_pickle=False)
+            if arr.dtype.names is not None:
+                raise InvalidInputError(
+                    f"{path}: a structured array (fields {', '.join(arr.dtype.names)}); save a plain 2-D "
+                    "array of numbers, or the table as CSV or Parquet"
+                )
             if arr.ndim == 1:
                 arr = arr[:, None]
             if arr.ndim != 2:
@@ -214,6 +219,11 @@ def _numeric_column(df: Any, name: str, path: Path, allow_missing: bool) -> np.n
         raise InputTypeError(
             f"{path}: column {name!r} is complex ({col.dtype}); emix fits real-valued data only: "
             "write the real part, the imaginary part or the modulus as columns of their own"
+        )
+    if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col):
+        raise InputTypeError(
+            f"{path}: column {name!r} holds dates or times ({col.dtype}), not numbers; convert it to a "
+            "number with a meaning (e.g. days since a date) or leave it out"
         )
     if not (
         pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col)
