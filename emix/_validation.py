@@ -101,9 +101,15 @@ def check_array(
     try:
         arr = np.asarray(X)
     except (ValueError, TypeError) as exc:  # ragged nested lists
-        raise InvalidInputError(f"{name} could not be read as a 2-D array: {exc}") from None
+        raise InvalidInputError(
+            f"{name} could not be read as a 2-D array ({str(exc).splitlines()[0]}); give every row "
+            "the same number of values"
+        ) from None
     if arr.dtype.kind == "c":
-        raise InputTypeError(f"{name} is complex ({arr.dtype}); emix fits real-valued data only")
+        raise InputTypeError(
+            f"{name} is complex ({arr.dtype}); emix fits real-valued data only: give the real and "
+            "imaginary parts (or the modulus) as columns of their own"
+        )
     if arr.ndim != 2:
         if arr.ndim == 1:
             raise InvalidInputError(
@@ -143,7 +149,11 @@ def check_finite(arr: np.ndarray, *, name: str = "X", allow_nan: bool = False) -
     where = f"row {idx[0]}, column {idx[1]}" if arr.ndim == 2 else f"index {tuple(int(i) for i in idx)}"
     what = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
     count = int(bad.sum())
-    hint = " (missing values are not supported; drop or impute those rows)" if what == "NaN" else ""
+    hint = (
+        " (missing values are not supported; drop or impute those rows)"
+        if what == "NaN"
+        else "; drop those rows or replace the values (infinite values cannot be fitted)"
+    )
     raise InvalidInputError(f"{name} contains {what} at {where} ({count} non-finite value(s) in all){hint}")
 
 
