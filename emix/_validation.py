@@ -45,8 +45,10 @@ def _object_values(arr: np.ndarray, name: str) -> np.ndarray:
     bad = _first_bad_cell(arr)
     if bad is not None:
         i, j, v = bad
+        v = v.item() if isinstance(v, np.generic) else v
         raise InputTypeError(
-            f"{name} has a non-numeric value {v!r} at row {i}, column {j}; emix needs real numbers"
+            f"{name} has a non-numeric value {v!r} at row {i}, column {j}; emix needs real numbers: "
+            "encode that column as numbers or drop it"
         )
     try:
         if arr.dtype.kind == "O":
