@@ -202,7 +202,7 @@ def read_table(
             raise InvalidInputError(f"{path}: column {name!r} not found; columns are: {', '.join(available)}")
     columns = choose_columns(path, available, columns, exclude=[id_column, *extra_all, *exclude])
     if len(df) == 0:
-        raise InvalidInputError(f"{path}: the file has a header but no rows")
+        raise InvalidInputError(f"{path}: the file has a header but no rows; give a file with data rows")
     arrays = [_numeric_column(df, name, path, allow_missing) for name in columns]
     X = np.column_stack(arrays)
     ids = df[id_column].to_numpy() if id_column is not None else None
@@ -247,7 +247,8 @@ def _numeric_column(df: Any, name: str, path: Path, allow_missing: bool) -> np.n
     if np.isinf(values).any():
         raise InvalidInputError(
             f"{path}: column {name!r} has an infinite value in row "
-            f"{int(np.flatnonzero(np.isinf(values))[0]) + 1}"
+            f"{int(np.flatnonzero(np.isinf(values))[0]) + 1} (a number too large for a float, or inf); "
+            "replace it or drop the row"
         )
     return values
 
