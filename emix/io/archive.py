@@ -163,7 +163,7 @@ def read_member(zf: zipfile.ZipFile, name: str, path: Path, *, limit: int, sha25
         raise fail(
             path,
             name,
-            f"member {name!r} is corrupt ({type(exc).__name__}: {exc}; its entry starts at byte "
+            f"member {name!r} is corrupt ({type(exc).__name__}: {exc}; its entry starts at byte offset "
             f"{info.header_offset} of the file); restore the file or refit the model",
         ) from None
     data = b"".join(parts)
@@ -197,7 +197,7 @@ def read_meta(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
         raise fail(
             path,
             META_NAME,
-            f"metadata is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}, byte {exc.pos})",
+            f"metadata is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}, byte offset {exc.pos})",
         ) from None
     except ValueError as exc:
         raise fail(path, META_NAME, f"metadata is not valid JSON ({exc})") from None
@@ -272,7 +272,7 @@ def read_array(zf: zipfile.ZipFile, key: str, entry: Any, path: Path, *, limit: 
     path : Path
         The model file, for messages.
     limit : int
-        The most bytes this array may hold (from the model's settings).
+        The most bytes this array may hold (:data:`MAX_RATIO` times the file's size).
 
     Returns
     -------
@@ -283,7 +283,7 @@ def read_array(zf: zipfile.ZipFile, key: str, entry: Any, path: Path, *, limit: 
     ------
     ModelFileError
         Naming the member: sizes that disagree (metadata, ZIP entry, ``.npy``
-        header), more bytes than the settings allow, a checksum mismatch, a
+        header), more bytes than the file can hold, a checksum mismatch, a
         dtype or shape that is not what the metadata says.
     """
     member, dtype, shape = check_entry(key, entry, path)
@@ -292,8 +292,8 @@ def read_array(zf: zipfile.ZipFile, key: str, entry: Any, path: Path, *, limit: 
         raise fail(
             path,
             member,
-            f"array {key!r} declares shape {list(shape)} ({nbytes} bytes), more than the model's "
-            f"settings allow ({limit} bytes); the file was altered: refit the model",
+            f"array {key!r} declares shape {list(shape)} ({nbytes} bytes), more than this file can hold "
+            f"(at most {limit} bytes): a crafted or damaged file, refit the model",
         )
     try:
         info = zf.getinfo(member)
@@ -319,8 +319,8 @@ def read_array(zf: zipfile.ZipFile, key: str, entry: Any, path: Path, *, limit: 
         raise fail(
             path,
             member,
-            f"array {key!r} holds {len(blob) - start} bytes of data after its header at byte "
-            f"{start}; shape {list(shape)} of {dtype.str} needs {nbytes}",
+            f"array {key!r} holds {len(blob) - start} bytes of data after its header (byte offset "
+            f"{start}); shape {list(shape)} of {dtype.str} needs {nbytes}",
         )
     arr = np.frombuffer(blob, dtype=dtype, count=int(np.prod(shape, dtype=np.int64)), offset=start)
     arr = arr.reshape(shape, order="F" if fortran else "C")

@@ -99,7 +99,9 @@ def _construct(cls: type, meta: dict[str, Any], init: dict[str, np.ndarray], pat
         est = cls(**params)
         est._validate_params()
     except (EmixError, TypeError, ValueError) as exc:
-        raise fail(path, META_NAME, f"invalid parameters: {exc}") from None
+        raise fail(
+            path, META_NAME, f"invalid parameters: {exc} (the file was altered: refit the model)"
+        ) from None
     return est
 
 
@@ -149,5 +151,8 @@ def _restore(
     try:
         est._restore_fitted()
     except (EmixError, ValueError, TypeError, ArithmeticError) as exc:
-        raise fail(path, member_of(str(exc), members), f"inconsistent model: {exc}") from None
+        problem = (
+            f"inconsistent model: {str(exc).rstrip('.')}; the file was altered or damaged: refit the model"
+        )
+        raise fail(path, member_of(str(exc), members), problem) from None
     probe(est, path)
