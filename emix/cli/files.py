@@ -84,7 +84,8 @@ class Scaling:
             scale = np.asarray(value["scale"], dtype=np.float64)
         except (KeyError, TypeError, ValueError):
             raise Failure(f"{path}: the stored standardisation is malformed") from None
-        if loc.shape != (d,) or scale.shape != (d,) or not np.isfinite(loc).all() or not (scale > 0).all():
+        finite = np.isfinite(loc).all() and np.isfinite(scale).all()
+        if loc.shape != (d,) or scale.shape != (d,) or not finite or not (scale > 0).all():
             raise Failure(f"{path}: the stored standardisation does not fit a {d}-feature model")
         return cls(loc, scale)
 
