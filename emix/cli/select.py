@@ -80,21 +80,10 @@ def select_command(
     singular), names the best fit, and with --plot draws the criterion against K.
     """
     from ..selection import select
-    from ..sources.tables import read_table, table_format
 
     check_outputs(plot, output, table_path)
-    left_out = parse_exclude(exclude, columns)
     names = _parse_models(models)
-    wanted = _parse_ks(n_components)
-    table = read_table(data, parse_columns(columns), header=header, exclude=left_out)
-    csv = table_format(data) in ("csv", "tsv")
-    warn_about_table(data, table, header=header and csv, chosen=columns is not None)
-    ks = [k for k in wanted if k <= table.X.shape[0]]
-    if not ks:
-        raise Failure(
-            f"{data}: {table.X.shape[0]} row(s), fewer than every K asked for ({n_components}); "
-            "give smaller K values with -k"
-        )
+    table, ks = _read(data, columns, exclude, header, n_components)
     with model_step(data, table):
         result = select(
             table.X, n_components=ks, models=names, criterion=criterion.value, random_state=seed, n_jobs=jobs
@@ -124,6 +113,31 @@ def select_command(
 
         save_figure(plot_criterion(result, criterion.value), plot, dpi=110)
         console.print(f"picture written to {plot}")
+
+
+def _read(
+    data: Path, columns: str | None, exclude: str | None, header: bool, ks: str
+) -> tuple[Any, list[int]]:
+    """The table (warned about as :func:`.checks.warn_about_table` does) and the K values it has rows for.
+
+    Raises
+    ------
+    Failure
+        When the file has fewer rows than every K asked for.
+    """
+    from ..sources.tables import read_table, table_format
+
+    wanted = _parse_ks(ks)
+    left_out = parse_exclude(exclude, columns)
+    table = read_table(data, parse_columns(columns), header=header, exclude=left_out)
+    csv = table_format(data) in ("csv", "tsv")
+    warn_about_table(data, table, header=header and csv, chosen=columns is not None)
+    usable = [k for k in wanted if k <= table.X.shape[0]]
+    if not usable:
+        raise Failure(
+            f"{data}: {table.X.shape[0]} row(s), fewer than every K asked for ({ks}); give smaller K values with -k"
+        )
+    return table, usable
 
 
 def _parse_ks(text: str) -> list[int]:
