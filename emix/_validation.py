@@ -10,8 +10,13 @@ import numpy as np
 from .exceptions import InputTypeError, InvalidInputError, InvalidParameterError
 
 
+def _is_missing(v: Any) -> bool:
+    """Whether ``v`` is a missing value of pandas or pyarrow (``pd.NA``, ``None``), read as NaN."""
+    return v is None or type(v).__name__ == "NAType"
+
+
 def _first_bad_cell(values: np.ndarray) -> tuple[int, int, Any, str] | None:
-    """Locate the first cell of an object/str array that is not a real number.
+    """Locate the first cell of an object/str array that is not a real number (missing values are).
 
     Returns
     -------
@@ -20,6 +25,8 @@ def _first_bad_cell(values: np.ndarray) -> tuple[int, int, Any, str] | None:
         argument must be a string or a real number, not 'dict'``).
     """
     for (i, j), v in np.ndenumerate(values):
+        if _is_missing(v):
+            continue
         try:
             f = complex(v) if not isinstance(v, (str, bytes)) else float(v)
         except (TypeError, ValueError):
@@ -62,12 +69,14 @@ def _refuse_dims(arr: np.ndarray, name: str) -> None:
 
 
 def _frame_values(X: Any, name: str) -> np.ndarray:
-    """The values of a pandas DataFrame, refusing a non-numeric column by name."""
+    """A DataFrame's values as float (float32 if every column is), ``pd.NA`` as NaN; text columns refused."""
     kinds = [(c, t) for c, t in zip(X.columns, X.dtypes) if getattr(t, "kind", "O") not in "biuf"]
     if kinds:
         col, typ = kinds[0]
         raise InputTypeError(f"{name}: column {col!r} has non-numeric dtype {typ}; encode or drop it")
-    return X.to_numpy()
+    single = all(getattr(t, "numpy_dtype", t) == np.float32 for t in X.dtypes)
+    # pd.NA (nullable and pyarrow-backed columns) becomes NaN: a missing value
+    return X.to_numpy(dtype=np.float32 if single else np.float64, na_value=np.nan)
 
 
 def check_array(
@@ -83,8 +92,9 @@ def check_array(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        Data. Lists, numpy arrays and pandas DataFrames are accepted; sparse
-        matrices are refused (with the advice to call ``X.toarray()``).
+        Data. Lists, numpy arrays and pandas DataFrames are accepted;
+        ``pd.NA`` and ``None`` are missing values (NaN); sparse matrices are
+        refused (with the advice to call ``X.toarray()``).
     name : str
         Name used in error messages.
     dtype : numpy dtype or None
@@ -116,21 +126,28 @@ def check_array(
     try:
         arr = np.asarray(X)
     except (ValueError, TypeError) as exc:  # ragged nested lists
-        raise InvalidInputError(f"{name} could not be read as a 2-D array: {exc}") from None
+        raise InvalidInputError(
+            f"{name} could not be read as a 2-D array ({str(exc).splitlines()[0]}); give every row "
+            "the same number of values"
+        ) from None
     if arr.dtype.kind == "c":
         raise InputTypeError(
-            f"{name} is complex ({arr.dtype}); emix fits real-valued data only (Complex data not supported)"
+            f"{name} is complex ({arr.dtype}); emix fits real-valued data only (Complex data not "
+            "supported): give the real and imaginary parts (or the modulus) as columns of their own"
         )
     _refuse_dims(arr, name)
     if arr.dtype.kind not in "biuf":
         bad = _first_bad_cell(arr)
         if bad is not None:
             i, j, v, why = bad
+            v = v.item() if isinstance(v, np.generic) else v
             raise InputTypeError(
                 f"{name} has a non-numeric value {v!r} at row {i}, column {j}; emix needs real "
-                f"numbers ({why})"
+                f"numbers ({why}): encode that column as numbers or drop it"
             )
         try:
+            if arr.dtype.kind == "O":
+                arr = np.where(np.vectorize(_is_missing, otypes=[bool])(arr), np.nan, arr)
             arr = arr.astype(np.float64)
         except (TypeError, ValueError) as exc:
             raise InputTypeError(f"{name} could not be converted to float: {exc}") from None
@@ -166,7 +183,11 @@ def check_finite(arr: np.ndarray, *, name: str = "X", allow_nan: bool = False) -
     where = f"row {idx[0]}, column {idx[1]}" if arr.ndim == 2 else f"index {tuple(int(i) for i in idx)}"
     what = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
     count = int(bad.sum())
-    hint = " (missing values are not supported; drop or impute those rows)" if what == "NaN" else ""
+    hint = (
+        " (missing values are not supported; drop or impute those rows)"
+        if what == "NaN"
+        else "; drop those rows or replace the values (infinite values cannot be fitted)"
+    )
     raise InvalidInputError(f"{name} contains {what} at {where} ({count} non-finite value(s) in all){hint}")
 
 
@@ -235,7 +256,12 @@ def check_sample_weight(sample_weight: Any, n_samples: int, dtype: Any) -> np.nd
     w = np.ascontiguousarray(w, dtype=dtype)
     if w.shape != (n_samples,):
         raise InvalidInputError(f"sample_weight has shape {w.shape}; expected ({n_samples},)")
-    check_finite(w[:, None], name="sample_weight")
+    if not np.isfinite(w).all():
+        i = int(np.flatnonzero(~np.isfinite(w))[0])
+        what = "NaN" if np.isnan(w[i]) else ("inf" if w[i] > 0 else "-inf")
+        raise InvalidInputError(
+            f"sample_weight contains {what} at row {i}; weights must be finite numbers >= 0"
+        )
     if (w < 0).any():
         i = int(np.flatnonzero(w < 0)[0])
         raise InvalidInputError(f"sample_weight is negative at row {i} ({w[i]})")

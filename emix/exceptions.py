@@ -13,6 +13,8 @@ class                     builtin bases                  raised for
 ``NotFittedError``        ``ValueError``,                model used before ``fit``
                           ``AttributeError``
 ``ModelFileError``        ``ValueError``                 unreadable model file
+``OutputFileError``       ``OSError``                    a destination that cannot
+                                                         be written
 ``NumericalError``        ``ArithmeticError``            a failure EM cannot repair
 ``DataChangedError``      ``RuntimeError``               a data file changed
                                                          between two passes
@@ -52,6 +54,19 @@ class InputTypeError(EmixError, TypeError, ValueError):
 
 class ModelFileError(EmixError, ValueError):
     """A model file is missing, truncated, corrupt, tampered or of another version."""
+
+
+class OutputFileError(EmixError, OSError):
+    """A destination cannot be written: not a regular file (a directory, a device, a FIFO),
+    a missing or read-only folder, a full disk.
+
+    ``filename`` is the path the user gave (never a temporary file), ``errno``
+    the system's error number where there is one, and the message starts with
+    the path and says what to do.
+    """
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
 
 
 class NumericalError(EmixError, ArithmeticError):
@@ -116,6 +131,7 @@ __all__ = [
     "InputTypeError",
     "NotFittedError",  # noqa: F822 (made on first use: see __getattr__)
     "ModelFileError",
+    "OutputFileError",
     "NumericalError",
     "DataChangedError",
     "EmixWarning",

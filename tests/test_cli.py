@@ -510,7 +510,7 @@ def test_fit_labels_column_semi_supervised(runner, tmp_path):
     bad.to_csv(tmp_path / "bad.csv", index=False)
     res = run(runner, "fit", tmp_path / "bad.csv", "-k", 2, "--labels", "label", "-o", tmp_path / "b.emix")
     assert res.exit_code == 1
-    assert "y has label 5 at row" in stderr(res)
+    assert f"bad.csv: the --labels column 'label' has label 5 at row {np.argmax(known) + 1};" in stderr(res)
 
 
 @pytest.mark.parametrize("suffix", ["parquet", "csv"])

@@ -102,12 +102,12 @@ def test_save_is_atomic_and_leaves_no_temporaries(tmp_path, X, saved):
 
 def test_failed_save_keeps_the_old_file(tmp_path, X, saved, monkeypatch):
     before = saved.read_bytes()
-    import emix.io as eio
+    import emix._files as files
 
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(eio.os, "fsync", boom)
+    monkeypatch.setattr(files.os, "fsync", boom)
     with pytest.raises(OSError, match="disk full"):
         emix.GaussianMixture(2, random_state=1).fit(X).save(saved)
     assert saved.read_bytes() == before
@@ -243,7 +243,17 @@ def test_unknown_parameter_in_file(saved):
 
 def test_shape_mismatch_with_metadata(saved):
     rewrite(saved, meta_fn=lambda m: m["arrays"]["means_"].update(shape=[4, 2]))
-    with pytest.raises(ModelFileError, match=r"array 'means_' has shape \[3, 2\], metadata says \[4, 2\]"):
+    with pytest.raises(
+        ModelFileError,
+        match=r"means_\.npy: array 'means_' declares shape \[4, 2\]; n_components=3 and n_features_in_=2 "
+        r"need \[3, 2\]",
+    ):
+        emix.load(saved)
+    rewrite(saved, meta_fn=lambda m: m["arrays"]["means_"].update(shape=[3, 2]))
+    rewrite(saved, meta_fn=lambda m: m["arrays"]["history_"].update(shape=[2]))
+    with pytest.raises(
+        ModelFileError, match=r"history_\.npy: array 'history_' has shape \[\d+\], metadata says \[2\]"
+    ):
         emix.load(saved)
 
 

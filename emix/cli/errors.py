@@ -47,7 +47,7 @@ def describe(exc: BaseException) -> str:
     """
     if isinstance(exc, ImportError):
         return f"{exc}; install the extras with: pip install 'emix[cli,plot]'"
-    if isinstance(exc, OSError) and exc.filename:
+    if isinstance(exc, OSError) and exc.filename and not isinstance(exc, EmixError):
         return f"{exc.filename}: {exc.strerror or exc}"
     text = " ".join(str(exc).split())
     return text or type(exc).__name__

@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from .._files import check_destination
 from ..exceptions import EmixError
+from .checks import in_file, warn_about_table
 from .console import err
 from .errors import Failure
 from .options import parse_columns
@@ -82,9 +84,29 @@ class Scaling:
             scale = np.asarray(value["scale"], dtype=np.float64)
         except (KeyError, TypeError, ValueError):
             raise Failure(f"{path}: the stored standardisation is malformed") from None
-        if loc.shape != (d,) or scale.shape != (d,) or not np.isfinite(loc).all() or not (scale > 0).all():
+        finite = np.isfinite(loc).all() and np.isfinite(scale).all()
+        if loc.shape != (d,) or scale.shape != (d,) or not finite or not (scale > 0).all():
             raise Failure(f"{path}: the stored standardisation does not fit a {d}-feature model")
         return cls(loc, scale)
+
+
+def check_outputs(*paths: Path | None) -> None:
+    """Refuse, before any work, destinations that cannot be written (see :func:`emix._files.check_destination`).
+
+    Parameters
+    ----------
+    *paths : Path or None
+        The output options; None (not given) and ``""`` are skipped.
+
+    Raises
+    ------
+    OutputFileError
+        For the first destination that is a directory, a device, a FIFO, or
+        in a folder that does not exist.
+    """
+    for path in paths:
+        if path is not None and str(path) not in ("", "."):
+            check_destination(path)
 
 
 def load_model(path: Path) -> tuple[Any, list[str], Scaling, dict[str, Any]]:
@@ -164,7 +186,35 @@ def read_for_model(
         table = read_table(data, chosen, id_column=id_column, header=header, allow_missing=True)
     if table.X.shape[1] != d:
         raise Failure(f"{data}: {table.X.shape[1]} columns selected, but the model has {d} features")
+    warn_about_table(data, table, header=header and _has_header_row(data), chosen=True)
     return table
+
+
+def _has_header_row(data: Path) -> bool:
+    """Whether the file's format has a header row (CSV and TSV)."""
+    from ..sources.tables import table_format
+
+    return table_format(data) in ("csv", "tsv")
+
+
+def model_step(data: Path, table: Any, **names: str | None):
+    """The context in which a model works on ``table``: its data errors said in the file's terms.
+
+    Parameters
+    ----------
+    data : Path
+        The file the table was read from.
+    table : Table
+        The table (its column names name the columns).
+    **names : str or None
+        ``weights`` and ``labels``: the columns behind ``sample_weight`` and ``y``.
+
+    Returns
+    -------
+    context manager
+        See :func:`.checks.in_file`.
+    """
+    return in_file(data, table.columns, **names)
 
 
 def write_model(

@@ -3,20 +3,54 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-import typer
 from rich.console import Console
 
+from .checks import warn_about_table
 from .console import err, out
 from .errors import Failure
-from .files import Scaling, write_model
-from .options import ColumnsOpt, Covariance, CovarianceOpt, DataArg, HeaderOpt, parse_columns
+from .files import Scaling, check_outputs, model_step, write_model
+from .fit_options import (
+    STREAM_BYTES,
+    AnimateOpt,
+    BayesianOpt,
+    ConvergenceOpt,
+    EqualWeightsOpt,
+    EstimatorSettings,
+    Family,
+    FamilyOpt,
+    InitOpt,
+    LabelsOpt,
+    MaxIterOpt,
+    NComponentsOpt,
+    NInitOpt,
+    OutputOpt,
+    PlotOpt,
+    PlotWeightsOpt,
+    ProgressOpt,
+    RegCovarOpt,
+    RtolOpt,
+    SeedOpt,
+    StandardizeOpt,
+    StreamOpt,
+    TolOpt,
+    WeightsOpt,
+)
+from .options import (
+    ColumnsOpt,
+    Covariance,
+    CovarianceOpt,
+    DataArg,
+    ExcludeOpt,
+    HeaderOpt,
+    parse_columns,
+    parse_exclude,
+)
 from .progress import fit_progress
 from .summary import bic_aic, criteria, fit_stats, summary
 
@@ -29,158 +63,6 @@ EPILOG = (
     "  emix fit faithful.csv -k 8 --bayesian -o vb.emix --plot-weights weights.png\n\n"
     "  emix fit faithful.csv -k 3 --covariance EEE --equal-weights -o equal.emix"
 )
-
-#: files larger than this are fitted by streaming (``emix fit --stream``) unless --no-stream is given
-STREAM_BYTES = 1 << 30
-
-
-class Family(str, enum.Enum):
-    """The values of ``--family``."""
-
-    gaussian = "gaussian"
-    student = "student"
-    bernoulli = "bernoulli"
-    categorical = "categorical"
-    poisson = "poisson"
-    exponential = "exponential"
-
-
-# -- the options only fit has ---------------------------------------------------------------------------
-
-NComponentsOpt = Annotated[int, typer.Option("-k", "--n-components", help="Number of components K.")]
-OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="Model file to write.", show_default=False)]
-StandardizeOpt = Annotated[
-    bool,
-    typer.Option(
-        "--standardize",
-        help="Centre and scale each column; stored in the model, so "
-        "predict, sample and score use the data's own units.",
-    ),
-]
-NInitOpt = Annotated[int, typer.Option("--n-init", help="Initialisations; the best is kept.")]
-SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (reproducible by default).")]
-MaxIterOpt = Annotated[int, typer.Option("--max-iter", help="Maximum EM iterations per initialisation.")]
-TolOpt = Annotated[
-    float,
-    typer.Option(
-        "--tol",
-        help="Stop only once the gain per row still expected is below this (both rules; 0: run --max-iter).",
-    ),
-]
-RtolOpt = Annotated[
-    float,
-    typer.Option("--rtol", help="Relative tolerance of the aitken rule (raise it to stop sooner)."),
-]
-ConvergenceOpt = Annotated[
-    str,
-    typer.Option("--convergence", help="Stopping rule: aitken (default) or sklearn (scikit-learn's rule)."),
-]
-RegCovarOpt = Annotated[float, typer.Option("--reg-covar", help="Jitter added to covariance diagonals.")]
-InitOpt = Annotated[str, typer.Option("--init", help="kmeans, k-means++, random or random_from_data.")]
-PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Also draw the clusters (PNG, SVG, PDF).")]
-AnimateOpt = Annotated[Path | None, typer.Option("--animate", help="Also write an animated GIF of EM.")]
-ProgressOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--progress/--no-progress",
-        help="Progress bar with the log-likelihood (default: when stderr is a terminal).",
-        show_default=False,
-    ),
-]
-FamilyOpt = Annotated[Family, typer.Option("--family", help="Component family (see docs/families.md).")]
-WeightsOpt = Annotated[
-    str | None, typer.Option("--weights", help="Column of non-negative row weights (not a feature).")
-]
-LabelsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--labels",
-        help="Column of known components (0..K-1) for some rows, -1 or empty for "
-        "the others: semi-supervised EM (not a feature).",
-    ),
-]
-BayesianOpt = Annotated[
-    bool,
-    typer.Option(
-        "--bayesian",
-        help="Variational Bayes (BayesianGaussianMixture, Dirichlet-process prior): "
-        "-k is an upper bound, unneeded components keep a weight near zero.",
-    ),
-]
-EqualWeightsOpt = Annotated[
-    bool, typer.Option("--equal-weights", help="Keep every weight at 1/K (mclust's equalPro).")
-]
-PlotWeightsOpt = Annotated[
-    Path | None, typer.Option("--plot-weights", help="With --bayesian: draw the posterior weights.")
-]
-StreamOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--stream/--no-stream",
-        help="Read the CSV/Parquet file in chunks on every EM pass "
-        "instead of loading it, so it may be larger than memory (default: for files over "
-        f"{STREAM_BYTES >> 20} MiB).",
-        show_default=False,
-    ),
-]
-
-
-@dataclasses.dataclass(frozen=True)
-class EstimatorSettings:
-    """What ``emix fit`` builds its estimator from: ``--family``, ``-k`` and the EM options."""
-
-    family: Family
-    n_components: int
-    covariance: str
-    tol: float
-    reg_covar: float
-    max_iter: int
-    n_init: int
-    init: str
-    seed: int | None
-    rtol: float = 1e-8
-    convergence: str = "aitken"
-    bayesian: bool = False
-    equal_weights: bool = False
-
-    def build(self) -> Any:
-        """The unfitted estimator for ``--family``.
-
-        Returns
-        -------
-        GaussianMixture, StudentMixture or Mixture
-
-        Raises
-        ------
-        Failure
-            When ``--covariance`` is given for a family without covariances, or
-            ``--bayesian`` with another family or ``--equal-weights``.
-        """
-        from ..estimators.gaussian import GaussianMixture
-        from ..estimators.named import Mixture, StudentMixture
-
-        common = dict(
-            tol=self.tol,
-            rtol=self.rtol,
-            convergence=self.convergence,
-            max_iter=self.max_iter,
-            n_init=self.n_init,
-            init_params=self.init,
-            random_state=self.seed,
-        )
-        k, family = self.n_components, self.family
-        if self.bayesian:
-            from .bayesian import bayesian_estimator
-
-            return bayesian_estimator(self, common)
-        common["equal_weights"] = self.equal_weights
-        if family is Family.gaussian:
-            return GaussianMixture(k, covariance_type=self.covariance, reg_covar=self.reg_covar, **common)
-        if family is Family.student:
-            return StudentMixture(k, covariance_type=self.covariance, reg_covar=self.reg_covar, **common)
-        if self.covariance != "full":
-            raise Failure(f"--covariance applies to the gaussian and student families, not {family.value}")
-        return Mixture(k, family=family.value, **common)
 
 
 def fit(
@@ -209,6 +91,7 @@ def fit(
     bayesian: BayesianOpt = False,
     equal_weights: EqualWeightsOpt = False,
     plot_weights: PlotWeightsOpt = None,
+    exclude: ExcludeOpt = None,
 ) -> None:
     """Fit a mixture to the numeric columns of a table and save the model.
 
@@ -242,20 +125,27 @@ def fit(
     )
     settings = dataclasses.replace(settings, bayesian=bayesian, equal_weights=equal_weights)
     _check_options(weights, labels, plot_weights, bayesian)
+    check_outputs(output, plot, animate)
+    left_out = parse_exclude(exclude, columns)
     if stream is None:
         stream = table_format(data) != "npy" and data.is_file() and data.stat().st_size > STREAM_BYTES
     if stream:
         _check_streamable(data, standardize=standardize, labels=labels, plot=plot, animate=animate)
+        if left_out:
+            raise Failure(
+                "--exclude needs the data in memory; with --stream name the features with --columns"
+            )
         console, model = _fit_streamed(data, output, settings, columns, header, progress, weights)
         _draw_weights(console, model, plot_weights)
         return
-    table = _read_data(data, columns, header, weights, labels)
+    table = _read_data(data, columns, header, weights, labels, left_out)
     scaling = _standardisation(data, table, family) if standardize else Scaling(None, None)
     Z = scaling.to_model(table.X)
     model = settings.build()
     y = _known_labels(table, labels)
     w = table.extra.get(weights) if weights else None
-    _run_em(model, settings, progress, Z, labels=y, sample_weight=w)
+    with model_step(data, table, weights=weights, labels=labels):
+        _run_em(model, settings, progress, Z, labels=y, sample_weight=w)
     ll, bic, aic = criteria(model, Z, scaling, w)
     write_model(model, output, table.columns, scaling, table.X.shape[0], str(data), ll, bic, aic)
     stats = fit_stats(model, table.X.shape[0], ll, bic, aic, scaling)
@@ -351,8 +241,11 @@ def _fit_streamed(
     return _report(model, source.columns, scaling, stats, title, output), model
 
 
-def _read_data(data: Path, columns: str | None, header: bool, weights: str | None, labels: str | None) -> Any:
-    """Read the features, and the --weights and --labels columns beside them, into memory.
+def _read_data(
+    data: Path, columns: str | None, header: bool, weights: str | None, labels: str | None, exclude: list[str]
+) -> Any:
+    """Read the features, and the --weights and --labels columns beside them, into memory;
+    warn about a row-id column or a numeric header row (see :func:`.checks.warn_about_table`).
 
     Returns
     -------
@@ -365,7 +258,7 @@ def _read_data(data: Path, columns: str | None, header: bool, weights: str | Non
     Failure
         When the weights or labels column is also a feature.
     """
-    from ..sources.tables import read_table
+    from ..sources.tables import read_table, table_format
 
     table = read_table(
         data,
@@ -374,7 +267,10 @@ def _read_data(data: Path, columns: str | None, header: bool, weights: str | Non
         allow_missing=True,
         extra=[weights] if weights else [],
         extra_with_missing=[labels] if labels else [],
+        exclude=exclude,
     )
+    fmt_has_header = table_format(data) in ("csv", "tsv")
+    warn_about_table(data, table, header=header and fmt_has_header, chosen=columns is not None)
     clash = [c for c in (weights, labels) if c is not None and c in table.columns]
     if clash:
         raise Failure(

@@ -32,6 +32,12 @@ ModelArg = Annotated[Path, typer.Argument(help="Model file written by 'emix fit'
 ColumnsOpt = Annotated[
     str | None, typer.Option("--columns", "-c", help="Comma-separated columns to use (default: all).")
 ]
+ExcludeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--exclude", help="Comma-separated columns to leave out (e.g. a row id), when --columns is not given."
+    ),
+]
 IdOpt = Annotated[
     str | None, typer.Option("--id", help="Column copied unchanged to the output (e.g. a row id).")
 ]
@@ -40,6 +46,24 @@ HeaderOpt = Annotated[
 ]
 CovarianceOpt = Annotated[Covariance, typer.Option("--covariance", help="Covariance model.")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed.")]
+
+
+def parse_exclude(exclude: str | None, columns: str | None) -> list[str]:
+    """The column names of ``--exclude a,b`` (empty when not given).
+
+    Raises
+    ------
+    Failure
+        When given together with ``--columns`` or naming no column.
+    """
+    if exclude is None:
+        return []
+    if columns is not None:
+        raise Failure("--exclude and --columns cannot be combined; name the features with --columns only")
+    names = [c.strip() for c in exclude.split(",") if c.strip()]
+    if not names:
+        raise Failure("--exclude is empty; give names separated by commas, e.g. --exclude id")
+    return names
 
 
 def parse_columns(columns: str | None) -> list[str] | None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .files import emit_table, load_model, read_for_model
+from .files import check_outputs, emit_table, load_model, model_step, read_for_model
 from .options import ColumnsOpt, DataArg, HeaderOpt, IdOpt, ModelArg
 
 EPILOG = (
@@ -38,15 +38,17 @@ def predict(
     """
     import pandas as pd
 
+    check_outputs(output)
     model, stored, scaling, _ = load_model(model_path)
     table = read_for_model(data, model, stored, columns, id_column, header)
     Z = scaling.to_model(table.X)
     out: dict[str, Any] = {}
     if table.id_name is not None:
         out[table.id_name] = table.ids
-    out["label"] = model.predict(Z)
-    if proba:
-        resp = model.predict_proba(Z)
+    with model_step(data, table):
+        out["label"] = model.predict(Z)
+        resp = model.predict_proba(Z) if proba else None
+    if resp is not None:
         for k in range(resp.shape[1]):
             out[f"proba_{k}"] = resp[:, k]
     emit_table(pd.DataFrame(out), output)

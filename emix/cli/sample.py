@@ -9,7 +9,7 @@ import typer
 
 from .console import err
 from .errors import Failure
-from .files import emit_table, load_model
+from .files import check_outputs, emit_table, load_model
 from .options import ImageShapeOpt, ModelArg, SeedOpt, parse_image_shape
 
 EPILOG = (
@@ -53,6 +53,7 @@ def sample(
     shape = parse_image_shape(image_shape)
     if shape is not None and picture is None:
         raise Failure("--image-shape goes with --picture")
+    check_outputs(output)
     model, cols, scaling, _ = load_model(model_path)
     if picture is None:
         model.set_params(random_state=seed)

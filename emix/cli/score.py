@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from .console import out
-from .files import load_model, read_for_model
+from .files import load_model, model_step, read_for_model
 from .options import ColumnsOpt, DataArg, HeaderOpt, ModelArg
 
 EPILOG = "[bold]Examples[/]\n\n  emix score model.emix test.csv\n\n  emix score model.emix test.csv --json"
@@ -30,7 +30,8 @@ def score(
     """
     model, stored, scaling, _ = load_model(model_path)
     table = read_for_model(data, model, stored, columns, None, header)
-    per_row = model.score_samples(scaling.to_model(table.X)) - scaling.log_jacobian
+    with model_step(data, table):
+        per_row = model.score_samples(scaling.to_model(table.X)) - scaling.log_jacobian
     mean = float(per_row.mean())
     if as_json:
         sys.stdout.write(

@@ -11,10 +11,20 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from .checks import warn_about_table
 from .console import out
 from .errors import Failure
-from .files import Scaling, write_model
-from .options import ColumnsOpt, DataArg, HeaderOpt, SeedOpt, covariance_names, parse_columns
+from .files import Scaling, check_outputs, model_step, write_model
+from .options import (
+    ColumnsOpt,
+    DataArg,
+    ExcludeOpt,
+    HeaderOpt,
+    SeedOpt,
+    covariance_names,
+    parse_columns,
+    parse_exclude,
+)
 from .summary import criteria
 
 EPILOG = (
@@ -49,8 +59,9 @@ def select_command(
         Criterion, typer.Option("--criterion", help="What chooses the best fit.")
     ] = Criterion.bic,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Criterion-versus-K picture, one line per model.")
-    ] = Path("emix-select.png"),
+        Path | None,
+        typer.Option("--plot", help="Also draw the criterion against K, one line per model (PNG, SVG, PDF)."),
+    ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Also save the best model.")] = None,
     table_path: Annotated[
         Path | None, typer.Option("--table", help="Write every fit's numbers (CSV, TSV or Parquet).")
@@ -60,22 +71,23 @@ def select_command(
         int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")
     ] = None,
     header: HeaderOpt = True,
+    exclude: ExcludeOpt = None,
 ) -> None:
     """Choose the covariance model and K by BIC (or ICL), as R's mclust does.
 
     Fits every (model, K), prints the criterion table in mclust's sign
     (2 log L - p log n: larger is better; NA where the covariance became
-    singular), names the best fit, and draws the criterion against K.
+    singular), names the best fit, and with --plot draws the criterion against K.
     """
     from ..selection import select
-    from ..sources.tables import read_table
 
-    table = read_table(data, parse_columns(columns), header=header)
+    check_outputs(plot, output, table_path)
     names = _parse_models(models)
-    ks = [k for k in _parse_ks(n_components) if k <= table.X.shape[0]]
-    result = select(
-        table.X, n_components=ks, models=names, criterion=criterion.value, random_state=seed, n_jobs=jobs
-    )
+    table, ks = _read(data, columns, exclude, header, n_components)
+    with model_step(data, table):
+        result = select(
+            table.X, n_components=ks, models=names, criterion=criterion.value, random_state=seed, n_jobs=jobs
+        )
     values = result.table(criterion.value)
     console = out()
     console.print(
@@ -96,11 +108,36 @@ def select_command(
             result.best_estimator, output, table.columns, scaling, table.X.shape[0], str(data), ll, bic, aic
         )
         console.print(f"best model written to {output}")
-    if plot is not None:
+    if plot is not None and str(plot) not in ("", "."):  # --plot "" draws nothing, as before
         from ..teach.plot import plot_criterion, save_figure
 
         save_figure(plot_criterion(result, criterion.value), plot, dpi=110)
         console.print(f"picture written to {plot}")
+
+
+def _read(
+    data: Path, columns: str | None, exclude: str | None, header: bool, ks: str
+) -> tuple[Any, list[int]]:
+    """The table (warned about as :func:`.checks.warn_about_table` does) and the K values it has rows for.
+
+    Raises
+    ------
+    Failure
+        When the file has fewer rows than every K asked for.
+    """
+    from ..sources.tables import read_table, table_format
+
+    wanted = _parse_ks(ks)
+    left_out = parse_exclude(exclude, columns)
+    table = read_table(data, parse_columns(columns), header=header, exclude=left_out)
+    csv = table_format(data) in ("csv", "tsv")
+    warn_about_table(data, table, header=header and csv, chosen=columns is not None)
+    usable = [k for k in wanted if k <= table.X.shape[0]]
+    if not usable:
+        raise Failure(
+            f"{data}: {table.X.shape[0]} row(s), fewer than every K asked for ({ks}); give smaller K values with -k"
+        )
+    return table, usable
 
 
 def _parse_ks(text: str) -> list[int]:

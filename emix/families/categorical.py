@@ -90,6 +90,10 @@ def _levels_mask(n_levels: Sequence[int]) -> np.ndarray:
     return np.arange(int(n_levels.max())) < n_levels[:, None]
 
 
+#: most levels a column may have (its codes are 0 .. MAX_LEVELS - 1); more is a column to recode
+MAX_LEVELS = 1 << 16
+
+
 class CategoricalFamily:
     """Independent categorical features coded as integers ``0 .. L_d - 1``.
 
@@ -115,6 +119,11 @@ class CategoricalFamily:
             if arr.ndim != 1 or arr.dtype.kind not in "iu" or (arr < 1).any():
                 raise InvalidParameterError(
                     f"n_levels must be a positive int or a sequence of positive ints, got {n_levels!r}"
+                )
+            if (arr > MAX_LEVELS).any():
+                raise InvalidParameterError(
+                    f"n_levels must be at most {MAX_LEVELS} per column, got {n_levels!r}; recode the "
+                    "column to consecutive codes 0..L-1 (e.g. with pandas.factorize)"
                 )
             n_levels = tuple(int(v) for v in arr)
         self.n_levels = n_levels
@@ -260,7 +269,16 @@ class CategoricalFamily:
         """A copy whose ``n_levels`` covers the codes seen in ``X`` (NaN ignored; a
         column with no observed code gets one level)."""
         observed = np.where(np.isnan(X), -1.0, X)
-        seen = tuple(max(int(v) + 1, 1) for v in observed.max(axis=0))
+        top = observed.max(axis=0)
+        if (top >= MAX_LEVELS).any():
+            j = int(np.flatnonzero(top >= MAX_LEVELS)[0])
+            i = int(np.argmax(observed[:, j]))
+            raise InvalidInputError(
+                f"X has code {X[i, j].item()!r} at row {i}, column {j}; the categorical family codes levels "
+                f"0..L-1, so this column would need {int(top[j]) + 1} levels (at most {MAX_LEVELS}). Recode it "
+                "to consecutive codes (e.g. with pandas.factorize)"
+            )
+        seen = tuple(max(int(v) + 1, 1) for v in top)
         given = self._levels_for(X.shape[1])
         if given is not None:
             self._check_codes(X, given)

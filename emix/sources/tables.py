@@ -110,6 +110,11 @@ def _read_frame(path: Path, header: bool):
     try:
         if fmt == "npy":
             arr = np.load(path, allow_pickle=False)
+            if arr.dtype.names is not None:
+                raise InvalidInputError(
+                    f"{path}: a structured array (fields {', '.join(arr.dtype.names)}); save a plain 2-D "
+                    "array of numbers, or the table as CSV or Parquet"
+                )
             if arr.ndim == 1:
                 arr = arr[:, None]
             if arr.ndim != 2:
@@ -158,6 +163,7 @@ def read_table(
     allow_missing: bool = False,
     extra: Sequence[str] = (),
     extra_with_missing: Sequence[str] = (),
+    exclude: Sequence[str] = (),
 ) -> Table:
     """Read numeric columns from a CSV, TSV, Parquet or ``.npy`` file.
 
@@ -182,6 +188,9 @@ def read_table(
     extra_with_missing : sequence of str, default=()
         Like ``extra``, but empty cells are allowed (read as NaN), e.g. labels
         known for some rows only.
+    exclude : sequence of str, default=()
+        Columns left out of the default choice (all columns), e.g. a row id;
+        each must be in the file.
 
     Returns
     -------
@@ -211,12 +220,12 @@ def read_table(
             f"{path}: id column {id_column!r} not found; columns are: {', '.join(available)}"
         )
     extra_all = [*extra, *extra_with_missing]
-    for name in extra_all:
+    for name in [*extra_all, *exclude]:
         if name not in available:
             raise InvalidInputError(f"{path}: column {name!r} not found; columns are: {', '.join(available)}")
-    columns = choose_columns(path, available, columns, exclude=[id_column, *extra_all])
+    columns = choose_columns(path, available, columns, exclude=[id_column, *extra_all, *exclude])
     if len(df) == 0:
-        raise InvalidInputError(f"{path}: the file has a header but no rows")
+        raise InvalidInputError(f"{path}: the file has a header but no rows; give a file with data rows")
     arrays = [_numeric_column(df, name, path, allow_missing) for name in columns]
     X = np.column_stack(arrays)
     ids = df[id_column].to_numpy() if id_column is not None else None
@@ -229,6 +238,16 @@ def _numeric_column(df: Any, name: str, path: Path, allow_missing: bool) -> np.n
     import pandas as pd
 
     col = df[name]
+    if pd.api.types.is_complex_dtype(col):
+        raise InputTypeError(
+            f"{path}: column {name!r} is complex ({col.dtype}); emix fits real-valued data only: "
+            "write the real part, the imaginary part or the modulus as columns of their own"
+        )
+    if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col):
+        raise InputTypeError(
+            f"{path}: column {name!r} holds dates or times ({col.dtype}), not numbers; convert it to a "
+            "number with a meaning (e.g. days since a date) or leave it out"
+        )
     if not (
         pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col)
     ) or pd.api.types.is_bool_dtype(col):
@@ -251,7 +270,8 @@ def _numeric_column(df: Any, name: str, path: Path, allow_missing: bool) -> np.n
     if np.isinf(values).any():
         raise InvalidInputError(
             f"{path}: column {name!r} has an infinite value in row "
-            f"{int(np.flatnonzero(np.isinf(values))[0]) + 1}"
+            f"{int(np.flatnonzero(np.isinf(values))[0]) + 1} (a number too large for a float, or inf); "
+            "replace it or drop the row"
         )
     return values
 

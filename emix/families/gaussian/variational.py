@@ -344,6 +344,26 @@ class VariationalGaussianFamily(FamilyBase):
             out["covariance_prior"] = float(params.covariance_prior)
         return out
 
+    def array_shapes(self, n_components: int, n_features: int) -> dict[str, tuple[int, ...]]:
+        """The shape of every array (the table of :class:`VariationalParams`)."""
+        k, d = n_components, n_features
+        kind = self.update.name
+        cov_prior = {"full": (d, d), "tied": (d, d), "diag": (d,)}.get(kind, ())
+        model_shape = tuple(self.model.shape(k, d))
+        return {
+            "weight_concentration": (2, k) if self.weight_prior.name == "dirichlet_process" else (k,),
+            "mean_precision": (k,),
+            "means": (k, d),
+            "degrees_of_freedom": () if kind == "tied" else (k,),
+            "covariances": model_shape,
+            "precisions_cholesky": model_shape,
+            "weight_concentration_prior": (),
+            "mean_precision_prior": (),
+            "mean_prior": (d,),
+            "degrees_of_freedom_prior": (),
+            "covariance_prior": cov_prior,
+        }
+
     def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> VariationalParams:
         """Parameters from fitted attributes or a model file, checked (shapes, positivity)."""
         return params_from_arrays(self, arrays, n_components, n_features)
