@@ -175,17 +175,31 @@ def plot_clusters(
 
     Parameters
     ----------
-    model : fitted GaussianMixture
+    model : GaussianMixture
+        A fitted Gaussian mixture (any ``covariance_type``).
     X : array-like of shape (n_samples, D)
         Data in its own units.
     feature_names : sequence of D str, optional
+        Axis labels (default ``x0``, ``x1``...).
     loc, scale : array-like of shape (D,), optional
         The standardisation the model was fitted under.
     title : str, optional
+        The figure's title.
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach.plot import plot_clusters, save_figure
+    >>> X = emix.datasets.load_faithful()
+    >>> gm = emix.GaussianMixture(3, covariance_type="tied", random_state=0).fit(X)
+    >>> fig = plot_clusters(gm, X, feature_names=["eruptions", "waiting"], title="Old Faithful")
+    >>> len(fig.axes)                            # two features: one panel
+    1
+    >>> save_figure(fig, "clusters.png")
     """
     X = np.asarray(X, dtype=np.float64)
     n, d = X.shape
@@ -243,10 +257,19 @@ def plot_convergence(history: Sequence[float], *, title: str | None = None):
     history : sequence of float, length n_iter + 1
         ``GaussianMixture.history_``.
     title : str, optional
+        Default: the number of iterations and the final log-likelihood.
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach.plot import plot_convergence
+    >>> gm = emix.GaussianMixture(2, random_state=0).fit(emix.datasets.load_faithful())
+    >>> plot_convergence(gm.history_).axes[0].get_title()
+    'EM convergence: 7 iterations, final -1130.2640'
     """
     h = np.asarray(history, dtype=np.float64)
     fig = _figure(6.0, 3.6)
@@ -260,16 +283,31 @@ def plot_convergence(history: Sequence[float], *, title: str | None = None):
 
 
 def plot_trace(trace: Any, *, title: str | None = None):
-    """The E/M staircase of an :class:`emix.trace.EMTrace`.
+    """The E/M staircase of an :class:`~emix.teach.trace.EMTrace`.
 
     Top panel: the log-likelihood ``ln p(X|θ)`` and the lower bound
     ``L(q, θ)`` after every step. An E-step lifts the bound up to the
     log-likelihood; an M-step raises both. Bottom panel: the gap
     ``KL(q || p(z|X, θ))`` on a symmetric-log scale.
 
+    Parameters
+    ----------
+    trace : EMTrace
+        What :func:`~emix.teach.trace.trace_em` returned.
+    title : str, optional
+        The title of the top panel.
+
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from emix.teach.plot import plot_trace
+    >>> from emix.teach.trace import trace_lecture_example
+    >>> fig = plot_trace(trace_lecture_example(n_iter=3))
+    >>> len(fig.axes), fig.axes[0].get_title()
+    (2, 'E-step closes the gap, M-step raises the bound')
     """
     states = [trace.initial, *trace.steps]
     x = np.arange(len(states))
@@ -294,7 +332,27 @@ def plot_trace(trace: Any, *, title: str | None = None):
 
 
 def save_figure(fig: Any, path: str | os.PathLike, *, dpi: int = 100) -> None:
-    """Write ``fig`` to ``path`` atomically; the format comes from the suffix (png, svg, pdf...)."""
+    """Write ``fig`` to ``path`` atomically; the format comes from the suffix (png, svg, pdf...).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        What the other functions of this module return.
+    path : str or path-like
+        The file; an existing file is replaced only once the new one is complete.
+    dpi : int, default=100
+        Resolution of raster formats.
+
+    Examples
+    --------
+    >>> import os
+    >>> import emix
+    >>> from emix.teach.plot import plot_convergence, save_figure
+    >>> gm = emix.GaussianMixture(2, random_state=0).fit(emix.datasets.load_faithful())
+    >>> save_figure(plot_convergence(gm.history_), "convergence.svg")
+    >>> os.path.exists("convergence.svg")
+    True
+    """
     from .._files import atomic_write_bytes
 
     fmt = os.path.splitext(str(path))[1].lstrip(".").lower() or "png"
@@ -324,25 +382,38 @@ def animate_em(
     X : array-like of shape (n_samples, D)
         Data in its own units; two features (``dims``) are drawn.
     path : sequence of MixtureParams
-        Parameters at the start and after each iteration (:func:`emix.trace.em_path`).
+        Parameters at the start and after each iteration (:func:`~emix.teach.trace.em_path`).
     out : str or path-like
         The GIF, written atomically.
-    covariance_type : str
+    covariance_type : str, default='full'
         How ``path``'s covariances are shaped.
     feature_names : sequence of D str, optional
+        Axis labels.
     loc, scale : array-like of shape (D,), optional
         The standardisation ``path`` lives in.
-    dims : (int, int)
+    dims : (int, int), default=(0, 1)
         The two features drawn.
-    fps : float
-    dpi : int
-    max_frames : int
+    fps : float, default=4.0
+        Frames per second (the last frame stays two seconds).
+    dpi : int, default=72
+        Resolution of the frames.
+    max_frames : int, default=60
         Longer paths are thinned (first and last frame kept).
 
     Returns
     -------
     int
         Number of frames written.
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach.plot import animate_em
+    >>> from emix.teach.trace import em_path
+    >>> X = emix.datasets.load_faithful()
+    >>> path = em_path(emix.GaussianMixture(2, random_state=0), X)
+    >>> animate_em(X, path, "em.gif", feature_names=["eruptions", "waiting"])
+    8
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
@@ -407,6 +478,14 @@ def plot_criterion(result: Any, criterion: str = "bic", ax: Any = None) -> Any:
     -------
     fig : matplotlib.figure.Figure
         The figure drawn on (save it with :func:`save_figure`).
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach.plot import plot_criterion
+    >>> result = emix.select(emix.datasets.load_faithful(), range(1, 4), models=["EEE", "VVV"], n_jobs=1)
+    >>> plot_criterion(result).axes[0].get_title()
+    'best: EEE, K = 3 (by BIC)'
     """
     if ax is None:
         from matplotlib.figure import Figure

@@ -1,8 +1,8 @@
 """EM one step at a time, for learning and teaching.
 
 :func:`trace_em` runs EM on a small data set with the library's own engine
-(:func:`emix.em.log_joint` for the E-step, :func:`emix.em.e_pass` and
-:func:`emix.em.m_step` for the M-step) and records the state after every
+(``emix.engine.log_joint`` for the E-step, ``emix.engine.e_pass`` and
+``emix.engine.m_step`` for the M-step) and records the state after every
 E-step and every M-step. Each record holds the responsibilities ``q``, the
 parameters ``theta`` and three numbers:
 
@@ -63,6 +63,16 @@ class TraceStep:
         ``L(q, theta)``.
     kl : float
         ``KL(q || p(z | X, theta))``.
+
+    Examples
+    --------
+    >>> from emix.teach.trace import trace_lecture_example
+    >>> first_m_step = trace_lecture_example(n_iter=1).steps[1]
+    >>> first_m_step.iteration, first_m_step.step, first_m_step.means.round(3)
+    (1, 'M', array([[8.5  , 1.833],
+           [1.833, 7.5  ]]))
+    >>> abs(first_m_step.lower_bound + first_m_step.kl - first_m_step.log_likelihood) < 1e-12
+    True
     """
 
     iteration: int
@@ -76,7 +86,12 @@ class TraceStep:
     kl: float
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-JSON form (lists of floats)."""
+        """Plain-JSON form (lists of floats).
+
+        Returns
+        -------
+        dict
+        """
         return {
             "iteration": self.iteration,
             "step": self.step,
@@ -104,6 +119,15 @@ class EMTrace:
         ``responsibilities`` are the posterior under them, ``kl`` is 0.
     steps : tuple of TraceStep
         E, M, E, M, ... in order.
+
+    Examples
+    --------
+    >>> from emix.teach.trace import trace_lecture_example
+    >>> trace = trace_lecture_example(n_iter=2)
+    >>> [f"{s.step}{s.iteration}" for s in trace.steps]
+    ['E1', 'M1', 'E2', 'M2']
+    >>> list(trace.to_dict())
+    ['X', 'covariance_type', 'reg_covar', 'initial', 'steps']
     """
 
     X: np.ndarray
@@ -113,7 +137,12 @@ class EMTrace:
     steps: tuple[TraceStep, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-JSON form of the whole trace."""
+        """Plain-JSON form of the whole trace (what ``emix trace --json`` writes).
+
+        Returns
+        -------
+        dict
+        """
         return {
             "X": self.X.tolist(),
             "covariance_type": self.covariance_type,
@@ -218,6 +247,32 @@ def trace_em(
     -------
     EMTrace
         ``steps`` has ``2 * n_iter`` records, alternating 'E' and 'M'.
+
+    Raises
+    ------
+    InvalidInputError
+        ``n_iter < 1``, more than 10000 rows, or fewer rows than components.
+
+    See Also
+    --------
+    trace_lecture_example : The six-point example from the lecture's start.
+    emix.teach.plot.plot_trace : The staircase of the three numbers.
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach.trace import trace_em
+    >>> X = emix.datasets.load_faithful()
+    >>> trace = trace_em(X, 2, n_iter=3, covariance_type="diag", reg_covar=1e-6)
+    >>> for step in trace.steps:
+    ...     print(f"{step.step}{step.iteration}  ln p(X) {step.log_likelihood:10.3f}  L {step.lower_bound:10.3f}"
+    ...           f"  KL {step.kl:.3f}")
+    E1  ln p(X)  -1160.710  L  -1160.710  KL 0.000
+    M1  ln p(X)  -1148.634  L  -1151.346  KL 2.712
+    E2  ln p(X)  -1148.634  L  -1148.634  KL 0.000
+    M2  ln p(X)  -1147.809  L  -1147.856  KL 0.046
+    E3  ln p(X)  -1147.809  L  -1147.809  KL 0.000
+    M3  ln p(X)  -1147.806  L  -1147.807  KL 0.000
     """
     X = check_array(X, min_samples=2, dtype=np.float64)
     if int(n_iter) < 1:
@@ -271,7 +326,30 @@ def trace_lecture_example(n_iter: int = 3) -> EMTrace:
     """:func:`trace_em` on :func:`emix.datasets.load_lecture_example` from the lecture's start.
 
     Six points, K=2, weights 0.6/0.4, means [4.5, 2.5] and [2.5, 5.0],
-    identity covariances, ``reg_covar=0``.
+    identity covariances, ``reg_covar=0``: what ``emix trace`` shows.
+
+    Parameters
+    ----------
+    n_iter : int, default=3
+        Number of E/M pairs.
+
+    Returns
+    -------
+    EMTrace
+
+    Examples
+    --------
+    The E-step closes the gap (``KL = 0``); the M-step raises the bound:
+
+    >>> from emix.teach.trace import trace_lecture_example
+    >>> trace = trace_lecture_example(n_iter=2)
+    >>> for s in (trace.initial, *trace.steps):
+    ...     print(f"{s.step:>5}  ln p(X) {s.log_likelihood:8.4f}  L {s.lower_bound:8.4f}  KL {s.kl:.4f}")
+    start  ln p(X) -51.6836  L -51.6836  KL 0.0000
+        E  ln p(X) -51.6836  L -51.6836  KL 0.0000
+        M  ln p(X) -11.2987  L -11.3150  KL 0.0163
+        E  ln p(X) -11.2987  L -11.2987  KL 0.0000
+        M  ln p(X) -11.2986  L -11.2986  KL 0.0000
     """
     from ..datasets import load_lecture_example
 
@@ -283,7 +361,7 @@ def em_path(estimator: GaussianMixture, X: Any) -> list[MixtureParams]:
     """Parameters at the start and after every iteration of the estimator's own fit.
 
     Refits a copy of ``estimator`` (its parameters, its ``random_state``, all
-    ``n_init`` restarts) through :meth:`GaussianMixture.fit` itself, recording
+    ``n_init`` restarts) through :meth:`emix.GaussianMixture.fit` itself, recording
     each restart's path, and returns the path of the restart ``fit`` keeps.
     Used to animate EM.
 
@@ -298,7 +376,26 @@ def em_path(estimator: GaussianMixture, X: Any) -> list[MixtureParams]:
     path : list of MixtureParams
         The start, then the parameters after each M-step (with acceleration,
         an accepted extrapolation shows as a longer jump between two entries);
-        the last entry is the fitted model.
+        the last entry is the fitted model. Each entry has ``weights`` (K,)
+        and ``components`` (the family's parameters: ``means``,
+        ``covariances``...).
+
+    See Also
+    --------
+    emix.teach.plot.animate_em : The path as an animated GIF.
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach.trace import em_path
+    >>> X = emix.datasets.load_faithful()
+    >>> gm = emix.GaussianMixture(2, random_state=0)
+    >>> path = em_path(gm, X)
+    >>> len(path), path[-1].components.means.round(2)
+    (8, array([[ 4.29, 79.97],
+           [ 2.04, 54.48]]))
+    >>> gm.fit(X).n_iter_                       # the same fit: 7 steps after the start
+    7
     """
     paths: list[list[MixtureParams]] = []
 
