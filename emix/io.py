@@ -119,7 +119,7 @@ def save_model(estimator: Any, path: str | os.PathLike, *, extra: dict[str, Any]
     ----------
     estimator : estimator
         A fitted emix estimator of a registered class (see
-        :func:`register_estimator`).
+        :func:`~emix.register_estimator`).
     path : str or path-like
         The file to write; an existing file is replaced only once the new one
         is complete.

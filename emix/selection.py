@@ -1,6 +1,6 @@
 """Model selection over covariance models and numbers of components, as mclust does.
 
-:func:`select` fits every (model, K) of a grid and tabulates, for each fit,
+:func:`~emix.select` fits every (model, K) of a grid and tabulates, for each fit,
 
 ==================  ==============================================================
 column              meaning
@@ -266,7 +266,8 @@ class SelectionResult:
         return sorted(ok, key=lambda r: getattr(r, crit), reverse=True)[:n]
 
     def to_records(self) -> list[dict[str, Any]]:
-        """The table as a list of plain dicts, one per fit (the fields of :class:`SelectionRecord`).
+        """The table as a list of plain dicts, one per fit (the fields of a
+        :class:`~emix.selection.SelectionRecord`).
 
         Returns
         -------
@@ -280,7 +281,7 @@ class SelectionResult:
         Returns
         -------
         pandas.DataFrame
-            The columns are the fields of :class:`SelectionRecord`.
+            The columns are the fields of :class:`~emix.selection.SelectionRecord`.
         """
         import pandas as pd
 

@@ -149,7 +149,7 @@ class ConvergenceMonitor:
         repaired : bool, default=False
             The M-step before it had to regularise, so a drop is no bug.
         stacklevel : int, default=3
-            Of the warning on a decrease, as in :func:`warnings.warn` called
+            Of the warning on a decrease, as in ``warnings.warn`` called
             here: the default points at the caller of ``record``'s caller.
         """
         if self.history and not repaired:

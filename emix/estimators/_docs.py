@@ -61,13 +61,14 @@ COMMON_ATTRIBUTES = """
         start of every iteration, ``history_[:-1] / n_samples``.
     log_likelihood_ : float
         Total log-likelihood of the final parameters.
-    history_ : ndarray of shape (n_iter_ + 1,)
+    history_ : ndarray of shape (n_entries,)
         Total log-likelihood at the start of every iteration, then of the
         final parameters; it never decreases when the M-step is exact (zero
-        pseudo-count / ``reg_covar``).
+        pseudo-count / ``reg_covar``). ``n_entries == n_iter_ + 1`` unless
+        extrapolations were rejected.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of object of shape (n_features_in_,)
+    feature_names_in_ : ndarray of object of shape (n_features,)
         Column names of the data frame given to ``fit``, when all strings
         (absent otherwise); later calls check a data frame's columns against them.
 """

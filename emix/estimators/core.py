@@ -170,7 +170,8 @@ class MixtureEstimator(ParamsMixin):
             the others. Labelled rows keep their responsibilities fixed to their
             label, which also pins each component to its label (no label
             switching). ``None`` (or all ``-1``) is ordinary EM.
-            In-memory data only: a source raises :class:`InvalidParameterError`.
+            In-memory data only: a source raises
+            :class:`~emix.exceptions.InvalidParameterError`.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights; a weight of ``m`` counts a row ``m`` times.
             A source carries its own weights (e.g. ``ParquetSource(path,

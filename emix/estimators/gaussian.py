@@ -36,16 +36,14 @@ class GaussianMixture(MixtureEstimator):
         (``docs/models.md``). The shapes of ``covariances_``,
         ``precisions_`` and ``precisions_cholesky_``:
 
-        ==========================  =========================
-        type                        ``covariances_`` shape
-        ==========================  =========================
-        'full', 'VVV', EEV, VEV,    (K, D, D)
-        EVV, VEE, EVE, VVE
-        'tied', 'EEE'               (D, D)
-        'diag', 'VVI', EEI, VEI,    (K, D)
-        EVI
-        'spherical', 'VII', EII     (K,)
-        ==========================  =========================
+        =======================================================  ======================
+        ``covariance_type``                                      ``covariances_`` shape
+        =======================================================  ======================
+        'full', 'VVV', 'EEV', 'VEV', 'EVV', 'VEE', 'EVE', 'VVE'  (K, D, D)
+        'tied', 'EEE'                                            (D, D)
+        'diag', 'VVI', 'EEI', 'VEI', 'EVI'                       (K, D)
+        'spherical', 'VII', 'EII'                                (K,)
+        =======================================================  ======================
     tol : float, default=1e-3
         Bound on the gain in mean log-likelihood per sample that EM may leave
         on the table, under either stopping rule: ``convergence='sklearn'``
@@ -169,7 +167,7 @@ class GaussianMixture(MixtureEstimator):
         (SQUAREM) point.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of object of shape (n_features_in_,)
+    feature_names_in_ : ndarray of object of shape (n_features,)
         Column names of the data frame given to ``fit``, when they are all
         strings (absent otherwise). Later calls check that a data frame has
         these columns in this order.

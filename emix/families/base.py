@@ -189,7 +189,7 @@ class FamilyBase:
         Returns
         -------
         anchor : object or None
-            Passed to :meth:`accumulate` for every chunk of one pass.
+            Passed to ``accumulate`` for every chunk of one pass.
         """
         return None
 

@@ -91,7 +91,7 @@ def _levels_mask(n_levels: Sequence[int]) -> np.ndarray:
 
 
 class CategoricalFamily:
-    """Independent categorical features coded as integers ``0 .. L_d - 1``.
+    """Independent categorical features, each coded as integers from 0 to ``L_d - 1``.
 
     Parameters
     ----------

@@ -323,9 +323,9 @@ def trace_em(
 
 
 def trace_lecture_example(n_iter: int = 3) -> EMTrace:
-    """:func:`trace_em` on :func:`emix.datasets.load_lecture_example` from the lecture's start.
+    """:func:`~emix.teach.trace.trace_em` on the lecture example, from the lecture's start.
 
-    Six points, K=2, weights 0.6/0.4, means [4.5, 2.5] and [2.5, 5.0],
+    :func:`emix.datasets.load_lecture_example`: six points, K=2, weights 0.6/0.4, means [4.5, 2.5] and [2.5, 5.0],
     identity covariances, ``reg_covar=0``: what ``emix trace`` shows.
 
     Parameters
