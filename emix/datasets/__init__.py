@@ -191,8 +191,8 @@ def load_diabetes(return_labels: bool = False):
     --------
     >>> from emix.datasets import load_diabetes
     >>> X, y = load_diabetes(return_labels=True)
-    >>> X.shape, X[0], y[0]
-    ((145, 3), array([ 80., 356., 124.]), np.str_('Normal'))
+    >>> X.shape, X[0], str(y[0])
+    ((145, 3), array([ 80., 356., 124.]), 'Normal')
     """
     return _load_csv("diabetes.csv", DIABETES_COLUMNS, "class", return_labels)
 
