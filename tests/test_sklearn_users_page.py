@@ -64,9 +64,7 @@ def faithful():
 
 def _sklearn_start(X, cov, k=3, seed=0):
     """scikit-learn's own start (a fit with max_iter=0 keeps it) as the three ``*_init``."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SkConvergenceWarning)
-        start = SkGM(k, covariance_type=cov, max_iter=0, random_state=seed).fit(X)
+    start = SkGM(k, covariance_type=cov, max_iter=0, random_state=seed).fit(X)  # no warning at max_iter=0
     return dict(weights_init=start.weights_, means_init=start.means_, precisions_init=start.precisions_)
 
 
@@ -272,10 +270,29 @@ def test_errors_and_warnings_derive_from_what_scikit_learn_raises(faithful):
         emix.GaussianMixture().predict(faithful)
 
 
-def test_random_state_may_be_a_generator(faithful):
+def test_random_state_may_be_a_generator_for_emix_only(faithful):
     a = emix.GaussianMixture(2, random_state=np.random.default_rng(0)).fit(faithful)
     b = emix.GaussianMixture(2, random_state=np.random.default_rng(0)).fit(faithful)
     np.testing.assert_array_equal(a.means_, b.means_)
+    with pytest.raises(ValueError, match="random_state"):
+        SkGM(2, random_state=np.random.default_rng(0)).fit(faithful)
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random_from_data"])
+def test_seeded_starts_give_scikit_learn_one_point_per_seed_and_emix_every_row(faithful, init):
+    sk = SkGM(3, init_params=init, max_iter=0, random_state=0).fit(faithful)
+    em = emix.GaussianMixture(3, init_params=init, max_iter=0, random_state=0).fit(faithful)
+    np.testing.assert_allclose(sk.weights_, 1 / len(faithful))  # one row per component
+    assert em.weights_.sum() == pytest.approx(1.0) and (em.weights_ > 0.2).all()
+
+
+def test_the_random_start_does_not_depend_on_the_chunks(faithful):
+    fits = [
+        emix.GaussianMixture(3, init_params="random", max_iter=0, random_state=0, chunk_size=c).fit(faithful)
+        for c in (None, 50, 7)
+    ]
+    for other in fits[1:]:
+        np.testing.assert_allclose(other.means_, fits[0].means_, rtol=1e-12)
 
 
 def test_verbose_logs_through_the_emix_logger_not_print(faithful, caplog, capsys):
