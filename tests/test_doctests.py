@@ -137,15 +137,23 @@ def test_the_examples_are_collected():
     assert "emix.estimators.gaussian.GaussianMixture" in DOCTESTS
 
 
+#: what an example needs beyond emix's dependencies, by a word of its source (the test extra
+#: installs them all; without one, the examples that need it are skipped)
+OPTIONAL = {
+    "sklearn": "sklearn",
+    "pandas": "pandas",
+    "parquet": "pyarrow",
+    "dask": "dask",
+    "emix.teach.plot": "matplotlib",
+    "animate_em": "PIL",
+}
+
+
 @pytest.mark.parametrize("name", sorted(DOCTESTS))
 def test_docstring_examples_run(name, tmp_path, monkeypatch):
     test = DOCTESTS[name]
-    needs = set(
-        re.findall(
-            r"^\s*(?:import|from) (dask|distributed|pandas|pyarrow|matplotlib|PIL)\b", _source(test), re.M
-        )
-    )
-    for module in sorted(needs):
+    source = _source(test)
+    for module in sorted({module for word, module in OPTIONAL.items() if word in source}):
         pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)
     test.globs = {}
