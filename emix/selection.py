@@ -421,7 +421,8 @@ def select(
         whose covariance turns singular are then reported as ``nan`` (mclust's
         ``NA``).
     tol : float, default=1e-6
-        EM stops when the mean log-likelihood per sample changes less than this.
+        Of every fit: the bound on the gain in mean log-likelihood per sample
+        that EM may leave (see :class:`~emix.GaussianMixture`'s ``tol``).
     max_iter : int, default=1000
     n_jobs : int or None, default=None
         Worker processes (forked; where ``fork`` is unavailable the fits run
