@@ -21,11 +21,39 @@ class ParamsMixin:
         return sorted(p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor parameters of this estimator, by name."""
+        """Constructor parameters of this estimator, by name.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Accepted for scikit-learn's API; emix estimators hold no
+            sub-estimators, so it changes nothing.
+
+        Returns
+        -------
+        params : dict
+            Every argument of ``__init__`` and its current value.
+        """
         return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params: Any):
-        """Set constructor parameters; unknown names raise :class:`InvalidParameterError`."""
+        """Set constructor parameters (as scikit-learn's ``set_params``).
+
+        Parameters
+        ----------
+        **params
+            New values by parameter name.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+
+        Raises
+        ------
+        InvalidParameterError
+            A name that is not a constructor parameter.
+        """
         valid = set(self._param_names())
         for name, value in params.items():
             if name not in valid:

@@ -3,22 +3,22 @@
 Every exception also derives from the builtin that scikit-learn would raise in
 the same situation, so code written as ``except ValueError:`` keeps working.
 
-========================  =============================  ==========================
-class                     builtin bases                  raised for
-========================  =============================  ==========================
-``EmixError``             ``Exception``                  base of everything below
-``InvalidInputError``     ``ValueError``                 bad data: NaN, inf, shape
-``InvalidParameterError`` ``ValueError``                 bad constructor argument
-``InputTypeError``        ``TypeError``, ``ValueError``  non-numeric or complex data
-``NotFittedError``        ``ValueError``,                model used before ``fit``
-                          ``AttributeError``
-``ModelFileError``        ``ValueError``                 unreadable model file
-``OutputFileError``       ``OSError``                    a destination that cannot
-                                                         be written
-``NumericalError``        ``ArithmeticError``            a failure EM cannot repair
-``DataChangedError``      ``RuntimeError``               a data file changed
-                                                         between two passes
-========================  =============================  ==========================
+=========================  =============================  ==========================
+class                      builtin bases                  raised for
+=========================  =============================  ==========================
+``EmixError``              ``Exception``                  base of everything below
+``InvalidInputError``      ``ValueError``                 bad data: NaN, inf, shape
+``InvalidParameterError``  ``ValueError``                 bad constructor argument
+``InputTypeError``         ``TypeError``, ``ValueError``  non-numeric or complex data
+``NotFittedError``         ``ValueError``,                model used before ``fit``
+                           ``AttributeError``
+``ModelFileError``         ``ValueError``                 unreadable model file
+``OutputFileError``        ``OSError``                    a destination that cannot
+                                                          be written
+``NumericalError``         ``ArithmeticError``            a failure EM cannot repair
+``DataChangedError``       ``RuntimeError``               a data file changed
+                                                          between two passes
+=========================  =============================  ==========================
 
 :class:`DataChangedError` derives from ``RuntimeError``, as Python's own
 "dictionary changed size during iteration" does: the data were valid when
@@ -37,23 +37,80 @@ from __future__ import annotations
 
 
 class EmixError(Exception):
-    """Base class of every error emix raises."""
+    """Base class of every error emix raises.
+
+    Examples
+    --------
+    >>> import emix
+    >>> try:
+    ...     emix.GaussianMixture(n_components=0).fit([[1.0], [2.0]])
+    ... except emix.EmixError as exc:
+    ...     print(type(exc).__name__, "-", exc)
+    InvalidParameterError - n_components must be >= 1, got 0
+    """
 
 
 class InvalidInputError(EmixError, ValueError):
-    """The data given to a method is not usable (NaN, inf, wrong shape...)."""
+    """The data given to a method is not usable (NaN where not allowed, inf, wrong shape...).
+
+    The message names the row and the column (or, for a file, the file, the
+    column name and the row).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import emix
+    >>> emix.GaussianMixture(2).fit([[1.0, np.inf], [2.0, 3.0], [0.0, 1.0]])
+    Traceback (most recent call last):
+        ...
+    emix.exceptions.InvalidInputError: X contains inf at row 0, column 1 (1 non-finite value(s) in all)
+    >>> issubclass(emix.InvalidInputError, ValueError)
+    True
+    """
 
 
 class InvalidParameterError(EmixError, ValueError):
-    """A constructor argument or an initial parameter array is invalid."""
+    """A constructor argument or an initial parameter array is invalid.
+
+    Raised by ``fit`` (constructors only store their arguments, as in
+    scikit-learn).
+
+    Examples
+    --------
+    >>> import emix
+    >>> gm = emix.GaussianMixture(covariance_type="bogus")      # stored, not checked
+    >>> gm.fit([[0.0], [1.0]])
+    Traceback (most recent call last):
+        ...
+    emix.exceptions.InvalidParameterError: covariance_type must be one of [...], got 'bogus'
+    """
 
 
 class InputTypeError(EmixError, TypeError, ValueError):
-    """The data is not real-valued numbers (strings, objects, complex)."""
+    """The data is not real-valued numbers (strings, objects, complex), or is sparse.
+
+    Examples
+    --------
+    >>> import emix
+    >>> try:
+    ...     emix.GaussianMixture().fit([["a", "b"], ["c", "d"]])
+    ... except TypeError as exc:
+    ...     print(exc)
+    X has a non-numeric value ... at row 0, column 0; emix needs real numbers (...)
+    """
 
 
 class ModelFileError(EmixError, ValueError):
-    """A model file is missing, truncated, corrupt, tampered or of another version."""
+    """A model file is missing, truncated, corrupt, tampered or of another version.
+
+    Examples
+    --------
+    >>> import emix
+    >>> emix.load("missing.emix")
+    Traceback (most recent call last):
+        ...
+    emix.exceptions.ModelFileError: missing.emix: no such file
+    """
 
 
 class OutputFileError(EmixError, OSError):
@@ -70,7 +127,21 @@ class OutputFileError(EmixError, OSError):
 
 
 class NumericalError(EmixError, ArithmeticError):
-    """A numerical failure that regularisation could not repair."""
+    """A numerical failure that regularisation could not repair.
+
+    Examples
+    --------
+    A start under which a row has zero density under every component:
+
+    >>> import emix
+    >>> gm = emix.GaussianMixture(
+    ...     1, covariance_type="spherical", weights_init=[1.0], means_init=[[0.0]], precisions_init=[1e300]
+    ... )
+    >>> gm.fit([[0.0], [1e10], [3.0]])
+    Traceback (most recent call last):
+        ...
+    emix.exceptions.NumericalError: the log-likelihood is not finite: some rows have zero density ...
+    """
 
 
 class DataChangedError(EmixError, RuntimeError):
@@ -80,15 +151,66 @@ class DataChangedError(EmixError, RuntimeError):
     modification time, and the Parquet footer or the first and last bytes)
     and check the fingerprint at the start and at the end of every pass. The
     message names the file and what changed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import emix
+    >>> X = emix.datasets.load_faithful()
+    >>> np.savetxt("data.csv", X, delimiter=",", header="eruptions,waiting", comments="")
+    >>> source = emix.CSVSource("data.csv")
+    >>> with open("data.csv", "a") as f:                 # another program appends a row
+    ...     _ = f.write("3.0,70\\n")
+    >>> emix.GaussianMixture(2).fit(source)
+    Traceback (most recent call last):
+        ...
+    emix.exceptions.DataChangedError: data.csv: the file changed after the source opened it (its size grew ...
     """
 
 
 class EmixWarning(UserWarning):
-    """Base class of emix's warnings."""
+    """Base class of emix's warnings.
+
+    Examples
+    --------
+    Every warning emix gives can be filtered at once:
+
+    >>> import warnings
+    >>> import emix
+    >>> X = emix.datasets.load_faithful()
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", emix.EmixWarning)     # silences ConvergenceWarning too
+    ...     gm = emix.GaussianMixture(3, max_iter=2, random_state=0).fit(X)
+    >>> gm.converged_
+    False
+    >>> issubclass(emix.ConvergenceWarning, emix.EmixWarning)
+    True
+    """
 
 
 class DegenerateComponentWarning(EmixWarning):
-    """A component was repaired during EM (emptied, or singular covariance)."""
+    """A component was repaired during EM (emptied, or singular covariance).
+
+    The fit goes on: a singular covariance gets the least diagonal jitter
+    that makes it positive definite, and a component that received no
+    responsibility keeps its previous parameters. scikit-learn raises a
+    ``ValueError`` in the first case.
+
+    Examples
+    --------
+    A constant feature and no ``reg_covar``:
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> import emix
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.column_stack([rng.normal(size=100), np.ones(100)])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     gm = emix.GaussianMixture(1, reg_covar=0.0).fit(X)
+    >>> print(caught[0].category.__name__, "-", caught[0].message)
+    DegenerateComponentWarning - component 0: covariance is not positive definite (singular: ...
+    """
 
 
 def _sklearn_base(name: str) -> tuple[type, ...]:
@@ -102,13 +224,48 @@ def _sklearn_base(name: str) -> tuple[type, ...]:
 
 def _make_not_fitted_error() -> type:
     bases = (EmixError, *_sklearn_base("NotFittedError"), ValueError, AttributeError)
-    doc = "A method that needs a fitted model was called before ``fit``."
+    doc = """A method that needs a fitted model was called before ``fit``.
+
+    With scikit-learn installed it also derives from
+    ``sklearn.exceptions.NotFittedError``.
+
+    Examples
+    --------
+    >>> import emix
+    >>> emix.GaussianMixture().predict([[0.0, 1.0]])
+    Traceback (most recent call last):
+        ...
+    emix.exceptions.NotFittedError: This GaussianMixture instance is not fitted yet. Call 'fit' ...
+    >>> import sklearn.exceptions
+    >>> issubclass(emix.NotFittedError, sklearn.exceptions.NotFittedError)
+    True
+    """
     return type("NotFittedError", bases, {"__doc__": doc, "__module__": __name__})
 
 
 def _make_convergence_warning() -> type:
     bases = (EmixWarning,) + _sklearn_base("ConvergenceWarning")
-    doc = "EM stopped at ``max_iter`` before meeting its convergence rule."
+    doc = """EM stopped at ``max_iter`` before meeting its convergence rule.
+
+    The message starts with scikit-learn's sentence, then names the
+    tolerance that would let the rule in use stop sooner. With scikit-learn
+    installed the class also derives from
+    ``sklearn.exceptions.ConvergenceWarning``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import emix
+    >>> X = emix.datasets.load_faithful()
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     gm = emix.GaussianMixture(3, max_iter=2, random_state=0).fit(X)
+    >>> print(caught[0].message)
+    Best performing initialization did not converge. ... raise max_iter, or rtol (now 1e-08) to stop sooner...
+    >>> import sklearn.exceptions
+    >>> issubclass(emix.ConvergenceWarning, sklearn.exceptions.ConvergenceWarning)
+    True
+    """
     return type("ConvergenceWarning", bases, {"__doc__": doc, "__module__": __name__})
 
 

@@ -9,17 +9,17 @@ check that the files are equal), in R's row order.
 
 Sources
 -------
-========================  ==========  ==============================================
-loader                    shape       source (as distributed)
-========================  ==========  ==============================================
-:func:`load_faithful`     (272, 2)    R ``datasets::faithful``; Härdle (1991)
-:func:`load_iris`         (150, 4)    R ``datasets::iris``; Anderson (1935), Fisher (1936)
-:func:`load_diabetes`     (145, 3)    R mclust ``diabetes``; Reaven and Miller (1979)
-:func:`load_galaxies`     (82, 1)     R MASS ``galaxies`` / 1000; Roeder (1990)
-:func:`load_banknote`     (200, 6)    R mclust ``banknote``; Flury and Riedwyl (1988)
-:func:`load_wreath`       (1000, 2)   R mclust ``wreath``; Fraley, Raftery and Wehrens (2005)
-:func:`load_lecture_example`  (6, 2)  written for emix's teaching material
-========================  ==========  ==============================================
+============================  ==========  ==============================================
+loader                        shape       source (as distributed)
+============================  ==========  ==============================================
+:func:`load_faithful`         (272, 2)    R ``datasets::faithful``; Härdle (1991)
+:func:`load_iris`             (150, 4)    R ``datasets::iris``; Anderson (1935), Fisher (1936)
+:func:`load_diabetes`         (145, 3)    R mclust ``diabetes``; Reaven and Miller (1979)
+:func:`load_galaxies`         (82, 1)     R MASS ``galaxies`` / 1000; Roeder (1990)
+:func:`load_banknote`         (200, 6)    R mclust ``banknote``; Flury and Riedwyl (1988)
+:func:`load_wreath`           (1000, 2)   R mclust ``wreath``; Fraley, Raftery and Wehrens (2005)
+:func:`load_lecture_example`  (6, 2)      written for emix's teaching material
+============================  ==========  ==============================================
 
 R's ``datasets`` package is part of R (GPL-2 | GPL-3), mclust is GPL (>= 2)
 and MASS is GPL-2 | GPL-3; the measurements themselves are published data,
@@ -100,6 +100,16 @@ def load_faithful() -> np.ndarray:
     Implementation in S*, Springer; see also Azzalini, A. and Bowman, A. W.
     (1990), A look at some data on the Old Faithful geyser, *Applied
     Statistics* 39:357-365.
+
+    Examples
+    --------
+    >>> import emix
+    >>> X = emix.datasets.load_faithful()
+    >>> X.shape, X[0]
+    ((272, 2), array([ 3.6, 79. ]))
+    >>> gm = emix.GaussianMixture(3, covariance_type="tied", random_state=0).fit(X)
+    >>> round(gm.log_likelihood_, 6)                # mclust's EEE, K=3: -1126.315928
+    -1126.315929
     """
     with resources.files(__package__).joinpath("faithful.csv").open("r") as fh:
         return np.loadtxt(fh, delimiter=",", skiprows=1, dtype=np.float64)
@@ -118,8 +128,8 @@ def load_iris(return_labels: bool = False):
     X : ndarray of shape (150, 4)
         Sepal length, sepal width, petal length, petal width, in centimetres
         (:data:`IRIS_COLUMNS`).
-    y : ndarray of str, shape (150,), only if ``return_labels``
-        ``'setosa'``, ``'versicolor'`` or ``'virginica'``, 50 of each.
+    y : ndarray of str of shape (150,)
+        Only if ``return_labels``: ``'setosa'``, ``'versicolor'`` or ``'virginica'``, 50 of each.
 
     Notes
     -----
@@ -132,6 +142,16 @@ def load_iris(return_labels: bool = False):
     Peninsula, *Bulletin of the American Iris Society* 59:2-5, and Fisher,
     R. A. (1936), The use of multiple measurements in taxonomic problems,
     *Annals of Eugenics* 7:179-188.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emix.datasets import load_iris
+    >>> X, y = load_iris(return_labels=True)
+    >>> X.shape, X[0]
+    ((150, 4), array([5.1, 3.5, 1.4, 0.2]))
+    >>> np.unique(y).tolist()
+    ['setosa', 'versicolor', 'virginica']
     """
     return _load_csv("iris.csv", IRIS_COLUMNS, "Species", return_labels)
 
@@ -153,8 +173,8 @@ def load_diabetes(return_labels: bool = False):
         plasma glucose curve, and ``insulin``, area under the plasma insulin
         curve, after a three-hour oral glucose tolerance test; ``sspg``,
         steady-state plasma glucose.
-    y : ndarray of str, shape (145,), only if ``return_labels``
-        ``'Normal'`` (76), ``'Chemical'`` (36) or ``'Overt'`` (33).
+    y : ndarray of str of shape (145,)
+        Only if ``return_labels``: ``'Normal'`` (76), ``'Chemical'`` (36) or ``'Overt'`` (33).
 
     Notes
     -----
@@ -166,6 +186,13 @@ def load_diabetes(return_labels: bool = False):
     Source: R package mclust (GPL >= 2). Cite Reaven, G. M. and Miller,
     R. G. (1979), An attempt to define the nature of chemical diabetes using
     a multidimensional analysis, *Diabetologia* 16:17-24.
+
+    Examples
+    --------
+    >>> from emix.datasets import load_diabetes
+    >>> X, y = load_diabetes(return_labels=True)
+    >>> X.shape, X[0], str(y[0])
+    ((145, 3), array([ 80., 356., 124.]), 'Normal')
     """
     return _load_csv("diabetes.csv", DIABETES_COLUMNS, "class", return_labels)
 
@@ -194,6 +221,13 @@ def load_galaxies() -> np.ndarray:
     85:617-624, and Postman, M., Huchra, J. P. and Geller, M. J. (1986),
     Probes of large-scale structures in the Corona Borealis region,
     *Astronomical Journal* 92:1238-1247.
+
+    Examples
+    --------
+    >>> from emix.datasets import load_galaxies
+    >>> X = load_galaxies()
+    >>> X.shape, X[:3, 0]
+    ((82, 1), array([9.172, 9.35 , 9.483]))
     """
     return _load_csv("galaxies.csv", GALAXIES_COLUMNS, None, False)
 
@@ -212,8 +246,8 @@ def load_banknote(return_labels: bool = False):
         Six measurements of old Swiss 1000-franc notes, in millimetres
         (:data:`BANKNOTE_COLUMNS`): length, width of the left and right
         edges, bottom and top margin widths, length of the diagonal.
-    y : ndarray of str, shape (200,), only if ``return_labels``
-        ``'genuine'`` (100) or ``'counterfeit'`` (100).
+    y : ndarray of str of shape (200,)
+        Only if ``return_labels``: ``'genuine'`` (100) or ``'counterfeit'`` (100).
 
     Notes
     -----
@@ -222,6 +256,16 @@ def load_banknote(return_labels: bool = False):
     Source: R package mclust (GPL >= 2). Cite Flury, B. and Riedwyl, H.
     (1988), *Multivariate Statistics: A Practical Approach*, Chapman & Hall,
     Tables 1.1 and 1.2, pp. 5-8.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emix.datasets import load_banknote
+    >>> X, y = load_banknote(return_labels=True)
+    >>> X.shape, X[0]
+    ((200, 6), array([214.8, 131. , 131.1,   9. ,   9.7, 141. ]))
+    >>> np.unique(y, return_counts=True)[1]
+    array([100, 100])
     """
     return _load_csv("banknote.csv", BANKNOTE_COLUMNS, "Status", return_labels)
 
@@ -245,6 +289,12 @@ def load_wreath() -> np.ndarray:
     and Wehrens, R. (2005), Incremental model-based clustering for large
     datasets with small clusters, *Journal of Computational and Graphical
     Statistics* 14.
+
+    Examples
+    --------
+    >>> from emix.datasets import load_wreath
+    >>> load_wreath().shape
+    (1000, 2)
     """
     return _load_csv("wreath.csv", WREATH_COLUMNS, None, False)
 
@@ -262,8 +312,28 @@ def load_lecture_example(return_init: bool = False):
     Returns
     -------
     X : ndarray of shape (6, 2)
-    init : dict, only if ``return_init``
-        ``weights_init`` (2,), ``means_init`` (2, 2), ``precisions_init`` (2, 2, 2).
+        Three points near (2, 7.5) and three near (8.5, 2).
+    init : dict
+        Only if ``return_init``: ``weights_init`` (2,), ``means_init`` (2, 2),
+        ``precisions_init`` (2, 2, 2).
+
+    Examples
+    --------
+    >>> import emix
+    >>> X, init = emix.datasets.load_lecture_example(return_init=True)
+    >>> X
+    array([[1. , 8. ],
+           [2.5, 7.5],
+           [2. , 7. ],
+           [8.5, 2.5],
+           [9. , 2. ],
+           [8. , 1. ]])
+    >>> gm = emix.GaussianMixture(2, reg_covar=0.0, **init).fit(X)
+    >>> gm.means_.round(3)
+    array([[8.5  , 1.833],
+           [1.833, 7.5  ]])
+    >>> gm.predict(X)
+    array([1, 1, 1, 0, 0, 0])
     """
     X = np.array([[1.0, 8.0], [2.5, 7.5], [2.0, 7.0], [8.5, 2.5], [9.0, 2.0], [8.0, 1.0]])
     if not return_init:

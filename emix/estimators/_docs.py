@@ -27,12 +27,17 @@ COMMON_PARAMETERS = """
         Keep every mixing weight at ``1 / K`` (mclust's ``equalPro``): the
         weights are not estimated, and ``bic`` / ``aic`` count ``K - 1``
         fewer parameters. ``weights_init`` then only affects the first E-step.
-    random_state : int, RandomState, Generator or None
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the initialisation and :meth:`sample`; an int gives the same fit
+        on every call.
     warm_start : bool, default=False
         Start from the previous fit's parameters (with ``n_init=1``); the
         stopping rule sees the previous fit's iterations continued.
     verbose : int, default=0
+        Log the log-likelihood every ``verbose_interval`` iterations through
+        the ``emix`` logger (on stderr when it has no handler).
     verbose_interval : int, default=10
+        Iterations between progress messages.
     chunk_size : int or None, default=None
         Rows per chunk in every pass; the result does not depend on it.
     convergence : {'aitken', 'sklearn'}, default='aitken'
@@ -50,7 +55,9 @@ COMMON_ATTRIBUTES = """
     weights_ : ndarray of shape (K,)
         float32 when the family's fitted arrays are (float32 data), else float64.
     converged_ : bool
+        Whether the stopping rule was met before ``max_iter`` in the kept fit.
     n_iter_ : int
+        EM steps (passes over the data) of the kept fit.
     lower_bound_ : float
         Mean log-likelihood per sample of the final parameters.
     lower_bounds_ : ndarray of shape (n_entries - 1,)
@@ -58,21 +65,24 @@ COMMON_ATTRIBUTES = """
         start of every iteration, ``history_[:-1] / n_samples``.
     log_likelihood_ : float
         Total log-likelihood of the final parameters.
-    history_ : ndarray of shape (n_iter_ + 1,)
+    history_ : ndarray of shape (n_entries,)
         Total log-likelihood at the start of every iteration, then of the
         final parameters; it never decreases when the M-step is exact (zero
-        pseudo-count / ``reg_covar``).
+        pseudo-count / ``reg_covar``). ``n_entries == n_iter_ + 1`` unless
+        extrapolations were rejected.
     n_features_in_ : int
-    feature_names_in_ : ndarray of object of shape (n_features_in_,)
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of object of shape (n_features,)
         Column names of the data frame given to ``fit``, when all strings
         (absent otherwise); later calls check a data frame's columns against them.
 """
 
 
-def assemble(summary: str, parameters: str, attributes: str) -> str:
+def assemble(summary: str, parameters: str, attributes: str, examples: str = "") -> str:
     """A numpydoc docstring: ``summary``, then the estimator's own ``parameters`` followed by the
-    common ones, then its own ``attributes`` followed by the common ones."""
-    return (
+    common ones, then its own ``attributes`` followed by the common ones, then ``examples``
+    (the text of an Examples section, indented as the rest) when given."""
+    text = (
         summary.rstrip()
         + "\n\n    Parameters\n    ----------"
         + parameters.rstrip()
@@ -80,5 +90,7 @@ def assemble(summary: str, parameters: str, attributes: str) -> str:
         + "\n\n    Attributes\n    ----------"
         + attributes.rstrip()
         + COMMON_ATTRIBUTES.rstrip()
-        + "\n"
     )
+    if examples.strip():
+        text += "\n\n    Examples\n    --------" + examples.rstrip()
+    return text + "\n"

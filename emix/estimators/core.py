@@ -172,7 +172,8 @@ class MixtureEstimator(ParamsMixin):
             the others. Labelled rows keep their responsibilities fixed to their
             label, which also pins each component to its label (no label
             switching). ``None`` (or all ``-1``) is ordinary EM.
-            In-memory data only: a source raises :class:`InvalidParameterError`.
+            In-memory data only: a source raises
+            :class:`~emix.exceptions.InvalidParameterError`.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights; a weight of ``m`` counts a row ``m`` times.
             A source carries its own weights (e.g. ``ParquetSource(path,
@@ -180,7 +181,12 @@ class MixtureEstimator(ParamsMixin):
 
         Returns
         -------
-        self
+        self : object
+            The fitted estimator.
+
+        See Also
+        --------
+        fit_predict : Fit, then label the rows.
 
         Notes
         -----
@@ -348,13 +354,24 @@ class MixtureEstimator(ParamsMixin):
         Returns
         -------
         log_prob : ndarray of shape (n_samples,)
+            ``log p(x_n)`` under the fitted mixture, in nats.
         """
         return self._map_chunks(self._check_X(X), logsumexp_rows)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-likelihood per sample of ``X`` (scikit-learn's ``score``).
 
-        On a source the sum is taken chunk by chunk (memory: one chunk).
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+            On a source the sum is taken chunk by chunk (memory: one chunk).
+        y : ignored
+            Not used; present for scikit-learn's API.
+
+        Returns
+        -------
+        score : float
+            The mean of :meth:`score_samples`.
         """
         return self._score(self._check_X(X))
 
@@ -366,30 +383,72 @@ class MixtureEstimator(ParamsMixin):
         return float(np.mean(self._map_chunks(X, logsumexp_rows)))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Responsibilities ``p(k | x_n)``, shape (n_samples, n_components); rows sum to one."""
+        """Responsibilities ``p(k | x_n)``: the posterior probability of each component.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+            Rows sum to one.
+        """
         return self._map_chunks(self._check_X(X), lambda lj: normalize_log_rows(lj)[0])
 
     def predict(self, X: Any) -> np.ndarray:
-        """Most probable component of each sample, shape (n_samples,)."""
+        """Most probable component of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+
+        Returns
+        -------
+        labels : ndarray of int of shape (n_samples,)
+            The component with the largest responsibility (``argmax`` of
+            :meth:`predict_proba`).
+        """
         return self._map_chunks(self._check_X(X), lambda lj: lj.argmax(axis=1))
 
     def fit_predict(
         self, X: Any, y: Any = None, *, labels: Any = None, sample_weight: Any = None
     ) -> np.ndarray:
-        """Fit, then return the component of each row of ``X`` under the fitted model, shape (n_samples,).
+        """Fit, then return the component of each row of ``X`` under the fitted model.
 
-        ``y`` is ignored; ``labels`` and ``sample_weight`` are as in :meth:`fit`.
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            As in :meth:`fit`.
+        y : ignored
+            Not used; present for scikit-learn's API.
+        labels : array-like of int of shape (n_samples,), optional
+            Partial labels, as in :meth:`fit`.
+        sample_weight : array-like of shape (n_samples,), optional
+            Row weights, as in :meth:`fit`.
+
+        Returns
+        -------
+        labels : ndarray of int of shape (n_samples,)
+            :meth:`predict` of ``X`` under the fitted model (the final
+            parameters, as in scikit-learn).
         """
         return self.fit(X, labels=labels, sample_weight=sample_weight).predict(X)
 
     def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Draw samples from the fitted mixture.
 
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples, at least 1.
+
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
-        y : ndarray of shape (n_samples,)
-            Component of each sample; samples are grouped by component.
+            The samples, grouped by component.
+        y : ndarray of int of shape (n_samples,)
+            Component of each sample.
         """
         self._check_fitted()
         if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
@@ -410,14 +469,34 @@ class MixtureEstimator(ParamsMixin):
         return int(family.n_parameters(params.components) + n_weight_parameters(family, len(params.weights)))
 
     def bic(self, X: Any) -> float:
-        """Bayesian information criterion, scikit-learn's sign (smaller is better):
-        ``-2 log L + p log n``."""
+        """Bayesian information criterion, in scikit-learn's sign (smaller is better).
+
+        ``-2 log L + p log n``, with ``p`` the number of free parameters
+        (:func:`emix.select` tabulates it in mclust's sign, larger is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+
+        Returns
+        -------
+        bic : float
+        """
         X = self._check_X(X)
         n = _n_rows(X)
         return float(-2 * self._score(X) * n + self._n_parameters() * np.log(n))
 
     def aic(self, X: Any) -> float:
-        """Akaike information criterion (smaller is better): ``-2 log L + 2 p``."""
+        """Akaike information criterion, in scikit-learn's sign (smaller is better): ``-2 log L + 2 p``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+
+        Returns
+        -------
+        aic : float
+        """
         X = self._check_X(X)
         return float(-2 * self._score(X) * _n_rows(X) + 2 * self._n_parameters())
 
@@ -440,7 +519,23 @@ class MixtureEstimator(ParamsMixin):
         self._set_component_attributes(self._component_params())
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the fitted model to ``path`` (see :mod:`emix.io`), atomically."""
+        """Write the fitted model to a model file, atomically (a pickle-free ZIP archive).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write; an existing file is replaced only once the new
+            one is complete.
+
+        Raises
+        ------
+        NotFittedError
+            The model is not fitted.
+
+        See Also
+        --------
+        emix.load : Read the file back.
+        """
         from ..io import save_model
 
         save_model(self, path)

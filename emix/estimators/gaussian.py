@@ -22,25 +22,28 @@ from .core import MixtureEstimator
 class GaussianMixture(MixtureEstimator):
     """Gaussian mixture fitted by EM; a drop-in for ``sklearn.mixture.GaussianMixture``.
 
+    The same constructor arguments, methods and fitted attributes as
+    scikit-learn's class, and a few more. What differs from scikit-learn, and
+    how to get its exact iterations (``convergence='sklearn',
+    accelerate=False``), is on the page ``docs/sklearn-users.md``.
+
     Parameters
     ----------
     n_components : int, default=1
-        Number of components K.
+        Number of mixture components K.
     covariance_type : str, default='full'
         Covariance model: scikit-learn's four names or the 14 mclust names
-        (see :mod:`emix.families.gaussian.mclust` and ``docs/models.md``); shapes of the
-        covariance arrays:
+        (``docs/models.md``). The shapes of ``covariances_``,
+        ``precisions_`` and ``precisions_cholesky_``:
 
-        ==========================  =========================
-        type                        ``covariances_`` shape
-        ==========================  =========================
-        'full', 'VVV', EEV, VEV,    (K, D, D)
-        EVV, VEE, EVE, VVE
-        'tied', 'EEE'               (D, D)
-        'diag', 'VVI', EEI, VEI,    (K, D)
-        EVI
-        'spherical', 'VII', EII     (K,)
-        ==========================  =========================
+        =======================================================  ======================
+        ``covariance_type``                                      ``covariances_`` shape
+        =======================================================  ======================
+        'full', 'VVV', 'EEV', 'VEV', 'EVV', 'VEE', 'EVE', 'VVE'  (K, D, D)
+        'tied', 'EEE'                                            (D, D)
+        'diag', 'VVI', 'EEI', 'VEI', 'EVI'                       (K, D)
+        'spherical', 'VII', 'EII'                                (K,)
+        =======================================================  ======================
     tol : float, default=1e-3
         Bound on the gain in mean log-likelihood per sample that EM may leave
         on the table, under either stopping rule: ``convergence='sklearn'``
@@ -63,25 +66,40 @@ class GaussianMixture(MixtureEstimator):
     n_init : int, default=1
         Number of initialisations; the one with the highest log-likelihood is kept.
     init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hierarchical'}, default='kmeans'
-        How the initial responsibilities are chosen. ``'hierarchical'`` is
-        mclust's default: model-based agglomeration (VVV criterion) on the
-        data, or on a random subset of 2000 rows for larger data.
+        How the initial responsibilities are chosen; the initial parameters
+        are their M-step. ``'kmeans'``: emix's own k-means (greedy
+        k-means++ seeds, then Lloyd's iterations). ``'k-means++'`` and
+        ``'random_from_data'``: seeds only, every row assigned to its
+        nearest seed. ``'random'``: random responsibilities.
+        ``'hierarchical'`` is mclust's default: model-based agglomeration
+        (VVV criterion) on the data, or on a random subset of 2000 rows for
+        larger data.
     weights_init : array-like of shape (K,), optional
+        Initial mixing weights, non-negative and summing to one.
     equal_weights : bool, default=False
         Keep every mixing weight at ``1 / K`` (mclust's ``equalPro``, e.g.
         ``Mclust(X, G, modelNames = "EEE", control = emControl(equalPro =
         TRUE))``): the weights are not estimated, and ``bic`` / ``aic``
         count ``K - 1`` fewer parameters.
     means_init : array-like of shape (K, D), optional
+        Initial means.
     precisions_init : array-like, optional
-        Shape as ``covariances_`` for the chosen ``covariance_type``.
-    random_state : int, RandomState, Generator or None
+        Initial precision matrices (inverse covariances), shaped as
+        ``covariances_`` for the chosen ``covariance_type``. As in
+        scikit-learn, EM starts from the user's arrays alone only when
+        all three ``*_init`` are given; otherwise the initialiser runs and
+        the given arrays replace its values.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the initialisation and :meth:`sample`. An int gives the same
+        fit, and the same samples, on every call.
     warm_start : bool, default=False
         Start from the previous fit's parameters (with ``n_init=1``). The
         stopping rule then sees the previous fit's iterations continued, so
         that repeated fits with ``max_iter=1`` converge as in scikit-learn.
     verbose : int, default=0
-        Log progress through the ``emix`` logger (shown on stderr if unconfigured).
+        Log progress through the ``emix`` logger (shown on stderr when it
+        has no handler): the log-likelihood every ``verbose_interval``
+        iterations; ``2`` also shows the debug messages.
     verbose_interval : int, default=10
         Iterations between progress messages.
     chunk_size : int or None, default=None
@@ -111,33 +129,39 @@ class GaussianMixture(MixtureEstimator):
         ``-1``: all cores). While fitting with more than one thread, BLAS is
         held to one thread per worker (threadpoolctl).
 
-    Missing values
-    --------------
-    NaN in ``X`` means "missing at random": EM is then exact EM on the
-    observed-data likelihood (marginal densities in the E-step, conditional
-    expectations in the statistics). ``predict`` and ``score_samples`` accept
-    rows with NaN, and :meth:`impute` fills them. A row with no observed value
-    is an error.
-
     Attributes
     ----------
     weights_ : ndarray of shape (K,)
-        In the training data's dtype (float32 for float32 data), like every
-        fitted array.
+        Mixing weights. In the training data's dtype (float32 for float32
+        data), like every fitted array.
     means_ : ndarray of shape (K, D)
-    covariances_, precisions_, precisions_cholesky_ : ndarray
-        Shapes in the table above.
+        Component means.
+    covariances_ : ndarray
+        Component covariances; the shape depends on ``covariance_type``
+        (table above).
+    precisions_ : ndarray
+        Inverses of ``covariances_``, of the same shape.
+    precisions_cholesky_ : ndarray
+        Cholesky factors of ``precisions_``, of the same shape, as
+        scikit-learn's: ``precisions_[k] == P[k] @ P[k].T`` with ``P =
+        precisions_cholesky_`` for full covariances (the square root for
+        diagonal and spherical ones).
     converged_ : bool
+        Whether the stopping rule was met before ``max_iter`` in the kept fit.
     n_iter_ : int
+        EM steps of the kept fit (passes over the data, SQUAREM's
+        extrapolated points included).
     lower_bound_ : float
         Mean log-likelihood per sample of the final parameters
-        (scikit-learn's is that of the parameters before the last M-step).
+        (scikit-learn's is that of the parameters before the last M-step,
+        which here is ``lower_bounds_[-1]``).
     lower_bounds_ : ndarray of shape (n_entries - 1,)
         scikit-learn's per-iteration values: the mean log-likelihood at the
         start of every iteration of the kept fit, ``history_[:-1] / n_samples``
         (``n_iter_`` values without acceleration).
     log_likelihood_ : float
-        Total log-likelihood of the final parameters.
+        Total log-likelihood of the final parameters (``lower_bound_`` times
+        the number of samples, or the sum of the sample weights).
     history_ : ndarray of shape (n_entries,)
         Total log-likelihood at the start of every iteration, then of the final
         parameters; it never decreases (up to rounding) when ``reg_covar=0``.
@@ -147,13 +171,49 @@ class GaussianMixture(MixtureEstimator):
         True where the history entry was computed at an extrapolated
         (SQUAREM) point.
     n_features_in_ : int
-    feature_names_in_ : ndarray of object of shape (n_features_in_,)
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of object of shape (n_features,)
         Column names of the data frame given to ``fit``, when they are all
         strings (absent otherwise). Later calls check that a data frame has
         these columns in this order.
     init_used_ : str
         How the kept fit started: ``init_params``, ``'user'`` (all three
         ``*_init`` given) or ``'warm_start'``.
+
+    See Also
+    --------
+    emix.select : Choose ``covariance_type`` and ``n_components`` by BIC or ICL.
+    emix.StudentMixture : Student-t components, robust to outliers.
+    emix.Mixture : The same estimator over any component family.
+
+    Notes
+    -----
+    **Missing values.** NaN in ``X`` means "missing at random": EM is then
+    exact EM on the observed-data likelihood (marginal densities in the
+    E-step, conditional expectations in the statistics). ``predict``,
+    ``predict_proba`` and ``score_samples`` accept rows with NaN, and
+    :meth:`impute` fills them. A row with no observed value is an error.
+
+    **Memory.** Every EM iteration is one pass over the data in chunks of
+    ``chunk_size`` rows that sums sufficient statistics; no
+    ``(n_samples, n_components)`` array is kept, and ``fit`` also takes a
+    source (:mod:`emix.sources`) for data larger than memory.
+
+    Examples
+    --------
+    >>> import emix
+    >>> X = emix.datasets.load_faithful()
+    >>> gm = emix.GaussianMixture(n_components=3, covariance_type="tied", random_state=0).fit(X)
+    >>> gm.weights_.round(3)
+    array([0.169, 0.356, 0.475])
+    >>> gm.means_.round(2)
+    array([[ 3.8 , 77.47],
+           [ 2.04, 54.49],
+           [ 4.47, 80.87]])
+    >>> round(gm.log_likelihood_, 4), gm.converged_
+    (-1126.3159, True)
+    >>> gm.predict([[2.0, 50.0], [4.5, 85.0]])
+    array([1, 2])
     """
 
     #: scikit-learn starts from ``*_init`` alone only when all three are given
@@ -240,10 +300,22 @@ class GaussianMixture(MixtureEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Rows with missing values (NaN); a row may not be all NaN.
 
         Returns
         -------
         X_filled : ndarray of shape (n_samples, n_features)
+            ``X`` with every NaN replaced; observed values are unchanged.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import emix
+        >>> X = emix.datasets.load_faithful()
+        >>> gm = emix.GaussianMixture(2, random_state=0).fit(X)
+        >>> gm.impute([[np.nan, 80.0], [2.0, np.nan]]).round(2)
+        array([[ 4.29, 80.  ],
+               [ 2.  , 54.25]])
         """
         X = self._check_X(X)
         family = MissingGaussianFamily(self._make_family())

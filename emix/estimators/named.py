@@ -41,6 +41,7 @@ class Mixture(MixtureEstimator):
         """Mixture of any emix component family, fitted by EM.""",
         """
     n_components : int, default=1
+        Number of mixture components K.
     family : str, dict or family object, default='gaussian'
         A family name (``'gaussian'``, ``'bernoulli'``, ``'categorical'``,
         ``'poisson'``, ``'exponential'``, ``'student'``), a spec such as
@@ -56,6 +57,33 @@ class Mixture(MixtureEstimator):
     <name>_ : ndarray
         One attribute per array of the family (e.g. ``probabilities_`` (K, D)
         for Bernoulli; ``part0_means_`` for the first part of a product).""",
+        """
+    >>> import numpy as np
+    >>> import emix
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.poisson(2.0, (300, 2)), rng.poisson(9.0, (200, 2))]).astype(float)
+    >>> mm = emix.Mixture(2, family="poisson", random_state=0).fit(X)
+    >>> mm.weights_.round(2)
+    array([0.6, 0.4])
+    >>> mm.rates_.round(1)
+    array([[2. , 2. ],
+           [9.1, 8.8]])
+
+    A family object: here two Gaussian columns beside a coded one (a mixed table):
+
+    >>> from emix.families import CategoricalFamily, GaussianComponents, ProductFamily
+    >>> X = np.vstack([
+    ...     np.column_stack([rng.normal(0, 1, (300, 2)), rng.choice(3, 300, p=[0.8, 0.1, 0.1])]),
+    ...     np.column_stack([rng.normal(5, 1, (200, 2)), rng.choice(3, 200, p=[0.1, 0.1, 0.8])]),
+    ... ])
+    >>> family = ProductFamily([(GaussianComponents("diag"), [0, 1]), (CategoricalFamily(), [2])])
+    >>> mixed = emix.Mixture(2, family=family, random_state=0).fit(X)
+    >>> mixed.part0_means_.round(1)
+    array([[0.1, 0.1],
+           [5.1, 5. ]])
+    >>> mixed.part1_probabilities_.round(1)[:, 0]   # (K, D, levels): column 2's levels
+    array([[0.8, 0.1, 0.1],
+           [0.1, 0.1, 0.8]])""",
     )
 
     def __init__(
@@ -100,6 +128,7 @@ class BernoulliMixture(MixtureEstimator):
         """Mixture of independent Bernoulli (binary) features, fitted by EM.""",
         """
     n_components : int, default=1
+        Number of mixture components K.
     alpha : float, default=1e-2
         Pseudo-count added to both outcomes of each feature in each component:
         ``p_kd = (sum_n r_nk x_nd + alpha) / (N_k + 2 alpha)``. It keeps
@@ -108,7 +137,20 @@ class BernoulliMixture(MixtureEstimator):
     probabilities_init : array-like of shape (K, D), optional
         Initial ``P(x_d = 1 | k)``; EM starts from it instead of ``init_params``.""",
         """
-    probabilities_ : ndarray of shape (K, D)""",
+    probabilities_ : ndarray of shape (K, D)
+        ``P(x_d = 1 | k)`` for every component and feature.""",
+        """
+    >>> import numpy as np
+    >>> import emix
+    >>> rng = np.random.default_rng(0)
+    >>> p = np.where(np.arange(400)[:, None] < 250, 0.9, 0.2)   # two groups of rows
+    >>> B = (rng.random((400, 8)) < p).astype(float)
+    >>> bm = emix.BernoulliMixture(2, random_state=0).fit(B)
+    >>> bm.weights_.round(2)
+    array([0.62, 0.38])
+    >>> bm.probabilities_.round(1)
+    array([[0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9],
+           [0.2, 0.2, 0.3, 0.2, 0.2, 0.2, 0.2, 0.2]])""",
     )
 
     def __init__(
@@ -147,6 +189,7 @@ class PoissonMixture(MixtureEstimator):
         """Mixture of independent Poisson counts, fitted by EM.""",
         """
     n_components : int, default=1
+        Number of mixture components K.
     alpha : float, default=1e-2
         Pseudo-count: ``lambda_kd = (sum_n r_nk x_nd + alpha) / (N_k + alpha)``,
         so a component that saw only zeros keeps a small positive rate; ``0``
@@ -154,7 +197,19 @@ class PoissonMixture(MixtureEstimator):
     rates_init : array-like of shape (K, D), optional
         Initial rates; EM starts from them instead of ``init_params``.""",
         """
-    rates_ : ndarray of shape (K, D)""",
+    rates_ : ndarray of shape (K, D)
+        The Poisson rate (mean count) of every component and feature.""",
+        """
+    >>> import numpy as np
+    >>> import emix
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.poisson(2.0, (300, 2)), rng.poisson(9.0, (200, 2))]).astype(float)
+    >>> pm = emix.PoissonMixture(2, random_state=0).fit(X)
+    >>> pm.rates_.round(1)
+    array([[2. , 2. ],
+           [9.1, 8.8]])
+    >>> pm.predict([[1.0, 3.0], [10.0, 7.0]])
+    array([0, 1])""",
     )
 
     def __init__(
@@ -196,6 +251,7 @@ class StudentMixture(MixtureEstimator):
     ``(nu + D) / (nu + delta)`` down-weights rows far from the component.""",
         """
     n_components : int, default=1
+        Number of mixture components K.
     covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
         Model of the scale matrices (same shapes as ``GaussianMixture``).
     dof : float, optional
@@ -206,14 +262,34 @@ class StudentMixture(MixtureEstimator):
     reg_covar : float, default=1e-6
         Jitter added to the scale matrices' diagonals.
     means_init : array-like of shape (K, D), optional
+        Initial means.
     covariances_init : array-like, optional
         Initial scale matrices, shaped as ``covariances_``.""",
         """
     means_ : ndarray of shape (K, D)
+        Component locations (means, where ``nu > 1``).
     covariances_ : ndarray
-        Scale matrices ``Sigma_k`` (the covariance is ``nu/(nu - 2) Sigma_k``).
-    precisions_, precisions_cholesky_ : ndarray
-    dof_ : ndarray of shape (K,)""",
+        Scale matrices ``Sigma_k`` (the covariance is ``nu/(nu - 2) Sigma_k``),
+        shaped as ``GaussianMixture``'s for ``covariance_type``.
+    precisions_ : ndarray
+        Inverses of ``covariances_``, of the same shape.
+    precisions_cholesky_ : ndarray
+        Cholesky factors of ``precisions_``, as ``GaussianMixture``'s.
+    dof_ : ndarray of shape (K,)
+        Degrees of freedom ``nu_k`` of each component (all equal to ``dof``
+        when it is fixed).""",
+        """
+    Two outliers barely move the fit:
+
+    >>> import numpy as np
+    >>> import emix
+    >>> X = np.vstack([emix.datasets.load_faithful(), [[1.0, 110.0], [6.0, 30.0]]])
+    >>> sm = emix.StudentMixture(2, dof=4.0, random_state=0).fit(X)
+    >>> sm.means_.round(2)
+    array([[ 4.32, 80.01],
+           [ 1.99, 53.99]])
+    >>> sm.dof_
+    array([4., 4.])""",
     )
 
     def __init__(

@@ -1,6 +1,6 @@
 """Component families: one module per family, all behind the protocol in :mod:`.base`.
 
-The Gaussian family is a package (:mod:`.gaussian`); importing it registers
+The Gaussian family is a package (``emix.families.gaussian``); importing it registers
 all its covariance models (the four scikit-learn ones and mclust's EII ... VVV).
 """
 

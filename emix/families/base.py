@@ -11,7 +11,7 @@ things from it, nothing else::
     sample(rng, params, counts)          -> X       draws, grouped by component
 
 Mixing weights are common to every family and handled by the EM driver
-(:mod:`emix.engine`); a family's statistics carry ``nk``, the summed
+(``emix.engine``); a family's statistics carry ``nk``, the summed
 responsibilities per component, from which the driver takes the weights.
 
 Two optional hooks change what EM maximises (:mod:`emix.engine.hooks`);
@@ -31,7 +31,7 @@ increases: ``log p(theta)`` for a MAP fit (mclust's conjugate priors), or
 family, whose pass total (the sum of the log-normalisers of the
 responsibilities) plus this term is the evidence lower bound.
 
-The estimators (:mod:`emix.estimators.core`) ask a family a few more things,
+The estimators (``emix.estimators.core``) ask a family a few more things,
 its *estimator interface*; :class:`FamilyBase` gives every one a default::
 
     handles_missing, for_missing(X)      NaN is "missing at random" (and the exact variant)
@@ -79,6 +79,19 @@ class Stats:
 
     Subclasses list their fields; fields named in ``_fixed`` (e.g. the anchor)
     are not summed but must be identical in both operands.
+
+    Attributes
+    ----------
+    nk : ndarray of shape (K,)
+        Summed responsibilities of each component (times the sample weights).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emix.families.base import Stats
+    >>> first, second = Stats(nk=np.array([1.0, 2.0])), Stats(nk=np.array([0.5, 0.5]))
+    >>> (first + second).nk                  # the statistics of two chunks add
+    array([1.5, 2.5])
     """
 
     nk: np.ndarray  # (K,) summed responsibilities (times sample weights)
@@ -104,7 +117,15 @@ class Stats:
 
 @runtime_checkable
 class Family(Protocol):
-    """What EM needs from a component family (see the module docstring)."""
+    """What EM needs from a component family (see the module docstring), as a type.
+
+    Examples
+    --------
+    >>> from emix.families import BernoulliFamily
+    >>> from emix.families.base import Family
+    >>> isinstance(BernoulliFamily(), Family)
+    True
+    """
 
     name: str
 
@@ -132,7 +153,42 @@ class FamilyBase:
     Everything else has a default here, which a family overrides where it
     differs (a support to ``validate``, array shapes other than (K, D),
     options in ``spec``, missing values...). See ``docs/design.md`` for a
-    complete example.
+    complete example (a geometric family, saved and loaded).
+
+    Examples
+    --------
+    Exponential components in a dozen lines:
+
+    >>> import dataclasses
+    >>> import numpy as np
+    >>> import emix
+    >>> from emix.families.base import FamilyBase, Stats
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class RateParams:
+    ...     rates: np.ndarray                      # (K, D)
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class RateStats(Stats):
+    ...     sx: np.ndarray                         # (K, D): sum_n r_nk x_nd
+    >>> class RateFamily(FamilyBase):
+    ...     name = "rate"
+    ...     params_type = RateParams
+    ...     def log_prob(self, X, params):         # (n, K)
+    ...         return np.log(params.rates).sum(axis=1) - X @ params.rates.T
+    ...     def accumulate(self, X, resp, anchor):
+    ...         return RateStats(nk=resp.sum(axis=0), sx=resp.T @ X)
+    ...     def m_step(self, stats, previous):
+    ...         return RateParams(rates=stats.nk[:, None] / stats.sx)
+    ...     def n_parameters(self, params):
+    ...         return params.rates.size
+    ...     def sample(self, rng, params, counts):
+    ...         rows = np.repeat(np.arange(len(counts)), counts)
+    ...         return rng.exponential(1.0 / params.rates[rows])
+    >>> family = RateFamily()
+    >>> family.array_names(), family.spec()
+    (('rates',), {'family': 'rate'})
+    >>> X = np.random.default_rng(0).exponential(2.0, (1000, 1))
+    >>> emix.Mixture(1, family=family).fit(X).rates_.round(2)     # 1 / the mean
+    array([[0.49]])
     """
 
     name: ClassVar[str]
@@ -146,32 +202,129 @@ class FamilyBase:
     support: ClassVar[str] = "real"
 
     def anchor(self, params: Any) -> Any:
-        """No reference point: the statistics are plain sums."""
+        """The reference point statistics are centred on (default: none, plain sums).
+
+        Parameters
+        ----------
+        params : params_type
+            The current component parameters.
+
+        Returns
+        -------
+        anchor : object or None
+            Passed to ``accumulate`` for every chunk of one pass.
+        """
         return None
 
     def anchor_from_centres(self, centres: np.ndarray) -> Any:
+        """The anchor of the initial statistics pass, from the initialiser's centres.
+
+        Parameters
+        ----------
+        centres : ndarray of shape (K, D)
+            Where the initialiser put the components (k-means centres...).
+
+        Returns
+        -------
+        anchor : object or None
+        """
         return None
 
     def validate(self, X: np.ndarray, columns: Sequence[int] | None = None) -> None:
-        """Check that the values of ``X`` (n, D) lie in the support (default: any real)."""
+        """Check that the values of ``X`` lie in the support (default: any real).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+            Rows of training or new data.
+        columns : sequence of int, optional
+            The caller's column numbers of ``X``'s columns, for messages (a part
+            of a product family sees some columns only).
+
+        Raises
+        ------
+        InvalidInputError
+            A value outside the support, naming its row and column.
+        """
 
     def configure(self, X: np.ndarray) -> FamilyBase:
-        """The family with settings learnt from the training data (default: none)."""
+        """The family with settings learnt from the training data (default: none).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+            The training data (or a probe standing for them).
+
+        Returns
+        -------
+        family : FamilyBase
+            ``self``, or a configured copy (e.g. categorical levels counted).
+        """
         return self
 
     def array_names(self) -> tuple[str, ...]:
+        """The names of the component arrays: the fields of :attr:`params_type`.
+
+        The fitted attributes are these names with a trailing underscore, and
+        model files store these arrays.
+
+        Returns
+        -------
+        tuple of str
+        """
         return tuple(f.name for f in dataclasses.fields(self.params_type))
 
     def array_shapes(self, n_components: int, n_features: int) -> dict[str, tuple[int, ...]]:
-        """Shape of each array (default: (K, D) for all)."""
+        """Shape of each array (default: (K, D) for all).
+
+        Parameters
+        ----------
+        n_components : int
+            K.
+        n_features : int
+            D.
+
+        Returns
+        -------
+        dict of str to tuple of int
+        """
         return {name: (n_components, n_features) for name in self.array_names()}
 
     def to_arrays(self, params: Any) -> dict[str, np.ndarray]:
+        """The component arrays of ``params`` by name (the fitted attributes, without ``_``).
+
+        Parameters
+        ----------
+        params : params_type
+
+        Returns
+        -------
+        dict of str to ndarray
+        """
         return {name: getattr(params, name) for name in self.array_names()}
 
     def from_arrays(self, arrays: dict, n_components: int, n_features: int) -> Any:
         """Parameters from user-given or stored arrays: present, numeric, finite, of the right shape,
-        then :meth:`check_params`."""
+        then :meth:`check_params`.
+
+        Parameters
+        ----------
+        arrays : dict of str to array-like
+            The arrays by name (``params_init``, a model file).
+        n_components : int
+            K.
+        n_features : int
+            D.
+
+        Returns
+        -------
+        params : params_type
+
+        Raises
+        ------
+        InvalidParameterError
+            A missing, malformed or invalid array, named.
+        """
         values = {}
         for name, shape in self.array_shapes(n_components, n_features).items():
             if arrays.get(name) is None:
@@ -182,14 +335,47 @@ class FamilyBase:
         return params
 
     def check_params(self, params: Any) -> None:
-        """Raise :class:`InvalidParameterError` if ``params`` is outside the parameter space."""
+        """Raise :class:`~emix.exceptions.InvalidParameterError` if ``params`` is outside the
+        parameter space (default: every value is valid).
+
+        Parameters
+        ----------
+        params : params_type
+        """
 
     def derived_arrays(self, params: Any) -> dict[str, np.ndarray]:
+        """Fitted attributes computed from the parameters and not stored (default: none).
+
+        Parameters
+        ----------
+        params : params_type
+
+        Returns
+        -------
+        dict of str to ndarray
+            By attribute name without the trailing underscore (the Gaussian
+            family's ``precisions``, for instance).
+        """
         return {}
 
     def init_names(self) -> set[str]:
+        """The arrays a user must give for EM to start from them (default: all of them).
+
+        Returns
+        -------
+        set of str
+        """
         return set(self.array_names())
 
     def spec(self) -> dict:
-        """``{"family": name}`` and the constructor options (default: the instance's attributes)."""
+        """``{"family": name}`` and the constructor options (default: the instance's attributes).
+
+        :func:`~emix.families.family_from_spec` rebuilds the family from it (when
+        the family is registered in :data:`~emix.families.FAMILIES`).
+
+        Returns
+        -------
+        dict
+            Plain JSON values.
+        """
         return {"family": self.name, **{k: v for k, v in vars(self).items() if not k.startswith("_")}}

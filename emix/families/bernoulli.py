@@ -51,6 +51,20 @@ class BernoulliFamily(PseudoCounted):
     alpha : float, default=1e-2
         Pseudo-count added to both outcomes of every feature in every
         component; ``0`` gives maximum likelihood.
+
+    See Also
+    --------
+    emix.BernoulliMixture : The estimator with this family.
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.families import BernoulliFamily
+    >>> family = BernoulliFamily(alpha=0.0)
+    >>> family.spec()
+    {'family': 'bernoulli', 'alpha': 0.0}
+    >>> emix.Mixture(2, family=family).get_params()["family"] is family
+    True
     """
 
     name = "bernoulli"

@@ -95,7 +95,7 @@ MAX_LEVELS = 1 << 16
 
 
 class CategoricalFamily:
-    """Independent categorical features coded as integers ``0 .. L_d - 1``.
+    """Independent categorical features, each coded as integers from 0 to ``L_d - 1``.
 
     Parameters
     ----------
@@ -105,6 +105,27 @@ class CategoricalFamily:
     n_levels : int or sequence of int, optional
         Number of levels of each feature (one int for all). ``None`` takes
         ``max(code) + 1`` of each column of the training data.
+
+    Notes
+    -----
+    The fitted estimator has ``probabilities_`` of shape (K, D, L_max), the
+    level probabilities of every feature in every component (zero beyond a
+    feature's own levels), and ``n_levels_`` of shape (D,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import emix
+    >>> from emix.families import CategoricalFamily
+    >>> rng = np.random.default_rng(0)
+    >>> codes = np.vstack([rng.choice(3, (300, 2), p=[0.7, 0.2, 0.1]),
+    ...                    rng.choice(3, (200, 2), p=[0.1, 0.2, 0.7])]).astype(float)
+    >>> cm = emix.Mixture(2, family=CategoricalFamily(), random_state=0).fit(codes)
+    >>> cm.probabilities_.shape, cm.n_levels_
+    ((2, 2, 3), array([3, 3]))
+    >>> cm.probabilities_[:, 0].round(1)        # feature 0's levels in each component
+    array([[0.8, 0.2, 0. ],
+           [0. , 0.2, 0.8]])
     """
 
     name = "categorical"

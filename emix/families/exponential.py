@@ -53,7 +53,23 @@ class ExponentialParams:
 
 
 class ExponentialFamily(IndependentFeatures):
-    """Independent exponential features (no parameters)."""
+    """Independent exponential features, for non-negative reals (the family has no options).
+
+    Component ``k`` has density ``lambda_kd exp(-lambda_kd x_d)`` in each
+    feature; the M-step is the weighted maximum likelihood
+    ``lambda_kd = N_kd / S_kd``. NaN cells are missing values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import emix
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.exponential(1.0, (300, 1)), rng.exponential(10.0, (200, 1))])
+    >>> em = emix.Mixture(2, family="exponential", random_state=0).fit(X)
+    >>> em.rates_.round(2)                      # 1 / the component means
+    array([[0.1 ],
+           [0.89]])
+    """
 
     name = "exponential"
     param = "rates"

@@ -49,7 +49,19 @@ class PoissonFamily(PseudoCounted):
     Parameters
     ----------
     alpha : float, default=1e-2
-        Pseudo-count (see the module docstring); ``0`` gives maximum likelihood.
+        Pseudo-count: ``lambda_kd = (S_kd + alpha) / (N_k + alpha)``, so that a
+        component that saw only zeros keeps a small positive rate; ``0`` gives
+        maximum likelihood.
+
+    See Also
+    --------
+    emix.PoissonMixture : The estimator with this family.
+
+    Examples
+    --------
+    >>> from emix.families import PoissonFamily
+    >>> PoissonFamily(alpha=0.5).spec()
+    {'family': 'poisson', 'alpha': 0.5}
     """
 
     name = "poisson"

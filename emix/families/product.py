@@ -64,11 +64,22 @@ class ProductFamily:
         Each family (an emix family object) with the list of column indices it
         models. Every column of X must belong to exactly one group.
 
+    Notes
+    -----
+    The fitted estimator names each part's arrays ``part{i}_{name}_``
+    (``part0_means_``, ``part1_probabilities_``...). NaN is a missing value
+    in the columns of parts whose family handles missing values.
+
     Examples
     --------
-    >>> from emix.families.registry import make_family
-    >>> fam = ProductFamily([(make_family("gaussian", covariance_type="diag"), [0, 1]),
-    ...                      (make_family("categorical"), [2, 3])])
+    Two real columns and two coded ones:
+
+    >>> from emix.families import CategoricalFamily, GaussianComponents, ProductFamily
+    >>> family = ProductFamily([(GaussianComponents("diag"), [0, 1]), (CategoricalFamily(), [2, 3])])
+    >>> [part["family"] for part in family.spec()["parts"]]
+    ['gaussian', 'categorical']
+
+    :class:`emix.Mixture` fits it (its Examples fit one).
     """
 
     name = "product"

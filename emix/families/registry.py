@@ -26,7 +26,8 @@ from .student import StudentFamily
 GaussianComponents = GaussianFamily
 
 
-#: Families by name. A new family registers here.
+#: Families by name (the classes), as :func:`make_family` and model files find them. A new
+#: family registers here: ``FAMILIES["geometric"] = GeometricFamily``.
 FAMILIES: dict[str, type] = {
     "gaussian": GaussianFamily,
     "bernoulli": BernoulliFamily,
@@ -43,8 +44,24 @@ def make_family(name: str, **options: Any):
     Parameters
     ----------
     name : {'gaussian', 'bernoulli', 'categorical', 'poisson', 'exponential', 'student'}
+        A key of :data:`FAMILIES`.
     **options
         Constructor arguments of the family (e.g. ``alpha``, ``covariance_type``).
+
+    Returns
+    -------
+    family : family object
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown name, or options the family does not take.
+
+    Examples
+    --------
+    >>> from emix.families import make_family
+    >>> make_family("poisson", alpha=0.5).spec()
+    {'family': 'poisson', 'alpha': 0.5}
     """
     cls = FAMILIES.get(name) if isinstance(name, str) else None
     if cls is None:
@@ -58,12 +75,34 @@ def make_family(name: str, **options: Any):
 def family_from_spec(spec: Any):
     """Build a family from a name, a spec dict, its JSON text, or return a family as is.
 
+    This is how model files and ``emix.Mixture(family=...)`` name families:
+    ``family_from_spec(family.spec())`` rebuilds ``family``.
+
     Parameters
     ----------
     spec : str, dict or family object
         ``"poisson"``; ``{"family": "bernoulli", "alpha": 0}``; the JSON text of
         such a dict; or ``{"family": "product", "parts": [{"family": ...,
         "columns": [...], ...}, ...]}``.
+
+    Returns
+    -------
+    family : family object
+
+    Raises
+    ------
+    InvalidParameterError
+        A spec that names no family, or is malformed.
+
+    Examples
+    --------
+    >>> from emix.families import family_from_spec
+    >>> family_from_spec('{"family": "bernoulli", "alpha": 0}').spec()
+    {'family': 'bernoulli', 'alpha': 0.0}
+    >>> parts = [{"family": "gaussian", "covariance_type": "diag", "columns": [0, 1]},
+    ...          {"family": "categorical", "columns": [2]}]
+    >>> type(family_from_spec({"family": "product", "parts": parts})).__name__
+    'ProductFamily'
     """
     if hasattr(spec, "log_prob") and hasattr(spec, "accumulate"):
         return spec

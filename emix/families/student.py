@@ -108,6 +108,7 @@ class StudentFamily:
     Parameters
     ----------
     covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+        Model of the scale matrices, with the Gaussian family's shapes.
     reg_covar : float, default=1e-6
         Jitter added to the scale matrices' diagonals at every M-step.
     dof : float, optional
@@ -117,6 +118,16 @@ class StudentFamily:
         Starting degrees of freedom when they are estimated.
     dof_bounds : (float, float), default=(0.1, 1000.0)
         Range searched for the estimated degrees of freedom.
+
+    See Also
+    --------
+    emix.StudentMixture : The estimator with this family.
+
+    Examples
+    --------
+    >>> from emix.families import StudentFamily
+    >>> StudentFamily(dof=5.0).spec()
+    {'family': 'student', 'covariance_type': 'full', 'reg_covar': 1e-06, 'dof': 5.0, 'dof_init': 10.0, 'dof_bounds': [0.1, 1000.0]}
     """
 
     name = "student"

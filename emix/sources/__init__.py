@@ -24,7 +24,7 @@ w_chunk)`` in row order, on the calling process); it may have
 where the chunks live and returns the values in chunk order, and
 ``relocate(message, row_offset)`` for error messages. Every pass goes through
 :func:`map_chunks`, which falls back to iterating ``chunks()``. The full text
-is in :mod:`emix.sources.contract` (:class:`~emix.sources.contract.Source`).
+is in :class:`~emix.sources.Source` and in ``emix.sources.contract``.
 
 The package:
 

@@ -35,14 +35,37 @@ class _SourceBase:
         return self.summary.total_weight
 
     def map_chunks(self, fn: ChunkFn, pool=None) -> Iterator[Any]:
-        """``fn(X_chunk, w_chunk, row_offset)`` over the chunks, in chunk order.
+        """``fn(X_chunk, w_chunk, row_offset)`` over the chunks, values in chunk order.
 
-        See the contract in :mod:`emix.sources.contract`.
+        Parameters
+        ----------
+        fn : callable
+            ``fn(X_chunk, w_chunk, row_offset)``, see :data:`~emix.sources.ChunkFn`.
+        pool : emix.engine.ChunkPool, optional
+            Threads to run ``fn`` on; ``None`` runs it on the calling thread.
+
+        Returns
+        -------
+        iterator
+            The values of ``fn``, in chunk order whatever ran them.
         """
         return _iterate_map(self, fn, pool)
 
     def relocate(self, message: str, offset: int) -> str:
-        """A chunk-relative error message in terms of this source (absolute rows, column names)."""
+        """A chunk-relative error message in terms of this source (absolute rows, column names).
+
+        Parameters
+        ----------
+        message : str
+            A message naming ``row i`` and ``column j`` of a chunk.
+        offset : int
+            Absolute index of the chunk's first row.
+
+        Returns
+        -------
+        str
+            See :func:`~emix.sources.relocate_message`.
+        """
         return relocate_message(
             message, offset, name=self._prefix(), first_row=self._first_row, columns=self.columns
         )

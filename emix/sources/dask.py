@@ -17,7 +17,26 @@ from .contract import ChunkFn
 
 
 def is_dask_collection(obj: Any) -> bool:
-    """A Dask array, dataframe or series (checked without importing Dask)."""
+    """Whether ``obj`` is a Dask array, dataframe or series (checked without importing Dask).
+
+    ``fit`` wraps such data in a :class:`DaskSource`.
+
+    Parameters
+    ----------
+    obj : object
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from emix.sources import is_dask_collection
+    >>> is_dask_collection(da.zeros((4, 2))), is_dask_collection(np.zeros((4, 2)))
+    (True, False)
+    """
     return type(obj).__module__.split(".")[0] == "dask" and hasattr(obj, "__dask_graph__")
 
 
@@ -66,6 +85,20 @@ class DaskSource(_SourceBase):
     to the client one at a time (memory: one block); the initialisers use it
     (k-means passes, random draws in row order), while the EM passes and the
     initial M-step use :meth:`map_chunks`.
+
+    Examples
+    --------
+    Without a ``distributed.Client`` the blocks are computed in this process:
+
+    >>> import dask.array as da
+    >>> import emix
+    >>> X = emix.datasets.load_faithful()
+    >>> source = emix.DaskSource(da.from_array(X, chunks=(100, 2)))
+    >>> source
+    DaskSource(shape=(272, 2), blocks=3)
+    >>> gm = emix.GaussianMixture(3, covariance_type="tied", random_state=0).fit(source)
+    >>> round(gm.log_likelihood_, 4)            # the in-memory fit's
+    -1126.3159
     """
 
     name = "dask data"
@@ -153,7 +186,20 @@ class DaskSource(_SourceBase):
         """``fn(X_block, w_block, row_offset)`` on the workers, values in block order.
 
         ``fn`` is scattered to every worker once (with a ``distributed``
-        client); ``pool`` is ignored: the cluster is the parallelism.
+        client).
+
+        Parameters
+        ----------
+        fn : callable
+            ``fn(X_block, w_block, row_offset)``, picklable (closures are, by
+            cloudpickle); its values should be small.
+        pool : object, optional
+            Ignored: the cluster is the parallelism.
+
+        Returns
+        -------
+        iterator
+            The values of ``fn``, in block order.
         """
         import dask
 

@@ -19,7 +19,8 @@ class MeanFilledSource:
 
     Parameters
     ----------
-    source : a source
+    source : source
+        Any source (see :class:`~emix.sources.Source`).
     columns : sequence of int, optional
         Fill only these columns (NaN elsewhere is left as is); default all.
 
@@ -29,6 +30,19 @@ class MeanFilledSource:
         The value put in place of NaN in each column.
     has_missing : bool
         Whether the pass found any NaN in the filled columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import emix
+    >>> from emix.sources import ArraySource, MeanFilledSource
+    >>> X = emix.datasets.load_faithful()
+    >>> X[0, 1] = np.nan
+    >>> filled = MeanFilledSource(ArraySource(X, None, 100))
+    >>> filled.has_missing, filled.fill.round(3)
+    (True, array([ 3.488, 70.867]))
+    >>> filled.first_chunk()[0].round(3)
+    array([ 3.6  , 70.867])
     """
 
     def __init__(self, source, columns: Sequence[int] | None = None) -> None:
@@ -53,7 +67,16 @@ class MeanFilledSource:
     total_weight = property(lambda self: self.source.total_weight)
 
     def fill_chunk(self, X: np.ndarray) -> np.ndarray:
-        """``X`` (one chunk of the underlying source) with its NaN filled, shape (n, n_features)."""
+        """One chunk of the underlying source with its NaN filled.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n, n_features)
+        """
         return _fill(X, self.fill, self._columns)
 
     def filler(self) -> Callable[[np.ndarray], np.ndarray]:
@@ -68,7 +91,20 @@ class MeanFilledSource:
             yield self.fill_chunk(X), w
 
     def map_chunks(self, fn: ChunkFn, pool=None) -> Iterator[Any]:
-        """``fn`` over the filled chunks, run where the underlying source runs its chunks."""
+        """``fn`` over the filled chunks, run where the underlying source runs its chunks.
+
+        Parameters
+        ----------
+        fn : callable
+            ``fn(X_chunk, w_chunk, row_offset)`` of the filled chunks.
+        pool : emix.engine.ChunkPool, optional
+            Passed to the underlying source.
+
+        Returns
+        -------
+        iterator
+            The values of ``fn``, in chunk order.
+        """
         return map_chunks(self.source, functools.partial(_filled_call, fn, self.fill, self._columns), pool)
 
     def relocate(self, message: str, offset: int) -> str:
@@ -99,10 +135,21 @@ class EncodedSource:
 
     Parameters
     ----------
-    source : a source
+    source : source
+        Any source (see :class:`~emix.sources.Source`).
     encode : callable
         ``encode(X)`` maps a chunk of shape (n, D) to float64 of shape (n, D'); it must be
         picklable where the source runs its chunks elsewhere (Dask).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import emix
+    >>> from emix.sources import ArraySource, EncodedSource
+    >>> X = emix.datasets.load_faithful()
+    >>> squared = EncodedSource(ArraySource(X, None, 100), lambda X: np.column_stack([X, X[:, 0] ** 2]))
+    >>> squared.n_features, squared.first_chunk()[0]
+    (3, array([ 3.6 , 79.  , 12.96]))
     """
 
     def __init__(self, source: Any, encode: Callable[[np.ndarray], np.ndarray]) -> None:
@@ -123,7 +170,20 @@ class EncodedSource:
             yield self._encode(X), w
 
     def map_chunks(self, fn: Callable, pool: Any = None) -> Iterator[Any]:
-        """``fn`` over the encoded chunks, run where the underlying source runs its chunks."""
+        """``fn`` over the encoded chunks, run where the underlying source runs its chunks.
+
+        Parameters
+        ----------
+        fn : callable
+            ``fn(X_chunk, w_chunk, row_offset)`` of the encoded chunks.
+        pool : emix.engine.ChunkPool, optional
+            Passed to the underlying source.
+
+        Returns
+        -------
+        iterator
+            The values of ``fn``, in chunk order.
+        """
         return map_chunks(self._source, functools.partial(_encoded_call, fn, self._encode), pool)
 
 

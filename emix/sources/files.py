@@ -200,6 +200,7 @@ class ParquetSource(_FileSource):
     Parameters
     ----------
     path : str or path-like
+        The Parquet file.
     columns : sequence of str, optional
         Feature columns, in this order; default every column but ``weights``.
     weights : str, optional
@@ -216,6 +217,21 @@ class ParquetSource(_FileSource):
     from 1). The file must not change while the source uses it: its size,
     modification time and footer are checked at the start and the end of
     every pass (:class:`~emix.exceptions.DataChangedError`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import emix
+    >>> X = emix.datasets.load_faithful()
+    >>> pd.DataFrame(X, columns=["eruptions", "waiting"]).to_parquet("faithful.parquet")
+    >>> source = emix.ParquetSource("faithful.parquet", batch_rows=100)
+    >>> source
+    ParquetSource('faithful.parquet', columns=['eruptions', 'waiting'])
+    >>> source.n_samples, source.schema()
+    (272, (('eruptions', 'double'), ('waiting', 'double')))
+    >>> gm = emix.GaussianMixture(3, covariance_type="tied", random_state=0).fit(source)
+    >>> round(gm.log_likelihood_, 4)            # the in-memory fit's
+    -1126.3159
     """
 
     _footer = True  # the fingerprint hashes the footer (the metadata)
@@ -291,10 +307,25 @@ class CSVSource(_FileSource):
     rows counted from 1, the header not counted). A row with more or fewer
     fields than the header is an error naming the line (counted from 1, the
     header is line 1); the first pass over the file checks every line
-    (:mod:`emix.sources.csvfields`). The file must not change while the
+    (``emix.sources.csvfields``). The file must not change while the
     source uses it: its size, modification time and first and last bytes are
     checked at the start and the end of every pass
     (:class:`~emix.exceptions.DataChangedError`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import emix
+    >>> table = pd.DataFrame(emix.datasets.load_faithful(), columns=["eruptions", "waiting"])
+    >>> table["w"] = 1.0
+    >>> table.loc[:9, "w"] = 2.0                     # the first ten rows count twice
+    >>> table.to_csv("faithful.csv", index=False)
+    >>> source = emix.CSVSource("faithful.csv", weights="w", chunk_rows=50)
+    >>> source.columns, source.n_samples, source.total_weight
+    (('eruptions', 'waiting'), 272, 282.0)
+    >>> gm = emix.GaussianMixture(2, random_state=0).fit(source)
+    >>> round(gm.log_likelihood_, 3)
+    -1177.39
     """
 
     def __init__(

@@ -69,6 +69,27 @@ class MultiFileSource(_SourceBase):
     fingerprint before its first chunk and after its last
     (:class:`~emix.exceptions.DataChangedError`). The list of files is fixed
     when the source is made: a file added to a folder later is not read.
+
+    Examples
+    --------
+    :func:`~emix.sources.file_source` makes one from a folder, a pattern or a list:
+
+    >>> import os
+    >>> import pandas as pd
+    >>> import emix
+    >>> from emix.sources import file_source
+    >>> X = emix.datasets.load_faithful()
+    >>> os.mkdir("parts")
+    >>> for i in range(3):
+    ...     part = pd.DataFrame(X[100 * i : 100 * (i + 1)], columns=["eruptions", "waiting"])
+    ...     part.to_parquet(f"parts/part-{i}.parquet")
+    >>> source = file_source("parts")
+    >>> source
+    MultiFileSource(3 ParquetSource files: parts)
+    >>> source.n_samples, [path.name for path in source.paths]
+    (272, ['part-0.parquet', 'part-1.parquet', 'part-2.parquet'])
+    >>> source.locate(150)                      # row 150 is row 50 of the second file
+    (1, 50)
     """
 
     def __init__(self, sources: Sequence[_FileSource], *, name: str | None = None) -> None:
@@ -148,6 +169,16 @@ class MultiFileSource(_SourceBase):
 
         Rows past the files whose row counts are known so far are placed in
         the first file whose count is not known yet (the one being read).
+
+        Parameters
+        ----------
+        row : int
+            An absolute row index, from 0.
+
+        Returns
+        -------
+        (int, int)
+            The file's index in ``paths`` and the row within it, from 0.
         """
         start = 0
         for i, count in enumerate(self._rows):
@@ -157,7 +188,19 @@ class MultiFileSource(_SourceBase):
         return len(self._rows) - 1, row - (start - (self._rows[-1] or 0))
 
     def relocate(self, message: str, offset: int) -> str:
-        """A chunk-relative message in terms of the file that holds the chunk (its name, its rows)."""
+        """A chunk-relative message in terms of the file that holds the chunk (its name, its rows).
+
+        Parameters
+        ----------
+        message : str
+            A message naming ``row i`` and ``column j`` of a chunk.
+        offset : int
+            Absolute index of the chunk's first row.
+
+        Returns
+        -------
+        str
+        """
         i, local = self.locate(offset)
         return self.sources[i].relocate(message, local)
 
@@ -284,6 +327,19 @@ def file_source(
     ------
     InvalidInputError
         Files of several kinds, no file found, or any error of the sources.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import emix
+    >>> from emix.sources import file_source
+    >>> np.savetxt("faithful.csv", emix.datasets.load_faithful(), delimiter=",",
+    ...            header="eruptions,waiting", comments="")
+    >>> file_source("faithful.csv")
+    CSVSource('faithful.csv', columns=['eruptions', 'waiting'])
+
+    A folder, a pattern or a list gives a :class:`MultiFileSource` (see its
+    examples).
     """
     paths = expand_paths(path)
     kinds = {KINDS.get(p.suffix.lower(), CSVSource) for p in paths}

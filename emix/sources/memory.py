@@ -12,12 +12,28 @@ from .base import _SourceBase
 class ArraySource(_SourceBase):
     """An in-memory array read in row chunks.
 
+    ``fit(X)`` makes one for in-memory data; the chunks are views of ``X``.
+
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+        The data, already checked (finite, float).
     sample_weight : ndarray of shape (n_samples,) or None
+        Non-negative row weights, or ``None`` for weight one.
     chunk_size : int
         Rows per chunk.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emix.sources import ArraySource
+    >>> source = ArraySource(np.arange(10.0).reshape(5, 2), None, chunk_size=2)
+    >>> [chunk.shape for chunk, weights in source.chunks()]
+    [(2, 2), (2, 2), (1, 2)]
+    >>> source.n_samples, source.n_features, source.total_weight
+    (5, 2, 5.0)
+    >>> list(source.map_chunks(lambda X, w, row_offset: (row_offset, len(X))))
+    [(0, 2), (2, 2), (4, 1)]
     """
 
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray | None, chunk_size: int) -> None:
@@ -45,9 +61,17 @@ class ArraySource(_SourceBase):
         return float(self.sample_weight.sum(dtype=np.float64))
 
     def first_chunk(self) -> np.ndarray:
+        """The first ``chunk_size`` rows, shape (m, n_features)."""
         return self.X[: self.chunk_size]
 
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """Every chunk in row order: views of ``X`` and of the weights.
+
+        Yields
+        ------
+        X_chunk : ndarray of shape (m, n_features)
+        w_chunk : ndarray of shape (m,) or None
+        """
         n, step = self.n_samples, self.chunk_size
         w = self.sample_weight
         for start in range(0, n, step):

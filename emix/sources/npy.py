@@ -55,6 +55,17 @@ class NpySource(_FileSource):
     change while the source uses it (a :class:`~emix.exceptions.DataChangedError`
     is raised between passes); a file truncated *during* a pass may crash the
     process, as any memory-mapped file may.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import emix
+    >>> np.save("faithful.npy", emix.datasets.load_faithful())
+    >>> source = emix.NpySource("faithful.npy", chunk_rows=100)
+    >>> source
+    NpySource('faithful.npy', shape=(272, 2))
+    >>> source.columns, source.dtype, source.first_chunk().shape
+    (('x0', 'x1'), dtype('float64'), (100, 2))
     """
 
     def __init__(

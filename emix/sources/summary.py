@@ -33,6 +33,19 @@ class SourceSummary:
         Observed (non-NaN) cells per column.
     col_min, col_max : ndarray of shape (n_features,)
         Smallest and largest observed value per column (NaN if none).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import emix
+    >>> from emix.sources import ArraySource, summarise
+    >>> X = emix.datasets.load_faithful()
+    >>> X[0, 1] = np.nan
+    >>> summary = summarise(ArraySource(X, None, 100))
+    >>> summary.n_samples, summary.n_missing, summary.first_missing
+    (272, 1, (0, 1))
+    >>> summary.observed, summary.col_max
+    (array([272, 271]), array([ 5.1, 96. ]))
     """
 
     n_samples: int
@@ -80,11 +93,29 @@ def summarise_chunk(X: np.ndarray, w: np.ndarray | None, offset: int) -> SourceS
     Parameters
     ----------
     X : ndarray of shape (m, n_features)
+        The chunk.
     w : ndarray of shape (m,) or None
+        Its weights.
     offset : int
         Absolute index of the chunk's first row.
 
-    Error messages give chunk-relative rows (``row i``); sources relocate them.
+    Returns
+    -------
+    SourceSummary
+
+    Raises
+    ------
+    InvalidInputError
+        An infinite value, or a negative or non-finite weight. Messages give
+        chunk-relative rows (``row i``); sources relocate them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emix.sources import summarise_chunk
+    >>> part = summarise_chunk(np.array([[1.0, np.nan], [3.0, 4.0]]), None, offset=10)
+    >>> part.n_samples, part.first_missing, part.col_min
+    (2, (10, 1), array([1., 4.]))
     """
     nan = np.isnan(X)
     inf = np.isinf(X)
@@ -128,7 +159,33 @@ def summarise_chunk(X: np.ndarray, w: np.ndarray | None, offset: int) -> SourceS
 
 
 def summarise(source, pool=None) -> SourceSummary:
-    """One scan of ``source``: sizes, weights and missing values (see :class:`SourceSummary`)."""
+    """One scan of ``source``: sizes, weights and missing values (see :class:`SourceSummary`).
+
+    Parameters
+    ----------
+    source : source
+        Any source (see :class:`Source`).
+    pool : emix.engine.ChunkPool, optional
+        Threads for the scan.
+
+    Returns
+    -------
+    SourceSummary
+
+    Raises
+    ------
+    InvalidInputError
+        The source has no rows, or a chunk holds an infinite value or a bad
+        weight (named in terms of the whole source).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emix.sources import ArraySource, summarise
+    >>> source = ArraySource(np.ones((5, 2)), np.full(5, 2.0), chunk_size=2)
+    >>> summarise(source).total_weight
+    10.0
+    """
     total = None
     for part in checked_map(source, summarise_chunk, pool):
         total = part if total is None else total + part
@@ -138,7 +195,25 @@ def summarise(source, pool=None) -> SourceSummary:
 
 
 def source_summary(source) -> SourceSummary:
-    """``source.summary`` if the source keeps one, else a fresh :func:`summarise`."""
+    """``source.summary`` if the source keeps one, else a fresh :func:`summarise`.
+
+    Parameters
+    ----------
+    source : source
+        Any source (see :class:`Source`).
+
+    Returns
+    -------
+    SourceSummary
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emix.sources import ArraySource, source_summary
+    >>> source = ArraySource(np.ones((5, 2)), None, chunk_size=2)
+    >>> source_summary(source) is source.summary          # kept by the source
+    True
+    """
     summary = getattr(source, "summary", None)
     return summary if isinstance(summary, SourceSummary) else summarise(source)
 

@@ -29,12 +29,24 @@ from .sklearn_models import BUILTIN_MODELS
 class GaussianFamily:
     """Gaussian components under one covariance model.
 
+    ``emix.families.GaussianComponents`` is this class. :class:`emix.GaussianMixture`
+    builds it from its ``covariance_type`` and ``reg_covar``; give it to
+    :class:`emix.Mixture`, or as a part of a
+    :class:`~emix.families.ProductFamily`, to use Gaussian components there.
+
     Parameters
     ----------
-    covariance_type : str
-        A name in :data:`~.covariance.COVARIANCE_MODELS`.
-    reg_covar : float
+    covariance_type : str, default='full'
+        One of the four scikit-learn names or the 14 mclust names (see
+        :class:`emix.GaussianMixture`).
+    reg_covar : float, default=1e-6
         Non-negative jitter added to the covariance diagonals at every M-step.
+
+    Examples
+    --------
+    >>> from emix.families import GaussianComponents
+    >>> GaussianComponents("tied", reg_covar=0.0).spec()
+    {'family': 'gaussian', 'covariance_type': 'tied', 'reg_covar': 0.0}
     """
 
     name = "gaussian"
