@@ -17,6 +17,7 @@ module                   what it holds
 :mod:`.repair`           repairs of degenerate M-steps and their per-thread count
 :mod:`.family`           :class:`GaussianFamily`
 :mod:`.missing`          exact EM with values missing at random
+:mod:`.shift`            centred statistics moved to another centre (online EM)
 =======================  ==========================================================
 """
 
@@ -27,6 +28,7 @@ from .mclust import MCLUST_ALIASES, MCLUST_MODELS, MclustModel, mclust_name
 from .missing import MissingGaussianFamily
 from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
 from .repair import keep_empty_components
+from .shift import shift_centre
 from .sklearn_models import DiagCovariance, FullCovariance, SphericalCovariance, TiedCovariance
 
 __all__ = [
@@ -50,4 +52,5 @@ __all__ = [
     "keep_empty_components",
     "location_scale_arrays",
     "mclust_name",
+    "shift_centre",
 ]
