@@ -50,9 +50,10 @@ from ..families.registry import spec_string
 from ..init import INITIALISERS
 from ..sources import ArraySource, auto_chunk_size, checked_map, is_dask_collection, is_source, source_summary
 from . import checks, progress, starts
+from .online import OnlineMixin  # issue 13: partial_fit
 
 
-class MixtureEstimator(ParamsMixin):
+class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives partial_fit
     """A mixture fitted by EM; the family-independent part of every emix estimator.
 
     Subclasses are thin: ``__init__`` stores the constructor arguments (see

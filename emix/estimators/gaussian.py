@@ -92,6 +92,12 @@ class GaussianMixture(MixtureEstimator):
         Threads over which the chunks of every pass are spread (``None`` or
         ``-1``: all cores). While fitting with more than one thread, BLAS is
         held to one thread per worker (threadpoolctl).
+    online_step : float, default=0.7
+        The exponent ``alpha`` of online EM's step size ``(t + 2)^(-alpha)``
+        (:meth:`partial_fit`), in ``(0.5, 1]``. At 1 the running statistics
+        are the plain average of every batch's; smaller values forget the
+        early batches (computed at poorer parameters) sooner and follow data
+        that drift. Not used by ``fit``. See ``docs/large-data.md``.
 
     Missing values
     --------------
@@ -152,6 +158,8 @@ class GaussianMixture(MixtureEstimator):
         rtol: float = 1e-8,
         accelerate: bool = True,
         n_jobs: int | None = None,
+        online_step: float = 0.7,
+        checkpoint: Any = None,
     ) -> None:
         self._store_init_args(locals())
 

@@ -78,6 +78,8 @@ class Mixture(MixtureEstimator):
         rtol: float = 1e-8,
         accelerate: bool = True,
         n_jobs: int | None = None,
+        online_step: float = 0.7,
+        checkpoint: Any = None,
     ) -> None:
         self._store_init_args(locals())
 
@@ -130,6 +132,8 @@ class BernoulliMixture(MixtureEstimator):
         rtol: float = 1e-8,
         accelerate: bool = True,
         n_jobs: int | None = None,
+        online_step: float = 0.7,
+        checkpoint: Any = None,
     ) -> None:
         self._store_init_args(locals())
 
@@ -175,6 +179,8 @@ class PoissonMixture(MixtureEstimator):
         rtol: float = 1e-8,
         accelerate: bool = True,
         n_jobs: int | None = None,
+        online_step: float = 0.7,
+        checkpoint: Any = None,
     ) -> None:
         self._store_init_args(locals())
 
@@ -237,6 +243,8 @@ class StudentMixture(MixtureEstimator):
         rtol: float = 1e-8,
         accelerate: bool = True,
         n_jobs: int | None = None,
+        online_step: float = 0.7,
+        checkpoint: Any = None,
     ) -> None:
         self._store_init_args(locals())
 
