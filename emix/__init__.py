@@ -7,6 +7,7 @@ from . import datasets, families
 from ._version import __version__
 from .estimators import BernoulliMixture, GaussianMixture, Mixture, PoissonMixture, StudentMixture
 from .exceptions import (
+    CheckpointMismatchError,
     DataChangedError,
     DegenerateComponentWarning,
     EmixError,
@@ -61,6 +62,7 @@ __all__ = [
     "ModelFileError",
     "NumericalError",
     "DataChangedError",
+    "CheckpointMismatchError",
     "EmixWarning",
     "ConvergenceWarning",
     "DegenerateComponentWarning",

@@ -3,20 +3,22 @@
 Every exception also derives from the builtin that scikit-learn would raise in
 the same situation, so code written as ``except ValueError:`` keeps working.
 
-========================  =============================  ==========================
-class                     builtin bases                  raised for
-========================  =============================  ==========================
-``EmixError``             ``Exception``                  base of everything below
-``InvalidInputError``     ``ValueError``                 bad data: NaN, inf, shape
-``InvalidParameterError`` ``ValueError``                 bad constructor argument
-``InputTypeError``        ``TypeError``, ``ValueError``  non-numeric or complex data
-``NotFittedError``        ``ValueError``,                model used before ``fit``
-                          ``AttributeError``
-``ModelFileError``        ``ValueError``                 unreadable model file
-``NumericalError``        ``ArithmeticError``            a failure EM cannot repair
-``DataChangedError``      ``RuntimeError``               a data file changed
-                                                         between two passes
-========================  =============================  ==========================
+============================  =============================  ==========================
+class                         builtin bases                  raised for
+============================  =============================  ==========================
+``EmixError``                 ``Exception``                  base of everything below
+``InvalidInputError``         ``ValueError``                 bad data: NaN, inf, shape
+``InvalidParameterError``     ``ValueError``                 bad constructor argument
+``InputTypeError``            ``TypeError``, ``ValueError``  non-numeric or complex data
+``NotFittedError``            ``ValueError``,                model used before ``fit``
+                              ``AttributeError``
+``ModelFileError``            ``ValueError``                 unreadable model file
+``NumericalError``            ``ArithmeticError``            a failure EM cannot repair
+``DataChangedError``          ``RuntimeError``               a data file changed
+                                                             between two passes
+``CheckpointMismatchError``   ``ValueError``                 a checkpoint of another
+                                                             fit (data or settings)
+============================  =============================  ==========================
 
 :class:`DataChangedError` derives from ``RuntimeError``, as Python's own
 "dictionary changed size during iteration" does: the data were valid when
@@ -65,6 +67,16 @@ class DataChangedError(EmixError, RuntimeError):
     modification time, and the Parquet footer or the first and last bytes)
     and check the fingerprint at the start and at the end of every pass. The
     message names the file and what changed.
+    """
+
+
+class CheckpointMismatchError(EmixError, ValueError):
+    """A checkpoint file was written by a fit of other data or other settings.
+
+    ``fit`` resumes from its ``checkpoint`` file only when the file's
+    fingerprints of the data (sizes, dtype, a hash of the rows or the files'
+    fingerprints) and of the settings (the constructor arguments that change
+    the result) match; otherwise it raises this error naming what differs.
     """
 
 
@@ -118,6 +130,7 @@ __all__ = [
     "ModelFileError",
     "NumericalError",
     "DataChangedError",
+    "CheckpointMismatchError",
     "EmixWarning",
     "ConvergenceWarning",  # noqa: F822
     "DegenerateComponentWarning",

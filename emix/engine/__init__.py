@@ -8,9 +8,19 @@ Everything above the engine imports from this face, never from its modules:
 - :mod:`.squarem`: SQUAREM acceleration;
 - :mod:`.driver`: :func:`run_em`;
 - :mod:`.pool`: the chunk thread pool;
-- :mod:`.online`: online (stepwise) EM, :func:`online_update`.
+- :mod:`.online`: online (stepwise) EM, :func:`online_update`;
+- :mod:`.checkpoint`: a run's state at an iteration boundary, and its file.
 """
 
+from .checkpoint import (  # checkpoints of a run
+    capture_run,
+    get_params,
+    get_result,
+    put_result,
+    read_checkpoint,
+    restore_run,
+    write_checkpoint,
+)
 from .convergence import CONVERGENCE_RULES, ConvergenceMonitor
 from .driver import run_em
 from .online import OnlineState, online_update, step_size  # online EM
@@ -35,4 +45,11 @@ __all__ = [
     "OnlineState",
     "online_update",
     "step_size",
+    "capture_run",
+    "restore_run",
+    "read_checkpoint",
+    "write_checkpoint",
+    "put_result",
+    "get_result",
+    "get_params",
 ]

@@ -49,7 +49,7 @@ from ..exceptions import InvalidParameterError
 from ..families.registry import spec_string
 from ..init import INITIALISERS
 from ..sources import ArraySource, auto_chunk_size, checked_map, is_dask_collection, is_source, source_summary
-from . import checks, progress, starts
+from . import checkpoints, checks, progress, starts
 from .online import OnlineMixin  # issue 13: partial_fit
 
 
@@ -196,10 +196,13 @@ class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives
         rng = check_random_state(self.random_state)
         warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
         n_init = 1 if warm else int(self.n_init)
-        best: EMResult | None = None
-        with progress.verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool:
-            for attempt in range(n_init):
-                if warm:
+        session = checkpoints.open_session(self, source, prep.labels, rng, n_init)  # issue 13: checkpoint
+        best: EMResult | None = session.best  # issue 13: a resumed fit's best restart so far
+        with progress.verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool, session:
+            for attempt in session.attempts():  # issue 13: the restarts still to run
+                if session.resumes(attempt):  # issue 13: this restart goes on from the checkpoint
+                    start = session.start
+                elif warm:
                     start = self._fitted_params()
                 else:
                     start = self._start(prep, rng, pool)
@@ -216,9 +219,9 @@ class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives
                     accelerate=bool(self.accelerate),
                     pool=pool,
                     labels=prep.labels,
+                    checkpoint=session.hook(attempt),  # issue 13
                 )
-                if best is None or result.log_likelihood > best.log_likelihood:
-                    best = result
+                best = session.keep(attempt, result, best)  # issue 13: the better one, saved
         if not best.converged and self.max_iter > 0:
             warnings.warn(
                 f"Best of {n_init} initialisation(s) did not converge in max_iter="

@@ -98,6 +98,14 @@ class GaussianMixture(MixtureEstimator):
         are the plain average of every batch's; smaller values forget the
         early batches (computed at poorer parameters) sooner and follow data
         that drift. Not used by ``fit``. See ``docs/large-data.md``.
+    checkpoint : str, path-like or None, default=None
+        A file where ``fit`` saves its state at every iteration boundary and
+        after every restart (atomically; a ZIP of JSON and ``.npy``, never a
+        pickle), and from which it resumes when the file exists: a fit killed
+        at any moment and run again ends with the same parameters, bit for
+        bit for the same chunks. A checkpoint of other data or settings
+        raises :class:`~emix.exceptions.CheckpointMismatchError`; a finished
+        fit's checkpoint gives its result at once. See ``docs/large-data.md``.
 
     Missing values
     --------------
