@@ -16,6 +16,18 @@ from rich.console import Console
 from .console import err, out
 from .errors import Failure
 from .files import Scaling, write_model
+from .longfit import (  # issue 13: --online, --checkpoint, --scheduler
+    BatchRowsOpt,
+    CheckpointOpt,
+    EpochsOpt,
+    OnlineOpt,
+    SchedulerOpt,
+    check_online,
+    checkpoint_file,
+    dask_source,
+    fit_epochs,
+    saved_on_interrupt,
+)
 from .options import ColumnsOpt, Covariance, CovarianceOpt, DataArg, HeaderOpt, parse_columns
 from .progress import fit_progress
 from .summary import bic_aic, criteria, fit_stats, summary
@@ -25,7 +37,9 @@ EPILOG = (
     "  emix fit faithful.csv -k 3 --covariance tied -o faithful.emix\n\n"
     "  emix fit data.parquet -k 4 --columns height,weight --standardize --n-init 5 -o model.emix\n\n"
     "  emix fit points.npy -k 2 -o model.emix --plot clusters.png --animate em.gif\n\n"
-    "  emix fit huge.parquet -k 5 --stream -o huge.emix"
+    "  emix fit huge.parquet -k 5 --stream -o huge.emix\n\n"
+    "  emix fit huge.parquet -k 5 --online --epochs 3 -o huge.emix\n\n"
+    "  emix fit huge.parquet -k 5 --stream --checkpoint huge.ckpt -o huge.emix"
 )
 
 #: files larger than this are fitted by streaming (``emix fit --stream``) unless --no-stream is given
@@ -108,6 +122,7 @@ class EstimatorSettings:
     n_init: int
     init: str
     seed: int | None
+    checkpoint: Path | None = None  # issue 13: the estimator's checkpoint file
 
     def build(self) -> Any:
         """The unfitted estimator for ``--family``.
@@ -130,6 +145,7 @@ class EstimatorSettings:
             n_init=self.n_init,
             init_params=self.init,
             random_state=self.seed,
+            checkpoint=self.checkpoint,  # issue 13
         )
         k, family = self.n_components, self.family
         if family is Family.gaussian:
@@ -162,6 +178,11 @@ def fit(
     weights: WeightsOpt = None,
     labels: LabelsOpt = None,
     stream: StreamOpt = None,
+    online: OnlineOpt = False,  # issue 13
+    epochs: EpochsOpt = 3,
+    batch_rows: BatchRowsOpt = 65536,
+    checkpoint: CheckpointOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Fit a mixture to the numeric columns of a table and save the model.
 
@@ -173,7 +194,12 @@ def fit(
 
     With --stream (the default for CSV/Parquet files over 1 GiB) the file is
     read in chunks on every EM pass instead of being loaded, so it may be
-    larger than memory; the model is the same as without.
+    larger than memory; the model is the same as without. With --online,
+    online EM makes --epochs passes over the file, an M-step after every batch.
+    With --checkpoint the fit saves its state at every iteration and resumes
+    from the file when it exists; Ctrl-C saves the state (also without
+    --checkpoint) and prints the command that resumes. With --scheduler the
+    passes run on a Dask cluster.
     """
     from ..sources.tables import table_format
 
@@ -182,11 +208,25 @@ def fit(
     )
     if weights is not None and weights == labels:
         raise Failure("--weights and --labels name the same column")
+    if online:  # issue 13
+        check_online(
+            standardize=standardize,
+            labels=labels,
+            plot=plot,
+            animate=animate,
+            checkpoint=checkpoint,
+            stream=stream,
+        )
+        _fit_streamed(data, output, settings, columns, header, progress, weights, (epochs, batch_rows))
+        return
+    path, own = checkpoint_file(output, checkpoint)  # issue 13: a checkpoint for Ctrl-C
+    settings = dataclasses.replace(settings, checkpoint=path)
     if stream is None:
         stream = table_format(data) != "npy" and data.is_file() and data.stat().st_size > STREAM_BYTES
-    if stream:
+    if stream or scheduler is not None:  # issue 13: --scheduler reads the file on the cluster
         _check_streamable(data, standardize=standardize, labels=labels, plot=plot, animate=animate)
-        _fit_streamed(data, output, settings, columns, header, progress, weights)
+        with saved_on_interrupt(path, own):
+            _fit_streamed(data, output, settings, columns, header, progress, weights, scheduler=scheduler)
         return
     table = _read_data(data, columns, header, weights, labels)
     scaling = _standardisation(data, table, family) if standardize else Scaling(None, None)
@@ -194,7 +234,8 @@ def fit(
     model = settings.build()
     y = _known_labels(table, labels)
     w = table.extra.get(weights) if weights else None
-    _run_em(model, settings, progress, Z, labels=y, sample_weight=w)
+    with saved_on_interrupt(path, own):  # issue 13
+        _run_em(model, settings, progress, Z, labels=y, sample_weight=w)
     ll, bic, aic = criteria(model, Z, scaling, w)
     write_model(model, output, table.columns, scaling, table.X.shape[0], str(data), ll, bic, aic)
     stats = fit_stats(model, table.X.shape[0], ll, bic, aic, scaling)
@@ -251,17 +292,28 @@ def _fit_streamed(
     header: bool,
     progress: bool | None,
     weights: str | None,
+    online: tuple[int, int] | None = None,
+    scheduler: str | None = None,
 ) -> None:
     """``emix fit --stream``: EM over a file source, re-reading the file on every pass.
 
     Reads, fits, writes and reports as the in-memory path does; the other
-    parameters are the options of :func:`fit` of the same names.
+    parameters are the options of :func:`fit` of the same names. ``online``
+    is ``(epochs, batch_rows)`` for ``--online``; ``scheduler`` the address of
+    ``--scheduler``.
     """
     from ..sources import file_source
 
-    source = file_source(data, parse_columns(columns), weights=weights, header=header)
+    if scheduler is not None:  # issue 13
+        source = dask_source(data, parse_columns(columns), weights, scheduler)
+    else:
+        rows = {"rows": online[1]} if online else {}
+        source = file_source(data, parse_columns(columns), weights=weights, header=header, **rows)
     model = settings.build()
-    _run_em(model, settings, progress, source)
+    if online:  # issue 13
+        fit_epochs(model, source, online[0], err().is_terminal if progress is None else progress)
+    else:
+        _run_em(model, settings, progress, source)
     n = source.n_samples
     ll = model.score(source) * n
     bic, aic = bic_aic(ll, model._n_parameters(), n)
@@ -346,8 +398,8 @@ def _run_em(
     ``progress`` is ``--progress``; None draws the bar when stderr is a terminal.
     """
     show = err().is_terminal if progress is None else progress
-    with fit_progress(show, settings.max_iter, settings.n_init):
-        model.fit(X, *args, **kwargs)
+    with fit_progress(show, settings.max_iter, settings.n_init) as report:
+        model.fit(X, *args, progress=report, **kwargs)
 
 
 def _report(

@@ -51,6 +51,9 @@ from ..init import INITIALISERS
 from ..sources import ArraySource, auto_chunk_size, checked_map, is_dask_collection, is_source, source_summary
 from . import checkpoints, checks, progress, starts
 from .online import OnlineMixin  # issue 13: partial_fit
+from .progress import chain as _chain  # issue 13
+from .progress import reporter as _reporter
+from .progress import verbose_logging as _verbose_logging
 
 
 class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives partial_fit
@@ -157,7 +160,9 @@ class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives
         return ArraySource(X, sample_weight, chunk)
 
     # -- fitting ------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None, *, labels: Any = None, sample_weight: Any = None):
+    def fit(
+        self, X: Any, y: Any = None, *, labels: Any = None, sample_weight: Any = None, progress: Any = None
+    ):
         """Estimate the parameters with EM.
 
         Parameters
@@ -185,6 +190,10 @@ class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives
             Non-negative row weights; a weight of ``m`` counts a row ``m`` times.
             A source carries its own weights (e.g. ``ParquetSource(path,
             weights="w")``); with a Dask array, a Dask array of weights.
+        progress : callable, optional
+            Called after every EM iteration with a
+            :class:`~emix.estimators.progress.FitProgress` (restart, pass,
+            log-likelihood, rows per second, time left at most); for long fits.
 
         Returns
         -------
@@ -198,7 +207,7 @@ class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives
         n_init = 1 if warm else int(self.n_init)
         session = checkpoints.open_session(self, source, prep.labels, rng, n_init)  # issue 13: checkpoint
         best: EMResult | None = session.best  # issue 13: a resumed fit's best restart so far
-        with progress.verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool, session:
+        with _verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool, session:
             for attempt in session.attempts():  # issue 13: the restarts still to run
                 if session.resumes(attempt):  # issue 13: this restart goes on from the checkpoint
                     start = session.start
@@ -213,7 +222,10 @@ class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives
                     max_iter=int(self.max_iter),
                     tol=float(self.tol),
                     strict=bool(self._make_family().exact_m_step),
-                    callback=self._progress_callback(attempt),
+                    callback=_chain(
+                        self._progress_callback(attempt),
+                        _reporter(progress, attempt, n_init, int(self.max_iter), source.n_samples),
+                    ),  # issue 13
                     convergence=self.convergence,
                     rtol=float(self.rtol),
                     accelerate=bool(self.accelerate),
