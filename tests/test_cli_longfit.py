@@ -68,7 +68,7 @@ def test_checkpoint_is_kept_and_resumes(table, tmp_path):
 @pytest.mark.parametrize("stream", ["--stream", "--no-stream"])
 def test_ctrl_c_saves_the_fit_and_prints_the_command_that_resumes(table, tmp_path, monkeypatch, stream):
     out = tmp_path / "m.emix"
-    args = ["fit", str(table), "-k", "2", "--max-iter", "200", "--tol", "0", stream, "-o", str(out)]
+    args = ["fit", str(table), "-k", "2", "--max-iter", "40", "--tol", "0", stream, "-o", str(out)]
     res = run(*args)
     assert res.exit_code == 0 and not (tmp_path / "m.emix.checkpoint").exists()  # the command's own: removed
     uninterrupted = emix.load(out)
@@ -98,3 +98,29 @@ def test_ctrl_c_saves_the_fit_and_prints_the_command_that_resumes(table, tmp_pat
     resumed = emix.load(out)
     for name in ("weights_", "means_", "covariances_", "history_"):
         np.testing.assert_array_equal(getattr(resumed, name), getattr(uninterrupted, name))
+
+
+def test_fit_on_a_scheduler_gives_the_streamed_model(table, tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        )
+    try:
+        here, there = tmp_path / "here.emix", tmp_path / "there.emix"
+        assert run("fit", table, "-k", 2, "--weights", "w", "--stream", "-o", here).exit_code == 0
+        res = run(
+            "fit", table, "-k", 2, "--weights", "w", "--scheduler", cluster.scheduler_address, "-o", there
+        )
+        assert res.exit_code == 0, stderr(res)
+    finally:
+        cluster.close()
+    a, b = emix.load(here), emix.load(there)
+    np.testing.assert_allclose(b.means_, a.means_, rtol=1e-9)
+    assert b.log_likelihood_ == pytest.approx(a.log_likelihood_, rel=1e-9)
+    monkeypatch.setattr("emix.cli.longfit.CONNECT_TIMEOUT", "1s")
+    res = run("fit", table, "-k", 2, "--scheduler", "tcp://127.0.0.1:1", "-o", there)
+    assert res.exit_code == 1 and "cannot connect" in stderr(res)

@@ -26,6 +26,7 @@ from .longfit import (  # issue 13: --online, --checkpoint, --scheduler
     checkpoint_file,
     dask_source,
     fit_epochs,
+    on_scheduler,
     saved_on_interrupt,
 )
 from .options import ColumnsOpt, Covariance, CovarianceOpt, DataArg, HeaderOpt, parse_columns
@@ -225,7 +226,7 @@ def fit(
         stream = table_format(data) != "npy" and data.is_file() and data.stat().st_size > STREAM_BYTES
     if stream or scheduler is not None:  # issue 13: --scheduler reads the file on the cluster
         _check_streamable(data, standardize=standardize, labels=labels, plot=plot, animate=animate)
-        with saved_on_interrupt(path, own):
+        with saved_on_interrupt(path, own), on_scheduler(scheduler):
             _fit_streamed(data, output, settings, columns, header, progress, weights, scheduler=scheduler)
         return
     table = _read_data(data, columns, header, weights, labels)
@@ -305,7 +306,7 @@ def _fit_streamed(
     from ..sources import file_source
 
     if scheduler is not None:  # issue 13
-        source = dask_source(data, parse_columns(columns), weights, scheduler)
+        source = dask_source(data, parse_columns(columns), weights)
     else:
         rows = {"rows": online[1]} if online else {}
         source = file_source(data, parse_columns(columns), weights=weights, header=header, **rows)

@@ -29,6 +29,9 @@ from ..exceptions import EmixError
 from .errors import Failure
 from .progress import online_progress
 
+#: How long ``--scheduler`` waits for the scheduler to answer.
+CONNECT_TIMEOUT = "10s"
+
 OnlineOpt = Annotated[
     bool,
     typer.Option(
@@ -148,37 +151,51 @@ def fit_epochs(model: Any, source: Any, epochs: int, show: bool) -> None:
                 step(epoch, X.shape[0], model.lower_bound_)
 
 
-def dask_source(data: Path, columns: list[str] | None, weights: str | None, scheduler: str) -> Any:
-    """The file as a Dask dataframe on the cluster at ``scheduler``, wrapped in a ``DaskSource``.
-
-    The client made here becomes the default one, which the fit then uses.
+@contextlib.contextmanager
+def on_scheduler(address: str | None) -> Iterator[None]:
+    """While the block runs, a ``distributed.Client`` of ``address`` is the default client (the fit
+    uses it); closed after. Nothing without an address.
 
     Raises
     ------
     Failure
-        For a file kind Dask does not read here, or a scheduler that cannot be reached.
+        When the scheduler cannot be reached.
     """
-    from ..sources import DaskSource
-    from ..sources.tables import table_format
-
+    if address is None:
+        yield
+        return
     try:
-        import dask.dataframe as dd
         import distributed
     except ImportError as exc:  # pragma: no cover - part of the dask extra
         raise Failure(f"--scheduler needs dask and distributed: {exc}") from None
     try:
-        distributed.Client(scheduler, timeout="10s")
+        client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
-        raise Failure(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        raise Failure(f"--scheduler {address}: cannot connect ({exc})") from None
+    with client:
+        yield
+
+
+def dask_source(data: Path, columns: list[str] | None, weights: str | None) -> Any:
+    """The file as a Dask dataframe read by the workers, in a ``DaskSource`` (see :func:`on_scheduler`).
+
+    Raises
+    ------
+    Failure
+        For a file kind other than CSV, TSV and Parquet.
+    """
+    import dask.dataframe as dd
+
+    from ..sources import DaskSource
+    from ..sources.tables import table_format
+
     kind = table_format(data)
+    wanted = None if columns is None else [*columns, *([weights] if weights else [])]
     if kind == "parquet":
-        frame = dd.read_parquet(
-            str(data), columns=None if columns is None else [*columns, *([weights] if weights else [])]
-        )
+        frame = dd.read_parquet(str(data), columns=wanted)
     elif kind in ("csv", "tsv"):
         frame = dd.read_csv(str(data), sep="\t" if kind == "tsv" else ",")
-        if columns is not None:
-            frame = frame[[*columns, *([weights] if weights else [])]]
+        frame = frame if wanted is None else frame[wanted]
     else:
         raise Failure(f"{data}: --scheduler reads CSV, TSV and Parquet files, not {kind}")
     return DaskSource(frame, weights=weights)

@@ -49,11 +49,9 @@ from ..exceptions import InvalidParameterError
 from ..families.registry import spec_string
 from ..init import INITIALISERS
 from ..sources import ArraySource, auto_chunk_size, checked_map, is_dask_collection, is_source, source_summary
-from . import checkpoints, checks, progress, starts
+from . import checkpoints, checks, lazy, progress, starts
 from .online import OnlineMixin  # issue 13: partial_fit
-from .progress import chain as _chain  # issue 13
-from .progress import reporter as _reporter
-from .progress import verbose_logging as _verbose_logging
+from .progress import chain, reporter, verbose_logging  # issue 13 (fit's progress= shadows the module)
 
 
 class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives partial_fit
@@ -145,6 +143,8 @@ class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives
     def _check_X(self, X: Any) -> Any:
         """Data for the fitted model: a checked array, or a source checked chunk by chunk when used."""
         self._check_fitted()
+        if is_dask_collection(X):  # issue 13: predictions on Dask data stay lazy (emix.estimators.lazy)
+            return lazy.as_dask_array(X, self.n_features_in_)
         means = getattr(self, "means_", None)  # location families compute in the training dtype
         dtype = None if means is None else np.asarray(means).dtype
         return checks.check_predict_data(X, self._make_family(), self.n_features_in_, dtype)
@@ -207,7 +207,7 @@ class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives
         n_init = 1 if warm else int(self.n_init)
         session = checkpoints.open_session(self, source, prep.labels, rng, n_init)  # issue 13: checkpoint
         best: EMResult | None = session.best  # issue 13: a resumed fit's best restart so far
-        with _verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool, session:
+        with verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool, session:
             for attempt in session.attempts():  # issue 13: the restarts still to run
                 if session.resumes(attempt):  # issue 13: this restart goes on from the checkpoint
                     start = session.start
@@ -222,9 +222,9 @@ class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives
                     max_iter=int(self.max_iter),
                     tol=float(self.tol),
                     strict=bool(self._make_family().exact_m_step),
-                    callback=_chain(
+                    callback=chain(
                         self._progress_callback(attempt),
-                        _reporter(progress, attempt, n_init, int(self.max_iter), source.n_samples),
+                        reporter(progress, attempt, n_init, int(self.max_iter), source.n_samples),
                     ),  # issue 13
                     convergence=self.convergence,
                     rtol=float(self.rtol),
@@ -338,6 +338,8 @@ class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives
 
     # -- using a fitted model -------------------------------------------------------------
     def _map_chunks(self, X: Any, fn) -> np.ndarray:
+        if is_dask_collection(X):  # issue 13: a lazy Dask array, block by block
+            return lazy.map_blocks(self, X, fn)
         if is_source(X):
             return np.concatenate(list(self._map_source(X, fn)), axis=0)
         family = self._family_for(X)
