@@ -186,6 +186,7 @@ def _read_all(path: Path) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> None:
+    global K
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=50_000_000)
     ap.add_argument("--small-rows", type=int, default=2_000_000)
@@ -196,7 +197,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--skip-large", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    global K
     K = args.components
     if args.child:
         child(args.child, args.iters)
