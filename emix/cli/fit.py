@@ -321,7 +321,11 @@ def _fit_streamed(
     scaling = Scaling(None, None)
     write_model(model, output, source.columns, scaling, n, str(data), ll, bic, aic)
     title = f"{type(model).__name__}, K={settings.n_components}, fitted to {data.name} (streamed)"
-    _report(model, source.columns, scaling, fit_stats(model, n, ll, bic, aic, scaling), title, output)
+    stats = fit_stats(model, n, ll, bic, aic, scaling)
+    if online:  # issue 13: online EM has batches and epochs, and no stopping rule
+        title = title.replace("(streamed)", f"(online EM, {online[0]} epochs)")
+        stats.update(iterations=f"{model.n_iter_} batches", converged="online EM: no stopping rule")
+    _report(model, source.columns, scaling, stats, title, output)
 
 
 def _read_data(data: Path, columns: str | None, header: bool, weights: str | None, labels: str | None) -> Any:

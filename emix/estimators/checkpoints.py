@@ -213,15 +213,18 @@ class FitSession(contextlib.AbstractContextManager):
     # -- resuming ------------------------------------------------------------------------------------
     def _load(self) -> None:
         meta, arrays = read_checkpoint(self.path)
+        found = []
         for part in ("data", "settings"):
             diff = differences(meta.get(part, {}), self.fingerprints[part])
             if diff:
-                raise CheckpointMismatchError(
-                    f"{self.path}: this checkpoint is of another fit; its {part} differ ("
-                    + "; ".join(diff)
-                    + "). Delete it or choose another checkpoint path to start afresh, "
-                    "or fit the data and settings it was written for"
-                )
+                found.append(f"its {part} differ (" + "; ".join(diff) + ")")
+        if found:
+            raise CheckpointMismatchError(
+                f"{self.path}: this checkpoint is of another fit; "
+                + "; ".join(found)
+                + ". Delete it or choose another checkpoint path to start afresh, "
+                "or fit the data and settings it was written for"
+            )
         self.rng.bit_generator.state = _state_from_json(meta["rng"])
         self.best = get_result(meta, arrays, "best", self.family, self.n_features)
         self.first = int(meta["restart"])
