@@ -14,6 +14,7 @@ from .estimators import (
     StudentMixture,
 )
 from .exceptions import (
+    CheckpointMismatchError,
     DataChangedError,
     DegenerateComponentWarning,
     EmixError,
@@ -72,6 +73,7 @@ __all__ = [
     "ModelFileError",
     "NumericalError",
     "DataChangedError",
+    "CheckpointMismatchError",
     "EmixWarning",
     "ConvergenceWarning",
     "DegenerateComponentWarning",

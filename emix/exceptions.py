@@ -3,7 +3,6 @@
 Every exception also derives from the builtin that scikit-learn would raise in
 the same situation, so code written as ``except ValueError:`` keeps working.
 
-=========================  =============================  ==========================
 class                      builtin bases                  raised for
 =========================  =============================  ==========================
 ``EmixError``              ``Exception``                  base of everything below
@@ -19,6 +18,25 @@ class                      builtin bases                  raised for
 ``DataChangedError``       ``RuntimeError``               a data file changed
                                                           between two passes
 =========================  =============================  ==========================
+=======
+============================  =============================  ==========================
+class                         builtin bases                  raised for
+============================  =============================  ==========================
+``EmixError``                 ``Exception``                  base of everything below
+``InvalidInputError``         ``ValueError``                 bad data: NaN, inf, shape
+``InvalidParameterError``     ``ValueError``                 bad constructor argument
+``InputTypeError``            ``TypeError``, ``ValueError``  non-numeric or complex data
+``NotFittedError``            ``ValueError``,                model used before ``fit``
+                              ``AttributeError``
+``ModelFileError``            ``ValueError``                 unreadable model file
+``OutputFileError``           ``OSError``                    a destination that cannot
+                                                             be written
+``NumericalError``            ``ArithmeticError``            a failure EM cannot repair
+``DataChangedError``          ``RuntimeError``               a data file changed
+                                                             between two passes
+``CheckpointMismatchError``   ``ValueError``                 a checkpoint of another
+                                                             fit (data or settings)
+============================  =============================  ==========================
 
 :class:`DataChangedError` derives from ``RuntimeError``, as Python's own
 "dictionary changed size during iteration" does: the data were valid when
@@ -168,6 +186,16 @@ class DataChangedError(EmixError, RuntimeError):
     """
 
 
+class CheckpointMismatchError(EmixError, ValueError):
+    """A checkpoint file was written by a fit of other data or other settings.
+
+    ``fit`` resumes from its ``checkpoint`` file only when the file's
+    fingerprints of the data (sizes, dtype, a hash of the rows or the files'
+    fingerprints) and of the settings (the constructor arguments that change
+    the result) match; otherwise it raises this error naming what differs.
+    """
+
+
 class EmixWarning(UserWarning):
     """Base class of emix's warnings.
 
@@ -291,6 +319,7 @@ __all__ = [
     "OutputFileError",
     "NumericalError",
     "DataChangedError",
+    "CheckpointMismatchError",
     "EmixWarning",
     "ConvergenceWarning",  # noqa: F822
     "DegenerateComponentWarning",

@@ -362,3 +362,20 @@ def test_npy_that_is_not_npy_and_infinite_values_are_named(tmp_path):
         emix.InvalidInputError, match=r"inf\.npy: column 'x1' has an infinite value in row 2346"
     ):
         gm().fit(src)
+
+
+def test_parquet_reads_one_row_group_at_a_time(tmp_path):
+    """pyarrow's iter_batches over a whole file reads every row group ahead (memory grows with the
+    file); the source reads one row group at a time, so Arrow holds about one row group."""
+    import pyarrow as pa
+
+    X = np.random.default_rng(0).normal(size=(200_000, 3))
+    path = tmp_path / "groups.parquet"
+    pd.DataFrame(X, columns=["a", "b", "c"]).to_parquet(path, row_group_size=20_000)
+    src = emix.ParquetSource(path, batch_rows=5_000)
+    most, rows = 0, 0
+    for chunk, _ in src.chunks():
+        most = max(most, pa.total_allocated_bytes())
+        rows += chunk.shape[0]
+    assert rows == 200_000
+    assert most < X.nbytes / 2, most  # the whole file would be read ahead before the fix

@@ -41,6 +41,19 @@ from .fit_options import (
     TolOpt,
     WeightsOpt,
 )
+from .longfit import (
+    BatchRowsOpt,
+    CheckpointOpt,
+    EpochsOpt,
+    OnlineOpt,
+    SchedulerOpt,
+    check_online,
+    checkpoint_file,
+    dask_source,
+    fit_epochs,
+    on_scheduler,
+    saved_on_interrupt,
+)
 from .options import (
     ColumnsOpt,
     Covariance,
@@ -61,7 +74,9 @@ EPILOG = (
     "  emix fit points.npy -k 2 -o model.emix --plot clusters.png --animate em.gif\n\n"
     "  emix fit huge.parquet -k 5 --stream -o huge.emix\n\n"
     "  emix fit faithful.csv -k 8 --bayesian -o vb.emix --plot-weights weights.png\n\n"
-    "  emix fit faithful.csv -k 3 --covariance EEE --equal-weights -o equal.emix"
+    "  emix fit faithful.csv -k 3 --covariance EEE --equal-weights -o equal.emix\n\n"
+    "  emix fit huge.parquet -k 5 --online --epochs 3 -o huge.emix\n\n"
+    "  emix fit huge.parquet -k 5 --stream --checkpoint huge.ckpt -o huge.emix"
 )
 
 
@@ -92,6 +107,11 @@ def fit(
     equal_weights: EqualWeightsOpt = False,
     plot_weights: PlotWeightsOpt = None,
     exclude: ExcludeOpt = None,
+    online: OnlineOpt = False,
+    epochs: EpochsOpt = 3,
+    batch_rows: BatchRowsOpt = 65536,
+    checkpoint: CheckpointOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Fit a mixture to the numeric columns of a table and save the model.
 
@@ -103,7 +123,12 @@ def fit(
 
     With --stream (the default for CSV/Parquet files over 1 GiB) the file is
     read in chunks on every EM pass instead of being loaded, so it may be
-    larger than memory; the model is the same as without.
+    larger than memory; the model is the same as without. With --online,
+    online EM makes --epochs passes over the file, an M-step after every batch.
+    With --checkpoint the fit saves its state at every iteration and resumes
+    from the file when it exists; Ctrl-C saves the state (also without
+    --checkpoint) and prints the command that resumes. With --scheduler the
+    passes run on a Dask cluster.
 
     With --bayesian the mixture is fitted by variational Bayes and the
     summary gives its evidence lower bound instead of BIC and AIC.
@@ -127,15 +152,31 @@ def fit(
     _check_options(weights, labels, plot_weights, bayesian)
     check_outputs(output, plot, animate)
     left_out = parse_exclude(exclude, columns)
+    if online:
+        check_online(
+            standardize=standardize,
+            labels=labels,
+            plot=plot,
+            animate=animate,
+            checkpoint=checkpoint,
+            stream=stream,
+        )
+        _fit_streamed(data, output, settings, columns, header, progress, weights, (epochs, batch_rows))
+        return
+    path, own = checkpoint_file(output, checkpoint)  # a checkpoint for Ctrl-C
+    settings = dataclasses.replace(settings, checkpoint=path)
     if stream is None:
         stream = table_format(data) != "npy" and data.is_file() and data.stat().st_size > STREAM_BYTES
-    if stream:
+    if stream or scheduler is not None:  # --scheduler reads the file on the cluster
         _check_streamable(data, standardize=standardize, labels=labels, plot=plot, animate=animate)
         if left_out:
             raise Failure(
                 "--exclude needs the data in memory; with --stream name the features with --columns"
             )
-        console, model = _fit_streamed(data, output, settings, columns, header, progress, weights)
+        with saved_on_interrupt(path, own), on_scheduler(scheduler):
+            console, model = _fit_streamed(
+                data, output, settings, columns, header, progress, weights, scheduler=scheduler
+            )
         _draw_weights(console, model, plot_weights)
         return
     table = _read_data(data, columns, header, weights, labels, left_out)
@@ -144,7 +185,7 @@ def fit(
     model = settings.build()
     y = _known_labels(table, labels)
     w = table.extra.get(weights) if weights else None
-    with model_step(data, table, weights=weights, labels=labels):
+    with model_step(data, table, weights=weights, labels=labels), saved_on_interrupt(path, own):
         _run_em(model, settings, progress, Z, labels=y, sample_weight=w)
     ll, bic, aic = criteria(model, Z, scaling, w)
     write_model(model, output, table.columns, scaling, table.X.shape[0], str(data), ll, bic, aic)
@@ -219,18 +260,28 @@ def _fit_streamed(
     header: bool,
     progress: bool | None,
     weights: str | None,
+    online: tuple[int, int] | None = None,
+    scheduler: str | None = None,
 ) -> tuple[Console, Any]:
     """``emix fit --stream``: EM over a file source, re-reading the file on every pass.
 
     Reads, fits, writes and reports as the in-memory path does; the other
-    parameters are the options of :func:`fit` of the same names. Returns the
-    console reported to and the fitted model.
+    parameters are the options of :func:`fit` of the same names. ``online``
+    is ``(epochs, batch_rows)`` for ``--online``; ``scheduler`` the address of
+    ``--scheduler``. Returns the console reported to and the fitted model.
     """
     from ..sources import file_source
 
-    source = file_source(data, parse_columns(columns), weights=weights, header=header)
+    if scheduler is not None:
+        source = dask_source(data, parse_columns(columns), weights)
+    else:
+        rows = {"rows": online[1]} if online else {}
+        source = file_source(data, parse_columns(columns), weights=weights, header=header, **rows)
     model = settings.build()
-    _run_em(model, settings, progress, source)
+    if online:
+        fit_epochs(model, source, online[0], err().is_terminal if progress is None else progress)
+    else:
+        _run_em(model, settings, progress, source)
     n = source.n_samples
     ll = model.score(source) * n
     bic, aic = bic_aic(ll, model._n_parameters(), n)
@@ -238,6 +289,9 @@ def _fit_streamed(
     write_model(model, output, source.columns, scaling, n, str(data), ll, bic, aic)
     title = f"{type(model).__name__}, K={settings.n_components}, fitted to {data.name} (streamed)"
     stats = fit_stats(model, n, ll, bic, aic, scaling)
+    if online:  # online EM has batches and epochs, and no stopping rule
+        title = title.replace("(streamed)", f"(online EM, {online[0]} epochs)")
+        stats.update(iterations=f"{model.n_iter_} batches", converged="online EM: no stopping rule")
     return _report(model, source.columns, scaling, stats, title, output), model
 
 
@@ -322,8 +376,8 @@ def _run_em(
     ``progress`` is ``--progress``; None draws the bar when stderr is a terminal.
     """
     show = err().is_terminal if progress is None else progress
-    with fit_progress(show, settings.max_iter, settings.n_init):
-        model.fit(X, *args, **kwargs)
+    with fit_progress(show, settings.max_iter, settings.n_init) as report:
+        model.fit(X, *args, progress=report, **kwargs)
 
 
 def _report(

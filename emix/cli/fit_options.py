@@ -123,6 +123,7 @@ class EstimatorSettings:
     convergence: str = "aitken"
     bayesian: bool = False
     equal_weights: bool = False
+    checkpoint: Path | None = None  # the estimator's checkpoint file
 
     def build(self) -> Any:
         """The unfitted estimator for ``--family``.
@@ -148,6 +149,7 @@ class EstimatorSettings:
             n_init=self.n_init,
             init_params=self.init,
             random_state=self.seed,
+            checkpoint=self.checkpoint,
         )
         k, family = self.n_components, self.family
         if self.bayesian:

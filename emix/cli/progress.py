@@ -1,88 +1,131 @@
-"""The progress bar of ``emix fit``: the engine's per-iteration log records drawn on stderr."""
+"""The progress bars of ``emix fit``: EM passes (pass, rows per second, time left) and online epochs.
+
+Both draw on stderr, transient, through Rich, and only when asked (``--progress``,
+or by default when stderr is a terminal). The EM bar is fed by ``fit``'s
+``progress=`` callback (:class:`~emix.estimators.progress.FitProgress`); the
+online bar by the command, once per batch.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import logging
+import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from .console import err
 
 
-class ProgressHandler(logging.Handler):
-    """Feeds the engine's per-iteration log records ("iteration %d: log-likelihood %g") to a callback.
+def _bar(*columns: Any):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    Parameters
-    ----------
-    on_iteration : callable
-        Called with the iteration number and the log-likelihood.
-    """
+    return Progress(
+        TextColumn("[bold]{task.fields[what]}[/]"),
+        BarColumn(),
+        *columns,
+        TimeElapsedColumn(),
+        console=err(),
+        transient=True,
+    )
 
-    def __init__(self, on_iteration: Callable[[int, float], None]) -> None:
-        super().__init__(logging.INFO)
-        self.on_iteration = on_iteration
 
-    def emit(self, record: logging.LogRecord) -> None:
-        """Pass an iteration record on; ignore the others."""
-        args = record.args
-        if record.msg.startswith("iteration") and isinstance(args, tuple) and len(args) == 2:
-            self.on_iteration(int(args[0]), float(args[1]))
+def _rate(rows_per_second: float) -> str:
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if rows_per_second >= scale:
+            return f"{rows_per_second / scale:.3g}{unit} rows/s"
+    return f"{rows_per_second:.3g} rows/s"
+
+
+def _seconds(s: float) -> str:
+    s = int(round(s))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 @contextlib.contextmanager
-def fit_progress(show: bool, max_iter: int, n_init: int) -> Iterator[None]:
-    """Draw a transient progress bar on stderr while the block fits.
+def fit_progress(show: bool, max_iter: int, n_init: int) -> Iterator[Callable[[Any], None] | None]:
+    """A transient bar of EM's passes while the block fits.
 
     Parameters
     ----------
     show : bool
         Whether to draw it at all.
     max_iter : int
-        The bar's length: EM iterations per initialisation.
+        The bar's length: passes per initialisation.
     n_init : int
         Initialisations, for the ``init i/n`` label.
 
     Yields
     ------
-    None
-        While the ``emix`` logger's records feed the bar (they do not reach other handlers).
+    callable or None
+        ``fit``'s ``progress=`` callback (``None`` when not shown): the bar
+        shows the pass, the log-likelihood, rows per second and the time left
+        at most (EM usually stops before ``max_iter``).
     """
     if not show:
-        yield
+        yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import TextColumn
 
-    progress = Progress(
-        TextColumn("[bold]EM[/] {task.fields[run]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
+    bar = _bar(
+        TextColumn("pass {task.completed}/{task.total}"),
+        TextColumn("{task.fields[rate]}"),
         TextColumn("log-likelihood {task.fields[ll]}"),
-        TimeElapsedColumn(),
-        console=err(),
-        transient=True,
+        TextColumn("{task.fields[left]}"),
     )
-    state = {"start": 1, "last": 0}
-    task = progress.add_task("fit", total=max_iter, run="", ll="")
+    task = bar.add_task("fit", total=max_iter, what="EM", rate="", ll="", left="")
 
-    def on_iteration(it: int, ll: float) -> None:
-        if it <= state["last"]:  # a new initialisation started
-            state["start"] += 1
-        state["last"] = it
-        label = f"init {state['start']}/{n_init}" if n_init > 1 else ""
-        progress.update(task, completed=it, ll=f"{ll:.6f}", run=label)
+    def on_progress(p: Any) -> None:
+        label = f"EM init {p.restart + 1}/{n_init}" if n_init > 1 else "EM"
+        left = f"<= {_seconds(p.seconds_left)} left" if p.iteration < p.max_iter else ""
+        bar.update(
+            task,
+            completed=p.iteration,
+            what=label,
+            rate=_rate(p.rows_per_second),
+            ll=f"{p.log_likelihood:.6f}",
+            left=left,
+        )
 
-    logger = logging.getLogger("emix")
-    handler = ProgressHandler(on_iteration)
-    old_level = logger.level
-    logger.addHandler(handler)
-    if logger.getEffectiveLevel() > logging.INFO:
-        logger.setLevel(logging.INFO)
-    old_propagate = logger.propagate
-    logger.propagate = False
-    try:
-        with progress:
-            yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
-        logger.propagate = old_propagate
+    with bar:
+        yield on_progress
+
+
+@contextlib.contextmanager
+def online_progress(show: bool, total_rows: int, epochs: int) -> Iterator[Callable[[int, int, float], None]]:
+    """A transient bar of online EM's epochs while the block fits.
+
+    Parameters
+    ----------
+    show : bool
+    total_rows : int
+        Rows per epoch.
+    epochs : int
+
+    Yields
+    ------
+    callable
+        ``step(epoch, rows, log_likelihood_per_row)`` after each batch (a no-op when not shown).
+    """
+    if not show:
+        yield lambda epoch, rows, ll: None
+        return
+    from rich.progress import TextColumn, TimeRemainingColumn
+
+    bar = _bar(
+        TextColumn("{task.fields[rate]}"),
+        TextColumn("batch log-likelihood {task.fields[ll]}"),
+        TimeRemainingColumn(),
+    )
+    task = bar.add_task("online", total=total_rows * epochs, what="online EM", rate="", ll="")
+    start = time.perf_counter()
+    done = {"rows": 0}
+
+    def step(epoch: int, rows: int, ll: float) -> None:
+        done["rows"] += rows
+        rate = done["rows"] / max(time.perf_counter() - start, 1e-9)
+        bar.update(
+            task, advance=rows, what=f"online EM epoch {epoch + 1}/{epochs}", rate=_rate(rate), ll=f"{ll:.6f}"
+        )
+
+    with bar:
+        yield step

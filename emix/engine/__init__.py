@@ -8,11 +8,23 @@ Everything above the engine imports from this face, never from its modules:
 - :mod:`.convergence`: the stopping rules (:class:`ConvergenceMonitor`);
 - :mod:`.squarem`: SQUAREM acceleration;
 - :mod:`.driver`: :func:`run_em`;
-- :mod:`.pool`: the chunk thread pool.
+- :mod:`.pool`: the chunk thread pool;
+- :mod:`.online`: online (stepwise) EM, :func:`online_update`;
+- :mod:`.checkpoint`: a run's state at an iteration boundary, and its file.
 """
 
+from .checkpoint import (  # checkpoints of a run
+    capture_run,
+    get_params,
+    get_result,
+    put_result,
+    read_checkpoint,
+    restore_run,
+    write_checkpoint,
+)
 from .convergence import CONVERGENCE_RULES, ConvergenceMonitor
 from .driver import run_em
+from .online import OnlineState, online_update, step_size  # online EM
 from .passes import e_pass, log_joint, m_step, stats_from_responsibilities
 from .pool import ChunkPool, available_cpus, resolve_n_jobs
 from .results import EMResult, MixtureParams, PassResult
@@ -31,4 +43,14 @@ __all__ = [
     "ChunkPool",
     "available_cpus",
     "resolve_n_jobs",
+    "OnlineState",
+    "online_update",
+    "step_size",
+    "capture_run",
+    "restore_run",
+    "read_checkpoint",
+    "write_checkpoint",
+    "put_result",
+    "get_result",
+    "get_params",
 ]

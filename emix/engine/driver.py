@@ -91,6 +91,7 @@ class _Run:
         self.known: tuple[MixtureParams, np.ndarray] | None = None
         self.passes = 0
         self.step_max = STEP_MAX0
+        self.checkpoint = None  # issue 13: a hook with save(run), see emix.engine.checkpoint
 
     def evaluate(self, params: MixtureParams) -> PassResult:
         """One pass over the data at ``params`` (the caller counts it)."""
@@ -109,6 +110,8 @@ class _Run:
             if self.res is None:
                 if self.passes >= self.max_iter:
                     return False
+                if self.checkpoint is not None:  # issue 13: an iteration boundary, nothing of this pass known
+                    self.checkpoint.save(self)
                 self.res = self.evaluate(self.params)
                 self.passes += 1
             new = self.record_and_m_step()
@@ -218,6 +221,7 @@ def run_em(
     pool: ChunkPool | None = None,
     labels: np.ndarray | None = None,
     previous: tuple | None = None,
+    checkpoint=None,
 ) -> EMResult:
     """Iterate EM from ``params`` until convergence or ``max_iter`` iterations.
 
@@ -261,6 +265,10 @@ def run_em(
         log pi_y p(x | y)``, which EM never lowers either.
     previous : (sequence of float, sequence of bool), optional
         A warm start's ``EMResult.run``: the rule sees it continued (see :class:`ConvergenceMonitor`).
+    checkpoint : object, optional
+        A hook with ``restore(run)``, called once before the first pass (it
+        may put a saved state in place of ``params``), and ``save(run)``,
+        called at every iteration boundary (see :mod:`emix.engine.checkpoint`).
 
     Returns
     -------
@@ -288,6 +296,9 @@ def run_em(
             labels=labels,
             exact_vectors=dt == np.float64,
         )
+        if checkpoint is not None:  # issue 13: resume from a saved state, save at every boundary
+            checkpoint.restore(run)
+            run.checkpoint = checkpoint
         converged = run.iterate(accelerate)
         final = run.evaluate(run.params)
     return run.result(final, converged)

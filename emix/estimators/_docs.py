@@ -49,6 +49,20 @@ COMMON_PARAMETERS = """
         SQUAREM acceleration where the family supports it (plain EM otherwise).
     n_jobs : int or None, default=None
         Threads for the passes over the data (``None``: all cores).
+    online_step : float, default=0.7
+        The exponent ``alpha`` of online EM's step size ``(t + 2)^(-alpha)``
+        (:meth:`partial_fit`), in ``(0.5, 1]``. At 1 the running statistics
+        are the plain average of every batch's; smaller values forget the
+        early batches (computed at poorer parameters) sooner and follow data
+        that drift. Not used by ``fit``. See ``docs/large-data.md``.
+    checkpoint : str, path-like or None, default=None
+        A file where ``fit`` saves its state at every iteration boundary and
+        after every restart (atomically; a ZIP of JSON and ``.npy``, never a
+        pickle), and from which it resumes when the file exists: a fit killed
+        at any moment and run again ends with the same parameters, bit for
+        bit for the same chunks. A checkpoint of other data or settings
+        raises :class:`~emix.exceptions.CheckpointMismatchError`; a finished
+        fit's checkpoint gives its result at once. See ``docs/large-data.md``.
 """
 
 COMMON_ATTRIBUTES = """

@@ -74,6 +74,12 @@ class BayesianGaussianMixture(MixtureEstimator):
         Relative tolerance of the ``'aitken'`` rule.
     n_jobs : int or None, default=None
         Threads for the passes over the data.
+    online_step : float, default=0.7
+        Step exponent of :meth:`partial_fit` (online EM), in (0.5, 1]; see
+        ``docs/large-data.md``.
+    checkpoint : str, path-like or None, default=None
+        A file where ``fit`` saves its state at every iteration and from which
+        it resumes (see ``docs/large-data.md``).
 
     Attributes
     ----------
@@ -133,6 +139,8 @@ class BayesianGaussianMixture(MixtureEstimator):
         convergence: str = "aitken",
         rtol: float = 1e-8,
         n_jobs: int | None = None,
+        online_step: float = 0.7,
+        checkpoint: Any = None,
     ) -> None:
         self._store_init_args(locals())
 

@@ -50,11 +50,13 @@ from ..exceptions import EmixError, InvalidParameterError
 from ..families.registry import spec_string
 from ..families.weights import with_equal_weights
 from ..sources import ArraySource, auto_chunk_size, checked_map, is_dask_collection, is_source, source_summary
-from . import checks, fitted, names, progress, starts
+from . import checkpoints, checks, fitted, lazy, names, starts
+from .online import OnlineMixin  # partial_fit
 from .params import check_common_params
+from .progress import chain, logging_callback, not_converged_message, reporter, verbose_logging
 
 
-class MixtureEstimator(ParamsMixin):
+class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives partial_fit
     """A mixture fitted by EM; the family-independent part of every emix estimator.
 
     Subclasses are thin: ``__init__`` stores the constructor arguments (see
@@ -130,6 +132,8 @@ class MixtureEstimator(ParamsMixin):
         :mod:`emix.estimators.names`).
         """
         self._check_fitted()
+        if is_dask_collection(X):  # predictions on Dask data stay lazy (emix.estimators.lazy)
+            return lazy.as_dask_array(X, self.n_features_in_)
         if not is_source(X):
             names.check_names(self, X)
         means = getattr(self, "means_", None)  # location families compute in the training dtype
@@ -149,7 +153,9 @@ class MixtureEstimator(ParamsMixin):
         return ArraySource(X, sample_weight, chunk)
 
     # -- fitting ------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None, *, labels: Any = None, sample_weight: Any = None):
+    def fit(
+        self, X: Any, y: Any = None, *, labels: Any = None, sample_weight: Any = None, progress: Any = None
+    ):
         """Estimate the parameters with EM.
 
         Parameters
@@ -178,6 +184,10 @@ class MixtureEstimator(ParamsMixin):
             Non-negative row weights; a weight of ``m`` counts a row ``m`` times.
             A source carries its own weights (e.g. ``ParquetSource(path,
             weights="w")``); with a Dask array, a Dask array of weights.
+        progress : callable, optional
+            Called after every EM iteration with a
+            :class:`~emix.estimators.progress.FitProgress` (restart, pass,
+            log-likelihood, rows per second, time left at most); for long fits.
 
         Returns
         -------
@@ -201,13 +211,11 @@ class MixtureEstimator(ParamsMixin):
         d = prep.source.n_features
         warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
         n_init = 1 if warm else int(self.n_init)
-        best = self._best_of_restarts(prep, warm, n_init)
+        best = self._best_of_restarts(prep, warm, n_init, progress)
         if not best.converged and self.max_iter > 0:
             mean = best.log_likelihood / prep.source.total_weight
             warnings.warn(
-                progress.not_converged_message(
-                    n_init, self.max_iter, self.convergence, self.tol, self.rtol, mean
-                ),
+                not_converged_message(n_init, self.max_iter, self.convergence, self.tol, self.rtol, mean),
                 exceptions.ConvergenceWarning,
                 stacklevel=2,
             )
@@ -216,14 +224,22 @@ class MixtureEstimator(ParamsMixin):
         self.init_used_ = "warm_start" if warm else ("user" if prep.full_start else str(self.init_params))
         return self
 
-    def _best_of_restarts(self, prep: _Prepared, warm: bool, n_init: int) -> EMResult:
-        """EM from ``n_init`` starts (the previous fit's when ``warm``); the most likely result."""
+    def _best_of_restarts(self, prep: _Prepared, warm: bool, n_init: int, report: Any = None) -> EMResult:
+        """EM from ``n_init`` starts (the previous fit's when ``warm``, a checkpoint's where one
+        matches); the most likely result. ``report`` is ``fit``'s ``progress`` callable."""
         rng = check_random_state(self.random_state)
         previous = fitted.warm_run(self) if warm else None
-        best: EMResult | None = None
-        with progress.verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool:
-            for attempt in range(n_init):
-                start = self._fitted_params() if warm else self._start(prep, rng, pool)
+        source = prep.source
+        session = checkpoints.open_session(self, source, prep.labels, rng, n_init)
+        best: EMResult | None = session.best  # a resumed fit's best restart so far
+        with verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool, session:
+            for attempt in session.attempts():  # the restarts still to run
+                if session.resumes(attempt):  # this restart goes on from the checkpoint
+                    start = session.start
+                elif warm:
+                    start = self._fitted_params()
+                else:
+                    start = self._start(prep, rng, pool)
                 result = run_em(
                     prep.source,
                     prep.family,
@@ -231,16 +247,19 @@ class MixtureEstimator(ParamsMixin):
                     max_iter=int(self.max_iter),
                     tol=float(self.tol),
                     strict=bool(self._make_family().exact_m_step),
-                    callback=self._progress_callback(attempt),
+                    callback=chain(
+                        self._progress_callback(attempt),
+                        reporter(report, attempt, n_init, int(self.max_iter), source.n_samples),
+                    ),  # issue 13
                     convergence=self.convergence,
                     rtol=float(self.rtol),
                     accelerate=bool(self.accelerate),
                     pool=pool,
                     labels=prep.labels,
                     previous=previous,
+                    checkpoint=session.hook(attempt),
                 )
-                if best is None or result.log_likelihood > best.log_likelihood:
-                    best = result
+                best = session.keep(attempt, result, best)  # the better one, saved
         return best
 
     def _start(self, prep: _Prepared, rng: np.random.Generator, pool: ChunkPool) -> MixtureParams:
@@ -295,7 +314,7 @@ class MixtureEstimator(ParamsMixin):
         return _Prepared(source, fit_family, labels, missing, user, full)
 
     def _progress_callback(self, attempt: int):
-        return progress.logging_callback(attempt, self.verbose, self.verbose_interval)
+        return logging_callback(attempt, self.verbose, self.verbose_interval)
 
     def _set_fitted(self, result: EMResult, source: Any) -> None:
         arrays = self._make_family().to_arrays(result.params.components)
@@ -327,6 +346,8 @@ class MixtureEstimator(ParamsMixin):
 
     # -- using a fitted model -------------------------------------------------------------
     def _map_chunks(self, X: Any, fn) -> np.ndarray:
+        if is_dask_collection(X):  # issue 13: a lazy Dask array, block by block
+            return lazy.map_blocks(self, X, fn)
         if is_source(X):
             return np.concatenate(list(self._map_source(X, fn)), axis=0)
         family = self._family_for(X)

@@ -107,6 +107,8 @@ class Mixture(MixtureEstimator):
         rtol: float = 1e-8,
         accelerate: bool = True,
         n_jobs: int | None = None,
+        online_step: float = 0.7,
+        checkpoint: Any = None,
     ) -> None:
         self._store_init_args(locals())
 
@@ -174,6 +176,8 @@ class BernoulliMixture(MixtureEstimator):
         rtol: float = 1e-8,
         accelerate: bool = True,
         n_jobs: int | None = None,
+        online_step: float = 0.7,
+        checkpoint: Any = None,
     ) -> None:
         self._store_init_args(locals())
 
@@ -233,6 +237,8 @@ class PoissonMixture(MixtureEstimator):
         rtol: float = 1e-8,
         accelerate: bool = True,
         n_jobs: int | None = None,
+        online_step: float = 0.7,
+        checkpoint: Any = None,
     ) -> None:
         self._store_init_args(locals())
 
@@ -317,6 +323,8 @@ class StudentMixture(MixtureEstimator):
         rtol: float = 1e-8,
         accelerate: bool = True,
         n_jobs: int | None = None,
+        online_step: float = 0.7,
+        checkpoint: Any = None,
     ) -> None:
         self._store_init_args(locals())
 

@@ -114,6 +114,82 @@ class Stats:
                 values[f.name] = a + b
         return type(self)(**values)
 
+    def scaled(self, factor: float) -> Stats:
+        """The statistics times ``factor``: every summed field multiplied, the ``_fixed`` ones kept.
+
+        Statistics are sums over rows, so ``stats.scaled(c)`` are the statistics
+        of the same rows with their weights multiplied by ``c``; online EM
+        (:mod:`emix.engine.online`) blends ``running.scaled(1 - g) +
+        batch.scaled(g)``. Fields that are ``None`` stay ``None``; fields that
+        are statistics themselves (or tuples of them) are scaled in turn.
+
+        Parameters
+        ----------
+        factor : float
+            A finite number (not checked: online EM passes positive ones).
+
+        Returns
+        -------
+        Stats
+            Of the same type, with arrays of the same shapes and dtypes.
+        """
+        values = {}
+        for f in dataclasses.fields(self):
+            values[f.name] = _scale(getattr(self, f.name), factor, f.name in self._fixed)
+        return type(self)(**values)
+
+
+def _scale(value: Any, factor: float, fixed: bool) -> Any:
+    """One field of :meth:`Stats.scaled`."""
+    if fixed or value is None:
+        return value
+    if isinstance(value, Stats):
+        return value.scaled(factor)
+    if isinstance(value, tuple):
+        return tuple(_scale(v, factor, False) for v in value)
+    if isinstance(value, np.ndarray):
+        return value * np.asarray(factor, dtype=value.dtype if value.dtype.kind == "f" else np.float64)
+    return value * factor
+
+
+def recentre_stats(family: Any, stats: Stats, like: Stats) -> Stats:
+    """``stats`` expressed about the reference (anchor) of ``like``, so that the two may be added.
+
+    Statistics of one pass share one anchor and simply add. Statistics of
+    different passes (online EM blends a batch's with the running ones) may
+    be centred on different anchors; a family whose statistics carry one
+    writes the optional ``recentre_stats(stats, like)`` (the Gaussian: the
+    exact shift of the centred sums, Chan, Golub and LeVeque's pairwise
+    update). Without it the ``_fixed`` fields of both must be equal.
+
+    Parameters
+    ----------
+    family : Family
+    stats, like : Stats
+        Of the same type.
+
+    Returns
+    -------
+    Stats
+        The statistics of the same rows as ``stats``, with ``like``'s fixed fields.
+
+    Raises
+    ------
+    InvalidParameterError
+        When the family has no ``recentre_stats`` and a fixed field differs.
+    """
+    hook = getattr(family, "recentre_stats", None)
+    if hook is not None:
+        return hook(stats, like)
+    for name in stats._fixed:
+        a, b = getattr(stats, name), getattr(like, name)
+        if not (a is b or np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object))):
+            raise InvalidParameterError(
+                f"{getattr(family, 'name', type(family).__name__)}: statistics with different "
+                f"{name!r} cannot be added, and the family cannot re-centre them (no recentre_stats)"
+            )
+    return stats
+
 
 @runtime_checkable
 class Family(Protocol):

@@ -31,7 +31,7 @@ import numpy as np
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ._checks import check_no_missing
 from ._common import DERIVED_ARRAYS
-from .base import SUPPORTS, Stats
+from .base import SUPPORTS, Stats, recentre_stats
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,6 +191,14 @@ class ProductFamily:
             f.accumulate(Xi, resp, a) for f, Xi, a in zip(self.families, self._split(X), anchor, strict=True)
         )
         return ProductStats(nk=np.asarray(parts[0].nk, dtype=np.float64), parts=parts)
+
+    def recentre_stats(self, stats: ProductStats, like: ProductStats) -> ProductStats:
+        """Each group's statistics expressed about ``like``'s (see :func:`~.base.recentre_stats`)."""
+        parts = tuple(
+            recentre_stats(f, s, ref)
+            for f, s, ref in zip(self.families, stats.parts, like.parts, strict=True)
+        )
+        return ProductStats(nk=stats.nk, parts=parts)
 
     def m_step(self, stats: ProductStats, previous: ProductParams | None) -> ProductParams:
         prev = (None,) * len(self.families) if previous is None else previous.parts

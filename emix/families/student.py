@@ -51,6 +51,7 @@ from .gaussian import (
     get_covariance_model,
     keep_empty_components,
     location_scale_arrays,
+    shift_centre,
 )
 
 #: covariance models for which the scaled Gaussian M-step is the exact Student-t M-step
@@ -221,6 +222,30 @@ class StudentFamily:
             centre=anchor.centre,
             dof_old=dof_old,
         )
+
+    def recentre_stats(self, stats: StudentStats, like: StudentStats) -> StudentStats:
+        """``stats`` expressed about ``like``'s centre and previous degrees of freedom.
+
+        The scale-weighted sums move as the Gaussian's (weights ``U_k``); ``L_k``
+        is re-referenced to ``like.dof_old``: the M-step of ``nu`` reads
+        ``L_k + N_k g(nu_old)`` with ``g(nu) = psi((nu + D)/2) - log((nu + D)/2)``,
+        so ``L_k`` gains ``N_k (g(stats.dof_old) - g(like.dof_old))``.
+        """
+        s1, s2 = shift_centre(
+            stats.su, stats.s1, stats.s2, stats.centre, like.centre, self.model.reduce_scatter
+        )
+        d = stats.s1.shape[1]
+
+        def g(nu: np.ndarray | None) -> np.ndarray | float:
+            if nu is None:
+                return 0.0
+            half = 0.5 * (np.asarray(nu, dtype=np.float64) + d)
+            return special.digamma(half) - np.log(half)
+
+        slog = stats.slog
+        if stats.dof_old is not like.dof_old:
+            slog = slog + np.asarray(stats.nk, dtype=np.float64) * (g(stats.dof_old) - g(like.dof_old))
+        return dataclasses.replace(stats, s1=s1, s2=s2, slog=slog, centre=like.centre, dof_old=like.dof_old)
 
     def _reg_term(self, s1: np.ndarray, s2: np.ndarray, centre: np.ndarray) -> np.ndarray:
         """``reg_covar`` times the identity, in the covariance model's shape."""

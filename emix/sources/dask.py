@@ -45,6 +45,11 @@ def _apply_block(fn: ChunkFn, X: np.ndarray, w: np.ndarray | None, offset: int) 
     return fn(np.asarray(X), None if w is None else np.asarray(w), offset)
 
 
+def _apply_blocks(fn: ChunkFn, blocks: list, weights: list, offsets: list) -> list:
+    """Run on a worker: ``fn`` on each of the blocks it holds, in order; the values in a list."""
+    return [_apply_block(fn, X, w, off) for X, w, off in zip(blocks, weights, offsets)]
+
+
 def _current_client():
     """The active ``distributed.Client``, or ``None`` (Dask's local scheduler is then used)."""
     try:
@@ -183,27 +188,59 @@ class DaskSource(_SourceBase):
         return self.name
 
     def map_chunks(self, fn: ChunkFn, pool=None) -> Iterator[Any]:
-        """``fn(X_block, w_block, row_offset)`` on the workers, values in block order.
+        """``fn(X_block, w_block, row_offset)`` where the blocks live, values in block order.
 
-        ``fn`` is scattered to every worker once (with a ``distributed``
-        client).
-
-        Parameters
-        ----------
-        fn : callable
-            ``fn(X_block, w_block, row_offset)``, picklable (closures are, by
-            cloudpickle); its values should be small.
-        pool : object, optional
-            Ignored: the cluster is the parallelism.
-
-        Returns
-        -------
-        iterator
-            The values of ``fn``, in block order.
+        With a ``distributed`` client (the one ``distributed.get_client()``
+        finds: the user's), each worker gets **one task** per pass, carrying
+        ``fn`` (with the current parameters) and running it over the blocks it
+        holds, in order; the per-block values come back and are summed by the
+        caller in block order, so the result is the in-memory one for the same
+        chunks. A worker lost during a pass is replaced by the scheduler: its
+        task is run again elsewhere and its blocks recomputed from their graph.
+        Without a client, Dask's local scheduler runs the blocks on threads of
+        this process. ``pool`` is ignored: the cluster is the parallelism.
         """
+        client = _current_client()
+        if client is not None:
+            values = self._map_on_workers(client, fn)
+            if values is not None:
+                return iter(values)
+        return iter(self._map_graph(fn, client))
+
+    def _map_on_workers(self, client: Any, fn: ChunkFn) -> list | None:
+        """One task per worker over its blocks; ``None`` when the blocks are not held by the cluster."""
+        held = {
+            f.key: f for f in client.futures_of([self.X] if self.weights is None else [self.X, self.weights])
+        }
+        keys = [b.key for b in self._x_blocks]
+        if not all(k in held for k in keys):
+            return None  # persisted elsewhere (no client at the time): the graph path sends them
+        who = client.who_has([held[k] for k in keys])
+        groups: dict[Any, list[int]] = {}
+        for i, k in enumerate(keys):
+            where = tuple(who.get(k) or ())
+            groups.setdefault(where[0] if where else None, []).append(i)
+        wkeys = [None if b is None else b.key for b in self._w_blocks]
+        order = list(groups.values())
+        # one task per worker; all of a task's blocks are on that worker, so the scheduler runs it there
+        futures = client.map(
+            _apply_blocks,
+            [fn] * len(order),
+            [[held[keys[i]] for i in idx] for idx in order],
+            [[None if wkeys[i] is None else held[wkeys[i]] for i in idx] for idx in order],
+            [[self._offsets[i] for i in idx] for idx in order],
+            pure=False,
+        )
+        values: list = [None] * len(keys)
+        for idx, got in zip(order, client.gather(futures), strict=True):
+            for i, v in zip(idx, got, strict=True):
+                values[i] = v
+        return values
+
+    def _map_graph(self, fn: ChunkFn, client: Any) -> tuple:
+        """One delayed task per block (the local scheduler, or data not yet on the cluster)."""
         import dask
 
-        client = _current_client()
         ref = fn
         if client is not None:
             [ref] = client.scatter([fn], broadcast=True, hash=False)
@@ -212,11 +249,10 @@ class DaskSource(_SourceBase):
                 dask.delayed(_apply_block, pure=False)(ref, xb, wb, off)
                 for xb, wb, off in zip(self._x_blocks, self._w_blocks, self._offsets)
             ]
-            values = dask.compute(*tasks)
+            return dask.compute(*tasks)
         finally:
             if client is not None:
                 ref.release()
-        return iter(values)
 
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         """The blocks, brought to this process one at a time (in row order)."""

@@ -140,10 +140,10 @@ class _FileSource(WatchedFile, _SourceBase):
                 continue
             X = np.empty((m, len(self.columns)), dtype=self._dtype)
             for j, name in enumerate(self.columns):
-                X[:, j] = self._numeric(frame[name], name, offset)
+                X[:, j] = self._column(frame, name, offset)
             w = None
             if self.weights is not None:
-                w = self._numeric(frame[self.weights], self.weights, offset).astype(self._dtype)
+                w = self._column(frame, self.weights, offset).astype(self._dtype)
                 bad = np.isnan(w) | (w < 0)
                 if bad.any():
                     i = int(np.flatnonzero(bad)[0])
@@ -163,6 +163,10 @@ class _FileSource(WatchedFile, _SourceBase):
             else:
                 raise InvalidInputError(f"{self.path}: the file has no rows")
         return self._first
+
+    def _column(self, frame: Any, name: str, offset: int) -> np.ndarray:
+        """Column ``name`` of a frame of :meth:`_frames` as float64 (see :meth:`_numeric`)."""
+        return self._numeric(frame[name], name, offset)
 
     def _numeric(self, col: Any, name: str, offset: int) -> np.ndarray:
         """One column of a batch as float64, with errors naming the file, column and absolute row."""
@@ -272,9 +276,32 @@ class ParquetSource(_FileSource):
         return self._num_rows
 
     def _frames(self) -> Iterator[Any]:
+        """Arrow record batches (converted column by column by :meth:`_column`, not through pandas).
+
+        Row group by row group: ``iter_batches`` over the whole file reads
+        ahead every row group (memory grows with the file); one row group at a
+        time keeps memory at one row group, and is faster.
+        """
         with self._file() as pf:
-            for batch in pf.iter_batches(batch_size=self.rows, columns=self._needed()):
-                yield batch.to_pandas()
+            for group in range(pf.num_row_groups):
+                yield from pf.iter_batches(batch_size=self.rows, row_groups=[group], columns=self._needed())
+
+    def _column(self, frame: Any, name: str, offset: int) -> np.ndarray:
+        """A numeric Arrow column straight to float64 (nulls as NaN); other types through pandas."""
+        import pyarrow as pa
+
+        col = frame.column(name)
+        kind = col.type
+        if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)) or pa.types.is_float16(kind):
+            return self._numeric(col.to_pandas(), name, offset)
+        values = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        inf = np.isinf(values)
+        if inf.any():
+            i = int(np.flatnonzero(inf)[0])
+            raise InvalidInputError(
+                f"{self.path}: column {name!r} has an infinite value in row {offset + i + 1}"
+            )
+        return values
 
 
 class CSVSource(_FileSource):

@@ -131,6 +131,11 @@ class WatchedFile:
         """Take the fingerprint (when the file is opened)."""
         self._fingerprint = take_fingerprint(self.path, self._footer)
 
+    @property
+    def fingerprint(self) -> Fingerprint:
+        """The :class:`Fingerprint` taken when the file was opened (checkpoints record it)."""
+        return self._fingerprint
+
     def check_unchanged(self) -> None:
         """Raise :class:`~emix.exceptions.DataChangedError` if the file differs from its fingerprint."""
         try:

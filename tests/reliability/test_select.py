@@ -60,8 +60,12 @@ ERRORS = [
         [r"inf at row 3, column 1", r"replace the values"],
         id="inf-cell",
     ),
-    pytest.param(lambda: select(X[:1]), InvalidInputError, [r"1 sample", r"minimum of 2 is required"], id="one-row"),
-    pytest.param(lambda: select(X[:0]), InvalidInputError, [r"0 sample", r"minimum of 2 is required"], id="no-rows"),
+    pytest.param(
+        lambda: select(X[:1]), InvalidInputError, [r"1 sample", r"minimum of 2 is required"], id="one-row"
+    ),
+    pytest.param(
+        lambda: select(X[:0]), InvalidInputError, [r"0 sample", r"minimum of 2 is required"], id="no-rows"
+    ),
     pytest.param(
         lambda: select(X[:, 0]), InvalidInputError, [r"1-D", r"reshape\(-1, 1\)"], id="one-dimensional"
     ),

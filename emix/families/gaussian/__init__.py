@@ -19,6 +19,7 @@ module                   what it holds
 :mod:`.missing`          exact EM with values missing at random
 :mod:`.variational`      :class:`VariationalGaussianFamily` (variational Bayes, the ELBO)
 :mod:`.variational_*`    its weight priors, conjugate updates and prior options
+:mod:`.shift`            centred statistics moved to another centre (online EM)
 =======================  ==========================================================
 """
 
@@ -29,6 +30,7 @@ from .mclust import MCLUST_ALIASES, MCLUST_MODELS, MclustModel, mclust_name
 from .missing import MissingGaussianFamily
 from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
 from .repair import keep_empty_components
+from .shift import shift_centre
 from .sklearn_models import DiagCovariance, FullCovariance, SphericalCovariance, TiedCovariance
 from .variational import VariationalGaussianFamily, VariationalParams
 
@@ -55,4 +57,5 @@ __all__ = [
     "keep_empty_components",
     "location_scale_arrays",
     "mclust_name",
+    "shift_centre",
 ]

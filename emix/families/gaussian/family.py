@@ -23,6 +23,7 @@ from .covariance import checked_covariances, get_covariance_model
 from .missing import MissingGaussianFamily
 from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
 from .repair import keep_empty_components, note_repair, thread_repair_count
+from .shift import shift_centre
 from .sklearn_models import BUILTIN_MODELS
 
 
@@ -71,6 +72,19 @@ class GaussianFamily:
     def accumulate(self, X: np.ndarray, resp: np.ndarray, anchor: np.ndarray) -> GaussianStats:
         s1, s2 = self.model.scatter(X, resp, anchor)
         return GaussianStats(nk=resp.sum(axis=0), s1=s1, s2=s2, centre=anchor)
+
+    def recentre_stats(self, stats: GaussianStats, like: GaussianStats) -> GaussianStats:
+        """``stats`` re-centred on ``like.centre`` (see :mod:`.shift`), so that the two add.
+
+        Parameters
+        ----------
+        stats, like : GaussianStats
+            ``s1`` (K, D), ``s2`` in the model's layout, ``centre`` (K, D).
+        """
+        s1, s2 = shift_centre(
+            stats.nk, stats.s1, stats.s2, stats.centre, like.centre, self.model.reduce_scatter
+        )
+        return GaussianStats(nk=stats.nk, s1=s1, s2=s2, centre=like.centre)
 
     def e_step_accumulate(
         self,

@@ -115,6 +115,10 @@ class MissingGaussianFamily:
     def anchor_from_centres(self, centres: np.ndarray):  # pragma: no cover - init uses the base
         return self.base.anchor_from_centres(centres)
 
+    def recentre_stats(self, stats: GaussianStats, like: GaussianStats) -> GaussianStats:
+        """As the complete-data family's: the statistics have the same form."""
+        return self.base.recentre_stats(stats, like)
+
     def accumulate(self, X: np.ndarray, resp: np.ndarray, anchor: GaussianParams) -> GaussianStats:
         params = anchor
         centre = params.means

@@ -1,0 +1,146 @@
+"""One EM iteration on a Dask cluster against the same iteration on in-process threads.
+
+Usage::
+
+    PYTHONPATH=. python benchmarks/bench_dask.py                 # 1M x 8, K=16, full: about a minute
+    PYTHONPATH=. python benchmarks/bench_dask.py --rows 200000   # smaller
+    PYTHONPATH=. python benchmarks/bench_dask.py --processes     # workers in their own processes
+
+What is measured: ``GaussianMixture(16, covariance_type="full")`` from one
+fixed start (``weights_init``, ``means_init``, ``precisions_init`` from a
+k-means fit on a subsample), ``tol=0``, ``accelerate=False``, ``--iters``
+iterations; the time of one iteration is the time between two consecutive
+``progress`` reports of ``fit`` (one pass over the data and one M-step), the
+median over the iterations and ``--repeats`` alternating repeats.
+
+* **threads**: the in-memory array, emix's own thread pool (``n_jobs=None``:
+  all cores);
+* **dask**: the same rows as a Dask array of ``--blocks`` row blocks, persisted
+  on a ``distributed.LocalCluster`` of ``--workers`` workers of one thread
+  each (``processes=False`` by default: workers are threads of this process;
+  ``--processes`` gives each its own process), through the default client, as
+  a user's ``Client()`` would be; a pass is one task per worker over the
+  blocks it holds (``DaskSource.map_chunks``);
+* **dask, a task per block**: the same, with the pass made as before this
+  round's change (one task per block, the function scattered first), for the
+  overhead that the change removes.
+
+Both fits end with the same log-likelihood to rounding (printed). The machine
+is described (cores, load average before and after) so that the numbers can
+be read in their context.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import time
+import warnings
+
+import numpy as np
+
+
+def make_data(n: int, d: int, k: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=4.0, size=(k, d))
+    z = rng.integers(0, k, n)
+    return centres[z] + rng.normal(size=(n, d))
+
+
+def start_params(X: np.ndarray, k: int) -> dict:
+    """``*_init`` arguments from a short fit on a subsample (the same start for every run)."""
+    import emix
+
+    sub = X[np.random.default_rng(1).choice(len(X), 20_000, replace=False)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = emix.GaussianMixture(k, random_state=0, max_iter=3).fit(sub)
+    return {"weights_init": m.weights_, "means_init": m.means_, "precisions_init": m.precisions_}
+
+
+def per_iteration(X, k: int, iters: int, init: dict) -> tuple[list[float], float]:
+    """Times between consecutive iterations (s) and the final log-likelihood."""
+    import emix
+
+    stamps: list[float] = []
+    model = emix.GaussianMixture(k, tol=0, max_iter=iters, accelerate=False, **init)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, progress=lambda p: stamps.append(time.perf_counter()))
+    return list(np.diff(stamps)), float(model.log_likelihood_)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--features", type=int, default=8)
+    ap.add_argument("--components", type=int, default=16)
+    ap.add_argument("--iters", type=int, default=8)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--blocks", type=int, default=0, help="row blocks of the Dask array (default: 4 per worker)"
+    )
+    ap.add_argument("--processes", action="store_true")
+    args = ap.parse_args(argv)
+
+    import dask.array as da
+    import distributed
+
+    X = make_data(args.rows, args.features, args.components)
+    k = args.components
+    init = start_params(X, k)
+    blocks = args.blocks or 4 * args.workers
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(
+            n_workers=args.workers, threads_per_worker=1, processes=args.processes, dashboard_address=None
+        )
+    times: dict[str, list[float]] = {"threads": [], "dask": [], "per block": []}
+    lls = {}
+    try:
+        for _ in range(args.repeats):
+            t, lls["threads"] = per_iteration(X, k, args.iters, init)
+            times["threads"] += t[1:]  # the first interval carries the warm-up
+            with distributed.Client(cluster) as client:
+                dX = client.persist(da.from_array(X, chunks=(-(-args.rows // blocks), args.features)))
+                distributed.wait(dX)
+                t, lls["dask"] = per_iteration(dX, k, args.iters, init)
+                times["dask"] += t[1:]
+                with per_block_tasks():
+                    t, lls["per block"] = per_iteration(dX, k, args.iters, init)
+                times["per block"] += t[1:]
+    finally:
+        cluster.close()
+    med = {name: statistics.median(v) for name, v in times.items()}
+    where = "processes" if args.processes else "threads of this process"
+    print(f"{args.rows} x {args.features}, K={k} full, {args.iters} iterations x {args.repeats} repeats")
+    print(f"threads (in memory, n_jobs=None):  {med['threads'] * 1e3:8.1f} ms per iteration")
+    print(f"dask, {args.workers} workers ({where}), {blocks} blocks:")
+    print(f"  one task per worker:             {med['dask'] * 1e3:8.1f} ms per iteration")
+    print(f"  one task per block (before):     {med['per block'] * 1e3:8.1f} ms per iteration")
+    print(
+        f"ratio dask / threads: {med['dask'] / med['threads']:.2f} (before: {med['per block'] / med['threads']:.2f})"
+    )
+    print("log-likelihood: " + ", ".join(f"{name} {ll:.12g}" for name, ll in lls.items()))
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+
+
+@contextlib.contextmanager
+def per_block_tasks():
+    """Make Dask passes the way they were made before: a task per block, the function scattered."""
+    from emix.sources.dask import DaskSource
+
+    saved = DaskSource._map_on_workers
+    DaskSource._map_on_workers = lambda self, client, fn: None
+    try:
+        yield
+    finally:
+        DaskSource._map_on_workers = saved
+
+
+if __name__ == "__main__":
+    main()

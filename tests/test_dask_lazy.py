@@ -1,0 +1,155 @@
+"""Dask at full speed: lazy predictions, the user's client, one task per worker, a worker killed mid-fit."""
+
+import os
+import signal
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import emix
+from emix.sources import DaskSource
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+
+def blobs(n=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    z = rng.random(n) < 0.4
+    return np.where(z[:, None], rng.normal(0, 1, (n, 3)), rng.normal(4, 0.7, (n, 3))) + 100.0
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return emix.GaussianMixture(2, random_state=0).fit(blobs())
+
+
+def test_predictions_on_a_dask_array_are_lazy_dask_arrays(fitted):
+    X = blobs(seed=1)
+    calls = []
+
+    def source_block(block):
+        if block.size:  # dask also calls it on an empty block, to learn its type
+            calls.append(1)
+        return block
+
+    dX = da.from_array(X, chunks=(1000, 3)).map_blocks(source_block, dtype=X.dtype)
+    labels, proba, dens = fitted.predict(dX), fitted.predict_proba(dX), fitted.score_samples(dX)
+    assert not calls  # nothing computed yet
+    for lazy in (labels, proba, dens):
+        assert isinstance(lazy, da.Array) and lazy.chunks[0] == (1000,) * 4
+    assert (labels.shape, proba.shape, dens.shape) == ((4000,), (4000, 2), (4000,))
+    assert labels.dtype == np.int64 and proba.dtype == np.float64
+    np.testing.assert_array_equal(labels.compute(), fitted.predict(X))
+    np.testing.assert_allclose(proba.compute(), fitted.predict_proba(X), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(dens.compute(), fitted.score_samples(X), rtol=1e-13)
+    assert fitted.score(dX) == pytest.approx(fitted.score(X), rel=1e-13)
+
+
+def test_a_bad_value_is_named_by_its_row_in_the_whole_array(fitted):
+    X = blobs(seed=1)
+    X[2500, 1] = np.inf
+    labels = fitted.predict(da.from_array(X, chunks=(1000, 3)))  # still lazy: no error yet
+    with pytest.raises(emix.InvalidInputError, match=r"dask data: .*row 2500"):
+        labels.compute()
+    with pytest.raises(emix.InvalidInputError, match="X has 2 features, but the model was fitted with 3"):
+        fitted.predict(da.from_array(X[:, :2], chunks=(1000, 2)))
+
+
+def test_dataframes_and_missing_values(fitted):
+    X = blobs(seed=2)
+    X[::7, 0] = np.nan
+    import dask.dataframe as dd
+
+    frame = dd.from_pandas(pd.DataFrame(X, columns=["a", "b", "c"]), npartitions=3)
+    got = fitted.predict_proba(frame)
+    assert isinstance(got, da.Array)
+    np.testing.assert_allclose(got.compute(), fitted.predict_proba(X), rtol=1e-12, atol=1e-300)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        )
+        c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def test_a_pass_is_one_task_per_worker(client):
+    X = blobs()
+    dX = client.persist(da.from_array(X, chunks=(500, 3)))
+    distributed.wait(dX)
+    src = DaskSource(dX)
+    with distributed.get_task_stream(client) as stream:
+        values = list(src.map_chunks(lambda X, w, off: (distributed.get_worker().address, off)))
+    assert [off for _, off in values] == list(range(0, 4000, 500))  # the 8 blocks, in order
+    holders = {w for ws in client.who_has(client.futures_of(dX)).values() for w in ws}
+    assert len(stream.data) == len(holders) <= 2  # one task per worker holding blocks
+    assert {a for a, _ in values} == holders  # each block ran where it lives
+
+
+def test_fit_uses_the_default_client_and_equals_the_threads(client):
+    X = blobs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = emix.GaussianMixture(2, random_state=0, chunk_size=500, n_jobs=2).fit(X)
+        got = emix.GaussianMixture(2, random_state=0).fit(da.from_array(X, chunks=(500, 3)))
+    np.testing.assert_array_equal(got.means_, ref.means_)
+    np.testing.assert_array_equal(got.history_, ref.history_)
+
+
+class KillingSource(DaskSource):
+    """A DaskSource whose ``kill_pass``-th pass kills the worker running its first block (SIGKILL)."""
+
+    kill_pass = 3
+
+    def __init__(self, *args, marker, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.marker, self.passes = str(marker), 0
+
+    def map_chunks(self, fn, pool=None):
+        self.passes += 1
+        return super().map_chunks(_KillOnce(fn, self.marker) if self.passes == self.kill_pass else fn, pool)
+
+
+class _KillOnce:
+    def __init__(self, fn, marker):
+        self.fn, self.marker = fn, marker
+
+    def __call__(self, X, w, offset):
+        if offset == 0 and not os.path.exists(self.marker):
+            open(self.marker, "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)  # this worker process dies mid-pass
+        return self.fn(X, w, offset)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_worker_killed_mid_fit_gives_the_uninterrupted_result(tmp_path):
+    X = blobs(3000)
+    settings = dict(random_state=0, tol=0, max_iter=8, init_params="random_from_data")
+    ref = emix.GaussianMixture(2, chunk_size=500, n_jobs=1, **settings).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    try:
+        with distributed.Client(cluster) as c:
+            src = KillingSource(da.from_array(X, chunks=(500, 3)), marker=tmp_path / "killed")
+            pids = set(c.run(os.getpid).values())
+            got = emix.GaussianMixture(2, **settings).fit(src)
+            assert (tmp_path / "killed").exists() and src.passes > KillingSource.kill_pass
+            assert set(c.run(os.getpid).values()) != pids  # a worker was replaced
+    finally:
+        cluster.close()
+    for name in ("weights_", "means_", "covariances_", "history_"):
+        np.testing.assert_allclose(getattr(got, name), getattr(ref, name), rtol=1e-9, atol=0, err_msg=name)
