@@ -194,7 +194,7 @@ def fit(
     model = settings.build()
     y = _known_labels(table, labels)
     w = table.extra.get(weights) if weights else None
-    _run_em(model, settings, progress, Z, y, sample_weight=w)
+    _run_em(model, settings, progress, Z, labels=y, sample_weight=w)
     ll, bic, aic = criteria(model, Z, scaling, w)
     write_model(model, output, table.columns, scaling, table.X.shape[0], str(data), ll, bic, aic)
     stats = fit_stats(model, table.X.shape[0], ll, bic, aic, scaling)
