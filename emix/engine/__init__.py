@@ -12,13 +12,14 @@ Everything above the engine imports from this face, never from its modules:
 
 from .convergence import CONVERGENCE_RULES, ConvergenceMonitor
 from .driver import run_em
-from .passes import e_pass, log_joint, m_step, stats_from_responsibilities
+from .passes import degenerate_components, e_pass, log_joint, m_step, stats_from_responsibilities
 from .pool import ChunkPool, available_cpus, resolve_n_jobs
 from .results import EMResult, MixtureParams, PassResult
 
 __all__ = [
     "CONVERGENCE_RULES",
     "ConvergenceMonitor",
+    "degenerate_components",
     "EMResult",
     "MixtureParams",
     "PassResult",

@@ -17,7 +17,7 @@ import numpy as np
 from ..exceptions import NumericalError
 from ..families.base import Family
 from .convergence import ConvergenceMonitor
-from .passes import e_pass, m_step_noting_repairs
+from .passes import degenerate_components, e_pass, m_step_noting_repairs
 from .pool import ChunkPool
 from .results import EMResult, MixtureParams, PassResult
 from .squarem import STEP_MAX0, can_accelerate, extrapolate
@@ -64,6 +64,8 @@ class _Run:
         Passes made so far (a rejected extrapolation counts).
     step_max : float
         SQUAREM's current cap on the step length.
+    singular : tuple of int
+        Components of the M-step that EM refused (see ``stop_degenerate``).
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class _Run:
         pool: ChunkPool,
         labels: np.ndarray | None,
         exact_vectors: bool,
+        stop_degenerate: bool = False,
     ) -> None:
         self.source, self.family, self.monitor = source, family, monitor
         self.max_iter, self.callback, self.pool, self.labels = max_iter, callback, pool, labels
@@ -91,6 +94,10 @@ class _Run:
         self.known: tuple[MixtureParams, np.ndarray] | None = None
         self.passes = 0
         self.step_max = STEP_MAX0
+        self.stop_degenerate = stop_degenerate
+        self.singular: tuple[int, ...] = ()
+        self.last: tuple[MixtureParams, PassResult] | None = None  # the last recorded point
+        self.reverted = False
 
     def evaluate(self, params: MixtureParams) -> PassResult:
         """One pass over the data at ``params`` (the caller counts it)."""
@@ -111,7 +118,11 @@ class _Run:
                     return False
                 self.res = self.evaluate(self.params)
                 self.passes += 1
+                if self.stop_degenerate and self.lowered():
+                    return True
             new = self.record_and_m_step()
+            if self.stop_degenerate and self.refuse(new):
+                return False
             if self.monitor.converged:
                 self.params = new
                 return True
@@ -137,12 +148,47 @@ class _Run:
             repaired=self.repaired,
             stacklevel=_CALLER_FROM_LOOP,
         )
-        self.seq = [*self.seq, self.params] if self.plain else [self.params]
+        self.seq = [*self.seq[-2:], self.params] if self.plain else [self.params]
+        self.last = (self.params, res)
         new, self.repaired = m_step_noting_repairs(self.family, res.stats, self.params)
         logger.info("iteration %d: log-likelihood %.10g", self.passes, res.log_likelihood)
         if self.callback is not None:
             self.callback(self.passes, res.log_likelihood, new)
         return new
+
+    def lowered(self) -> bool:
+        """Whether the plain M-step just evaluated lowered the likelihood (beyond rounding).
+
+        An inexact M-step (an iterative one, or mclust's VVE orientation
+        update) may; the step is then not accepted: EM ends at the previous
+        point, where the M-step can no longer improve, so the history never
+        decreases.
+        """
+        if not self.plain or self.last is None:
+            return False
+        prev = self.last[1].log_likelihood
+        if prev - self.res.log_likelihood <= 1e-9 * max(abs(prev), 1.0):
+            return False
+        self.params, self.res = self.last
+        self.reverted = True
+        return True
+
+    def refuse(self, new: MixtureParams) -> bool:
+        """Whether the M-step's ``new`` is degenerate (a repaired step, an empty or singular component).
+
+        EM then stops at the current point, as mclust stops with a singular
+        covariance: the step is not taken, and its components are kept in
+        :attr:`singular`.
+        """
+        bad = degenerate_components(self.family, new, self.source.total_weight)
+        if self.repaired:
+            which = getattr(self.family, "repaired_components", None)
+            found = () if which is None else which(self.res.stats, self.params.components)
+            bad = tuple(sorted(set(bad) | set(found))) or tuple(range(len(new.weights)))
+        if not bad:
+            return False
+        self.singular = bad
+        return True
 
     def squarem_cycle(self, new: MixtureParams) -> bool:
         """Try the SQUAREM point from ``t, F(t), F(F(t)) = new``.
@@ -186,18 +232,21 @@ class _Run:
         """Move to the M-step's point ``new``; its pass is still to be made."""
         self.params, self.res, self.plain, self.extrapolated = new, None, True, False
 
-    def result(self, final: PassResult, converged: bool) -> EMResult:
-        """Record ``final``, the pass at the final parameters, and gather the run's outcome."""
+    def result(self, final: PassResult | None, converged: bool, degenerate: tuple[int, ...]) -> EMResult:
+        """Record ``final``, the pass at the final parameters (``None``: already the last entry),
+        and gather the run's outcome."""
         monitor = self.monitor
-        monitor.record(
-            final.log_likelihood, plain=True, repaired=self.repaired, stacklevel=_CALLER_FROM_RESULT
-        )
+        if final is not None:
+            monitor.record(
+                final.log_likelihood, plain=True, repaired=self.repaired, stacklevel=_CALLER_FROM_RESULT
+            )
         return EMResult(
             params=self.params,
             history=tuple(monitor.history),
             n_iter=self.passes,
             converged=converged,
             accelerated=tuple(monitor.accelerated),
+            degenerate=degenerate,
         )
 
 
@@ -216,6 +265,7 @@ def run_em(
     n_jobs: int | None = 1,
     pool: ChunkPool | None = None,
     labels: np.ndarray | None = None,
+    stop_degenerate: bool | None = None,
 ) -> EMResult:
     """Iterate EM from ``params`` until convergence or ``max_iter`` iterations.
 
@@ -256,6 +306,12 @@ def run_em(
         Partial labels (see :func:`e_pass`); the history is then that of the
         semi-supervised objective ``sum_unlabelled log p(x) + sum_labelled
         log pi_y p(x | y)``, which EM never lowers either.
+    stop_degenerate : bool, optional
+        Stop, as mclust does, rather than take an M-step that is degenerate
+        (it had to repair a component, or a component is empty or singular
+        by :func:`degenerate_components`): the result keeps the last good
+        parameters and names the components in ``degenerate``. Default: when
+        ``strict`` (an exact M-step, ``reg_covar=0``).
 
     Returns
     -------
@@ -282,7 +338,13 @@ def run_em(
             pool=pool,
             labels=labels,
             exact_vectors=dt == np.float64,
+            stop_degenerate=strict if stop_degenerate is None else bool(stop_degenerate),
         )
         converged = run.iterate(accelerate)
-        final = run.evaluate(run.params)
-    return run.result(final, converged)
+        final = None if run.singular or run.reverted else run.evaluate(run.params)
+        if final is not None and run.stop_degenerate and run.last is not None:
+            prev = run.last[1].log_likelihood
+            if prev - final.log_likelihood > 1e-9 * max(abs(prev), 1.0):
+                run.params, final = run.last[0], None  # the last M-step lowered it: not taken
+    degenerate = run.singular or degenerate_components(family, run.params, source.total_weight)
+    return run.result(final, converged, degenerate)

@@ -261,6 +261,36 @@ def m_step(family: Family, stats: Stats, previous: MixtureParams | None) -> Mixt
     return MixtureParams(weights=weights, components=components)
 
 
+#: A component holding at most this weight (mclust's ``sqrt(eps)`` on ``sum_n z_nk``) is empty.
+EMPTY_WEIGHT = math.sqrt(float(np.finfo(np.float64).eps))
+
+
+def degenerate_components(family: Family, params: MixtureParams, total_weight: float) -> tuple[int, ...]:
+    """Components of ``params`` that are degenerate: (numerically) empty, or singular by the
+    family's test (its optional ``singular_components(components)``; for Gaussians, mclust's).
+
+    Parameters
+    ----------
+    family : Family
+    params : MixtureParams
+    total_weight : float
+        Number of rows (sum of the weights) ``N``; a component is empty when
+        ``weight * N <= sqrt(eps)``.
+
+    Returns
+    -------
+    tuple of int
+        Sorted component indices; empty when none is degenerate.
+    """
+    w = np.asarray(params.weights, dtype=np.float64)
+    empty = np.flatnonzero(w * float(total_weight) <= EMPTY_WEIGHT)
+    test = getattr(family, "singular_components", None)
+    singular = () if test is None else test(params.components)
+    if not empty.size and not singular:
+        return ()
+    return tuple(sorted(set(empty.tolist()) | set(singular)))
+
+
 def m_step_noting_repairs(
     family: Family, stats: Stats, previous: MixtureParams
 ) -> tuple[MixtureParams, bool]:

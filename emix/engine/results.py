@@ -55,6 +55,11 @@ class EMResult:
     converged : bool
     accelerated : tuple of bool, of length n_entries
         Per history entry: whether it was evaluated at an extrapolated point.
+    degenerate : tuple of int
+        Components found degenerate (see :func:`emix.engine.degenerate_components`):
+        those of the M-step that stopped EM (with an exact M-step, EM stops
+        rather than accept a singular or repaired step, and ``params`` are
+        the last good ones), or those of the final parameters.
     """
 
     params: MixtureParams
@@ -62,6 +67,7 @@ class EMResult:
     n_iter: int
     converged: bool
     accelerated: tuple[bool, ...] = ()  # per history entry: evaluated at an extrapolated point
+    degenerate: tuple[int, ...] = ()  # components that stopped EM, or that are degenerate at the end
 
     @property
     def log_likelihood(self) -> float:

@@ -49,7 +49,7 @@ from ..exceptions import InvalidParameterError
 from ..families.registry import spec_string
 from ..init import INITIALISERS
 from ..sources import ArraySource, auto_chunk_size, checked_map, is_dask_collection, is_source, source_summary
-from . import checks, progress, starts
+from . import checks, degeneracy, progress, starts
 
 
 class MixtureEstimator(ParamsMixin):
@@ -218,7 +218,7 @@ class MixtureEstimator(ParamsMixin):
                 )
                 if best is None or result.log_likelihood > best.log_likelihood:
                     best = result
-        if not best.converged and self.max_iter > 0:
+        if not best.converged and self.max_iter > 0 and not best.degenerate:
             warnings.warn(
                 f"Best of {n_init} initialisation(s) did not converge in max_iter="
                 f"{self.max_iter} iterations; increase max_iter or tol, or check the data",
@@ -226,6 +226,7 @@ class MixtureEstimator(ParamsMixin):
                 stacklevel=2,
             )
         self._set_fitted(best, source)
+        degeneracy.record_degeneracy(self, best, family, source.total_weight)
         self.init_used_ = "warm_start" if warm else ("user" if prep.full_start else str(self.init_params))
         return self
 

@@ -125,6 +125,16 @@ class GaussianMixture(MixtureEstimator):
     init_used_ : str
         How the kept fit started: ``init_params``, ``'user'`` (all three
         ``*_init`` given) or ``'warm_start'``.
+    degenerate_ : ndarray of int of shape (n_degenerate,)
+        Components found degenerate, as mclust defines it (empty is none):
+        with ``reg_covar=0`` EM stops, as mclust does, rather than take an
+        M-step that empties a component or makes its covariance singular
+        (mclust's test: ``min_j |R_jj| / (1 + max_j |R_jj|) <= sqrt(eps)``
+        with ``R^T R = Sigma_k``, see :mod:`emix.families.gaussian.degeneracy`),
+        and these are that step's components; otherwise the components of the
+        final parameters that fail the test. Fitting warns
+        :class:`~emix.exceptions.DegenerateComponentWarning` naming them; a
+        model read from a file tests its parameters again.
     """
 
     #: scikit-learn starts from ``*_init`` alone only when all three are given
@@ -179,6 +189,12 @@ class GaussianMixture(MixtureEstimator):
             arrays["covariances"] = cov.astype(dtype)
             arrays["precisions_cholesky"] = prec_chol.astype(dtype)
         return arrays
+
+    def _restore_fitted(self) -> None:
+        super()._restore_fitted()
+        # the file does not say how EM ended: the stored parameters are tested again
+        singular = self._make_family().singular_components(self._component_params())
+        self.degenerate_ = np.asarray(singular, dtype=np.intp)
 
     def impute(self, X: Any) -> np.ndarray:
         """Fill missing values (NaN) with their conditional expectation under the model.

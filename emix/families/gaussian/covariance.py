@@ -76,6 +76,14 @@ class CovarianceModel:
         """Full (D, D) covariance matrix of component ``k``."""
         raise NotImplementedError
 
+    def root_diagonals(self, prec_chol: np.ndarray, k: int) -> np.ndarray:
+        """``|R_jj|``, the diagonal of the triangular factor of each ``Sigma_k = R^T R``, shape (K, D).
+
+        Read off the precisions' Cholesky factors, whose diagonal is its
+        inverse; :mod:`.degeneracy` tests them as mclust does.
+        """
+        raise NotImplementedError
+
     def n_parameters(self, k: int, d: int) -> int:
         """Free parameters of the covariances of K components in D dimensions."""
         raise NotImplementedError

@@ -19,6 +19,7 @@ import numpy as np
 
 from ...exceptions import DegenerateComponentWarning, InvalidParameterError
 from .._checks import get_array
+from . import degeneracy
 from .covariance import checked_covariances, get_covariance_model
 from .missing import MissingGaussianFamily
 from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
@@ -177,6 +178,32 @@ class GaussianFamily:
             covariances=cov.astype(dt, copy=False),
             precisions_cholesky=prec_chol.astype(dt, copy=False),
         )
+
+    # -- degeneracy (optional protocol: singular_components / repaired_components) -----
+    def singular_components(self, params: GaussianParams) -> tuple[int, ...]:
+        """Components whose covariance is singular by mclust's test (see :mod:`.degeneracy`)."""
+        k = params.means.shape[0]
+        return degeneracy.singular_components(self.model.root_diagonals(params.precisions_cholesky, k))
+
+    def repaired_components(self, stats: GaussianStats, previous: GaussianParams | None) -> tuple[int, ...]:
+        """Components the M-step of ``stats`` repairs: emptied ones, and those whose covariance
+        needs jitter to be positive definite (the M-step is redone, its warnings silenced)."""
+        nk = stats.nk
+        floor = 10.0 * float(np.finfo(stats.s1.dtype).eps) * max(float(nk.sum()), 1.0)
+        empty = set(np.flatnonzero(nk <= floor).tolist())
+        safe_nk = np.where(nk <= floor, 1.0, nk)
+        prev = None if previous is None else previous.covariances
+        cov = self.model.m_step_covariance(stats, safe_nk, self.reg_covar, prev)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateComponentWarning)
+            fixed, _ = self.model.precision_cholesky(cov.copy())
+        k = nk.shape[0]
+        if self.model.per_component:
+            diff = (np.asarray(fixed) != cov).reshape(k, -1).any(axis=1)
+            jittered = set(np.flatnonzero(diff).tolist())
+        else:
+            jittered = set(range(k)) if (np.asarray(fixed) != cov).any() else set()
+        return tuple(sorted(empty | jittered))
 
     def n_parameters(self, params: GaussianParams) -> int:
         k, d = params.means.shape

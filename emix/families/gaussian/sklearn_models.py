@@ -93,6 +93,9 @@ class FullCovariance(CovarianceModel):
     def component_covariance(self, cov, k, d):
         return cov[k]
 
+    def root_diagonals(self, prec_chol, k):
+        return _inverse_abs(np.diagonal(prec_chol, axis1=1, axis2=2))
+
     def to_free(self, cov):
         return _chol_to_free(cov)
 
@@ -174,6 +177,9 @@ class TiedCovariance(CovarianceModel):
     def component_covariance(self, cov, k, d):
         return cov
 
+    def root_diagonals(self, prec_chol, k):
+        return np.broadcast_to(_inverse_abs(np.diagonal(prec_chol)), (k, prec_chol.shape[0]))
+
     def to_free(self, cov):
         return _chol_to_free(cov[None])
 
@@ -254,6 +260,9 @@ class DiagCovariance(CovarianceModel):
     def component_covariance(self, cov, k, d):
         return np.diag(cov[k])
 
+    def root_diagonals(self, prec_chol, k):
+        return _inverse_abs(prec_chol)
+
     def to_free(self, cov):
         return np.log(np.asarray(cov, dtype=np.float64)).ravel()
 
@@ -318,6 +327,9 @@ class SphericalCovariance(CovarianceModel):
     def component_covariance(self, cov, k, d):
         return cov[k] * np.eye(d)
 
+    def root_diagonals(self, prec_chol, k):
+        return _inverse_abs(prec_chol)[:, None]
+
     def to_free(self, cov):
         return np.log(np.asarray(cov, dtype=np.float64)).ravel()
 
@@ -365,6 +377,11 @@ def _chol_from_free(vec: np.ndarray, m: int, d: int) -> tuple[np.ndarray, np.nda
     # inv(L)^T, upper triangular (rounding above the diagonal of the batched inverse removed)
     pc = np.triu(np.swapaxes(np.linalg.inv(chol), 1, 2))
     return cov, pc
+
+
+def _inverse_abs(a: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return 1.0 / np.abs(np.asarray(a, dtype=np.float64))
 
 
 def _check_spd(m: np.ndarray, label: str) -> None:
