@@ -57,11 +57,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from . import mclust_orientation as orientation
 from .covariance import CovarianceModel, register_covariance_models
 from .mclust_steps import (
-    common_orientation,
     gmean,
-    orientation_from,
     previous_volumes,
     root_det,
     sorted_eigh,
@@ -72,13 +71,16 @@ from .mclust_steps import (
 from .params import GaussianStats
 from .sklearn_models import DiagCovariance, FullCovariance, SphericalCovariance, TiedCovariance
 
-__all__ = ["MCLUST_MODELS", "MCLUST_ALIASES", "MclustModel", "mclust_name"]
+__all__ = ["MCLUST_MODELS", "MCLUST_MODELS_1D", "MCLUST_ALIASES", "MclustModel", "mclust_name"]
 
 #: The 14 model names, in mclust's order.
 MCLUST_MODELS: tuple[str, ...] = (
     "EII", "VII", "EEI", "VEI", "EVI", "VVI",
     "EEE", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV", "VVV",
 )  # fmt: skip
+
+#: mclust's names for univariate data: ``E`` (equal variances) and ``V`` (variable variances).
+MCLUST_MODELS_1D: tuple[str, ...] = ("E", "V")
 
 #: scikit-learn ``covariance_type`` names and the mclust model they are.
 MCLUST_ALIASES: dict[str, str] = {"full": "VVV", "tied": "EEE", "diag": "VVI", "spherical": "VII"}
@@ -106,6 +108,9 @@ class MclustModel(CovarianceModel):
     #: iterations, so a few steps per M-step suffice for a generalised EM)
     inner_tol: ClassVar[float] = 1e-10
     inner_max_iter: ClassVar[int] = 50
+    #: EVE and VVE: mclust's inner tolerance (``emControl()$tol[2] = sqrt(eps)``) and a cap
+    orientation_tol: ClassVar[float] = float(np.sqrt(np.finfo(np.float64).eps))
+    orientation_max_iter: ClassVar[int] = 10_000
 
     def covariance(self, stats: GaussianStats, nk: np.ndarray, reg: float) -> np.ndarray:
         """The constrained M-step without a warm start."""
@@ -248,16 +253,13 @@ class EVE(_FullMclust):
 
     name = "EVE"
     formula = "lambda D A_k D^T"
-
-    @staticmethod
-    def _diag(m, nk):
-        g = gmean(m)
-        return (g.sum() / nk.sum()) * m / g[:, None]
+    equal_volume: ClassVar[bool] = True
 
     def _constrained(self, W, nk, previous):
-        D0 = orientation_from(previous, W)
-        Dm, V = common_orientation(W, nk, D0, self._diag, self.inner_tol, self.inner_max_iter)
-        return np.einsum("ij,kj,lj->kil", Dm, V, Dm)
+        D0, v0 = orientation.start_from(previous, W.shape[0], W.shape[-1])
+        tol, cap = self.orientation_tol, self.orientation_max_iter
+        D, v = orientation.orientation(W, nk, D0, v0, self.equal_volume, tol, cap)
+        return np.einsum("ij,kj,lj->kil", D, v, D)
 
     def n_parameters(self, k, d):
         return 1 + k * (d - 1) + d * (d - 1) // 2
@@ -268,10 +270,7 @@ class VVE(EVE):
 
     name = "VVE"
     formula = "lambda_k D A_k D^T"
-
-    @staticmethod
-    def _diag(m, nk):
-        return m / nk[:, None]
+    equal_volume = False
 
     def n_parameters(self, k, d):
         return k * d + d * (d - 1) // 2
@@ -336,6 +335,25 @@ class VVV(_FullMclust):
         return k * d * (d + 1) // 2
 
 
+class E(EII):
+    """mclust's univariate model of equal variances (for D > 1 the same as ``EII``).
+
+    In one dimension the 14 models are two: every model whose volume is
+    equal (``E..``) is ``E``, every one whose volume varies (``V..``) is
+    ``V``; :func:`emix.select` fits these two on 1-D data, as mclust does.
+    """
+
+    name = "E"
+    formula = "lambda (1-D)"
+
+
+class V(VII):
+    """mclust's univariate model of variable variances (for D > 1 the same as ``VII``)."""
+
+    name = "V"
+    formula = "lambda_k (1-D)"
+
+
 _CLASSES = (EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV)
 assert tuple(c.name for c in _CLASSES) == MCLUST_MODELS
-register_covariance_models(*_CLASSES)
+register_covariance_models(*_CLASSES, E, V)
