@@ -1,251 +1,93 @@
-"""Model selection over covariance models and numbers of components, as mclust does.
+"""Model selection over covariance models and numbers of components, as mclust's ``mclustBIC`` does.
 
-:func:`select` fits every (model, K) of a grid and tabulates, for each fit,
+:func:`select` fits every (model, K) of a grid from mclust's start, with
+mclust's stopping rule, and tabulates BIC, AIC and ICL in mclust's sign
+(larger is better; see :mod:`.result` for the columns). A fit that is
+degenerate by mclust's test (a component empty, or a covariance singular:
+``min_j |R_jj| / (1 + max_j |R_jj|) <= sqrt(eps)`` with ``R^T R = Sigma_k``),
+or that failed, gets ``nan`` criteria, as mclust reports ``NA``, with the
+reason, and is never chosen.
 
-=================  ==============================================================
-column             meaning
-=================  ==============================================================
-``log_likelihood`` total log-likelihood ``log L`` of the fitted mixture
-``n_parameters``   free parameters ``p``: ``K D`` means, ``K - 1`` weights and the
-                   covariance parameters counted as mclust counts them
-``bic``            ``2 log L - p log n``        (mclust's sign: larger is better)
-``aic``            ``2 log L - 2 p``            (same sign: larger is better)
-``icl``            ``bic + 2 sum_n log max_k z_nk`` (Biernacki et al. 2000, as
-                   mclust's ``icl``: BIC penalised by the entropy of the MAP
-                   classification; larger is better)
-=================  ==============================================================
-
-**Sign convention.** The table uses mclust's sign, in which larger is better.
-The estimators' own ``GaussianMixture.bic(X)`` and ``aic(X)`` keep
-scikit-learn's sign (``-2 log L + p log n``, smaller is better), so
-``table bic == -estimator.bic(X)``.
-
-A fit whose covariance became singular (it needed jitter: a
-:class:`~emix.exceptions.DegenerateComponentWarning`), or that failed, gets
-``nan`` criteria, as mclust reports ``NA``, and is never chosen.
+==============  ===========================================================
+module          what it holds
+==============  ===========================================================
+:mod:`.result`  :class:`SelectionRecord`, :class:`SelectionResult`,
+                :func:`information_criteria`
+:mod:`.cells`   fitting one cell (warnings kept as text), the grid in this
+                process or in worker processes
+:mod:`.text`    the grid as text in blocks that fit 80 columns, the
+                summary, the notebook (HTML) view
+==============  ===========================================================
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
-import multiprocessing
-import os
 import warnings
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from . import exceptions
-from ._validation import check_array
-from .estimators.gaussian import GaussianMixture
-from .exceptions import (
-    DegenerateComponentWarning,
-    EmixError,
-    InvalidParameterError,
-)
-from .families.gaussian import COVARIANCE_MODELS
-from .families.gaussian.mclust import MCLUST_MODELS
+from .._validation import check_array, check_missing_rows
+from ..exceptions import EmixWarning, InvalidParameterError
+from ..families.gaussian import COVARIANCE_MODELS, MCLUST_MODELS, MCLUST_MODELS_1D
+from ..init import mclust_partition
+from .cells import fit_cell, run_grid, workers_for
+from .result import CRITERIA, SelectionRecord, SelectionResult, check_criterion, information_criteria
 
-__all__ = ["select", "SelectionRecord", "SelectionResult", "information_criteria", "CRITERIA"]
+__all__ = [
+    "select",
+    "SelectionRecord",
+    "SelectionResult",
+    "SelectionWarning",
+    "information_criteria",
+    "CRITERIA",
+]
 
-#: Criteria a selection can be made on (all: larger is better).
-CRITERIA = ("bic", "icl", "aic")
-
-
-@dataclasses.dataclass(frozen=True)
-class SelectionRecord:
-    """One fit of the grid (criteria in mclust's sign: larger is better)."""
-
-    model: str
-    n_components: int
-    log_likelihood: float
-    n_parameters: int
-    bic: float
-    aic: float
-    icl: float
-    converged: bool
-    n_iter: int
-    degenerate: bool
-    init_used: str
-    message: str = ""
+#: mclust's ``emControl()``: ``tol[1] = 1e-5`` on the relative change of the log-likelihood.
+MCLUST_TOL = 1e-5
+#: mclust's ``itmax = .Machine$integer.max``.
+NO_LIMIT = 2**31 - 1
 
 
-def information_criteria(
-    log_likelihood: float, n_parameters: int, n_samples: int, resp: np.ndarray | None = None
-) -> dict[str, float]:
-    """BIC, AIC and ICL in mclust's sign (larger is better).
-
-    Parameters
-    ----------
-    log_likelihood : float
-        Total log-likelihood ``log L``.
-    n_parameters : int
-        Free parameters ``p``.
-    n_samples : int
-        ``n``.
-    resp : ndarray of shape (n_samples, K), optional
-        Responsibilities, for ICL; without them ICL is ``nan``.
-
-    Returns
-    -------
-    dict with keys ``'bic'``, ``'aic'``, ``'icl'``
-    """
-    bic = 2.0 * log_likelihood - n_parameters * math.log(n_samples)
-    aic = 2.0 * log_likelihood - 2.0 * n_parameters
-    icl = math.nan
-    if resp is not None:
-        zmax = resp.max(axis=1)
-        with np.errstate(divide="ignore"):
-            icl = bic + 2.0 * float(np.sum(np.where(zmax > 0, np.log(zmax), 0.0)))
-    return {"bic": bic, "aic": aic, "icl": icl}
+class SelectionWarning(EmixWarning):
+    """The summary of what the fits of a selection grid warned (each fit's lines are in its record)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class SelectionResult:
-    """What :func:`select` returns.
-
-    Attributes
-    ----------
-    records : tuple of SelectionRecord
-        One per (model, K), models in the order asked, K increasing.
-    models : tuple of str
-    n_components : tuple of int
-    n_samples : int
-    criterion : str
-        The criterion the best fit was chosen on.
-    best_model : str
-    best_n_components : int
-    best_estimator : GaussianMixture
-        The fitted estimator of the best (model, K).
-    """
-
-    records: tuple[SelectionRecord, ...]
-    models: tuple[str, ...]
-    n_components: tuple[int, ...]
-    n_samples: int
-    criterion: str
-    best_model: str
-    best_n_components: int
-    best_estimator: GaussianMixture
-
-    @property
-    def best(self) -> SelectionRecord:
-        """The record of the chosen fit."""
-        return self.record(self.best_model, self.best_n_components)
-
-    def record(self, model: str, n_components: int) -> SelectionRecord:
-        """The record of one (model, K)."""
-        for r in self.records:
-            if r.model == model and r.n_components == n_components:
-                return r
-        raise KeyError((model, n_components))
-
-    def table(self, criterion: str = "bic") -> np.ndarray:
-        """The criterion as a grid like mclust's ``mclustBIC`` print.
-
-        Returns
-        -------
-        values : ndarray of shape (len(n_components), len(models))
-            Row ``i`` is ``n_components[i]``, column ``j`` is ``models[j]``;
-            ``nan`` where the fit was degenerate or failed.
-        """
-        _check_criterion(criterion, ("bic", "aic", "icl", "log_likelihood", "n_parameters"))
-        out = np.full((len(self.n_components), len(self.models)), np.nan)
-        row = {k: i for i, k in enumerate(self.n_components)}
-        col = {m: j for j, m in enumerate(self.models)}
-        for r in self.records:
-            out[row[r.n_components], col[r.model]] = getattr(r, criterion)
-        return out
-
-    def top(self, n: int = 3, criterion: str | None = None) -> list[SelectionRecord]:
-        """The ``n`` best records by ``criterion`` (default: the selection's)."""
-        crit = criterion or self.criterion
-        ok = [r for r in self.records if np.isfinite(getattr(r, crit))]
-        return sorted(ok, key=lambda r: getattr(r, crit), reverse=True)[:n]
-
-    def to_records(self) -> list[dict[str, Any]]:
-        """The table as a list of plain dicts (one per fit)."""
-        return [dataclasses.asdict(r) for r in self.records]
-
-    def to_frame(self):
-        """The table as a :class:`pandas.DataFrame` (needs pandas), one row per fit."""
-        import pandas as pd
-
-        return pd.DataFrame(self.to_records())
-
-    def format_table(self, criterion: str = "bic", digits: int = 3) -> str:
-        """The criterion grid as text (rows K, columns models), for printing."""
-        values = self.table(criterion)
-        width = max(10, digits + 8)
-        head = "K".rjust(3) + "".join(m.rjust(width) for m in self.models)
-        lines = [head]
-        for i, k in enumerate(self.n_components):
-            cells = "".join(
-                ("NA" if not np.isfinite(v) else f"{v:.{digits}f}").rjust(width) for v in values[i]
-            )
-            lines.append(str(k).rjust(3) + cells)
-        return "\n".join(lines)
-
-    def plot(self, criterion: str = "bic", ax=None):
-        """Criterion against K, one line per model (see :func:`emix.plot.plot_criterion`); returns the figure."""
-        from .teach.plot import plot_criterion
-
-        return plot_criterion(self, criterion=criterion, ax=ax)
+def default_models(n_samples: int, n_features: int) -> tuple[str, ...]:
+    """mclust's models for data of this shape: ``E`` and ``V`` in 1-D, the six spherical and
+    diagonal ones when ``n <= D``, else all 14."""
+    if n_features == 1:
+        return MCLUST_MODELS_1D
+    if n_samples <= n_features:
+        return MCLUST_MODELS[:6]
+    return MCLUST_MODELS
 
 
-def _check_criterion(criterion: str, allowed: Sequence[str]) -> None:
-    if criterion not in allowed:
-        raise InvalidParameterError(f"criterion must be one of {list(allowed)}, got {criterion!r}")
-
-
-def _fit_one(X: np.ndarray, model: str, k: int, params: dict[str, Any]) -> tuple[SelectionRecord, Any]:
-    """Fit one (model, K); never raises for numerical trouble (it is recorded)."""
-    n = X.shape[0]
-    est = GaussianMixture(n_components=k, covariance_type=model, **params)
-    degenerate = False
-    message = ""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            est.fit(X)
-        except (EmixError, ArithmeticError, np.linalg.LinAlgError) as exc:
-            nan = math.nan
-            rec = SelectionRecord(
-                model, k, nan, -1, nan, nan, nan, False, 0, True, str(params.get("init_params", "")), str(exc)
-            )
-            return rec, None
-    for w in caught:
-        if issubclass(w.category, DegenerateComponentWarning):
-            degenerate = True
-            message = str(w.message)
-        elif not issubclass(w.category, exceptions.ConvergenceWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    p = est._n_parameters()
-    crit = information_criteria(est.log_likelihood_, p, n, est.predict_proba(X))
-    if degenerate:
-        crit = dict.fromkeys(crit, math.nan)
-    rec = SelectionRecord(
-        model=model,
-        n_components=k,
-        log_likelihood=float(est.log_likelihood_),
-        n_parameters=int(p),
-        bic=crit["bic"],
-        aic=crit["aic"],
-        icl=crit["icl"],
-        converged=bool(est.converged_),
-        n_iter=int(est.n_iter_),
-        degenerate=degenerate,
-        init_used=est.init_used_,
-        message=message,
+def _summarise(records: Sequence[SelectionRecord]) -> None:
+    """One warning for the whole grid, if any fit warned or is NA."""
+    na = [r for r in records if not np.isfinite(r.bic)]
+    warned = [r for r in records if r.warnings and np.isfinite(r.bic)]
+    if not na and not warned:
+        return
+    parts = []
+    if na:
+        names = " ".join(f"{r.model},{r.n_components}" for r in na[:10]) + (" ..." if len(na) > 10 else "")
+        parts.append(f"{len(na)} of {len(records)} fits are NA (degenerate or failed; never chosen): {names}")
+    if warned:
+        parts.append(f"{len(warned)} other fits warned")
+    warnings.warn(
+        "select: " + "; ".join(parts) + ". Each fit's reason and warnings are in its record "
+        "(result.na, the 'message' and 'warnings' columns of result.to_frame())",
+        SelectionWarning,
+        stacklevel=3,
     )
-    return rec, est
 
 
-def _fit_many(X: np.ndarray, tasks: list[tuple[str, int]], params: dict[str, Any]):
-    return [_fit_one(X, m, k, params) for m, k in tasks]
+def _warm_start_cache(X: np.ndarray, init_params: str, ks: Sequence[int]) -> None:
+    """Build mclust's tree once, here, before any worker forks (it then inherits it)."""
+    if init_params == "hierarchical" and not np.isnan(X).any() and X.shape[0] <= 2000:
+        mclust_partition(X, max(ks))
 
 
 def select(
@@ -256,10 +98,13 @@ def select(
     criterion: str = "bic",
     init_params: str = "hierarchical",
     reg_covar: float = 0.0,
-    tol: float = 1e-6,
-    max_iter: int = 1000,
+    tol: float = MCLUST_TOL,
+    convergence: str = "mclust",
+    max_iter: int | None = None,
+    accelerate: bool = False,
     n_jobs: int | None = None,
     random_state: Any = 0,
+    progress: Callable[[int, int, SelectionRecord], Any] | None = None,
     **estimator_params: Any,
 ) -> SelectionResult:
     """Fit a grid of Gaussian mixtures and choose the covariance model and K by BIC (or ICL).
@@ -267,48 +112,68 @@ def select(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        NaN marks a missing value (each fit is then exact EM on the observed
+        values, see :class:`~emix.GaussianMixture`); a row must have at least
+        one observed value.
     n_components : iterable of int, default=range(1, 10)
         Numbers of components to try (K larger than ``n_samples`` is skipped).
     models : sequence of str, optional
-        Covariance models (any ``covariance_type``); default: the 14 mclust
-        models in mclust's order.
+        Covariance models (any ``covariance_type``). Default: mclust's, in
+        its order: the 14 models, ``E`` and ``V`` for 1-D data, the six
+        spherical and diagonal ones when ``n_samples <= n_features``.
     criterion : {'bic', 'icl', 'aic'}, default='bic'
         What chooses the best fit; all are in mclust's sign (larger is better).
     init_params : str, default='hierarchical'
-        Initialisation of every fit; the default is mclust's (model-based
-        hierarchical agglomeration, computed once and cut at each K).
+        Initialisation of every fit; the default is mclust's start
+        (:mod:`emix.init.mclust_start`: the hierarchical tree, built once and
+        cut at each K, or quantile classes for 1-D data).
     reg_covar : float, default=0.0
-        Diagonal jitter. ``0`` fits the models exactly as mclust does; fits
-        whose covariance turns singular are then reported as ``nan`` (mclust's
-        ``NA``).
-    tol : float, default=1e-6
-        EM stops when the mean log-likelihood per sample changes less than this.
-    max_iter : int, default=1000
+        Diagonal jitter. ``0`` fits the models exactly as mclust does.
+    tol : float, default=1e-5
+        Stopping threshold of ``convergence``; with the default rule, EM
+        stops when ``|L_t - L_{t-1}| <= tol (1 + |L_t|)``, mclust's rule and
+        tolerance.
+    convergence : {'mclust', 'aitken', 'sklearn'}, default='mclust'
+        The stopping rule (see :class:`~emix.engine.ConvergenceMonitor`).
+    max_iter : int or None, default=None
+        EM iterations per fit; ``None``: no limit, as mclust.
+    accelerate : bool, default=False
+        SQUAREM; off, so that each fit takes mclust's EM steps.
     n_jobs : int or None, default=None
         Worker processes (forked; where ``fork`` is unavailable the fits run
-        in this process); ``None`` uses every core (``os.cpu_count()``), ``1``
-        fits in this process.
+        in this process). ``None``: every core when the grid is large enough
+        to pay for the workers, else this process; ``1``: this process.
     random_state : int, Generator or None, default=0
-        Passed to every fit (the hierarchical initialisation uses it only to
-        draw a subset of rows of large data).
+        Passed to every fit (mclust's start uses it only to draw the subset
+        of rows of data larger than 2000 rows).
+    progress : callable, optional
+        Called as ``progress(done, total, record)`` each time a fit ends, in
+        this process (with workers, in the order the fits end).
     **estimator_params
-        Other :class:`~emix.GaussianMixture` arguments (``n_init``,
-        ``chunk_size``...).
+        Other :class:`~emix.GaussianMixture` arguments (``n_init``, ``rtol``,
+        ``chunk_size`` ...).
 
     Returns
     -------
     SelectionResult
-        The table (``records``, ``table()``, ``to_frame()``), the best model
-        and K, and the fitted best estimator.
+        The table (``records``, ``table()``, ``to_frame()``, ``format_table()``),
+        the best model and K, and the fitted best estimator.
 
     Raises
     ------
     InvalidParameterError
         Unknown model or criterion, empty grid, or no fit succeeded.
+
+    Warns
+    -----
+    SelectionWarning
+        Once, when some fits are NA or warned; each fit's lines are in its
+        record's ``warnings`` (fits never warn on their own).
     """
-    _check_criterion(criterion, CRITERIA)
-    X = check_array(X, min_samples=2)
-    models = tuple(MCLUST_MODELS if models is None else models)
+    check_criterion(criterion, CRITERIA)
+    X = check_array(X, min_samples=2, allow_nan=True)
+    check_missing_rows(X)
+    models = tuple(default_models(*X.shape) if models is None else models)
     for m in models:
         if m not in COVARIANCE_MODELS:
             raise InvalidParameterError(f"unknown model {m!r}; choose from {sorted(COVARIANCE_MODELS)}")
@@ -321,44 +186,38 @@ def select(
         init_params=init_params,
         reg_covar=reg_covar,
         tol=tol,
-        max_iter=max_iter,
+        convergence=convergence,
+        max_iter=NO_LIMIT if max_iter is None else max_iter,
+        accelerate=accelerate,
         random_state=random_state,
         **estimator_params,
     )
+    params.setdefault("n_jobs", 1)  # one thread per fit: the grid is the parallel part
     tasks = [(m, k) for m in models for k in ks]
-    workers = (os.cpu_count() or 1) if n_jobs is None else int(n_jobs)
-    workers = max(1, min(workers, len(tasks)))
-    if "fork" not in multiprocessing.get_all_start_methods():
-        workers = 1  # spawn would need the caller's `if __name__ == "__main__"` guard
-    if workers == 1:
-        results = _fit_many(X, tasks, params)
-    else:
-        # interleave so that each worker gets cheap and expensive fits alike
-        batches = [tasks[i::workers] for i in range(workers)]
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_fit_many, X, b, params) for b in batches]
-            done = {}
-            for b, f in zip(batches, futures, strict=True):
-                for task, res in zip(b, f.result(), strict=True):
-                    done[task] = res
-        results = [done[t] for t in tasks]
-    records = tuple(r for r, _ in results)
+    workers = workers_for(n_jobs, X, tasks)
+    _warm_start_cache(X, init_params, ks)
+    records, kept = run_grid(X, tasks, params, workers, progress)
     scored = [(getattr(r, criterion), i) for i, r in enumerate(records) if np.isfinite(getattr(r, criterion))]
     if not scored:
         raise InvalidParameterError(
             "no fit of the grid succeeded (all degenerate); try reg_covar > 0, fewer components or "
             "standardised features"
         )
-    _, best_i = max(scored)
-    best = records[best_i]
+    _summarise(records)
+    best = records[max(scored)[1]]
+    est = kept.get((best.model, best.n_components))
+    if est is None:  # fitted in a worker: fit it again here (the same start, the same fit)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, est = fit_cell(X, best.model, best.n_components, params)
     return SelectionResult(
-        records=records,
+        records=tuple(records),
         models=models,
         n_components=ks,
         n_samples=int(X.shape[0]),
         criterion=criterion,
         best_model=best.model,
         best_n_components=best.n_components,
-        best_estimator=results[best_i][1],
+        best_estimator=est,
+        n_features=int(X.shape[1]),
     )
