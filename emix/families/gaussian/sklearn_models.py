@@ -96,6 +96,9 @@ class FullCovariance(CovarianceModel):
     def root_diagonals(self, prec_chol, k):
         return _inverse_abs(np.diagonal(prec_chol, axis1=1, axis2=2))
 
+    def _factor_diagonals(self, prec_chol):
+        return np.diagonal(prec_chol, axis1=1, axis2=2)
+
     def to_free(self, cov):
         return _chol_to_free(cov)
 
@@ -180,6 +183,9 @@ class TiedCovariance(CovarianceModel):
     def root_diagonals(self, prec_chol, k):
         return np.broadcast_to(_inverse_abs(np.diagonal(prec_chol)), (k, prec_chol.shape[0]))
 
+    def _factor_diagonals(self, prec_chol):
+        return np.diagonal(prec_chol)
+
     def to_free(self, cov):
         return _chol_to_free(cov[None])
 
@@ -248,6 +254,8 @@ class DiagCovariance(CovarianceModel):
         return var + reg
 
     def precision_cholesky(self, cov):
+        if cov.size and cov.min() > 0.0 and cov.max() < np.inf:  # the usual case: nothing to repair
+            return cov, 1.0 / np.sqrt(cov)
         cov = np.stack([repair_variances(cov[k], f"component {k}") for k in range(cov.shape[0])])
         return cov, 1.0 / np.sqrt(cov)
 
@@ -262,6 +270,9 @@ class DiagCovariance(CovarianceModel):
 
     def root_diagonals(self, prec_chol, k):
         return _inverse_abs(prec_chol)
+
+    def _factor_diagonals(self, prec_chol):
+        return prec_chol
 
     def to_free(self, cov):
         return np.log(np.asarray(cov, dtype=np.float64)).ravel()
@@ -316,6 +327,8 @@ class SphericalCovariance(CovarianceModel):
         return DiagCovariance.covariance(self, stats, nk, reg).mean(axis=1)
 
     def precision_cholesky(self, cov):
+        if cov.size and cov.min() > 0.0 and cov.max() < np.inf:  # the usual case: nothing to repair
+            return cov, 1.0 / np.sqrt(cov)
         cov = np.concatenate(
             [repair_variances(cov[k : k + 1], f"component {k}") for k in range(cov.shape[0])]
         )
@@ -329,6 +342,9 @@ class SphericalCovariance(CovarianceModel):
 
     def root_diagonals(self, prec_chol, k):
         return _inverse_abs(prec_chol)[:, None]
+
+    def _factor_diagonals(self, prec_chol):
+        return prec_chol
 
     def to_free(self, cov):
         return np.log(np.asarray(cov, dtype=np.float64)).ravel()
