@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _kernels
 from .mclust_steps import gmean, tiny
 
 
@@ -112,6 +113,13 @@ def orientation(
     D : ndarray of shape (D, D)
     v : ndarray of shape (K, D)
     """
+    kern = _kernels.mclust_kernels()
+    if kern is not None:
+        f64 = np.ascontiguousarray
+        return kern.orientation(
+            f64(W, dtype=np.float64), f64(nk, dtype=np.float64), f64(D, dtype=np.float64),
+            f64(v, dtype=np.float64), bool(equal_volume), float(tol), int(max_iter),
+        )  # fmt: skip
     omega = np.linalg.eigvalsh(W)[:, -1]
     Dt = D.T
     target_prev = np.inf

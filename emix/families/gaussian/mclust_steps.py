@@ -20,7 +20,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _kernels
+
 _EPS2 = float(np.finfo(np.float64).eps) ** 2
+
+
+def _f64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
 
 
 def tiny(a: np.ndarray) -> float:
@@ -86,6 +92,9 @@ def volumes_shared_shape(
     lam : ndarray of shape (K,)
     a : ndarray of shape (D,)
     """
+    kern = _kernels.mclust_kernels()
+    if kern is not None:
+        return kern.volumes_shared_shape(_f64(w), _f64(nk), _f64(lam), float(tol), int(max_iter))
     d = w.shape[1]
     floor = tiny(w)
     w = np.maximum(w, floor)
@@ -112,6 +121,9 @@ def volumes_shared_matrix(
 
     Returns ``lam`` (K,) and ``C`` (D, D).
     """
+    kern = _kernels.mclust_kernels()
+    if kern is not None:
+        return kern.volumes_shared_matrix(_f64(W), _f64(nk), _f64(lam), float(tol), int(max_iter))
     d = W.shape[-1]
     floor = tiny(W)
     lam = np.maximum(lam, floor)
