@@ -84,6 +84,44 @@ def kernels_for(model: str, X: np.ndarray):
     return None
 
 
+_extra: dict = {}
+
+
+def _load_extra(name: str):
+    """A further numba module of this package (imported once), or ``None`` without numba or disabled."""
+    if not _state["enabled"] or _load() is None:
+        return None
+    mod = _extra.get(name)
+    if mod is None:
+        with _lock:
+            mod = _extra.get(name)
+            if mod is None:
+                import importlib
+
+                mod = _extra[name] = importlib.import_module(f"{__name__}.{name}")
+    return mod
+
+
+def prepared_kernels():
+    """The fused kernels that prepare their constants themselves (:mod:`.numba_prepared`), or ``None``."""
+    return _load_extra("numba_prepared")
+
+
+def mclust_kernels():
+    """The compiled inner solvers of the mclust M-steps (:mod:`.numba_mclust`), or ``None``."""
+    return _load_extra("numba_mclust")
+
+
+def em_kernels():
+    """The compiled whole-EM loop of the axis-aligned models (:mod:`.numba_em`), or ``None``."""
+    return _load_extra("numba_em")
+
+
+def em_full_kernels():
+    """The compiled whole-EM loop of the full and shared covariance models (:mod:`.numba_em_full`)."""
+    return _load_extra("numba_em_full")
+
+
 def _load():
     if not _loaded:
         with _lock:

@@ -17,7 +17,7 @@ import numpy as np
 from ..exceptions import NumericalError
 from ..families.base import Family
 from .convergence import ConvergenceMonitor
-from .passes import degenerate_components, e_pass, m_step_noting_repairs
+from .passes import degenerate_components, e_pass, m_step_noting_repairs, single_chunk, whole_pass
 from .pool import ChunkPool
 from .results import EMResult, MixtureParams, PassResult
 from .squarem import STEP_MAX0, can_accelerate, extrapolate
@@ -98,9 +98,13 @@ class _Run:
         self.singular: tuple[int, ...] = ()
         self.last: tuple[MixtureParams, PassResult] | None = None  # the last recorded point
         self.reverted = False
+        # data in memory in one chunk: each pass is one call of the family's fused kernel
+        self.whole = None if labels is not None else single_chunk(source, family)
 
     def evaluate(self, params: MixtureParams) -> PassResult:
         """One pass over the data at ``params`` (the caller counts it)."""
+        if self.whole is not None:
+            return whole_pass(self.family, params, *self.whole)
         return e_pass(self.source, self.family, params, pool=self.pool, labels=self.labels)
 
     def iterate(self, accelerate: bool) -> bool:
@@ -250,6 +254,32 @@ class _Run:
         )
 
 
+def _compiled_run(source, family: Family, params: MixtureParams, max_iter: int, tol: float, rule: str):
+    """The family's whole EM run in one compiled loop (its optional ``whole_em``), for data held
+    in one chunk; ``None`` when it has none or it does not apply (the Python loop then runs)."""
+    whole = single_chunk(source, family)
+    run = getattr(family, "whole_em", None)
+    if whole is None or run is None:
+        return None
+    out = run(
+        *whole, params.weights, params.components, max_iter=max_iter, tol=tol, rule=rule,
+        total_weight=source.total_weight,
+    )  # fmt: skip
+    if out is None:
+        return None
+    final = MixtureParams(weights=out["weights"], components=out["components"])
+    degenerate = out["flagged"] or degenerate_components(family, final, source.total_weight)
+    return EMResult(
+        params=final,
+        history=tuple(out["history"]),
+        n_iter=out["passes"],
+        converged=out["converged"],
+        accelerated=(False,) * len(out["history"]),
+        degenerate=degenerate,
+        map_log_sum=out.get("map_log_sum"),
+    )
+
+
 def run_em(
     source,
     family: Family,
@@ -321,6 +351,11 @@ def run_em(
         computed at extrapolated points. Without acceleration
         ``len(history) == n_iter + 1``.
     """
+    stop = strict if stop_degenerate is None else bool(stop_degenerate)
+    if stop and not accelerate and callback is None and labels is None:
+        compiled = _compiled_run(source, family, params, max_iter, tol, convergence)
+        if compiled is not None:
+            return compiled
     dt = np.dtype(getattr(source, "dtype", np.float64))
     eps = float(np.finfo(dt).eps) if np.issubdtype(dt, np.floating) else 0.0
     monitor = ConvergenceMonitor(
@@ -338,7 +373,7 @@ def run_em(
             pool=pool,
             labels=labels,
             exact_vectors=dt == np.float64,
-            stop_degenerate=strict if stop_degenerate is None else bool(stop_degenerate),
+            stop_degenerate=stop,
         )
         converged = run.iterate(accelerate)
         final = None if run.singular or run.reverted else run.evaluate(run.params)

@@ -60,6 +60,9 @@ class EMResult:
         those of the M-step that stopped EM (with an exact M-step, EM stops
         rather than accept a singular or repaired step, and ``params`` are
         the last good ones), or those of the final parameters.
+    map_log_sum : float or None
+        ``sum_n log max_k p(k | x_n)`` at the final parameters (ICL's term),
+        when the run computed it (a compiled run does); else ``None``.
     """
 
     params: MixtureParams
@@ -68,6 +71,7 @@ class EMResult:
     converged: bool
     accelerated: tuple[bool, ...] = ()  # per history entry: evaluated at an extrapolated point
     degenerate: tuple[int, ...] = ()  # components that stopped EM, or that are degenerate at the end
+    map_log_sum: float | None = None  # sum_n log max_k z_nk at the final parameters, when computed
 
     @property
     def log_likelihood(self) -> float:

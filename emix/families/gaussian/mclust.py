@@ -106,8 +106,8 @@ class MclustModel(CovarianceModel):
     #: tolerance and cap of the inner iterations of iterative M-steps
     #: (each inner step is monotone, and warm starts carry progress across EM
     #: iterations, so a few steps per M-step suffice for a generalised EM)
-    inner_tol: ClassVar[float] = 1e-10
-    inner_max_iter: ClassVar[int] = 50
+    inner_tol: ClassVar[float] = float(np.sqrt(np.finfo(np.float64).eps))  # mclust's tol[2]
+    inner_max_iter: ClassVar[int] = 1000
     #: EVE and VVE: mclust's inner tolerance (``emControl()$tol[2] = sqrt(eps)``) and a cap
     orientation_tol: ClassVar[float] = float(np.sqrt(np.finfo(np.float64).eps))
     orientation_max_iter: ClassVar[int] = 10_000
