@@ -108,7 +108,8 @@ def _tree_rows(source, rng: np.random.Generator, subset: int):
     """
     n = source.n_samples
     if n <= subset:
-        return np.concatenate([X for X, _ in source.chunks()], axis=0), None
+        parts = [X for X, _ in source.chunks()]
+        return (parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)), None
     rows = np.sort(rng.choice(n, size=subset, replace=False))
     parts, offset = [], 0
     for X, _ in source.chunks():
@@ -135,19 +136,21 @@ def mclust_partition(Z: np.ndarray, k: int, model: str = "VVV") -> np.ndarray:
         tree's cuts, in increasing order of ``x`` for quantile classes.
     """
     Z = np.ascontiguousarray(Z, dtype=np.float64)
-    if Z.shape[1] == 1:
-        return qclass(Z, k)
-    key = (hashlib.sha1(Z.view(np.uint8)).hexdigest(), Z.shape, model)
+    one_d = Z.shape[1] == 1
+    key = (hashlib.sha1(Z.view(np.uint8)).hexdigest(), Z.shape, "qclass" if one_d else model)
     with _LOCK:
-        cuts = _CUTS.get(key)
-    if cuts is None or k not in cuts:
-        merges = cached_merges(Z, model)
-        cuts = cut_tree(merges, Z.shape[0], range(1, max(k, 9) + 1))
+        cuts = _CUTS.setdefault(key, {}) if key in _CUTS or len(_CUTS) < 8 else None
+    if cuts is None:  # the cache is full: forget the oldest data set
         with _LOCK:
-            if len(_CUTS) >= 8:
-                _CUTS.pop(next(iter(_CUTS)))
-            _CUTS[key] = cuts
-    return cuts[min(k, Z.shape[0])]
+            _CUTS.pop(next(iter(_CUTS)))
+            cuts = _CUTS.setdefault(key, {})
+    k = min(k, Z.shape[0])
+    if k not in cuts:
+        if one_d:
+            cuts[k] = qclass(Z, k)
+        else:
+            cuts.update(cut_tree(cached_merges(Z, model), Z.shape[0], range(1, max(k, 9) + 1)))
+    return cuts[k]
 
 
 def hierarchical_initialiser(
@@ -177,12 +180,18 @@ def hierarchical_initialiser(
     Z, rows = _tree_rows(source, rng, subset)
     labels = mclust_partition(Z, k, model)
     counts = np.bincount(labels, minlength=k)
-    sums = np.zeros((k, Z.shape[1]))
-    np.add.at(sums, labels, Z.astype(np.float64))
-    centres = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], Z.mean(axis=0))
+    onehot = np.zeros((Z.shape[0], k))
+    onehot[np.arange(Z.shape[0]), labels] = 1.0
+    sums = onehot.T @ Z.astype(np.float64, copy=False)
+    if counts.min() > 0:
+        centres = sums / counts[:, None]
+    else:
+        centres = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], Z.mean(axis=0))
     centres = centres.astype(source.dtype)
 
     def resp_fn(X: np.ndarray, offset: int) -> np.ndarray:
+        if offset == 0 and X.shape[0] == onehot.shape[0]:
+            return onehot if X.dtype == onehot.dtype else onehot.astype(X.dtype)
         resp = np.zeros((X.shape[0], k), dtype=X.dtype)
         resp[np.arange(X.shape[0]), labels[offset : offset + X.shape[0]]] = 1.0
         return resp

@@ -29,10 +29,11 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_array, check_missing_rows
+from ..estimators.gaussian import GaussianMixture
 from ..exceptions import EmixWarning, InvalidParameterError
 from ..families.gaussian import COVARIANCE_MODELS, MCLUST_MODELS, MCLUST_MODELS_1D
 from ..init import mclust_partition
-from .cells import fit_cell, run_grid, workers_for
+from .cells import run_grid, workers_for
 from .result import CRITERIA, SelectionRecord, SelectionResult, check_criterion, information_criteria
 
 __all__ = [
@@ -193,6 +194,8 @@ def select(
         **estimator_params,
     )
     params.setdefault("n_jobs", 1)  # one thread per fit: the grid is the parallel part
+    for m in models:  # bad arguments raise here, once, rather than failing every cell
+        GaussianMixture(n_components=1, covariance_type=m, **params)._validate_params()
     tasks = [(m, k) for m in models for k in ks]
     workers = workers_for(n_jobs, X, tasks)
     _warm_start_cache(X, init_params, ks)
@@ -206,10 +209,11 @@ def select(
     _summarise(records)
     best = records[max(scored)[1]]
     est = kept.get((best.model, best.n_components))
-    if est is None:  # fitted in a worker: fit it again here (the same start, the same fit)
+    if est is None:  # fitted directly or in a worker: fit it here (the same start, the same fit)
+        est = GaussianMixture(n_components=best.n_components, covariance_type=best.model, **params)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _, est = fit_cell(X, best.model, best.n_components, params)
+            est.fit(X)
     return SelectionResult(
         records=tuple(records),
         models=models,

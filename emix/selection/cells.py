@@ -10,6 +10,7 @@ callback is told of every cell as it ends.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import multiprocessing
 import os
@@ -20,8 +21,15 @@ from typing import Any
 
 import numpy as np
 
+from .._linalg import logsumexp_rows
+from .._validation import check_random_state
+from ..engine import ChunkPool, degenerate_components, log_joint, resolve_n_jobs, run_em
+from ..estimators import degeneracy, starts
 from ..estimators.gaussian import GaussianMixture
+from .. import exceptions
 from ..exceptions import DegenerateComponentWarning, EmixError
+from ..init import HC_SUBSET
+from ..sources import ArraySource, auto_chunk_size
 from .result import SelectionRecord, information_criteria
 
 #: Below this many row-feature-component products per cell on average, a grid runs in one process.
@@ -43,42 +51,80 @@ def _failed(model: str, k: int, init: str, reason: str, lines: tuple[str, ...]) 
     return SelectionRecord(model, k, nan, -1, nan, nan, nan, False, 0, True, init, reason, lines)
 
 
-def fit_cell(X: np.ndarray, model: str, k: int, params: dict[str, Any]) -> tuple[SelectionRecord, Any]:
+#: The GaussianMixture arguments a cell can be fitted with directly (see :func:`fit_cell`).
+DIRECT = frozenset(
+    (
+        "init_params",
+        "reg_covar",
+        "tol",
+        "convergence",
+        "max_iter",
+        "accelerate",
+        "random_state",
+        "n_jobs",
+        "rtol",
+    )
+)
+
+
+def fit_cell(
+    X: np.ndarray, model: str, k: int, params: dict[str, Any], keep: bool = True
+) -> tuple[SelectionRecord, Any]:
     """Fit one (model, K); numerical trouble is recorded, not raised.
+
+    With only the arguments of :data:`DIRECT`, the cell is fitted by the
+    calls :meth:`GaussianMixture.fit <emix.GaussianMixture.fit>` makes (its
+    start, then :func:`emix.engine.run_em`) without the estimator's per-fit
+    checks, which the grid makes once; other arguments (``n_init``,
+    ``chunk_size`` ...) go through a :class:`~emix.GaussianMixture`.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+        Checked (NaN is a missing value).
     model : str
     k : int
     params : dict
         :class:`~emix.GaussianMixture` arguments.
+    keep : bool, default=True
+        Return the fitted estimator (fitted directly, a cell has none: the
+        caller fits the one it keeps).
 
     Returns
     -------
     record : SelectionRecord
     estimator : GaussianMixture or None
-        ``None`` when the fit failed.
+        ``None`` when the fit failed or was made directly.
     """
     est = GaussianMixture(n_components=k, covariance_type=model, **params)
     init = str(params.get("init_params", ""))
+    direct = set(params) <= DIRECT
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            est.fit(X)
-            resp = est.predict_proba(X)
+            if direct:
+                rec = _direct(X, est, k, params)
+            else:
+                est.fit(X)
+                rec = _record(est, model, k, est.predict_proba(X), X.shape[0])
         except (EmixError, ArithmeticError, np.linalg.LinAlgError) as exc:
             return _failed(model, k, init, f"failed: {exc}", _warning_lines(caught)), None
     lines = _warning_lines(caught)
+    if rec.degenerate:
+        found = [w for w in caught if issubclass(w.category, DegenerateComponentWarning)]
+        rec = dataclasses.replace(rec, message=str(found[-1].message) if found else rec.message)
+    rec = dataclasses.replace(rec, warnings=lines)
+    return rec, (est if keep and not direct else None)
+
+
+def _record(est: Any, model: str, k: int, resp: np.ndarray, n: int) -> SelectionRecord:
+    """The record of a fitted estimator, criteria NA when it is degenerate."""
     degenerate = bool(est.degenerate_.size)
     p = est._n_parameters()
-    crit = information_criteria(est.log_likelihood_, p, X.shape[0], resp)
-    message = ""
+    crit = information_criteria(est.log_likelihood_, p, n, resp)
     if degenerate:
         crit = dict.fromkeys(crit, math.nan)
-        found = [w for w in caught if issubclass(w.category, DegenerateComponentWarning)]
-        message = str(found[-1].message) if found else f"degenerate component(s) {est.degenerate_.tolist()}"
-    rec = SelectionRecord(
+    return SelectionRecord(
         model=model,
         n_components=k,
         log_likelihood=float(est.log_likelihood_),
@@ -90,14 +136,72 @@ def fit_cell(X: np.ndarray, model: str, k: int, params: dict[str, Any]) -> tuple
         n_iter=int(est.n_iter_),
         degenerate=degenerate,
         init_used=est.init_used_,
-        message=message,
-        warnings=lines,
+        message=f"degenerate component(s) {est.degenerate_.tolist()}" if degenerate else "",
     )
-    return rec, est
+
+
+def _direct(X: np.ndarray, est: GaussianMixture, k: int, params: dict[str, Any]) -> SelectionRecord:
+    """What ``est.fit(X)`` computes, for a grid's cell: the same start and the same EM run."""
+    family = est._base_family()
+    missing = bool(np.isnan(X).any())
+    fit_family = family.for_missing(X) if missing else family
+    n, d = X.shape
+    chunk = auto_chunk_size(d, k, X.dtype.itemsize, n_samples=n, n_threads=resolve_n_jobs(est.n_jobs))
+    source = ArraySource(X, None, chunk)
+    # mclust's start draws only for a subset of large data: no generator to make otherwise
+    lazy = est.init_params == "hierarchical" and n <= HC_SUBSET
+    rng = None if lazy else check_random_state(est.random_state)
+    with ChunkPool(est.n_jobs) as pool:
+        start = starts.initial_params(fit_family, source, est.init_params, k, rng, missing=missing, pool=pool)
+        result = run_em(
+            source,
+            fit_family,
+            start,
+            max_iter=int(est.max_iter),
+            tol=float(est.tol),
+            strict=bool(family.exact_m_step),
+            convergence=est.convergence,
+            rtol=float(est.rtol),
+            accelerate=bool(est.accelerate),
+            pool=pool,
+        )
+    comps = result.degenerate  # those of a refused step, or of the final parameters
+    if comps:
+        final = degenerate_components(fit_family, result.params, float(n))
+        comps = tuple(sorted(set(comps) | set(final)))
+        refused = bool(set(result.degenerate) - set(final))
+        warnings.warn(degeneracy.message(est, comps, refused), DegenerateComponentWarning, stacklevel=2)
+    elif not result.converged and est.max_iter > 0:
+        warnings.warn(
+            f"did not converge in max_iter={est.max_iter} iterations", ConvergenceWarning, stacklevel=2
+        )
+    map_log_sum = result.map_log_sum  # sum_n log max_k z_nk, when the run computed it
+    if map_log_sum is None:
+        lj = log_joint(fit_family, X, result.params)
+        map_log_sum = float((lj.max(axis=1) - logsumexp_rows(lj)).sum())
+    p = int(family.n_parameters(result.params.components) + k - 1)
+    ll = float(result.log_likelihood)
+    crit = information_criteria(ll, p, n, map_log_sum=map_log_sum)
+    if comps:
+        crit = dict.fromkeys(crit, math.nan)
+    return SelectionRecord(
+        model=str(est.covariance_type),
+        n_components=k,
+        log_likelihood=ll,
+        n_parameters=p,
+        bic=crit["bic"],
+        aic=crit["aic"],
+        icl=crit["icl"],
+        converged=bool(result.converged),
+        n_iter=int(result.n_iter),
+        degenerate=bool(comps),
+        init_used=str(est.init_params),
+        message=f"degenerate component(s) {list(comps)}" if comps else "",
+    )
 
 
 def _record_only(X: np.ndarray, model: str, k: int, params: dict[str, Any]) -> SelectionRecord:
-    return fit_cell(X, model, k, params)[0]
+    return fit_cell(X, model, k, params, keep=False)[0]
 
 
 def workers_for(n_jobs: int | None, X: np.ndarray, tasks: list[tuple[str, int]]) -> int:

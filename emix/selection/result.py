@@ -61,7 +61,12 @@ class SelectionRecord:
 
 
 def information_criteria(
-    log_likelihood: float, n_parameters: int, n_samples: int, resp: np.ndarray | None = None
+    log_likelihood: float,
+    n_parameters: int,
+    n_samples: int,
+    resp: np.ndarray | None = None,
+    *,
+    map_log_sum: float | None = None,
 ) -> dict[str, float]:
     """BIC, AIC and ICL in mclust's sign (larger is better).
 
@@ -74,7 +79,9 @@ def information_criteria(
     n_samples : int
         ``n``.
     resp : ndarray of shape (n_samples, K), optional
-        Responsibilities, for ICL; without them ICL is ``nan``.
+        Responsibilities, for ICL; without them (or ``map_log_sum``) ICL is ``nan``.
+    map_log_sum : float, optional
+        ``sum_n log max_k z_nk`` itself, instead of ``resp``.
 
     Returns
     -------
@@ -83,7 +90,9 @@ def information_criteria(
     bic = 2.0 * log_likelihood - n_parameters * math.log(n_samples)
     aic = 2.0 * log_likelihood - 2.0 * n_parameters
     icl = math.nan
-    if resp is not None:
+    if map_log_sum is not None:
+        icl = bic + 2.0 * float(map_log_sum)
+    elif resp is not None:
         zmax = resp.max(axis=1)
         with np.errstate(divide="ignore"):
             icl = bic + 2.0 * float(np.sum(np.where(zmax > 0, np.log(zmax), 0.0)))
