@@ -76,7 +76,8 @@ def _summarise(records: Sequence[SelectionRecord]) -> None:
         names = " ".join(f"{r.model},{r.n_components}" for r in na[:10]) + (" ..." if len(na) > 10 else "")
         parts.append(f"{len(na)} of {len(records)} fits are NA (degenerate or failed; never chosen): {names}")
     if warned:
-        parts.append(f"{len(warned)} other fits warned")
+        other = " other" if na else ""
+        parts.append(f"{len(warned)}{other} fit{'s' if len(warned) != 1 else ''} warned")
     warnings.warn(
         "select: " + "; ".join(parts) + ". Each fit's reason and warnings are in its record "
         "(result.na, the 'message' and 'warnings' columns of result.to_frame())",

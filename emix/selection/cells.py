@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import exceptions
 from .._linalg import logsumexp_rows
 from .._validation import check_random_state
 from ..engine import ChunkPool, degenerate_components, log_joint, resolve_n_jobs, run_em
 from ..estimators import degeneracy, starts
 from ..estimators.gaussian import GaussianMixture
-from .. import exceptions
 from ..exceptions import DegenerateComponentWarning, EmixError
 from ..init import HC_SUBSET
 from ..sources import ArraySource, auto_chunk_size
@@ -172,9 +172,9 @@ def _direct(X: np.ndarray, est: GaussianMixture, k: int, params: dict[str, Any])
         refused = bool(set(result.degenerate) - set(final))
         warnings.warn(degeneracy.message(est, comps, refused), DegenerateComponentWarning, stacklevel=2)
     elif not result.converged and est.max_iter > 0:
-        warnings.warn(
-            f"did not converge in max_iter={est.max_iter} iterations", ConvergenceWarning, stacklevel=2
-        )
+        # made on first use (it derives from scikit-learn's where that is installed): not imported above
+        category = exceptions.ConvergenceWarning
+        warnings.warn(f"did not converge in max_iter={est.max_iter} iterations", category, stacklevel=2)
     map_log_sum = result.map_log_sum  # sum_n log max_k z_nk, when the run computed it
     if map_log_sum is None:
         lj = log_joint(fit_family, X, result.params)

@@ -59,21 +59,21 @@ def _na_line(result: Any, limit: int = 8) -> str:
     na = result.na
     if not na:
         return ""
-    names = ", ".join(f"{r.model},{r.n_components}" for r in na[:limit])
-    more = f" and {len(na) - limit} more" if len(na) > limit else ""
-    return f"NA (degenerate or failed, never chosen): {names}{more}"
+    names = " ".join(f"{r.model},{r.n_components}" for r in na[:limit])
+    more = f" +{len(na) - limit}" if len(na) > limit else ""
+    return f"NA (degenerate, never chosen): {names}{more}"
 
 
 def summary(result: Any, n: int = 5) -> str:
     """The best fit, the ``n`` best by the selection's criterion, the NA fits and the warnings, as text."""
     crit = result.criterion
     best = result.best
-    head = (
-        f"SelectionResult: {len(result.models)} models x {len(result.n_components)} K on "
-        f"{result.n_samples} rows; best by {crit.upper()}: {best.model}, K={best.n_components} "
-        f"({crit.upper()} {getattr(best, crit):.3f})"
-    )
-    lines = [head, f"  {'model':<6} {'K':>3} {crit.upper():>12} {'logLik':>12} {'df':>4}"]
+    lines = [
+        f"SelectionResult: {len(result.records)} fits ({len(result.models)} models x "
+        f"{len(result.n_components)} K) on {result.n_samples} rows",
+        f"best by {crit.upper()}: {best.model}, K={best.n_components} ({crit.upper()} {getattr(best, crit):.3f})",
+        f"  {'model':<6} {'K':>3} {crit.upper():>12} {'logLik':>12} {'df':>4}",
+    ]
     for r in result.top(n, crit):
         lines.append(
             f"  {r.model:<6} {r.n_components:>3} {getattr(r, crit):>12.3f} {r.log_likelihood:>12.3f} "
@@ -84,7 +84,7 @@ def summary(result: Any, n: int = 5) -> str:
         lines.append(na)
     warned = sum(1 for r in result.records if r.warnings)
     if warned:
-        lines.append(f"{warned} fits warned: see the 'warnings' column of to_frame()")
+        lines.append(f"{warned} fits warned: their 'warnings' column in to_frame()")
     return "\n".join(lines)
 
 
