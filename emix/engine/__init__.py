@@ -13,7 +13,7 @@ Everything above the engine imports from this face, never from its modules:
 from .convergence import CONVERGENCE_RULES, ConvergenceMonitor
 from .driver import run_em
 from .passes import degenerate_components, e_pass, log_joint, m_step, stats_from_responsibilities
-from .pool import ChunkPool, available_cpus, resolve_n_jobs
+from .pool import ChunkPool, available_cpus, resolve_n_jobs, single_threaded_blas
 from .results import EMResult, MixtureParams, PassResult
 
 __all__ = [
@@ -31,4 +31,5 @@ __all__ = [
     "ChunkPool",
     "available_cpus",
     "resolve_n_jobs",
+    "single_threaded_blas",
 ]

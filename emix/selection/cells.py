@@ -24,7 +24,7 @@ import numpy as np
 from .. import exceptions
 from .._linalg import logsumexp_rows
 from .._validation import check_random_state
-from ..engine import ChunkPool, degenerate_components, log_joint, resolve_n_jobs, run_em
+from ..engine import ChunkPool, degenerate_components, log_joint, resolve_n_jobs, run_em, single_threaded_blas
 from ..estimators import degeneracy, starts
 from ..estimators.gaussian import GaussianMixture
 from ..exceptions import DegenerateComponentWarning, EmixError
@@ -201,7 +201,8 @@ def _direct(X: np.ndarray, est: GaussianMixture, k: int, params: dict[str, Any])
 
 
 def _record_only(X: np.ndarray, model: str, k: int, params: dict[str, Any]) -> SelectionRecord:
-    return fit_cell(X, model, k, params, keep=False)[0]
+    with single_threaded_blas():  # each worker fits one small cell at a time
+        return fit_cell(X, model, k, params, keep=False)[0]
 
 
 def workers_for(n_jobs: int | None, X: np.ndarray, tasks: list[tuple[str, int]]) -> int:
@@ -237,12 +238,13 @@ def run_grid(
     total = len(tasks)
     if workers == 1:
         records, kept = [], {}
-        for i, (m, k) in enumerate(tasks):
-            rec, est = fit_cell(X, m, k, params)
-            records.append(rec)
-            kept[m, k] = est
-            if progress is not None:
-                progress(i + 1, total, rec)
+        with single_threaded_blas():  # the cells are small: BLAS threads would only be woken
+            for i, (m, k) in enumerate(tasks):
+                rec, est = fit_cell(X, m, k, params)
+                records.append(rec)
+                kept[m, k] = est
+                if progress is not None:
+                    progress(i + 1, total, rec)
         return records, kept
     done: dict[tuple[str, int], SelectionRecord] = {}
     ctx = multiprocessing.get_context("fork")
