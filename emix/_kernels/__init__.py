@@ -19,6 +19,11 @@ variable ``EMIX_NUMBA=0``, or after :func:`set_enabled(False) <set_enabled>`,
 :func:`kernels` returns ``None`` and the NumPy kernels of
 :mod:`emix.families.gaussian` run instead.
 
+Kernels that call kernels of another module of this package (the compiled EM
+loops call the fused kernels and the mclust solvers) are cached by numba
+against their own file only: after editing a kernel, remove
+``emix/_kernels/__pycache__`` so that its callers are compiled again.
+
 The exponential is computed here (Cody and Waite's reduction to
 ``|r| <= log(2)/2`` and a degree-13 Taylor polynomial, error below 2 ulp)
 rather than by ``libm``, so that the loop vectorises.
