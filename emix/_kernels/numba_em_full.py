@@ -120,6 +120,8 @@ def _start_orientation(prev):
 def _constrained(mode, nk, cov, prev, tol, max_iter):
     """The constrained M-steps 2..7 from ``cov_k = W_k / n_k``, into ``cov`` (symmetrised)."""
     k, d, _ = cov.shape
+    if k == 1 and mode != 2 and mode != 4:
+        return  # one component: every model is the unconstrained one, cov = W / n (mclust's mvn)
     W = np.empty((k, d, d))
     for c in range(k):
         W[c] = nk[c] * cov[c]

@@ -57,7 +57,10 @@ def select_command(
     ] = None,
     seed: SeedOpt = 0,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores for a large grid, else this process).")
+        int | None,
+        typer.Option(
+            "--jobs", "-j", help="Worker processes (default: all cores for a large grid, else this process)."
+        ),
     ] = None,
     header: HeaderOpt = True,
 ) -> None:

@@ -167,7 +167,10 @@ class VEI(MclustModel, DiagCovariance):
     formula = "lambda_k A"
 
     def m_step_covariance(self, stats, nk, reg, previous):
-        w = nk[:, None] * DiagCovariance.covariance(self, stats, nk, reg)
+        var = DiagCovariance.covariance(self, stats, nk, reg)
+        if var.shape[0] == 1:
+            return var  # one component: the diagonal model, W / n (mclust's mvn)
+        w = nk[:, None] * var
         start = previous_volumes(previous, w.shape[0], gmean(np.maximum(w, tiny(w))) / nk)
         lam, a = volumes_shared_shape(w, nk, start, self.inner_tol, self.inner_max_iter)
         return lam[:, None] * a[None, :]
@@ -224,9 +227,14 @@ class EEE(MclustModel, TiedCovariance):
 class _FullMclust(MclustModel, FullCovariance):
     """Models stored as (K, D, D) covariances; ``_constrained`` works on scatters ``W_k``."""
 
+    #: whether the constrained M-step is iterative (with one component it is the unconstrained one)
+    iterative: ClassVar[bool] = False
+
     def m_step_covariance(self, stats, nk, reg, previous):
-        W = nk[:, None, None] * FullCovariance.covariance(self, stats, nk, reg)
-        cov = self._constrained(W, nk, previous)
+        cov = FullCovariance.covariance(self, stats, nk, reg)
+        if self.iterative and cov.shape[0] == 1:
+            return cov  # one component: the model is unconstrained, W / n (mclust's mvn)
+        cov = self._constrained(nk[:, None, None] * cov, nk, previous)
         return 0.5 * (cov + np.swapaxes(cov, 1, 2))
 
     def _constrained(self, W: np.ndarray, nk: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
@@ -238,6 +246,7 @@ class VEE(_FullMclust):
 
     name = "VEE"
     formula = "lambda_k D A D^T"
+    iterative = True
 
     def _constrained(self, W, nk, previous):
         start = previous_volumes(previous, W.shape[0], root_det(W) / nk)
@@ -253,6 +262,7 @@ class EVE(_FullMclust):
 
     name = "EVE"
     formula = "lambda D A_k D^T"
+    iterative = True
     equal_volume: ClassVar[bool] = True
 
     def _constrained(self, W, nk, previous):
@@ -296,6 +306,7 @@ class VEV(_FullMclust):
 
     name = "VEV"
     formula = "lambda_k D_k A D_k^T"
+    iterative = True
 
     def _constrained(self, W, nk, previous):
         vals, vecs = sorted_eigh(W)
