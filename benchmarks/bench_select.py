@@ -128,6 +128,17 @@ def run(names, repeats: int) -> list[dict]:
     return rows
 
 
+def cpu_name() -> str:
+    """The processor's name (``/proc/cpuinfo`` on Linux), else what :mod:`platform` says."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def report(rows, repeats: int) -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
@@ -139,7 +150,7 @@ def report(rows, repeats: int) -> str:
         "`emix.select(X)` on the data sets of the mclust reference kit, timed alternately in one",
         f"run (median of {repeats} repeats; `ratio` = mclust's time / emix's: above 1, emix is faster).",
         "",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; Python "
+        f"Machine: {cpu_name()}, {os.cpu_count()} cores; Python "
         f"{platform.python_version()}, emix {emix.__version__} with numba kernels; {r_version()} "
         f"(Debian's reference BLAS). Load average at the end: {load:.1f}.",
         "",

@@ -57,7 +57,8 @@ class EmixWarning(UserWarning):
 
 
 class DegenerateComponentWarning(EmixWarning):
-    """A component was repaired during EM (emptied, or singular covariance)."""
+    """A component was repaired during EM (emptied, or singular covariance), or a fit ended with a
+    component degenerate by mclust's test (the estimator's ``degenerate_`` lists them)."""
 
 
 def _sklearn_base(name: str) -> tuple[type, ...]:

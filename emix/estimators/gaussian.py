@@ -39,7 +39,9 @@ class GaussianMixture(MixtureEstimator):
         'tied', 'EEE'               (D, D)
         'diag', 'VVI', EEI, VEI,    (K, D)
         EVI
-        'spherical', 'VII', EII     (K,)
+        'spherical', 'VII', EII,    (K,)
+        'E', 'V' (mclust's 1-D
+        names of EII and VII)
         ==========================  =========================
     tol : float, default=1e-3
         scikit-learn's threshold: with ``convergence='sklearn'``, stop when the
@@ -47,8 +49,11 @@ class GaussianMixture(MixtureEstimator):
         disables early stopping under either rule (exactly ``max_iter``
         iterations, as in scikit-learn).
     reg_covar : float, default=1e-6
-        Non-negative jitter added to the covariance diagonals. ``0`` is allowed;
-        a singular covariance then gets the least jitter that works, with a
+        Non-negative jitter added to the covariance diagonals. ``0`` is allowed
+        (plain maximum likelihood, as mclust): EM then does not take an M-step
+        that would make a component degenerate (a covariance singular by
+        mclust's test, or no rows) or lower the likelihood; it ends at the
+        point before, and ``degenerate_`` names the components, with a
         :class:`~emix.exceptions.DegenerateComponentWarning`.
     max_iter : int, default=100
         Maximum EM iterations per initialisation.
@@ -56,7 +61,8 @@ class GaussianMixture(MixtureEstimator):
         Number of initialisations; the one with the highest log-likelihood is kept.
     init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hierarchical'}, default='kmeans'
         How the initial responsibilities are chosen. ``'hierarchical'`` is
-        mclust's default: model-based agglomeration (VVV criterion) on the
+        mclust's default start (:mod:`emix.init.mclust_start`): quantile
+        classes for 1-D data, else model-based agglomeration (VVV criterion) on the
         data, or on a random subset of 2000 rows for larger data.
     weights_init : array-like of shape (K,), optional
     means_init : array-like of shape (K, D), optional
@@ -72,13 +78,14 @@ class GaussianMixture(MixtureEstimator):
     chunk_size : int or None, default=None
         Rows per chunk in every pass; ``None`` picks a cache-sized chunk. The
         result does not depend on it (beyond rounding).
-    convergence : {'aitken', 'sklearn'}, default='aitken'
+    convergence : {'aitken', 'sklearn', 'mclust'}, default='aitken'
         Stopping rule on the total log-likelihood ``L``. ``'aitken'``: stop
         when the last change and Aitken's estimate of the gain still to come
         (from the rate of the last two changes) are both at most
         ``rtol * max(|L|, n_samples)``; it does not stop on a slow ridge.
-        ``'sklearn'``: scikit-learn's rule with ``tol`` (see
-        :class:`emix.em.ConvergenceMonitor`).
+        ``'sklearn'``: scikit-learn's rule with ``tol``. ``'mclust'``:
+        mclust's, ``|L_t - L_{t-1}| <= tol (1 + |L_t|)`` (see
+        :class:`emix.engine.ConvergenceMonitor`).
     rtol : float, default=1e-8
         Relative tolerance of the ``'aitken'`` rule.
     accelerate : bool, default=True
