@@ -144,7 +144,8 @@ def select(
     n_jobs : int or None, default=None
         Worker processes (forked; where ``fork`` is unavailable the fits run
         in this process). ``None``: every core when the grid is large enough
-        to pay for the workers, else this process; ``1``: this process.
+        to pay for the workers, else this process; ``-1``: every core; ``1``:
+        this process.
     random_state : int, Generator or None, default=0
         Passed to every fit (mclust's start uses it only to draw the subset
         of rows of data larger than 2000 rows).

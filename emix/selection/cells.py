@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import multiprocessing
-import os
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -24,7 +23,15 @@ import numpy as np
 from .. import exceptions
 from .._linalg import logsumexp_rows
 from .._validation import check_random_state
-from ..engine import ChunkPool, degenerate_components, log_joint, resolve_n_jobs, run_em, single_threaded_blas
+from ..engine import (
+    ChunkPool,
+    available_cpus,
+    degenerate_components,
+    log_joint,
+    resolve_n_jobs,
+    run_em,
+    single_threaded_blas,
+)
 from ..estimators import degeneracy, starts
 from ..estimators.gaussian import GaussianMixture
 from ..exceptions import DegenerateComponentWarning, EmixError
@@ -210,16 +217,16 @@ def workers_for(n_jobs: int | None, X: np.ndarray, tasks: list[tuple[str, int]])
 
     ``n_jobs=None`` uses every core when the grid is large enough to pay for
     the workers (on average at least :data:`PROCESS_WORK` row-feature-component
-    products per cell); a number is taken as it is.
+    products per cell); ``-1`` every core; a number is taken as it is.
     """
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1  # spawn would need the caller's `if __name__ == "__main__"` guard
     if n_jobs is None:
         n, d = X.shape
         work = n * max(d, 1) ** 2 * float(np.mean([k for _, k in tasks]))
-        workers = os.cpu_count() or 1 if work >= PROCESS_WORK else 1
+        workers = available_cpus() if work >= PROCESS_WORK else 1
     else:
-        workers = int(n_jobs)
+        workers = available_cpus() if int(n_jobs) == -1 else int(n_jobs)
     return max(1, min(workers, len(tasks)))
 
 
