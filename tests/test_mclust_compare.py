@@ -15,7 +15,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from mclust_reference import load, mclust_model
+from mclust_reference import MODELS, load, mclust_model
 
 import emix
 from emix.selection import SelectionWarning
@@ -103,3 +103,19 @@ def test_icl_is_mclusts_formula():
     X = emix.datasets.load_faithful()
     z = est.predict_proba(X)
     assert res.best.icl == pytest.approx(res.best.bic + 2 * np.log(z.max(axis=1)).sum(), rel=1e-10)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_history_never_decreases_in_any_cell(name):
+    """From mclust's start with mclust's rule, no cell's log-likelihood ever goes down."""
+    ref = load(name)
+    X = ref.X
+    kw = dict(reg_covar=0.0, tol=1e-5, convergence="mclust", max_iter=2**31 - 1, accelerate=False)
+    models = ("E", "V") if ref.d == 1 else MODELS
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for model in models:
+            for k in range(1, 10):
+                g = emix.GaussianMixture(k, covariance_type=model, init_params="hierarchical", n_jobs=1, **kw)
+                h = g.fit(X).history_
+                assert np.all(np.diff(h) >= -1e-9 * np.abs(h[:-1])), (model, k)
