@@ -108,3 +108,10 @@ def test_large_data_start_is_the_models_m_step_on_a_subset():
     assert ini.subset.shape == (300, 2)
     resp = ini.resp_fn(ini.subset, 0)
     np.testing.assert_array_equal(resp.sum(axis=1), 1.0)
+
+
+def test_the_cache_can_be_cleared():
+    ref = load("diabetes")
+    first = init.mclust_partition(ref.X, 4)
+    init.clear_cache()
+    np.testing.assert_array_equal(init.mclust_partition(ref.X, 4), first)

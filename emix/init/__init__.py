@@ -29,7 +29,7 @@ from ..exceptions import InvalidParameterError
 from .base import Initialiser, nearest_initialiser
 from .hierarchical import HC_CRITERIA, HC_SUBSET, cut_merges, cut_tree, hierarchical_merges, svd_transform
 from .kmeans import kmeans_initialiser, kmeans_plusplus, kmeans_plusplus_initialiser, lloyd
-from .mclust_start import hierarchical_initialiser, mclust_partition, qclass
+from .mclust_start import clear_cache, hierarchical_initialiser, mclust_partition, qclass
 from .random import random_from_data_initialiser, random_initialiser
 
 
@@ -138,6 +138,7 @@ __all__ = [
     "HC_SUBSET",
     "INITIALISERS",
     "Initialiser",
+    "clear_cache",
     "cut_merges",
     "cut_tree",
     "hierarchical_initialiser",

@@ -445,6 +445,12 @@ _CACHE: dict[tuple, np.ndarray] = {}
 _LOCK = threading.Lock()
 
 
+def clear_merges() -> None:
+    """Forget the trees of :func:`cached_merges`."""
+    with _LOCK:
+        _CACHE.clear()
+
+
 def cached_merges(Z: np.ndarray, model: str = "VVV") -> np.ndarray:
     """:func:`hierarchical_merges` of ``Z`` with a small cache keyed by the rows' bytes.
 

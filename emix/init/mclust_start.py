@@ -27,10 +27,18 @@ import threading
 import numpy as np
 
 from .base import Initialiser
-from .hierarchical import HC_SUBSET, cached_merges, cut_tree
+from .hierarchical import HC_SUBSET, cached_merges, clear_merges, cut_tree
 
 _CUTS: dict[tuple, dict[int, np.ndarray]] = {}
 _LOCK = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget the trees and partitions kept for the data sets seen so far (benchmarks time the
+    agglomeration every run with it, as mclust builds its tree at every call)."""
+    with _LOCK:
+        _CUTS.clear()
+    clear_merges()
 
 
 def _r_probs(m: int) -> np.ndarray:
