@@ -217,7 +217,8 @@ class EmixWarning(UserWarning):
 
 
 class DegenerateComponentWarning(EmixWarning):
-    """A component was repaired during EM (emptied, or singular covariance).
+    """A component was repaired during EM (emptied, or singular covariance), or a fit ended with a
+    component degenerate by mclust's test (the estimator's ``degenerate_`` lists them).
 
     The fit goes on: a singular covariance gets the least diagonal jitter
     that makes it positive definite, and a component that received no

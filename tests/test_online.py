@@ -57,7 +57,9 @@ def test_online_step_outside_the_range_is_refused(bad):
 def test_first_call_fixes_components_family_and_features():
     X = separated(2_000)
     model = emix.GaussianMixture(4, random_state=0).partial_fit(X[:500])
-    with pytest.raises(emix.InvalidInputError, match="X has 3 features, but GaussianMixture is expecting 2 features"):
+    with pytest.raises(
+        emix.InvalidInputError, match="X has 3 features, but GaussianMixture is expecting 2 features"
+    ):
         model.partial_fit(np.hstack([X[:10], X[:10, :1]]))
     model.set_params(n_components=3)
     with pytest.raises(emix.InvalidParameterError, match=r"n_components is 3, but this online fit has 4"):

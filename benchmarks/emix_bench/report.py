@@ -163,7 +163,13 @@ def write(out_dir, text, rows) -> Path:
     """``benchmarks.md`` and ``bench_em.png`` in ``out_dir`` (made if missing)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "benchmarks.md").write_text(text)
+    path = out / "benchmarks.md"
+    # keep the block that benchmarks/bench_select.py writes (the model-selection timings)
+    old = path.read_text() if path.exists() else ""
+    start, end = "<!-- bench_select -->", "<!-- /bench_select -->"
+    if start in old and end in old:
+        text = text.rstrip("\n") + "\n\n" + start + old.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    path.write_text(text)
     plot(rows, out / "bench_em.png")
     return out
 

@@ -19,6 +19,11 @@ variable ``EMIX_NUMBA=0``, or after :func:`set_enabled(False) <set_enabled>`,
 :func:`kernels` returns ``None`` and the NumPy kernels of
 :mod:`emix.families.gaussian` run instead.
 
+Kernels that call kernels of another module of this package (the compiled EM
+loops call the fused kernels and the mclust solvers) are cached by numba
+against their own file only: after editing a kernel, remove
+``emix/_kernels/__pycache__`` so that its callers are compiled again.
+
 The exponential is computed here (Cody and Waite's reduction to
 ``|r| <= log(2)/2`` and a degree-13 Taylor polynomial, error below 2 ulp)
 rather than by ``libm``, so that the loop vectorises.
@@ -82,6 +87,44 @@ def kernels_for(model: str, X: np.ndarray):
     if X.dtype == np.float64 or model in ("full", "diag") or X.shape[1] <= 4:
         return kern
     return None
+
+
+_extra: dict = {}
+
+
+def _load_extra(name: str):
+    """A further numba module of this package (imported once), or ``None`` without numba or disabled."""
+    if not _state["enabled"] or _load() is None:
+        return None
+    mod = _extra.get(name)
+    if mod is None:
+        with _lock:
+            mod = _extra.get(name)
+            if mod is None:
+                import importlib
+
+                mod = _extra[name] = importlib.import_module(f"{__name__}.{name}")
+    return mod
+
+
+def prepared_kernels():
+    """The fused kernels that prepare their constants themselves (:mod:`.numba_prepared`), or ``None``."""
+    return _load_extra("numba_prepared")
+
+
+def mclust_kernels():
+    """The compiled inner solvers of the mclust M-steps (:mod:`.numba_mclust`), or ``None``."""
+    return _load_extra("numba_mclust")
+
+
+def em_kernels():
+    """The compiled whole-EM loop of the axis-aligned models (:mod:`.numba_em`), or ``None``."""
+    return _load_extra("numba_em")
+
+
+def em_full_kernels():
+    """The compiled whole-EM loop of the full and shared covariance models (:mod:`.numba_em_full`)."""
+    return _load_extra("numba_em_full")
 
 
 def _load():

@@ -68,7 +68,10 @@ def select_command(
     ] = None,
     seed: SeedOpt = 0,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")
+        int | None,
+        typer.Option(
+            "--jobs", "-j", help="Worker processes (default: all cores for a large grid, else this process)."
+        ),
     ] = None,
     header: HeaderOpt = True,
     exclude: ExcludeOpt = None,
@@ -76,8 +79,9 @@ def select_command(
     """Choose the covariance model and K by BIC (or ICL), as R's mclust does.
 
     Fits every (model, K), prints the criterion table in mclust's sign
-    (2 log L - p log n: larger is better; NA where the covariance became
-    singular), names the best fit, and with --plot draws the criterion against K.
+    (2 log L - p log n: larger is better; NA where a component became
+    degenerate by mclust's test), names the best fit, and with --plot draws the
+    criterion against K.
     """
     from ..selection import select
 
@@ -92,7 +96,7 @@ def select_command(
     console = out()
     console.print(
         f"{criterion.value.upper()} of every fit to {data.name} "
-        "(mclust's sign: larger is better; NA: singular covariance)"
+        "(mclust's sign: larger is better; NA: degenerate, never chosen)"
     )
     _print_grid(console, result, values)
     _print_best(console, result, criterion.value)

@@ -25,13 +25,14 @@ from .checkpoint import (  # checkpoints of a run
 from .convergence import CONVERGENCE_RULES, ConvergenceMonitor
 from .driver import run_em
 from .online import OnlineState, online_update, step_size  # online EM
-from .passes import e_pass, log_joint, m_step, stats_from_responsibilities
-from .pool import ChunkPool, available_cpus, resolve_n_jobs
+from .passes import degenerate_components, e_pass, log_joint, m_step, stats_from_responsibilities
+from .pool import ChunkPool, available_cpus, resolve_n_jobs, single_threaded_blas
 from .results import EMResult, MixtureParams, PassResult
 
 __all__ = [
     "CONVERGENCE_RULES",
     "ConvergenceMonitor",
+    "degenerate_components",
     "EMResult",
     "MixtureParams",
     "PassResult",
@@ -53,4 +54,5 @@ __all__ = [
     "put_result",
     "get_result",
     "get_params",
+    "single_threaded_blas",
 ]

@@ -1,9 +1,10 @@
 """When EM stops: :class:`ConvergenceMonitor` keeps the log-likelihood history and applies a rule.
 
 The rules are named in :data:`CONVERGENCE_RULES`: ``"aitken"`` (emix's
-default, which does not stop on a slow ridge) and ``"sklearn"``
-(scikit-learn's threshold on the change of the mean log-likelihood). ``tol``
-bounds the per-sample gain still expected under both.
+default, which does not stop on a slow ridge), ``"sklearn"``
+(scikit-learn's threshold on the change of the mean log-likelihood) and
+``"mclust"`` (mclust's relative change of the log-likelihood). ``tol``
+bounds the per-sample gain still expected under the first two.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ..exceptions import EmixWarning
 logger = logging.getLogger("emix")
 
 #: Names of the stopping rules of :class:`ConvergenceMonitor`.
-CONVERGENCE_RULES = ("aitken", "sklearn")
+CONVERGENCE_RULES = ("aitken", "sklearn", "mclust")
 
 
 class ConvergenceMonitor:
@@ -34,6 +35,13 @@ class ConvergenceMonitor:
         scikit-learn's: stop when ``|d_t| / N < tol``, the change of the mean
         per-sample log-likelihood. Cheap, but it stops on a slow ridge, where
         EM creeps with a rate close to one.
+    ``"mclust"``
+        mclust's (``emControl(tol = 1e-5)``): stop when
+        ``|L_t - L_{t-1}| <= tol (1 + |L_t|)``. :func:`emix.select` uses it
+        with mclust's ``tol=1e-5``: from mclust's start EM then takes
+        mclust's iterations and stops where mclust stops, and the fit it
+        returns is one M-step further (so its likelihood is not below
+        mclust's).
     ``"aitken"`` (emix's default)
         EM converges linearly, ``L_inf - L_t ~ c rho^t``. From three
         consecutive values the rate ``rho = d_t / d_{t-1}`` gives Aitken's
@@ -64,7 +72,7 @@ class ConvergenceMonitor:
         Number of samples (or sum of the sample weights) ``N``.
     strict : bool
         Warn on decreases (only meaningful when the M-step maximises exactly).
-    rule : {"aitken", "sklearn"}
+    rule : {"aitken", "sklearn", "mclust"}
     rtol : float
         Relative tolerance of the ``"aitken"`` rule.
     eps : float
@@ -229,6 +237,8 @@ class ConvergenceMonitor:
         if self.rule == "sklearn":
             change = (h[-1] - h[-2]) / self.total_weight
             return abs(change) < self.tol
+        if self.rule == "mclust":
+            return abs(h[-1] - h[-2]) <= self.tol * (1.0 + abs(h[-1]))
         if self.rtol == 0 or self._run < self._run_needed():
             return False
         relative, total = self._thresholds()

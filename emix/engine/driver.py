@@ -17,7 +17,7 @@ import numpy as np
 from ..exceptions import NumericalError
 from ..families.base import Family
 from .convergence import ConvergenceMonitor
-from .passes import e_pass, m_step_noting_repairs
+from .passes import degenerate_components, e_pass, m_step_noting_repairs, single_chunk, whole_pass
 from .pool import ChunkPool
 from .results import EMResult, MixtureParams, PassResult
 from .squarem import STEP_MAX0, can_accelerate, extrapolate
@@ -64,6 +64,8 @@ class _Run:
         Passes made so far (a rejected extrapolation counts).
     step_max : float
         SQUAREM's current cap on the step length.
+    singular : tuple of int
+        Components of the M-step that EM refused (see ``stop_degenerate``).
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class _Run:
         pool: ChunkPool,
         labels: np.ndarray | None,
         exact_vectors: bool,
+        stop_degenerate: bool = False,
     ) -> None:
         self.source, self.family, self.monitor = source, family, monitor
         self.max_iter, self.callback, self.pool, self.labels = max_iter, callback, pool, labels
@@ -92,9 +95,17 @@ class _Run:
         self.passes = 0
         self.step_max = STEP_MAX0
         self.checkpoint = None  # issue 13: a hook with save(run), see emix.engine.checkpoint
+        self.stop_degenerate = stop_degenerate
+        self.singular: tuple[int, ...] = ()
+        self.last: tuple[MixtureParams, PassResult] | None = None  # the last recorded point
+        self.reverted = False
+        # data in memory in one chunk: each pass is one call of the family's fused kernel
+        self.whole = None if labels is not None else single_chunk(source, family)
 
     def evaluate(self, params: MixtureParams) -> PassResult:
         """One pass over the data at ``params`` (the caller counts it)."""
+        if self.whole is not None:
+            return whole_pass(self.family, params, *self.whole)
         return e_pass(self.source, self.family, params, pool=self.pool, labels=self.labels)
 
     def iterate(self, accelerate: bool) -> bool:
@@ -114,7 +125,11 @@ class _Run:
                     self.checkpoint.save(self)
                 self.res = self.evaluate(self.params)
                 self.passes += 1
+                if self.stop_degenerate and self.lowered():
+                    return True
             new = self.record_and_m_step()
+            if self.stop_degenerate and self.refuse(new):
+                return False
             if self.monitor.converged:
                 self.params = new
                 return True
@@ -140,12 +155,47 @@ class _Run:
             repaired=self.repaired,
             stacklevel=_CALLER_FROM_LOOP,
         )
-        self.seq = [*self.seq, self.params] if self.plain else [self.params]
+        self.seq = [*self.seq[-2:], self.params] if self.plain else [self.params]
+        self.last = (self.params, res)
         new, self.repaired = m_step_noting_repairs(self.family, res.stats, self.params)
         logger.info("iteration %d: log-likelihood %.10g", self.passes, res.log_likelihood)
         if self.callback is not None:
             self.callback(self.passes, res.log_likelihood, new)
         return new
+
+    def lowered(self) -> bool:
+        """Whether the plain M-step just evaluated lowered the likelihood (beyond rounding).
+
+        An inexact M-step (an iterative one, or mclust's VVE orientation
+        update) may; the step is then not accepted: EM ends at the previous
+        point, where the M-step can no longer improve, so the history never
+        decreases.
+        """
+        if not self.plain or self.last is None:
+            return False
+        prev = self.last[1].log_likelihood
+        if prev - self.res.log_likelihood <= 1e-9 * max(abs(prev), 1.0):
+            return False
+        self.params, self.res = self.last
+        self.reverted = True
+        return True
+
+    def refuse(self, new: MixtureParams) -> bool:
+        """Whether the M-step's ``new`` is degenerate (a repaired step, an empty or singular component).
+
+        EM then stops at the current point, as mclust stops with a singular
+        covariance: the step is not taken, and its components are kept in
+        :attr:`singular`.
+        """
+        bad = degenerate_components(self.family, new, self.source.total_weight)
+        if self.repaired:
+            which = getattr(self.family, "repaired_components", None)
+            found = () if which is None else which(self.res.stats, self.params.components)
+            bad = tuple(sorted(set(bad) | set(found))) or tuple(range(len(new.weights)))
+        if not bad:
+            return False
+        self.singular = bad
+        return True
 
     def squarem_cycle(self, new: MixtureParams) -> bool:
         """Try the SQUAREM point from ``t, F(t), F(F(t)) = new``.
@@ -189,12 +239,14 @@ class _Run:
         """Move to the M-step's point ``new``; its pass is still to be made."""
         self.params, self.res, self.plain, self.extrapolated = new, None, True, False
 
-    def result(self, final: PassResult, converged: bool) -> EMResult:
-        """Record ``final``, the pass at the final parameters, and gather the run's outcome."""
+    def result(self, final: PassResult | None, converged: bool, degenerate: tuple[int, ...]) -> EMResult:
+        """Record ``final``, the pass at the final parameters (``None``: already the last entry),
+        and gather the run's outcome."""
         monitor = self.monitor
-        monitor.record(
-            final.log_likelihood, plain=True, repaired=self.repaired, stacklevel=_CALLER_FROM_RESULT
-        )
+        if final is not None:
+            monitor.record(
+                final.log_likelihood, plain=True, repaired=self.repaired, stacklevel=_CALLER_FROM_RESULT
+            )
         return EMResult(
             params=self.params,
             history=tuple(monitor.history),
@@ -202,7 +254,34 @@ class _Run:
             converged=converged,
             accelerated=tuple(monitor.accelerated),
             run=monitor.run,
+            degenerate=degenerate,
         )
+
+
+def _compiled_run(source, family: Family, params: MixtureParams, max_iter: int, tol: float, rule: str):
+    """The family's whole EM run in one compiled loop (its optional ``whole_em``), for data held
+    in one chunk; ``None`` when it has none or it does not apply (the Python loop then runs)."""
+    whole = single_chunk(source, family)
+    run = getattr(family, "whole_em", None)
+    if whole is None or run is None:
+        return None
+    out = run(
+        *whole, params.weights, params.components, max_iter=max_iter, tol=tol, rule=rule,
+        total_weight=source.total_weight,
+    )  # fmt: skip
+    if out is None:
+        return None
+    final = MixtureParams(weights=out["weights"], components=out["components"])
+    degenerate = out["flagged"] or degenerate_components(family, final, source.total_weight)
+    return EMResult(
+        params=final,
+        history=tuple(out["history"]),
+        n_iter=out["passes"],
+        converged=out["converged"],
+        accelerated=(False,) * len(out["history"]),
+        degenerate=degenerate,
+        map_log_sum=out.get("map_log_sum"),
+    )
 
 
 def run_em(
@@ -222,6 +301,7 @@ def run_em(
     labels: np.ndarray | None = None,
     previous: tuple | None = None,
     checkpoint=None,
+    stop_degenerate: bool | None = None,
 ) -> EMResult:
     """Iterate EM from ``params`` until convergence or ``max_iter`` iterations.
 
@@ -269,6 +349,12 @@ def run_em(
         A hook with ``restore(run)``, called once before the first pass (it
         may put a saved state in place of ``params``), and ``save(run)``,
         called at every iteration boundary (see :mod:`emix.engine.checkpoint`).
+    stop_degenerate : bool, optional
+        Stop, as mclust does, rather than take an M-step that is degenerate
+        (it had to repair a component, or a component is empty or singular
+        by :func:`degenerate_components`): the result keeps the last good
+        parameters and names the components in ``degenerate``. Default: when
+        ``strict`` (an exact M-step, ``reg_covar=0``).
 
     Returns
     -------
@@ -278,6 +364,18 @@ def run_em(
         computed at extrapolated points. Without acceleration
         ``len(history) == n_iter + 1``.
     """
+    stop = strict if stop_degenerate is None else bool(stop_degenerate)
+    if (
+        stop
+        and not accelerate
+        and callback is None
+        and labels is None
+        and checkpoint is None
+        and previous is None
+    ):
+        compiled = _compiled_run(source, family, params, max_iter, tol, convergence)
+        if compiled is not None:
+            return compiled
     dt = np.dtype(getattr(source, "dtype", np.float64))
     eps = float(np.finfo(dt).eps) if np.issubdtype(dt, np.floating) else 0.0
     monitor = ConvergenceMonitor(
@@ -295,10 +393,16 @@ def run_em(
             pool=pool,
             labels=labels,
             exact_vectors=dt == np.float64,
+            stop_degenerate=stop,
         )
         if checkpoint is not None:  # issue 13: resume from a saved state, save at every boundary
             checkpoint.restore(run)
             run.checkpoint = checkpoint
         converged = run.iterate(accelerate)
-        final = run.evaluate(run.params)
-    return run.result(final, converged)
+        final = None if run.singular or run.reverted else run.evaluate(run.params)
+        if final is not None and run.stop_degenerate and run.last is not None:
+            prev = run.last[1].log_likelihood
+            if prev - final.log_likelihood > 1e-9 * max(abs(prev), 1.0):
+                run.params, final = run.last[0], None  # the last M-step lowered it: not taken
+    degenerate = run.singular or degenerate_components(family, run.params, source.total_weight)
+    return run.result(final, converged, degenerate)

@@ -23,10 +23,13 @@ import numpy as np
 from .._linalg import normalize_log_rows
 from ..exceptions import DegenerateComponentWarning, NumericalError
 from ..families.base import Family, Stats
-from ..sources import map_chunks
+from ..sources import ArraySource, map_chunks
 from .hooks import objective_term, weights_step
 from .pool import ChunkPool
 from .results import MixtureParams, PassResult
+
+#: The least weight of a component after an M-step (an emptied one keeps its place).
+_WEIGHT_FLOOR = 10.0 * float(np.finfo(np.float64).eps)
 
 
 def log_joint(family: Family, X: np.ndarray, params: MixtureParams) -> np.ndarray:
@@ -188,6 +191,51 @@ def e_pass(
     return PassResult(stats=stats, log_likelihood=loglik)
 
 
+def single_chunk(source, family: Family) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """``(X, w)`` when ``source`` is an in-memory array read in one chunk and ``family`` has a
+    per-pass kernel (``prepare_pass``), else ``None``: small data then skip the chunk machinery."""
+    if getattr(family, "prepare_pass", None) is None or type(source) is not ArraySource:
+        return None
+    if source.X.shape[0] > source.chunk_size:
+        return None
+    return source.X, source.sample_weight
+
+
+def whole_pass(family: Family, params: MixtureParams, X: np.ndarray, w: np.ndarray | None) -> PassResult:
+    """:func:`e_pass` over data held in one chunk: the family's fused kernel, called once.
+
+    Parameters
+    ----------
+    family : Family
+        With ``prepare_pass`` (see :func:`single_chunk`).
+    params : MixtureParams
+    X : ndarray of shape (n, D)
+    w : ndarray of shape (n,) or None
+
+    Returns
+    -------
+    PassResult
+
+    Raises
+    ------
+    NumericalError
+        When the log-likelihood is not finite.
+    """
+    w_ = np.asarray(params.weights, dtype=np.float64)
+    if w_.min() > 0.0:
+        log_w = np.log(w_)
+    else:
+        with np.errstate(divide="ignore"):
+            log_w = np.log(w_)
+    stats, loglik = family.prepare_pass(log_w, params.components, family.anchor(params.components))(X, w)
+    if not math.isfinite(loglik):
+        raise NumericalError(
+            "the log-likelihood is not finite: some rows have zero density under every "
+            "component. Check the data for extreme values or increase reg_covar"
+        )
+    return PassResult(stats=stats, log_likelihood=loglik)
+
+
 def stats_from_responsibilities(
     source,
     family: Family,
@@ -261,6 +309,36 @@ def m_step(family: Family, stats: Stats, previous: MixtureParams | None) -> Mixt
     weights = weights_step(family, nk, None if previous is None else previous.weights)  # hook (a)
     components = family.m_step(stats, None if previous is None else previous.components)
     return MixtureParams(weights=weights, components=components)
+
+
+#: A component holding at most this weight (mclust's ``sqrt(eps)`` on ``sum_n z_nk``) is empty.
+EMPTY_WEIGHT = math.sqrt(float(np.finfo(np.float64).eps))
+
+
+def degenerate_components(family: Family, params: MixtureParams, total_weight: float) -> tuple[int, ...]:
+    """Components of ``params`` that are degenerate: (numerically) empty, or singular by the
+    family's test (its optional ``singular_components(components)``; for Gaussians, mclust's).
+
+    Parameters
+    ----------
+    family : Family
+    params : MixtureParams
+    total_weight : float
+        Number of rows (sum of the weights) ``N``; a component is empty when
+        ``weight * N <= sqrt(eps)``.
+
+    Returns
+    -------
+    tuple of int
+        Sorted component indices; empty when none is degenerate.
+    """
+    w = np.asarray(params.weights, dtype=np.float64)
+    test = getattr(family, "singular_components", None)
+    singular = () if test is None else test(params.components)
+    if w.min() * float(total_weight) > EMPTY_WEIGHT and not singular:
+        return ()
+    empty = np.flatnonzero(w * float(total_weight) <= EMPTY_WEIGHT)
+    return tuple(sorted(set(empty.tolist()) | set(singular)))
 
 
 def m_step_noting_repairs(

@@ -59,6 +59,14 @@ class EMResult:
         The stopping rule's last run of plain entries (it may reach back into
         the run this one continued) and their ``accelerated`` flags: what a
         warm start from the final parameters passes to ``run_em(previous=...)``.
+    degenerate : tuple of int
+        Components found degenerate (see :func:`emix.engine.degenerate_components`):
+        those of the M-step that stopped EM (with an exact M-step, EM stops
+        rather than accept a singular or repaired step, and ``params`` are
+        the last good ones), or those of the final parameters.
+    map_log_sum : float or None
+        ``sum_n log max_k p(k | x_n)`` at the final parameters (ICL's term),
+        when the run computed it (a compiled run does); else ``None``.
     """
 
     params: MixtureParams
@@ -67,6 +75,8 @@ class EMResult:
     converged: bool
     accelerated: tuple[bool, ...] = ()  # per history entry: evaluated at an extrapolated point
     run: tuple[tuple[float, ...], tuple[bool, ...]] = ((), ())
+    degenerate: tuple[int, ...] = ()  # components that stopped EM, or that are degenerate at the end
+    map_log_sum: float | None = None  # sum_n log max_k z_nk at the final parameters, when computed
 
     @property
     def log_likelihood(self) -> float:

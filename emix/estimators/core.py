@@ -50,7 +50,7 @@ from ..exceptions import EmixError, InvalidParameterError
 from ..families.registry import spec_string
 from ..families.weights import with_equal_weights
 from ..sources import ArraySource, auto_chunk_size, checked_map, is_dask_collection, is_source, source_summary
-from . import checkpoints, checks, fitted, lazy, names, starts
+from . import checkpoints, checks, degeneracy, fitted, lazy, names, starts
 from .online import OnlineMixin  # partial_fit
 from .params import check_common_params
 from .progress import chain, logging_callback, not_converged_message, reporter, verbose_logging
@@ -212,7 +212,7 @@ class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives
         warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
         n_init = 1 if warm else int(self.n_init)
         best = self._best_of_restarts(prep, warm, n_init, progress)
-        if not best.converged and self.max_iter > 0:
+        if not best.converged and self.max_iter > 0 and not best.degenerate:
             mean = best.log_likelihood / prep.source.total_weight
             warnings.warn(
                 not_converged_message(n_init, self.max_iter, self.convergence, self.tol, self.rtol, mean),
@@ -220,6 +220,7 @@ class MixtureEstimator(OnlineMixin, ParamsMixin):  # issue 13: OnlineMixin gives
                 stacklevel=2,
             )
         self._set_fitted(best, prep.source)
+        degeneracy.record_degeneracy(self, best, prep.family, prep.source.total_weight)
         names.set_fitted_names(self, feature_names)
         self.init_used_ = "warm_start" if warm else ("user" if prep.full_start else str(self.init_params))
         return self

@@ -42,7 +42,7 @@ class GaussianMixture(MixtureEstimator):
         'full', 'VVV', 'EEV', 'VEV', 'EVV', 'VEE', 'EVE', 'VVE'  (K, D, D)
         'tied', 'EEE'                                            (D, D)
         'diag', 'VVI', 'EEI', 'VEI', 'EVI'                       (K, D)
-        'spherical', 'VII', 'EII'                                (K,)
+        'spherical', 'VII', 'EII', 'E', 'V' (mclust's 1-D names)  (K,)
         =======================================================  ======================
     tol : float, default=1e-3
         Bound on the gain in mean log-likelihood per sample that EM may leave
@@ -55,8 +55,11 @@ class GaussianMixture(MixtureEstimator):
         ``tol=0`` disables early stopping under either rule (exactly
         ``max_iter`` iterations, as in scikit-learn).
     reg_covar : float, default=1e-6
-        Non-negative jitter added to the covariance diagonals. ``0`` is allowed;
-        a singular covariance then gets the least jitter that works, with a
+        Non-negative jitter added to the covariance diagonals. ``0`` is allowed
+        (plain maximum likelihood, as mclust): EM then does not take an M-step
+        that would make a component degenerate (a covariance singular by
+        mclust's test, or no rows) or lower the likelihood; it ends at the
+        point before, and ``degenerate_`` names the components, with a
         :class:`~emix.exceptions.DegenerateComponentWarning`. With ``0``, data
         with no more distinct rows than components are refused (every
         component could collapse onto identical rows, where the likelihood has
@@ -71,9 +74,9 @@ class GaussianMixture(MixtureEstimator):
         k-means++ seeds, then Lloyd's iterations). ``'k-means++'`` and
         ``'random_from_data'``: seeds only, every row assigned to its
         nearest seed. ``'random'``: random responsibilities.
-        ``'hierarchical'`` is mclust's default: model-based agglomeration
-        (VVV criterion) on the data, or on a random subset of 2000 rows for
-        larger data.
+        ``'hierarchical'`` is mclust's default start (:mod:`emix.init.mclust_start`):
+        quantile classes for 1-D data, else model-based agglomeration (VVV
+        criterion) on the data, or on a random subset of 2000 rows for larger data.
     weights_init : array-like of shape (K,), optional
         Initial mixing weights, non-negative and summing to one.
     equal_weights : bool, default=False
@@ -105,7 +108,7 @@ class GaussianMixture(MixtureEstimator):
     chunk_size : int or None, default=None
         Rows per chunk in every pass; ``None`` picks a cache-sized chunk. The
         result does not depend on it (beyond rounding).
-    convergence : {'aitken', 'sklearn'}, default='aitken'
+    convergence : {'aitken', 'sklearn', 'mclust'}, default='aitken'
         Stopping rule on the total log-likelihood ``L``. ``'aitken'``: stop
         when the last change and Aitken's estimate of the gain still to come
         (from the rate of the last two changes) are both at most
@@ -145,6 +148,16 @@ class GaussianMixture(MixtureEstimator):
 
     Attributes
     ----------
+    degenerate_ : ndarray of int of shape (n_degenerate,)
+        Components found degenerate, as mclust defines it (empty is none):
+        with ``reg_covar=0`` EM stops, as mclust does, rather than take an
+        M-step that empties a component or makes its covariance singular
+        (mclust's test: ``min_j |R_jj| / (1 + max_j |R_jj|) <= sqrt(eps)``
+        with ``R^T R = Sigma_k``, see :mod:`emix.families.gaussian.degeneracy`),
+        and these are that step's components; otherwise the components of the
+        final parameters that fail the test. Fitting warns
+        :class:`~emix.exceptions.DegenerateComponentWarning` naming them; a
+        model read from a file tests its parameters again.
     weights_ : ndarray of shape (K,)
         Mixing weights. In the training data's dtype (float32 for float32
         data), like every fitted array.
@@ -306,6 +319,12 @@ class GaussianMixture(MixtureEstimator):
             kind = "symmetric, positive-definite" if matrices else "positive"
             raise InvalidParameterError(f"{exc} ({label!r} should be {kind})") from None
         return model.from_precisions(p.astype(np.float64))
+
+    def _restore_fitted(self) -> None:
+        super()._restore_fitted()
+        # the file does not say how EM ended: the stored parameters are tested again
+        singular = self._make_family().singular_components(self._component_params())
+        self.degenerate_ = np.asarray(singular, dtype=np.intp)
 
     def impute(self, X: Any) -> np.ndarray:
         """Fill missing values (NaN) with their conditional expectation under the model.

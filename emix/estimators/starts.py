@@ -18,7 +18,7 @@ from .. import init as _init
 from .._validation import check_init_array
 from ..engine import MixtureParams, m_step, stats_from_responsibilities
 from ..exceptions import InvalidParameterError
-from ..sources import EncodedSource, MeanFilledSource
+from ..sources import ArraySource, EncodedSource, MeanFilledSource
 
 
 def check_weights_init(weights_init: Any, n_components: int) -> np.ndarray | None:
@@ -149,9 +149,20 @@ def initial_params(
         return Z if fill is None else fill(Z)
 
     initialiser = _init.make_initialiser(init_params, init_source, n_components, rng, pool=pool)
+    init_family = getattr(family, "init_family", family)
+    if initialiser.subset is not None:
+        if encode is None:  # mclust's start for large data: the M-step of the subset's partition
+            rows = initialiser.subset
+            stats = stats_from_responsibilities(
+                ArraySource(rows, None, max(rows.shape[0], 1)),
+                init_family,
+                initialiser.resp_fn,
+                init_family.anchor_from_centres(initialiser.centres),
+            )
+            return m_step(init_family, stats, None)
+        initialiser = _init.nearest_initialiser(init_source, initialiser.centres)
     if labels is not None:
         initialiser = _init.seed_from_labels(initialiser, init_source, labels)
-    init_family = getattr(family, "init_family", family)
     stats_source = source
     if init_family is not family:
         stats_source = MeanFilledSource(source, columns=getattr(family, "init_fill_columns", None))

@@ -15,7 +15,8 @@ This face is what the rest of emix imports; the methods live in modules:
 - :mod:`.sampling`: chunking-independent random draws;
 - :mod:`.kmeans`: k-means++ seeds and Lloyd's iterations;
 - :mod:`.random`: ``random`` and ``random_from_data``;
-- :mod:`.hierarchical`: mclust's model-based hierarchical agglomeration.
+- :mod:`.hierarchical`: mclust's model-based hierarchical agglomeration;
+- :mod:`.mclust_start`: mclust's start from it (quantile classes for 1-D data, a subset for large data).
 
 :func:`make_initialiser` is the one place an ``init_params`` name is looked up.
 """
@@ -26,8 +27,9 @@ import numpy as np
 
 from ..exceptions import InvalidParameterError
 from .base import Initialiser, nearest_initialiser
-from .hierarchical import HC_CRITERIA, HC_SUBSET, cut_merges, hierarchical_initialiser, hierarchical_merges
+from .hierarchical import HC_CRITERIA, HC_SUBSET, cut_merges, cut_tree, hierarchical_merges, svd_transform
 from .kmeans import kmeans_initialiser, kmeans_plusplus, kmeans_plusplus_initialiser, lloyd
+from .mclust_start import clear_cache, hierarchical_initialiser, mclust_partition, qclass
 from .random import random_from_data_initialiser, random_initialiser
 
 
@@ -62,8 +64,9 @@ def make_initialiser(
     ``k-means++``: k-means++ seeds, hard assignment to the nearest seed.
     ``random``: uniform random responsibilities, normalised per row.
     ``random_from_data``: random rows as seeds, hard assignment to the nearest.
-    ``hierarchical``: mclust's default, model-based agglomeration with the VVV
-    criterion (see :func:`hierarchical_initialiser`).
+    ``hierarchical``: mclust's default start, model-based agglomeration with
+    the VVV criterion on mclust's SVD transformation of the data, quantile
+    classes for 1-D data (see :mod:`.mclust_start`).
 
     Parameters
     ----------
@@ -135,11 +138,16 @@ __all__ = [
     "HC_SUBSET",
     "INITIALISERS",
     "Initialiser",
+    "clear_cache",
     "cut_merges",
+    "cut_tree",
     "hierarchical_initialiser",
     "hierarchical_merges",
     "kmeans_plusplus",
     "lloyd",
     "make_initialiser",
+    "mclust_partition",
+    "qclass",
     "seed_from_labels",
+    "svd_transform",
 ]

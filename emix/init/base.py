@@ -25,10 +25,16 @@ class Initialiser:
         ``resp_fn(X_chunk, row_offset)``, ``X_chunk`` of shape (n, D), gives
         the chunk's responsibilities, shape (n, K).
     centres : ndarray of shape (K, D)
+    subset : ndarray of shape (m, D) or None
+        When set, ``resp_fn`` gives the responsibilities of these rows (a
+        subset of the data), and the start is the M-step of their statistics
+        alone (mclust's start for large data); ``None``: ``resp_fn`` covers
+        every row of the data.
     """
 
     resp_fn: Callable[[np.ndarray, int], np.ndarray]  # (X_chunk, row_offset) -> (n, K)
     centres: np.ndarray  # (K, D)
+    subset: np.ndarray | None = None  # (m, D): rows resp_fn covers, when not all of them
 
 
 def reference_point(source) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The Gaussian family and its covariance models.
 
-The package face: it imports the modules below, which registers all 18
-covariance models (the four scikit-learn names and the 14 mclust names) in
+The package face: it imports the modules below, which registers all 20
+covariance models (the four scikit-learn names, the 14 mclust names and mclust's
+univariate ``E`` and ``V``) in
 :data:`COVARIANCE_MODELS`, and re-exports the names used elsewhere.
 
 =======================  ==========================================================
@@ -26,7 +27,7 @@ module                   what it holds
 from ..._validation import check_missing_rows
 from .covariance import COVARIANCE_MODELS, CovarianceModel, checked_covariances, get_covariance_model
 from .family import GaussianFamily
-from .mclust import MCLUST_ALIASES, MCLUST_MODELS, MclustModel, mclust_name
+from .mclust import MCLUST_ALIASES, MCLUST_MODELS, MCLUST_MODELS_1D, MclustModel, mclust_name
 from .missing import MissingGaussianFamily
 from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
 from .repair import keep_empty_components
@@ -45,6 +46,7 @@ __all__ = [
     "LOCATION_SCALE_ARRAYS",
     "MCLUST_ALIASES",
     "MCLUST_MODELS",
+    "MCLUST_MODELS_1D",
     "MclustModel",
     "MissingGaussianFamily",
     "SphericalCovariance",

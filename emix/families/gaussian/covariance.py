@@ -19,8 +19,12 @@ import numpy as np
 
 from ..._linalg import cholesky_lower
 from ...exceptions import DegenerateComponentWarning, InvalidParameterError
+from . import degeneracy
 from .fused_kernels import normalize_columns
 from .params import GaussianStats
+
+#: A spherical precision factor at or above this is singular by mclust's test.
+_SPHERICAL_LIMIT = 1.0 / degeneracy.RCOND_MIN - 1.0
 
 
 class CovarianceModel:
@@ -74,6 +78,36 @@ class CovarianceModel:
 
     def component_covariance(self, cov: np.ndarray, k: int, d: int) -> np.ndarray:
         """Full (D, D) covariance matrix of component ``k``."""
+        raise NotImplementedError
+
+    def root_diagonals(self, prec_chol: np.ndarray, k: int) -> np.ndarray:
+        """``|R_jj|``, the diagonal of the triangular factor of each ``Sigma_k = R^T R``, shape (K, D).
+
+        Read off the precisions' Cholesky factors, whose diagonal is its
+        inverse; :mod:`.degeneracy` tests them as mclust does.
+        """
+        raise NotImplementedError
+
+    def singular_components(self, prec_chol: np.ndarray, k: int) -> tuple[int, ...]:
+        """Components whose covariance is singular by mclust's test (:mod:`.degeneracy`).
+
+        EM asks after every M-step, so the usual answer (none) is found with
+        a few reductions of the factors' diagonals ``p = 1 / |R_jj|``:
+        ``rcond = min |R| / (1 + max |R|) = p_min / (p_max (1 + p_min))``.
+        """
+        p = np.abs(self._factor_diagonals(prec_chol))
+        if p.ndim == 1:  # one value per component (spherical): rcond = 1 / (1 + p)
+            if p.size == 0 or p.max() < _SPHERICAL_LIMIT:
+                return ()
+        else:
+            pmin, pmax = p.min(axis=-1), p.max(axis=-1)
+            with np.errstate(invalid="ignore", over="ignore"):
+                if (pmin / (pmax * (1.0 + pmin)) > degeneracy.RCOND_MIN).all():
+                    return ()
+        return degeneracy.singular_components(self.root_diagonals(prec_chol, k))
+
+    def _factor_diagonals(self, prec_chol: np.ndarray) -> np.ndarray:
+        """The diagonals of the precision factors: (K, D), (D,) for a shared one, (K,) for spherical."""
         raise NotImplementedError
 
     def n_parameters(self, k: int, d: int) -> int:

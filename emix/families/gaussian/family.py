@@ -12,19 +12,57 @@ and the estimator-support methods every family has (``validate``,
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
+from ... import _kernels
 from ...exceptions import DegenerateComponentWarning, InvalidParameterError
 from .._checks import get_array
-from .covariance import checked_covariances, get_covariance_model
+from .covariance import COVARIANCE_MODELS, checked_covariances, get_covariance_model
+from .mclust import EEE, EEI, EEV, EII, EVE, EVI, EVV, VEE, VEV, VII, VVE, VVI, VVV, E, V
 from .missing import MissingGaussianFamily
 from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
 from .repair import keep_empty_components, note_repair, thread_repair_count
 from .shift import shift_centre
-from .sklearn_models import BUILTIN_MODELS
+from .sklearn_models import (
+    BUILTIN_MODELS,
+    DiagCovariance,
+    FullCovariance,
+    SphericalCovariance,
+    TiedCovariance,
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _eps(dtype: np.dtype) -> float:
+    return float(np.finfo(dtype).eps)
+
+
+@functools.lru_cache(maxsize=64)
+def _counted_repairs(model_type: type) -> bool:
+    """Whether the model is one of emix's registered ones, which repair only through the
+    built-in ``precision_cholesky`` (which counts the repairs)."""
+    if model_type in BUILTIN_MODELS:
+        return True
+    return COVARIANCE_MODELS.get(getattr(model_type, "name", None)) is model_type and (
+        model_type.precision_cholesky in {m.precision_cholesky for m in BUILTIN_MODELS}
+    )
+
+
+#: The most iterations of one compiled run (its history is allocated up front).
+WHOLE_EM_CAP = 1_000_000
+
+#: The models :func:`emix._kernels.numba_em.axis_em` runs, and its ``mode`` for each.
+_AXIS_MODES: dict[type, int] = {
+    VVI: 0, DiagCovariance: 0, VII: 1, SphericalCovariance: 1, V: 1, EII: 2, E: 2, EEI: 3, EVI: 4,
+}  # fmt: skip
+#: The models :func:`emix._kernels.numba_em_full.full_em` runs, and its ``mode`` for each.
+_FULL_MODES: dict[type, int] = {
+    VVV: 0, FullCovariance: 0, EEE: 1, TiedCovariance: 1, EEV: 2, VEV: 3, EVV: 4, VEE: 5, EVE: 6, VVE: 7,
+}  # fmt: skip
 
 
 class GaussianFamily:
@@ -122,11 +160,12 @@ class GaussianFamily:
         The driver compares it before and after an M-step to learn that the
         step was repaired (so a small drop of the likelihood after it is
         expected) without catching warnings. ``None`` for covariance models
-        other than the four built-in ones, or a subclass that overrides
-        :meth:`m_step`, which may repair in their own way: the driver then
-        watches the warnings instead.
+        other than the registered ones (the four built-in ones and the mclust
+        models, which repair through the built-in ``precision_cholesky``), or
+        a subclass that overrides :meth:`m_step`, which may repair in their
+        own way: the driver then watches the warnings instead.
         """
-        if type(self.model) not in BUILTIN_MODELS or type(self).m_step is not GaussianFamily.m_step:
+        if not _counted_repairs(type(self.model)) or type(self).m_step is not GaussianFamily.m_step:
             return None  # a model or a subclassed M-step that may repair in its own way
         return thread_repair_count()
 
@@ -143,6 +182,93 @@ class GaussianFamily:
             return GaussianStats(nk=nk, s1=s1, s2=s2, centre=anchor), loglik
 
         return chunk
+
+    # -- a whole EM run in one compiled loop (optional protocol: whole_em) --------------
+    def whole_em(
+        self,
+        X: np.ndarray,
+        w: np.ndarray | None,
+        weights: np.ndarray,
+        params: GaussianParams,
+        *,
+        max_iter: int,
+        tol: float,
+        rule: str,
+        total_weight: float,
+    ) -> dict | None:
+        """Plain EM with an exact M-step in one compiled loop (``emix._kernels.numba_em*``).
+
+        The loop takes the driver's steps, checks and stopping rules
+        (``"mclust"`` and ``"sklearn"``), so the fit equals the Python loop's
+        to rounding; at most :data:`WHOLE_EM_CAP` iterations. ``None`` when it
+        does not apply: no numba, a model it does not have (or a subclass of
+        one), ``reg_covar > 0``, float32 data or another rule; the driver
+        then iterates in Python.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+        w : ndarray of shape (n,) or None
+        weights : ndarray of shape (K,)
+        params : GaussianParams
+            The start.
+        max_iter, tol, rule, total_weight
+            As :func:`emix.engine.run_em` takes them.
+
+        Returns
+        -------
+        dict or None
+            ``weights``, ``components`` (GaussianParams), ``history`` (list),
+            ``passes``, ``converged``, ``status``, ``flagged`` (the
+            components of a refused step) and ``map_log_sum`` (``sum_n log
+            max_k p(k | x_n)`` at the final parameters, unweighted: ICL's term).
+        """
+        model = type(self.model)
+        if self.reg_covar != 0 or rule not in ("mclust", "sklearn") or X.dtype != np.float64:
+            return None
+        if params.means.dtype != np.float64 or model not in _AXIS_MODES and model not in _FULL_MODES:
+            return None
+        kern = _kernels.em_kernels()
+        if kern is None:
+            return None
+        k, d = params.means.shape
+        wts, means = np.array(weights, dtype=np.float64), np.array(params.means, dtype=np.float64)
+        iters = min(max(int(max_iter), 0), WHOLE_EM_CAP)
+        history, flagged = np.empty(iters + 1), np.zeros(k, dtype=np.bool_)
+        Xc, wc, code = np.ascontiguousarray(X), _kernels.weights_arg(w), 0 if rule == "mclust" else 1
+        cov = np.asarray(params.covariances, dtype=np.float64)
+        if model in _AXIS_MODES:
+            var = np.array(np.repeat(cov[:, None], d, axis=1) if cov.ndim == 1 else cov, order="C")
+            out = kern.axis_em(
+                Xc, wc, _AXIS_MODES[model], wts, means, var, iters, float(tol), code, float(total_weight),
+                history, flagged,
+            )  # fmt: skip
+            out_cov = var[:, 0].copy() if cov.ndim == 1 else var
+            pc = 1.0 / np.sqrt(out_cov)
+            map_log_sum = kern.axis_map_log_sum(Xc, wts, means, var)
+        else:
+            full = _kernels.em_full_kernels()
+            tied = cov.ndim == 2
+            mats = np.array(np.broadcast_to(cov, (k, d, d)), order="C")
+            U = np.array(np.broadcast_to(params.precisions_cholesky, (k, d, d)), dtype=np.float64, order="C")
+            tol_in, cap_in = self.model.inner_tol, self.model.inner_max_iter
+            out = full.full_em(
+                Xc, wc, _FULL_MODES[model], wts, means, mats, U, iters, float(tol), code, float(total_weight),
+                float(tol_in), int(cap_in), history, flagged,
+            )  # fmt: skip
+            out_cov, pc = (mats[0].copy(), U[0].copy()) if tied else (mats, U)
+            map_log_sum = full.full_map_log_sum(Xc, wts, means, U)
+        nh, passes, converged, status = out
+        return {
+            "weights": wts,
+            "components": GaussianParams(means=means, covariances=out_cov, precisions_cholesky=pc),
+            "history": history[:nh].tolist(),
+            "passes": int(passes),
+            "converged": bool(converged),
+            "status": int(status),
+            "flagged": tuple(int(c) for c in np.flatnonzero(flagged)),
+            "map_log_sum": float(map_log_sum),
+        }
 
     # -- acceleration (optional protocol: to_vector / from_vector) ----------
     @property
@@ -173,28 +299,13 @@ class GaussianFamily:
         """
         nk = stats.nk
         total = float(nk.sum())
-        floor = 10.0 * float(np.finfo(stats.s1.dtype).eps) * max(total, 1.0)
-        empty = nk <= floor
-        safe_nk = np.where(empty, 1.0, nk)
-        means = stats.centre + stats.s1 / safe_nk[:, None]
-        cov = self.model.m_step_covariance(
-            stats, safe_nk, self.reg_covar, None if previous is None else previous.covariances
-        )
-        if empty.any():
-            idx = np.flatnonzero(empty)
-            note_repair()
-            warnings.warn(
-                f"component(s) {idx.tolist()} received no responsibility; "
-                + (
-                    "they keep their previous parameters"
-                    if previous is not None
-                    else "they are placed at the anchor"
-                )
-                + ". Consider fewer components",
-                DegenerateComponentWarning,
-                stacklevel=3,
-            )
-            keep_empty_components(self.model, empty, means, cov, previous, stats.centre)
+        floor = 10.0 * _eps(stats.s1.dtype) * max(total, 1.0)
+        prev_cov = None if previous is None else previous.covariances
+        if nk.min() > floor:  # the usual case: no component is empty
+            means = stats.centre + stats.s1 / nk[:, None]
+            cov = self.model.m_step_covariance(stats, nk, self.reg_covar, prev_cov)
+        else:
+            means, cov = self._m_step_with_empty(stats, previous, floor)
         cov, prec_chol = self.model.precision_cholesky(cov)
         # statistics may be float64 for float32 data: parameters keep the data's dtype
         dt = stats.centre.dtype if np.issubdtype(stats.centre.dtype, np.floating) else means.dtype
@@ -203,6 +314,56 @@ class GaussianFamily:
             covariances=cov.astype(dt, copy=False),
             precisions_cholesky=prec_chol.astype(dt, copy=False),
         )
+
+    def _m_step_with_empty(self, stats: GaussianStats, previous: GaussianParams | None, floor: float):
+        """Means and covariances when some component received no responsibility (it keeps its
+        previous mean and covariance, or is placed at the anchor), with a warning."""
+        nk = stats.nk
+        empty = nk <= floor
+        safe_nk = np.where(empty, 1.0, nk)
+        means = stats.centre + stats.s1 / safe_nk[:, None]
+        prev_cov = None if previous is None else previous.covariances
+        cov = self.model.m_step_covariance(stats, safe_nk, self.reg_covar, prev_cov)
+        idx = np.flatnonzero(empty)
+        note_repair()
+        warnings.warn(
+            f"component(s) {idx.tolist()} received no responsibility; "
+            + (
+                "they keep their previous parameters"
+                if previous is not None
+                else "they are placed at the anchor"
+            )
+            + ". Consider fewer components",
+            DegenerateComponentWarning,
+            stacklevel=4,
+        )
+        keep_empty_components(self.model, empty, means, cov, previous, stats.centre)
+        return means, cov
+
+    # -- degeneracy (optional protocol: singular_components / repaired_components) -----
+    def singular_components(self, params: GaussianParams) -> tuple[int, ...]:
+        """Components whose covariance is singular by mclust's test (see :mod:`.degeneracy`)."""
+        return self.model.singular_components(params.precisions_cholesky, params.means.shape[0])
+
+    def repaired_components(self, stats: GaussianStats, previous: GaussianParams | None) -> tuple[int, ...]:
+        """Components the M-step of ``stats`` repairs: emptied ones, and those whose covariance
+        needs jitter to be positive definite (the M-step is redone, its warnings silenced)."""
+        nk = stats.nk
+        floor = 10.0 * float(np.finfo(stats.s1.dtype).eps) * max(float(nk.sum()), 1.0)
+        empty = set(np.flatnonzero(nk <= floor).tolist())
+        safe_nk = np.where(nk <= floor, 1.0, nk)
+        prev = None if previous is None else previous.covariances
+        cov = self.model.m_step_covariance(stats, safe_nk, self.reg_covar, prev)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateComponentWarning)
+            fixed, _ = self.model.precision_cholesky(cov.copy())
+        k = nk.shape[0]
+        if self.model.per_component:
+            diff = (np.asarray(fixed) != cov).reshape(k, -1).any(axis=1)
+            jittered = set(np.flatnonzero(diff).tolist())
+        else:
+            jittered = set(range(k)) if (np.asarray(fixed) != cov).any() else set()
+        return tuple(sorted(empty | jittered))
 
     def n_parameters(self, params: GaussianParams) -> int:
         k, d = params.means.shape

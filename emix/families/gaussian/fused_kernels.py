@@ -181,14 +181,19 @@ def _f64(a: np.ndarray) -> np.ndarray:
 
 
 def _full_numba(kern, X, w, log_weights, means, prec_chol, centre):
-    """:func:`fused_full` through ``kern.full_fused`` (same contract)."""
+    """:func:`fused_full` through ``full_fused_all`` of :mod:`emix._kernels.numba_prepared` (same contract)."""
     k_, d = means.shape
-    U = _f64(prec_chol)
-    logdet = np.log(np.diagonal(U, axis1=1, axis2=2)).sum(axis=1)
-    const = _f64(log_weights) + logdet - 0.5 * d * LOG_2PI
     nk, s1, s2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d, d))
-    loglik = kern.full_fused(
-        np.ascontiguousarray(X), _kernels.weights_arg(w), _f64(means), U, const, _f64(centre), nk, s1, s2
+    loglik = _kernels.prepared_kernels().full_fused_all(
+        np.ascontiguousarray(X),
+        _kernels.weights_arg(w),
+        _f64(log_weights),
+        _f64(means),
+        _f64(prec_chol),
+        _f64(centre),
+        nk,
+        s1,
+        s2,
     )
     return nk, s1, s2, float(loglik)
 
@@ -219,14 +224,23 @@ def _tied_numba(kern, X, w, log_weights, means, prec_chol, centre):
 class AxisAlignedPass:
     """Per-pass state of the diagonal models' kernels (see :meth:`.covariance.CovarianceModel.prepare`).
 
-    The components' weighted centre ``g``, the coefficients ``a = prec (mu -
-    g)``, ``b = -prec / 2`` (K, D) and the constants (K,) are computed once in
-    float64 (and cast once per data dtype); each chunk then costs one kernel
-    call and the float64 shift of its statistics to the anchors.
+    For float64 data with numba, each chunk is one call of
+    ``diag_fused_all`` (:mod:`emix._kernels.numba_prepared`, which prepares
+    the coefficients itself).
+    Otherwise the components' weighted centre ``g``, the coefficients ``a =
+    prec (mu - g)``, ``b = -prec / 2`` (K, D) and the constants (K,) are
+    computed once in float64 (and cast once per data dtype); each chunk then
+    costs one kernel call and the float64 shift of its statistics to the
+    anchors.
     """
 
     def __init__(self, log_weights, means, prec, centre):
         self.args = (log_weights, means, prec, centre)
+        self._prepared = False
+        self._cast: dict = {}
+
+    def _prepare(self) -> None:
+        log_weights, means, prec, centre = self.args
         k_, d = means.shape
         p64 = _f64(prec)
         lw = _f64(log_weights)
@@ -235,7 +249,7 @@ class AxisAlignedPass:
         self.a, self.b = p64 * m, -0.5 * p64
         self.const = lw + 0.5 * np.log(p64).sum(axis=1) - 0.5 * d * LOG_2PI - 0.5 * (p64 * m * m).sum(axis=1)
         self.delta = _f64(centre) - self.g
-        self._cast: dict = {}
+        self._prepared = True
 
     def _coefficients(self, dt: np.dtype):
         c = self._cast.get(dt)
@@ -251,15 +265,32 @@ class AxisAlignedPass:
         kern = _kernels.kernels_for("diag", X)
         if kern is None:
             return fused_axis_aligned(X, w, *self.args)
-        k_, d = self.a.shape
+        log_weights, means, prec, centre = self.args
+        k_, d = means.shape
+        nk, s1, s2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d))
+        if X.dtype == np.float64:
+            loglik = _kernels.prepared_kernels().diag_fused_all(
+                np.ascontiguousarray(X),
+                _kernels.weights_arg(w),
+                _f64(log_weights),
+                _f64(means),
+                _f64(prec),
+                _f64(centre),
+                nk,
+                s1,
+                s2,
+            )
+            return nk, s1, s2, float(loglik)
+        if not self._prepared:
+            self._prepare()
         g, a, b = self._coefficients(X.dtype)
-        nk, t1, t2 = np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d))
         loglik = kern.diag_fused_shifted(
-            np.ascontiguousarray(X), _kernels.weights_arg(w), g, a, b, self.const, nk, t1, t2
+            np.ascontiguousarray(X), _kernels.weights_arg(w), g, a, b, self.const, nk, s1, s2
         )
         delta = self.delta
+        t1 = s1
         s1 = t1 - nk[:, None] * delta
-        s2 = t2 - 2.0 * delta * t1 + nk[:, None] * delta * delta
+        s2 = s2 - 2.0 * delta * t1 + nk[:, None] * delta * delta
         return nk, s1, s2, float(loglik)
 
 

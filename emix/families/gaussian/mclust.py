@@ -57,11 +57,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from . import mclust_orientation as orientation
 from .covariance import CovarianceModel, register_covariance_models
 from .mclust_steps import (
-    common_orientation,
     gmean,
-    orientation_from,
     previous_volumes,
     root_det,
     sorted_eigh,
@@ -72,13 +71,16 @@ from .mclust_steps import (
 from .params import GaussianStats
 from .sklearn_models import DiagCovariance, FullCovariance, SphericalCovariance, TiedCovariance
 
-__all__ = ["MCLUST_MODELS", "MCLUST_ALIASES", "MclustModel", "mclust_name"]
+__all__ = ["MCLUST_MODELS", "MCLUST_MODELS_1D", "MCLUST_ALIASES", "MclustModel", "mclust_name"]
 
 #: The 14 model names, in mclust's order.
 MCLUST_MODELS: tuple[str, ...] = (
     "EII", "VII", "EEI", "VEI", "EVI", "VVI",
     "EEE", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV", "VVV",
 )  # fmt: skip
+
+#: mclust's names for univariate data: ``E`` (equal variances) and ``V`` (variable variances).
+MCLUST_MODELS_1D: tuple[str, ...] = ("E", "V")
 
 #: scikit-learn ``covariance_type`` names and the mclust model they are.
 MCLUST_ALIASES: dict[str, str] = {"full": "VVV", "tied": "EEE", "diag": "VVI", "spherical": "VII"}
@@ -104,8 +106,11 @@ class MclustModel(CovarianceModel):
     #: tolerance and cap of the inner iterations of iterative M-steps
     #: (each inner step is monotone, and warm starts carry progress across EM
     #: iterations, so a few steps per M-step suffice for a generalised EM)
-    inner_tol: ClassVar[float] = 1e-10
-    inner_max_iter: ClassVar[int] = 50
+    inner_tol: ClassVar[float] = float(np.sqrt(np.finfo(np.float64).eps))  # mclust's tol[2]
+    inner_max_iter: ClassVar[int] = 1000
+    #: EVE and VVE: mclust's inner tolerance (``emControl()$tol[2] = sqrt(eps)``) and a cap
+    orientation_tol: ClassVar[float] = float(np.sqrt(np.finfo(np.float64).eps))
+    orientation_max_iter: ClassVar[int] = 10_000
 
     def covariance(self, stats: GaussianStats, nk: np.ndarray, reg: float) -> np.ndarray:
         """The constrained M-step without a warm start."""
@@ -162,7 +167,10 @@ class VEI(MclustModel, DiagCovariance):
     formula = "lambda_k A"
 
     def m_step_covariance(self, stats, nk, reg, previous):
-        w = nk[:, None] * DiagCovariance.covariance(self, stats, nk, reg)
+        var = DiagCovariance.covariance(self, stats, nk, reg)
+        if var.shape[0] == 1:
+            return var  # one component: the diagonal model, W / n (mclust's mvn)
+        w = nk[:, None] * var
         start = previous_volumes(previous, w.shape[0], gmean(np.maximum(w, tiny(w))) / nk)
         lam, a = volumes_shared_shape(w, nk, start, self.inner_tol, self.inner_max_iter)
         return lam[:, None] * a[None, :]
@@ -219,9 +227,14 @@ class EEE(MclustModel, TiedCovariance):
 class _FullMclust(MclustModel, FullCovariance):
     """Models stored as (K, D, D) covariances; ``_constrained`` works on scatters ``W_k``."""
 
+    #: whether the constrained M-step is iterative (with one component it is the unconstrained one)
+    iterative: ClassVar[bool] = False
+
     def m_step_covariance(self, stats, nk, reg, previous):
-        W = nk[:, None, None] * FullCovariance.covariance(self, stats, nk, reg)
-        cov = self._constrained(W, nk, previous)
+        cov = FullCovariance.covariance(self, stats, nk, reg)
+        if self.iterative and cov.shape[0] == 1:
+            return cov  # one component: the model is unconstrained, W / n (mclust's mvn)
+        cov = self._constrained(nk[:, None, None] * cov, nk, previous)
         return 0.5 * (cov + np.swapaxes(cov, 1, 2))
 
     def _constrained(self, W: np.ndarray, nk: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
@@ -233,6 +246,7 @@ class VEE(_FullMclust):
 
     name = "VEE"
     formula = "lambda_k D A D^T"
+    iterative = True
 
     def _constrained(self, W, nk, previous):
         start = previous_volumes(previous, W.shape[0], root_det(W) / nk)
@@ -248,16 +262,14 @@ class EVE(_FullMclust):
 
     name = "EVE"
     formula = "lambda D A_k D^T"
-
-    @staticmethod
-    def _diag(m, nk):
-        g = gmean(m)
-        return (g.sum() / nk.sum()) * m / g[:, None]
+    iterative = True
+    equal_volume: ClassVar[bool] = True
 
     def _constrained(self, W, nk, previous):
-        D0 = orientation_from(previous, W)
-        Dm, V = common_orientation(W, nk, D0, self._diag, self.inner_tol, self.inner_max_iter)
-        return np.einsum("ij,kj,lj->kil", Dm, V, Dm)
+        D0, v0 = orientation.start_from(previous, W.shape[0], W.shape[-1])
+        tol, cap = self.orientation_tol, self.orientation_max_iter
+        D, v = orientation.orientation(W, nk, D0, v0, self.equal_volume, tol, cap)
+        return np.einsum("ij,kj,lj->kil", D, v, D)
 
     def n_parameters(self, k, d):
         return 1 + k * (d - 1) + d * (d - 1) // 2
@@ -268,10 +280,7 @@ class VVE(EVE):
 
     name = "VVE"
     formula = "lambda_k D A_k D^T"
-
-    @staticmethod
-    def _diag(m, nk):
-        return m / nk[:, None]
+    equal_volume = False
 
     def n_parameters(self, k, d):
         return k * d + d * (d - 1) // 2
@@ -297,6 +306,7 @@ class VEV(_FullMclust):
 
     name = "VEV"
     formula = "lambda_k D_k A D_k^T"
+    iterative = True
 
     def _constrained(self, W, nk, previous):
         vals, vecs = sorted_eigh(W)
@@ -336,6 +346,25 @@ class VVV(_FullMclust):
         return k * d * (d + 1) // 2
 
 
+class E(EII):
+    """mclust's univariate model of equal variances (for D > 1 the same as ``EII``).
+
+    In one dimension the 14 models are two: every model whose volume is
+    equal (``E..``) is ``E``, every one whose volume varies (``V..``) is
+    ``V``; :func:`emix.select` fits these two on 1-D data, as mclust does.
+    """
+
+    name = "E"
+    formula = "lambda (1-D)"
+
+
+class V(VII):
+    """mclust's univariate model of variable variances (for D > 1 the same as ``VII``)."""
+
+    name = "V"
+    formula = "lambda_k (1-D)"
+
+
 _CLASSES = (EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV)
 assert tuple(c.name for c in _CLASSES) == MCLUST_MODELS
-register_covariance_models(*_CLASSES)
+register_covariance_models(*_CLASSES, E, V)

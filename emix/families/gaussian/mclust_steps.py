@@ -9,29 +9,38 @@ constrained set:
   (VEE) alternate the exact updates of the shared shape (or shape and
   orientation) and of the volumes (Celeux and Govaert 1995); each half-step
   is an exact conditional maximisation, so the criterion never increases.
-* :func:`common_orientation` (EVE, VVE) updates the common orientation with
-  a majorisation-minimisation step (the idea of Browne and McNicholas 2014):
-  with ``w_k >= `` the largest eigenvalue of ``W_k``,
-  ``f(D) = sum_k tr(V_k^{-1} D^T (W_k - w_k I) D)`` is concave in ``D``, so
-  its tangent majorises it and the next ``D`` is the orthogonal polar factor
-  of ``sum_k (w_k I - W_k) D V_k^{-1}``.
+The common orientation of EVE and VVE is in :mod:`.mclust_orientation`.
 
 Inner iterations start from the previous EM iteration's parameters, recovered
-from the previous covariances (:func:`previous_volumes`,
-:func:`orientation_from`), so an EM iteration never lowers the
-log-likelihood (a generalised EM).
+from the previous covariances (:func:`previous_volumes`), so an EM iteration
+never lowers the log-likelihood (a generalised EM).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ... import _kernels
+
+_EPS2 = float(np.finfo(np.float64).eps) ** 2
+
+
+def _f64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
+
 
 def tiny(a: np.ndarray) -> float:
-    """A positive floor relative to the scale of ``a`` (for degenerate components)."""
+    """A positive floor relative to the scale of ``a``: ``eps^2`` times its largest value.
+
+    It keeps logarithms finite for a component whose exact M-step is
+    singular (one row, or rows in a lower-dimensional space), and lies far
+    below mclust's singularity threshold (``sqrt(eps)`` on the square roots
+    of the covariance's eigenvalues), so that a floored component is always
+    found degenerate (:mod:`.degeneracy`).
+    """
     pos = np.abs(a[np.isfinite(a)])
     scale = float(pos.max()) if pos.size and pos.max() > 0 else 1.0
-    return scale * float(np.finfo(np.float64).eps)
+    return scale * _EPS2
 
 
 def gmean(v: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -83,13 +92,18 @@ def volumes_shared_shape(
     lam : ndarray of shape (K,)
     a : ndarray of shape (D,)
     """
+    kern = _kernels.mclust_kernels()
+    if kern is not None:
+        return kern.volumes_shared_shape(_f64(w), _f64(nk), _f64(lam), float(tol), int(max_iter))
     d = w.shape[1]
     floor = tiny(w)
     w = np.maximum(w, floor)
     lam = np.maximum(lam, floor)
     obj = np.inf
     for _ in range(max_iter):
-        b = (w / lam[:, None]).sum(axis=0)
+        # a component at the floor (no spread: one row) carries no information on the shape
+        live = lam > floor
+        b = (w[live] / lam[live, None]).sum(axis=0) if live.any() else w.sum(axis=0)
         a = b / gmean(b)
         lam = np.maximum((w / a).sum(axis=1) / (d * nk), floor)
         # with lam optimal given a, the trace term is the constant D n
@@ -107,12 +121,17 @@ def volumes_shared_matrix(
 
     Returns ``lam`` (K,) and ``C`` (D, D).
     """
+    kern = _kernels.mclust_kernels()
+    if kern is not None:
+        return kern.volumes_shared_matrix(_f64(W), _f64(nk), _f64(lam), float(tol), int(max_iter))
     d = W.shape[-1]
     floor = tiny(W)
     lam = np.maximum(lam, floor)
     obj = np.inf
     for _ in range(max_iter):
-        C = _unit_det((W / lam[:, None, None]).sum(axis=0))
+        # a component at the floor (no spread: one row) carries no information on the shape
+        live = lam > floor
+        C = _unit_det((W[live] / lam[live, None, None]).sum(axis=0) if live.any() else W.sum(axis=0))
         Cinv = np.linalg.inv(C)
         lam = np.maximum(np.einsum("kij,ji->k", W, Cinv) / (d * nk), floor)
         new = float(d * (nk * np.log(lam)).sum())
@@ -120,63 +139,6 @@ def volumes_shared_matrix(
             break
         obj = new
     return lam, C
-
-
-def common_orientation(
-    W: np.ndarray,
-    nk: np.ndarray,
-    D0: np.ndarray,
-    diag_update,
-    tol: float,
-    max_iter: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Minimise ``sum_k n_k log det V_k + tr(W_k D V_k^{-1} D^T)`` over orthogonal ``D``
-    and diagonal ``V_k`` restricted by ``diag_update`` (EVE, VVE).
-
-    ``diag_update(m, nk)`` returns the optimal ``V`` (K, D) given the rotated
-    diagonals ``m_k = diag(D^T W_k D)``; ``D`` is updated by one MM step per
-    iteration (see the module docstring), which never increases the criterion.
-
-    Returns
-    -------
-    D : ndarray of shape (D, D)
-    V : ndarray of shape (K, D)
-    """
-    d = W.shape[-1]
-    floor = tiny(W)
-    omega = np.linalg.eigvalsh(W)[:, -1]
-    eye = np.eye(d)
-    shifted = omega[:, None, None] * eye - W  # positive semi-definite
-    Dm = D0
-    obj = np.inf
-    V = None
-    for _ in range(max_iter):
-        m = np.maximum(np.einsum("ji,kjl,li->ki", Dm, W, Dm), floor)
-        V_new = np.maximum(diag_update(m, nk), floor)
-        new = float((nk * np.log(V_new).sum(axis=1)).sum() + (m / V_new).sum())
-        if V is not None and new > obj:  # rounding: keep the previous (better) point
-            break
-        V, D_kept = V_new, Dm
-        if _converged(obj, new, tol):
-            break
-        obj = new
-        H = np.einsum("kij,jl,kl->il", shifted, Dm, 1.0 / V)
-        U, _, Vt = np.linalg.svd(H)
-        Dm = U @ Vt
-    return D_kept, V
-
-
-def orientation_from(previous: np.ndarray | None, W: np.ndarray) -> np.ndarray:
-    """A starting common orientation: the eigenvectors shared by the previous covariances
-    (a generic combination of them, which they all diagonalise), else those of sum W_k."""
-    if previous is None or previous.ndim != 3:
-        base = W.sum(axis=0)
-    else:
-        k = previous.shape[0]
-        t = 1.0 + np.arange(k) * 0.6180339887
-        scale = np.trace(previous, axis1=1, axis2=2)[:, None, None]
-        base = (t[:, None, None] * previous / scale).sum(axis=0)
-    return np.linalg.eigh(base)[1]
 
 
 def previous_volumes(previous: np.ndarray | None, k: int, fallback: np.ndarray) -> np.ndarray:

@@ -151,6 +151,12 @@ class MissingGaussianFamily:
     def n_parameters(self, params: GaussianParams) -> int:
         return self.base.n_parameters(params)
 
+    def singular_components(self, params: GaussianParams) -> tuple[int, ...]:
+        return self.base.singular_components(params)
+
+    def repaired_components(self, stats: GaussianStats, previous: GaussianParams | None) -> tuple[int, ...]:
+        return self.base.repaired_components(stats, previous)
+
     def sample(self, rng, params, counts):
         return self.base.sample(rng, params, counts)
 

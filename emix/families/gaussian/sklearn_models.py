@@ -93,6 +93,12 @@ class FullCovariance(CovarianceModel):
     def component_covariance(self, cov, k, d):
         return cov[k]
 
+    def root_diagonals(self, prec_chol, k):
+        return _inverse_abs(np.diagonal(prec_chol, axis1=1, axis2=2))
+
+    def _factor_diagonals(self, prec_chol):
+        return np.diagonal(prec_chol, axis1=1, axis2=2)
+
     def to_free(self, cov):
         return _chol_to_free(cov)
 
@@ -174,6 +180,12 @@ class TiedCovariance(CovarianceModel):
     def component_covariance(self, cov, k, d):
         return cov
 
+    def root_diagonals(self, prec_chol, k):
+        return np.broadcast_to(_inverse_abs(np.diagonal(prec_chol)), (k, prec_chol.shape[0]))
+
+    def _factor_diagonals(self, prec_chol):
+        return np.diagonal(prec_chol)
+
     def to_free(self, cov):
         return _chol_to_free(cov[None])
 
@@ -242,6 +254,8 @@ class DiagCovariance(CovarianceModel):
         return var + reg
 
     def precision_cholesky(self, cov):
+        if cov.size and cov.min() > 0.0 and cov.max() < np.inf:  # the usual case: nothing to repair
+            return cov, 1.0 / np.sqrt(cov)
         cov = np.stack([repair_variances(cov[k], f"component {k}") for k in range(cov.shape[0])])
         return cov, 1.0 / np.sqrt(cov)
 
@@ -253,6 +267,12 @@ class DiagCovariance(CovarianceModel):
 
     def component_covariance(self, cov, k, d):
         return np.diag(cov[k])
+
+    def root_diagonals(self, prec_chol, k):
+        return _inverse_abs(prec_chol)
+
+    def _factor_diagonals(self, prec_chol):
+        return prec_chol
 
     def to_free(self, cov):
         return np.log(np.asarray(cov, dtype=np.float64)).ravel()
@@ -307,6 +327,8 @@ class SphericalCovariance(CovarianceModel):
         return DiagCovariance.covariance(self, stats, nk, reg).mean(axis=1)
 
     def precision_cholesky(self, cov):
+        if cov.size and cov.min() > 0.0 and cov.max() < np.inf:  # the usual case: nothing to repair
+            return cov, 1.0 / np.sqrt(cov)
         cov = np.concatenate(
             [repair_variances(cov[k : k + 1], f"component {k}") for k in range(cov.shape[0])]
         )
@@ -317,6 +339,12 @@ class SphericalCovariance(CovarianceModel):
 
     def component_covariance(self, cov, k, d):
         return cov[k] * np.eye(d)
+
+    def root_diagonals(self, prec_chol, k):
+        return _inverse_abs(prec_chol)[:, None]
+
+    def _factor_diagonals(self, prec_chol):
+        return prec_chol
 
     def to_free(self, cov):
         return np.log(np.asarray(cov, dtype=np.float64)).ravel()
@@ -365,6 +393,11 @@ def _chol_from_free(vec: np.ndarray, m: int, d: int) -> tuple[np.ndarray, np.nda
     # inv(L)^T, upper triangular (rounding above the diagonal of the batched inverse removed)
     pc = np.triu(np.swapaxes(np.linalg.inv(chol), 1, 2))
     return cov, pc
+
+
+def _inverse_abs(a: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return 1.0 / np.abs(np.asarray(a, dtype=np.float64))
 
 
 def _check_spd(m: np.ndarray, label: str) -> None:

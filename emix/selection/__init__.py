@@ -1,0 +1,229 @@
+"""Model selection over covariance models and numbers of components, as mclust's ``mclustBIC`` does.
+
+:func:`select` fits every (model, K) of a grid from mclust's start, with
+mclust's stopping rule, and tabulates BIC, AIC and ICL in mclust's sign
+(larger is better; see :mod:`.result` for the columns). A fit that is
+degenerate by mclust's test (a component empty, or a covariance singular:
+``min_j |R_jj| / (1 + max_j |R_jj|) <= sqrt(eps)`` with ``R^T R = Sigma_k``),
+or that failed, gets ``nan`` criteria, as mclust reports ``NA``, with the
+reason, and is never chosen.
+
+==============  ===========================================================
+module          what it holds
+==============  ===========================================================
+:mod:`.result`  :class:`SelectionRecord`, :class:`SelectionResult`,
+                :func:`information_criteria`
+:mod:`.cells`   fitting one cell (warnings kept as text), the grid in this
+                process or in worker processes
+:mod:`.text`    the grid as text in blocks that fit 80 columns, the
+                summary, the notebook (HTML) view
+==============  ===========================================================
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_array, check_missing_rows
+from ..estimators.gaussian import GaussianMixture
+from ..exceptions import EmixWarning, InvalidParameterError
+from ..families.gaussian import COVARIANCE_MODELS, MCLUST_MODELS, MCLUST_MODELS_1D
+from ..init import mclust_partition
+from .cells import run_grid, workers_for
+from .result import CRITERIA, SelectionRecord, SelectionResult, check_criterion, information_criteria
+
+__all__ = [
+    "select",
+    "SelectionRecord",
+    "SelectionResult",
+    "SelectionWarning",
+    "information_criteria",
+    "CRITERIA",
+]
+
+#: mclust's ``emControl()``: ``tol[1] = 1e-5`` on the relative change of the log-likelihood.
+MCLUST_TOL = 1e-5
+#: mclust's ``itmax = .Machine$integer.max``.
+NO_LIMIT = 2**31 - 1
+
+
+class SelectionWarning(EmixWarning):
+    """The summary of what the fits of a selection grid warned (each fit's lines are in its record)."""
+
+
+def default_models(n_samples: int, n_features: int) -> tuple[str, ...]:
+    """mclust's models for data of this shape: ``E`` and ``V`` in 1-D, the six spherical and
+    diagonal ones when ``n <= D``, else all 14."""
+    if n_features == 1:
+        return MCLUST_MODELS_1D
+    if n_samples <= n_features:
+        return MCLUST_MODELS[:6]
+    return MCLUST_MODELS
+
+
+def _summarise(records: Sequence[SelectionRecord]) -> None:
+    """One warning for the whole grid, if any fit warned or is NA."""
+    na = [r for r in records if not np.isfinite(r.bic)]
+    warned = [r for r in records if r.warnings and np.isfinite(r.bic)]
+    if not na and not warned:
+        return
+    parts = []
+    if na:
+        names = " ".join(f"{r.model},{r.n_components}" for r in na[:10]) + (" ..." if len(na) > 10 else "")
+        parts.append(f"{len(na)} of {len(records)} fits are NA (degenerate or failed; never chosen): {names}")
+    if warned:
+        other = " other" if na else ""
+        parts.append(f"{len(warned)}{other} fit{'s' if len(warned) != 1 else ''} warned")
+    warnings.warn(
+        "select: " + "; ".join(parts) + ". Each fit's reason and warnings are in its record "
+        "(result.na, the 'message' and 'warnings' columns of result.to_frame())",
+        SelectionWarning,
+        stacklevel=3,
+    )
+
+
+def _warm_start_cache(X: np.ndarray, init_params: str, ks: Sequence[int]) -> None:
+    """Build mclust's tree once, here, before any worker forks (it then inherits it)."""
+    if init_params == "hierarchical" and not np.isnan(X).any() and X.shape[0] <= 2000:
+        mclust_partition(X, max(ks))
+
+
+def select(
+    X: Any,
+    n_components: Iterable[int] = range(1, 10),
+    models: Sequence[str] | None = None,
+    *,
+    criterion: str = "bic",
+    init_params: str = "hierarchical",
+    reg_covar: float = 0.0,
+    tol: float = MCLUST_TOL,
+    convergence: str = "mclust",
+    max_iter: int | None = None,
+    accelerate: bool = False,
+    n_jobs: int | None = None,
+    random_state: Any = 0,
+    progress: Callable[[int, int, SelectionRecord], Any] | None = None,
+    **estimator_params: Any,
+) -> SelectionResult:
+    """Fit a grid of Gaussian mixtures and choose the covariance model and K by BIC (or ICL).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        NaN marks a missing value (each fit is then exact EM on the observed
+        values, see :class:`~emix.GaussianMixture`); a row must have at least
+        one observed value.
+    n_components : iterable of int, default=range(1, 10)
+        Numbers of components to try (K larger than ``n_samples`` is skipped).
+    models : sequence of str, optional
+        Covariance models (any ``covariance_type``). Default: mclust's, in
+        its order: the 14 models, ``E`` and ``V`` for 1-D data, the six
+        spherical and diagonal ones when ``n_samples <= n_features``.
+    criterion : {'bic', 'icl', 'aic'}, default='bic'
+        What chooses the best fit; all are in mclust's sign (larger is better).
+    init_params : str, default='hierarchical'
+        Initialisation of every fit; the default is mclust's start
+        (:mod:`emix.init.mclust_start`: the hierarchical tree, built once and
+        cut at each K, or quantile classes for 1-D data).
+    reg_covar : float, default=0.0
+        Diagonal jitter. ``0`` fits the models exactly as mclust does.
+    tol : float, default=1e-5
+        Stopping threshold of ``convergence``; with the default rule, EM
+        stops when ``|L_t - L_{t-1}| <= tol (1 + |L_t|)``, mclust's rule and
+        tolerance.
+    convergence : {'mclust', 'aitken', 'sklearn'}, default='mclust'
+        The stopping rule (see :class:`~emix.engine.ConvergenceMonitor`).
+    max_iter : int or None, default=None
+        EM iterations per fit; ``None``: no limit, as mclust.
+    accelerate : bool, default=False
+        SQUAREM; off, so that each fit takes mclust's EM steps.
+    n_jobs : int or None, default=None
+        Worker processes (forked; where ``fork`` is unavailable the fits run
+        in this process). ``None``: every core when the grid is large enough
+        to pay for the workers, else this process; ``-1``: every core; ``1``:
+        this process.
+    random_state : int, Generator or None, default=0
+        Passed to every fit (mclust's start uses it only to draw the subset
+        of rows of data larger than 2000 rows).
+    progress : callable, optional
+        Called as ``progress(done, total, record)`` each time a fit ends, in
+        this process (with workers, in the order the fits end).
+    **estimator_params
+        Other :class:`~emix.GaussianMixture` arguments (``n_init``, ``rtol``,
+        ``chunk_size`` ...).
+
+    Returns
+    -------
+    SelectionResult
+        The table (``records``, ``table()``, ``to_frame()``, ``format_table()``),
+        the best model and K, and the fitted best estimator.
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown model or criterion, empty grid, or no fit succeeded.
+
+    Warns
+    -----
+    SelectionWarning
+        Once, when some fits are NA or warned; each fit's lines are in its
+        record's ``warnings`` (fits never warn on their own).
+    """
+    check_criterion(criterion, CRITERIA)
+    X = check_array(X, min_samples=2, allow_nan=True)
+    check_missing_rows(X)
+    models = tuple(default_models(*X.shape) if models is None else models)
+    for m in models:
+        if m not in COVARIANCE_MODELS:
+            raise InvalidParameterError(f"unknown model {m!r}; choose from {sorted(COVARIANCE_MODELS)}")
+    ks = tuple(sorted({int(k) for k in n_components if 1 <= int(k) <= X.shape[0]}))
+    if not ks or not models:
+        raise InvalidParameterError("the grid is empty: give at least one model and one K in [1, n_samples]")
+    if len(set(models)) != len(models):
+        raise InvalidParameterError(f"models are repeated: {list(models)}")
+    params = dict(
+        init_params=init_params,
+        reg_covar=reg_covar,
+        tol=tol,
+        convergence=convergence,
+        max_iter=NO_LIMIT if max_iter is None else max_iter,
+        accelerate=accelerate,
+        random_state=random_state,
+        **estimator_params,
+    )
+    params.setdefault("n_jobs", 1)  # one thread per fit: the grid is the parallel part
+    for m in models:  # bad arguments raise here, once, rather than failing every cell
+        GaussianMixture(n_components=1, covariance_type=m, **params)._validate_params()
+    tasks = [(m, k) for m in models for k in ks]
+    workers = workers_for(n_jobs, X, tasks)
+    _warm_start_cache(X, init_params, ks)
+    records, kept = run_grid(X, tasks, params, workers, progress)
+    scored = [(getattr(r, criterion), i) for i, r in enumerate(records) if np.isfinite(getattr(r, criterion))]
+    if not scored:
+        raise InvalidParameterError(
+            "no fit of the grid succeeded (all degenerate); try reg_covar > 0, fewer components or "
+            "standardised features"
+        )
+    _summarise(records)
+    best = records[max(scored)[1]]
+    est = kept.get((best.model, best.n_components))
+    if est is None:  # fitted directly or in a worker: fit it here (the same start, the same fit)
+        est = GaussianMixture(n_components=best.n_components, covariance_type=best.model, **params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X)
+    return SelectionResult(
+        records=tuple(records),
+        models=models,
+        n_components=ks,
+        n_samples=int(X.shape[0]),
+        criterion=criterion,
+        best_model=best.model,
+        best_n_components=best.n_components,
+        best_estimator=est,
+        n_features=int(X.shape[1]),
+    )
