@@ -193,6 +193,21 @@ class CheckpointMismatchError(EmixError, ValueError):
     fingerprints of the data (sizes, dtype, a hash of the rows or the files'
     fingerprints) and of the settings (the constructor arguments that change
     the result) match; otherwise it raises this error naming what differs.
+
+    Examples
+    --------
+    >>> import os, tempfile, warnings
+    >>> import emix
+    >>> X = emix.datasets.load_faithful()
+    >>> path = os.path.join(tempfile.mkdtemp(), "fit.ckpt")
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", emix.ConvergenceWarning)  # 3 iterations only
+    ...     _ = emix.GaussianMixture(2, max_iter=3, tol=0, checkpoint=path).fit(X)
+    >>> try:
+    ...     emix.GaussianMixture(3, max_iter=3, tol=0, checkpoint=path).fit(X)
+    ... except emix.CheckpointMismatchError as exc:
+    ...     print("n_components: 2 -> 3" in str(exc))
+    True
     """
 
 

@@ -52,7 +52,19 @@ NO_LIMIT = 2**31 - 1
 
 
 class SelectionWarning(EmixWarning):
-    """The summary of what the fits of a selection grid warned (each fit's lines are in its record)."""
+    """The summary of what the fits of a selection grid warned (each fit's lines are in its record).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import emix
+    >>> from emix.selection import SelectionWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", SelectionWarning)  # the grid's summary, once
+    ...     result = emix.select(emix.datasets.load_faithful(), [1, 2], models=["VVV"], n_jobs=1)
+    >>> result.best_n_components
+    2
+    """
 
 
 def default_models(n_samples: int, n_features: int) -> tuple[str, ...]:
@@ -172,6 +184,13 @@ def select(
     SelectionWarning
         Once, when some fits are NA or warned; each fit's lines are in its
         record's ``warnings`` (fits never warn on their own).
+
+    Examples
+    --------
+    >>> import emix
+    >>> result = emix.select(emix.datasets.load_faithful(), [2, 3], models=["EEE", "VVV"], n_jobs=1)
+    >>> result.best_model, result.best_n_components, round(result.best.bic, 1)
+    ('EEE', 3, -2314.3)
     """
     check_criterion(criterion, CRITERIA)
     X = check_array(X, min_samples=2, allow_nan=True)

@@ -43,7 +43,41 @@ CRITERIA = ("bic", "icl", "aic")
 
 @dataclasses.dataclass(frozen=True)
 class SelectionRecord:
-    """One fit of the grid (criteria in mclust's sign: larger is better; ``nan`` when NA)."""
+    """One fit of the grid (criteria in mclust's sign: larger is better; ``nan`` when NA).
+
+    Attributes
+    ----------
+    model : str
+        The covariance model (``covariance_type``).
+    n_components : int
+        K.
+    log_likelihood : float
+        Total log-likelihood of the fit (``nan`` if it failed).
+    n_parameters : int
+        Free parameters, as mclust counts them.
+    bic, aic, icl : float
+        The criteria, larger is better; ``nan`` when the fit is NA.
+    converged : bool
+        Whether EM met its stopping rule.
+    n_iter : int
+        EM iterations.
+    degenerate : bool
+        Whether a component became degenerate by mclust's test (or the fit failed).
+    init_used : str
+        How the fit started.
+    message : str
+        Why the fit is NA (empty otherwise).
+    warnings : tuple of str
+        What the fit warned, one line each.
+
+    Examples
+    --------
+    >>> import emix
+    >>> result = emix.select(emix.datasets.load_faithful(), [3], models=["EEE"], n_jobs=1)
+    >>> record = result.record("EEE", 3)
+    >>> record.n_parameters, round(record.bic, 1), record.degenerate
+    (11, -2314.3, False)
+    """
 
     model: str
     n_components: int
@@ -85,7 +119,15 @@ def information_criteria(
 
     Returns
     -------
-    dict with keys ``'bic'``, ``'aic'``, ``'icl'``
+    criteria : dict
+        ``{'bic': ..., 'aic': ..., 'icl': ...}``.
+
+    Examples
+    --------
+    >>> from emix.selection import information_criteria
+    >>> crit = information_criteria(-1126.316, n_parameters=11, n_samples=272)
+    >>> round(crit["bic"], 3), round(crit["aic"], 3), crit["icl"]
+    (-2314.296, -2274.632, nan)
     """
     bic = 2.0 * log_likelihood - n_parameters * math.log(n_samples)
     aic = 2.0 * log_likelihood - 2.0 * n_parameters
@@ -123,6 +165,15 @@ class SelectionResult:
     best_estimator : GaussianMixture
         The fitted estimator of the best (model, K).
     n_features : int
+
+    Examples
+    --------
+    >>> import emix
+    >>> result = emix.select(emix.datasets.load_faithful(), [2, 3], models=["EEE", "VVV"], n_jobs=1)
+    >>> result.best_model, result.best_n_components
+    ('EEE', 3)
+    >>> [(r.model, r.n_components) for r in result.top(2)]
+    [('EEE', 3), ('VVV', 2)]
     """
 
     records: tuple[SelectionRecord, ...]
@@ -141,7 +192,22 @@ class SelectionResult:
         return self.record(self.best_model, self.best_n_components)
 
     def record(self, model: str, n_components: int) -> SelectionRecord:
-        """The record of one (model, K)."""
+        """The record of one (model, K).
+
+        Parameters
+        ----------
+        model : str
+        n_components : int
+
+        Returns
+        -------
+        SelectionRecord
+
+        Raises
+        ------
+        KeyError
+            When the grid has no such fit.
+        """
         for r in self.records:
             if r.model == model and r.n_components == n_components:
                 return r
@@ -169,7 +235,18 @@ class SelectionResult:
         return out
 
     def top(self, n: int = 3, criterion: str | None = None) -> list[SelectionRecord]:
-        """The ``n`` best records by ``criterion`` (default: the selection's); NA fits are left out."""
+        """The ``n`` best records by ``criterion``; NA fits are left out.
+
+        Parameters
+        ----------
+        n : int, default=3
+        criterion : {'bic', 'icl', 'aic'}, optional
+            Default: the criterion the selection was made on.
+
+        Returns
+        -------
+        list of SelectionRecord
+        """
         crit = criterion or self.criterion
         check_criterion(crit, CRITERIA)
         ok = [r for r in self.records if np.isfinite(getattr(r, crit))]
@@ -194,12 +271,33 @@ class SelectionResult:
         """The criterion grid as text (rows K, columns models), in blocks of columns at most ``width`` wide.
 
         ``NA`` marks degenerate or failed fits, ``*`` the best one.
+
+        Parameters
+        ----------
+        criterion : {'bic', 'aic', 'icl', 'log_likelihood', 'n_parameters'}, default='bic'
+        digits : int, default=3
+            Digits after the decimal point.
+        width : int, default=80
+            The widest line.
+
+        Returns
+        -------
+        str
         """
         best = (self.best_model, self.best_n_components) if criterion == self.criterion else None
         return text.grid(self.table(criterion), self.models, self.n_components, digits, width, best)
 
     def summary(self, n: int = 5) -> str:
-        """The best fit, the ``n`` best by the selection's criterion and the NA fits, as text."""
+        """The best fit, the ``n`` best by the selection's criterion and the NA fits, as text.
+
+        Parameters
+        ----------
+        n : int, default=5
+
+        Returns
+        -------
+        str
+        """
         return text.summary(self, n)
 
     def __repr__(self) -> str:
@@ -209,7 +307,18 @@ class SelectionResult:
         return text.html(self)
 
     def plot(self, criterion: str = "bic", ax=None):
-        """Criterion against K, one line per model (see :func:`emix.plot.plot_criterion`); returns the figure."""
+        """Criterion against K, one line per model (see :func:`emix.teach.plot.plot_criterion`).
+
+        Parameters
+        ----------
+        criterion : {'bic', 'aic', 'icl'}, default='bic'
+        ax : matplotlib Axes, optional
+            Draw into this axes instead of a new figure.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
         from ..teach.plot import plot_criterion
 
         return plot_criterion(self, criterion=criterion, ax=ax)

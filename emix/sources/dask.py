@@ -198,7 +198,20 @@ class DaskSource(_SourceBase):
         chunks. A worker lost during a pass is replaced by the scheduler: its
         task is run again elsewhere and its blocks recomputed from their graph.
         Without a client, Dask's local scheduler runs the blocks on threads of
-        this process. ``pool`` is ignored: the cluster is the parallelism.
+        this process.
+
+        Parameters
+        ----------
+        fn : callable
+            ``fn(X_block, w_block, row_offset)``, picklable (closures are, by
+            cloudpickle); its values should be small.
+        pool : object, optional
+            Ignored: the cluster is the parallelism.
+
+        Returns
+        -------
+        iterator
+            The values of ``fn``, in block order.
         """
         client = _current_client()
         if client is not None:
