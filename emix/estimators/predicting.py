@@ -1,0 +1,200 @@
+"""Using a fitted model: densities, responsibilities, labels, samples, BIC and AIC.
+
+:class:`PredictMixin` is the part of :class:`~emix.estimators.core.MixtureEstimator`
+that reads a fitted model; it asks the estimator for its checked data
+(``_check_X``), its family (``_make_family``, ``_family_for``) and its fitted
+parameters (``_fitted_params``), and the engine for the joint log-densities.
+Every method works chunk by chunk, on arrays, sources and Dask collections.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._linalg import logsumexp_rows, normalize_log_rows
+from .._validation import check_random_state
+from ..engine import MixtureParams, log_joint
+from ..engine.hooks import n_weight_parameters
+from ..exceptions import InvalidParameterError
+from ..sources import checked_map, is_dask_collection, is_source, source_summary
+from . import checks, lazy
+
+
+class PredictMixin:
+    """Densities, responsibilities, labels, samples and criteria of a fitted mixture."""
+
+    def _map_chunks(self, X: Any, fn) -> np.ndarray:
+        if is_dask_collection(X):  # issue 13: a lazy Dask array, block by block
+            return lazy.map_blocks(self, X, fn)
+        if is_source(X):
+            return np.concatenate(list(self._map_source(X, fn)), axis=0)
+        family = self._family_for(X)
+        params = self._fitted_params()
+        parts = [fn(log_joint(family, Xc, params)) for Xc, _ in self._source(X).chunks()]
+        return np.concatenate(parts, axis=0)
+
+    def _map_source(self, source: Any, fn):
+        """``fn(log_joint)`` of every chunk of ``source``, computed where the chunk lives, in order."""
+        summary = source_summary(source)
+        family = self._make_family()
+        checks.check_source_missing(source, summary, family.handles_missing, type(self).__name__, "")
+        variant = self._family_for(summary.probe())
+        return checked_map(source, _ChunkJoint(variant, self._fitted_params(), fn, family.validate))
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Log-density ``log p(x_n)`` of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+            A source is evaluated chunk by chunk where its chunks live; the
+            result is brought back as one NumPy array.
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+            ``log p(x_n)`` under the fitted mixture, in nats.
+        """
+        return self._map_chunks(self._check_X(X), logsumexp_rows)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean log-likelihood per sample of ``X`` (scikit-learn's ``score``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+            On a source the sum is taken chunk by chunk (memory: one chunk).
+        y : ignored
+            Not used; present for scikit-learn's API.
+
+        Returns
+        -------
+        score : float
+            The mean of :meth:`score_samples`.
+        """
+        return self._score(self._check_X(X))
+
+    def _score(self, X: Any) -> float:
+        """``score`` of checked data."""
+        if is_source(X):
+            total = sum(self._map_source(X, _sum_logsumexp))
+            return float(total[0] / X.n_samples)
+        return float(np.mean(self._map_chunks(X, logsumexp_rows)))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Responsibilities ``p(k | x_n)``: the posterior probability of each component.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+            Rows sum to one.
+        """
+        return self._map_chunks(self._check_X(X), lambda lj: normalize_log_rows(lj)[0])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable component of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+
+        Returns
+        -------
+        labels : ndarray of int of shape (n_samples,)
+            The component with the largest responsibility (``argmax`` of
+            :meth:`predict_proba`).
+        """
+        return self._map_chunks(self._check_X(X), lambda lj: lj.argmax(axis=1))
+
+    def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Draw samples from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples, at least 1.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The samples, grouped by component.
+        y : ndarray of int of shape (n_samples,)
+            Component of each sample.
+        """
+        self._check_fitted()
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise InvalidParameterError(
+                f"Invalid value for 'n_samples': {n_samples!r}; n_samples must be >= 1 (an int: "
+                "the sampling needs at least one sample)"
+            )
+        rng = check_random_state(self.random_state)
+        params = self._fitted_params()
+        counts = rng.multinomial(int(n_samples), params.weights / params.weights.sum())
+        X = self._make_family().sample(rng, params.components, counts)
+        y = np.repeat(np.arange(len(counts)), counts)
+        return X, y
+
+    def _n_parameters(self) -> int:
+        """Number of free parameters: the components' and ``K - 1`` weights (none if they are fixed)."""
+        params, family = self._fitted_params(), self._make_family()
+        return int(family.n_parameters(params.components) + n_weight_parameters(family, len(params.weights)))
+
+    def bic(self, X: Any) -> float:
+        """Bayesian information criterion, in scikit-learn's sign (smaller is better).
+
+        ``-2 log L + p log n``, with ``p`` the number of free parameters
+        (:func:`emix.select` tabulates it in mclust's sign, larger is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+
+        Returns
+        -------
+        bic : float
+        """
+        X = self._check_X(X)
+        n = _n_rows(X)
+        return float(-2 * self._score(X) * n + self._n_parameters() * np.log(n))
+
+    def aic(self, X: Any) -> float:
+        """Akaike information criterion, in scikit-learn's sign (smaller is better): ``-2 log L + 2 p``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or a source / Dask collection
+
+        Returns
+        -------
+        aic : float
+        """
+        X = self._check_X(X)
+        return float(-2 * self._score(X) * _n_rows(X) + 2 * self._n_parameters())
+
+    # -- persistence (see emix.io) --------------------------------------------------------
+
+
+def _n_rows(X: Any) -> int:
+    return int(X.n_samples) if is_source(X) else int(X.shape[0])
+
+
+def _sum_logsumexp(lj: np.ndarray) -> np.ndarray:
+    return np.asarray([logsumexp_rows(lj).sum(dtype=np.float64)])
+
+
+class _ChunkJoint:
+    """``fn(log_joint(X_chunk))`` for one chunk (picklable, for distributed sources)."""
+
+    def __init__(self, family: Any, params: MixtureParams, fn: Any, check: Any = None) -> None:
+        self.family, self.params, self.fn, self.check = family, params, fn, check
+
+    def __call__(self, X: np.ndarray, w: Any, offset: int) -> np.ndarray:
+        if self.check is not None:
+            self.check(X)
+        return self.fn(log_joint(self.family, X, self.params))
