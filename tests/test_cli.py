@@ -534,3 +534,14 @@ def test_fit_stream_gives_the_in_memory_model(runner, tmp_path, suffix):
     assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-9)
     res = run(runner, "fit", data, "-k", 2, "--stream", "--standardize", "-o", tmp_path / "x.emix")
     assert res.exit_code != 0 and "--standardize needs the data in memory" in stderr(res)
+
+
+def test_info_shows_the_feature_names_of_a_model_fitted_on_a_data_frame(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame(emix.datasets.load_faithful(), columns=["eruption_min", "wait_min"])
+    model = emix.GaussianMixture(2, random_state=0).fit(frame)
+    model.save(tmp_path / "m.emix")
+    res = CliRunner().invoke(app, ["info", str(tmp_path / "m.emix")])
+    assert res.exit_code == 0, res.output
+    assert "eruption_min" in res.output and "wait_min" in res.output

@@ -122,7 +122,8 @@ def load_model(path: Path) -> tuple[Any, list[str], Scaling, dict[str, Any]]:
     model : estimator
         The fitted estimator.
     columns : list of str
-        The feature names stored at fit time (``x0, x1, ...`` when there are none).
+        The feature names stored at fit time by ``emix fit``, else the model's
+        ``feature_names_in_`` (a fit on a data frame), else ``x0, x1, ...``.
     scaling : Scaling
         The standardisation stored at fit time.
     cli : dict
@@ -135,7 +136,9 @@ def load_model(path: Path) -> tuple[Any, list[str], Scaling, dict[str, Any]]:
     d = int(model.n_features_in_)
     cols = cli.get("columns")
     if not (isinstance(cols, list) and len(cols) == d and all(isinstance(c, str) for c in cols)):
-        cols = [f"x{i}" for i in range(d)]
+        # a model fitted in Python on a data frame knows its column names (feature_names_in_)
+        names = getattr(model, "feature_names_in_", None)
+        cols = [str(c) for c in names] if names is not None and len(names) == d else [f"x{i}" for i in range(d)]
     scaling = Scaling.from_json(cli.get("standardize"), d, path)
     return model, cols, scaling, cli
 
