@@ -12,7 +12,8 @@
 The public names are those ``import emix`` gives (``emix.__all__`` and
 ``emix.register_estimator``), the ``__all__`` of :mod:`emix.families`,
 :mod:`emix.sources`, :mod:`emix.datasets`, :mod:`emix.selection`,
-:mod:`emix.teach.trace` and :mod:`emix.teach.plot`, and the few names the
+:mod:`emix.exceptions`, :mod:`emix.teach`, :mod:`emix.teach.trace` and
+:mod:`emix.teach.plot`, and the few names the
 reference documents beyond them (:data:`EXTRA`).
 """
 
@@ -40,6 +41,7 @@ PUBLIC_MODULES = (
     "emix.datasets",
     "emix.selection",
     "emix.exceptions",
+    "emix.teach",
     "emix.teach.trace",
     "emix.teach.plot",
 )
