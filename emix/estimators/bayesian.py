@@ -94,11 +94,11 @@ class BayesianGaussianMixture(MixtureEstimator):
     lower_bound_ : float
         The ELBO of the final parameters less the constants scikit-learn leaves
         out (so comparable with scikit-learn's ``lower_bound_``).
-    lower_bounds_ : ndarray of shape (n_iter_,)
+    lower_bounds_ : ndarray of shape (``n_iter_``,)
         The same after every iteration.
     elbo_ : float
         The ELBO itself, every constant included (``history_[-1]``).
-    history_ : ndarray of shape (n_iter_ + 1,)
+    history_ : ndarray of shape (``n_iter_ + 1``,)
         The ELBO at the start of every iteration, then of the final parameters.
     log_likelihood_ : float
         The same as ``elbo_`` (the objective the engine maximised).

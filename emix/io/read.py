@@ -44,7 +44,8 @@ def load(path: str | os.PathLike, *, return_extra: bool = False):
     ModelFileError
         Missing, truncated, corrupt, tampered, crafted or wrong-version files:
         the message names the file, the member and the problem (see
-        :mod:`emix.io.contents` for what is checked).
+        ``emix.io.contents`` and the guide page on model files for what is
+        checked).
 
     Examples
     --------

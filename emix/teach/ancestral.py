@@ -74,14 +74,14 @@ class AncestralSample:
 
 
 def ancestral_sample(model: Any, n_samples: int = 200, *, random_state: Any = None) -> AncestralSample:
-    """Draw ``z_n ~ Categorical(π)``, then ``x_n ~ p(x | z_n, θ)``, for ``n = 1 .. n_samples``.
+    """Draw ``z_n ~ Categorical(π)``, then ``x_n ~ p(x | z_n, θ)``, for each ``n`` up to ``n_samples``.
 
     Parameters
     ----------
     model : estimator, or (family, params) pair
         A fitted emix estimator of any family, one whose weights and arrays
-        were set by hand, or a family with its parameters (see
-        :func:`emix.teach.bound.resolve_model`).
+        were set by hand, or a family with its parameters (the same
+        forms as for :func:`emix.teach.bound`).
     n_samples : int, default=200
     random_state : int, Generator or None
 

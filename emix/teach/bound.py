@@ -96,7 +96,7 @@ class Bound:
 
     @property
     def gap(self) -> float:
-        """Jensen's gap ``ln p(X | θ) - L(q, θ)``, which equals :attr:`kl` up to rounding."""
+        """Jensen's gap ``ln p(X | θ) - L(q, θ)``, which equals ``kl`` up to rounding."""
         return self.log_likelihood - self.lower_bound
 
 
@@ -271,8 +271,11 @@ def bound(model: Any, X: Any, q: Any = None) -> Bound:
     Parameters
     ----------
     model : estimator, or (family, params) pair
-        See :func:`resolve_model`: a fitted model, one set by hand, or a
-        family with its parameters.
+        A fitted emix estimator; an unfitted one whose ``weights_`` and
+        component arrays (``means_``, ``probabilities_``...) were set by hand;
+        or ``(family, params)``, the family as a name, spec or object, and
+        ``params`` a ``MixtureParams`` or a dict with ``"weights"`` (K,) and
+        the family's arrays by name.
     X : array-like of shape (n_samples, D)
         Data in the family's support (NaN for a missing value where the
         family allows it).

@@ -115,7 +115,7 @@ class TraceStep:
     weights : ndarray of shape (K,)
         ``π_k``.
     arrays : dict of str to ndarray
-        The family's parameters (:func:`display_arrays`): ``means`` (K, D) and
+        The family's parameters (``display_arrays``): ``means`` (K, D) and
         ``covariances`` (K, D, D) for a Gaussian, ``probabilities`` (K, D)
         for a Bernoulli, ``rates`` (K, D) for Poisson and exponential, ...
     log_likelihood : float

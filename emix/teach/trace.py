@@ -1,13 +1,13 @@
 """EM one step at a time, for learning and teaching, for every family.
 
-:func:`trace_em` runs EM on a small data set with the library's own engine
-(:func:`emix.engine.log_joint` for the E-step, :func:`emix.engine.e_pass` and
-:func:`emix.engine.m_step` for the M-step) and records the state after every
-E-step and every M-step (:class:`~emix.teach.records.TraceStep`). The family
+:func:`~emix.teach.trace_em` runs EM on a small data set with the library's own engine
+(``emix.engine.log_joint`` for the E-step, ``emix.engine.e_pass`` and
+``emix.engine.m_step`` for the M-step) and records the state after every
+E-step and every M-step (:class:`~emix.teach.TraceStep`). The family
 is any emix family (Gaussian, Bernoulli, categorical, Poisson, exponential,
 Student-t, a product for mixed tables, or one of your own): the trace asks it
 only what the engine asks it. Each record holds the responsibilities ``q``,
-the parameters ``θ`` and the numbers of :mod:`emix.teach.bound`:
+the parameters ``θ`` and the numbers of :func:`emix.teach.bound`:
 
 ``log_likelihood``
     ``ln p(X | θ) = Σ_n ln Σ_k π_k p(x_n | k, θ)``.
