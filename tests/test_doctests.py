@@ -59,9 +59,14 @@ EXTRA = (
 
 
 def _resolve(dotted: str):
-    """The object a dotted name refers to (``emix.teach.plot.plot_trace``)."""
+    """The object a dotted name refers to (``emix.teach.plot.plot_trace``).
+
+    As autodoc resolves it: the last part is an attribute of the longest importable module
+    before it, so ``emix.teach.bound`` is the function that ``emix.teach`` exports, not the
+    module of the same name it comes from.
+    """
     parts = dotted.split(".")
-    for i in range(len(parts), 0, -1):
+    for i in range(len(parts) - 1, 0, -1):
         try:
             obj = importlib.import_module(".".join(parts[:i]))
         except ImportError:
