@@ -123,7 +123,14 @@ def test_every_argument_of_scikit_learns_has_the_same_name_and_default():
     em = inspect.signature(emix.GaussianMixture).parameters
     for name, p in sk.items():
         assert name in em and em[name].default == p.default, name
-    assert [n for n in em if n not in sk] == ["chunk_size", "convergence", "rtol", "accelerate", "n_jobs"]
+    assert [n for n in em if n not in sk] == [
+        "equal_weights",
+        "chunk_size",
+        "convergence",
+        "rtol",
+        "accelerate",
+        "n_jobs",
+    ]
 
 
 def test_every_method_and_fitted_attribute_of_scikit_learns_is_there(faithful):
