@@ -81,7 +81,7 @@ class InvalidInputError(EmixError, ValueError):
     >>> emix.GaussianMixture(2).fit([[1.0, np.inf], [2.0, 3.0], [0.0, 1.0]])
     Traceback (most recent call last):
         ...
-    emix.exceptions.InvalidInputError: X contains inf at row 0, column 1 (1 non-finite value(s) in all)
+    emix.exceptions.InvalidInputError: X contains inf at row 0, column 1 (1 non-finite value(s) in all)...
     >>> issubclass(emix.InvalidInputError, ValueError)
     True
     """
@@ -114,7 +114,7 @@ class InputTypeError(EmixError, TypeError, ValueError):
     ...     emix.GaussianMixture().fit([["a", "b"], ["c", "d"]])
     ... except TypeError as exc:
     ...     print(exc)
-    X has a non-numeric value ... at row 0, column 0; emix needs real numbers (...)
+    X has a non-numeric value 'a' at row 0, column 0; emix needs real numbers (...): encode that column as numbers or drop it
     """
 
 
@@ -138,6 +138,22 @@ class OutputFileError(EmixError, OSError):
     ``filename`` is the path the user gave (never a temporary file), ``errno``
     the system's error number where there is one, and the message starts with
     the path and says what to do.
+
+    Examples
+    --------
+    A folder where a file should go:
+
+    >>> import os
+    >>> import emix
+    >>> os.mkdir("models")
+    >>> gm = emix.GaussianMixture(2, random_state=0).fit(emix.datasets.load_faithful())
+    >>> try:
+    ...     gm.save("models")
+    ... except emix.exceptions.OutputFileError as exc:
+    ...     print(exc.filename, "-", exc)
+    models - models: cannot write: it is a directory; give a file name inside it, ...
+    >>> issubclass(emix.exceptions.OutputFileError, OSError)
+    True
     """
 
     def __str__(self) -> str:

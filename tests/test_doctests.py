@@ -12,7 +12,8 @@
 The public names are those ``import emix`` gives (``emix.__all__`` and
 ``emix.register_estimator``), the ``__all__`` of :mod:`emix.families`,
 :mod:`emix.sources`, :mod:`emix.datasets`, :mod:`emix.selection`,
-:mod:`emix.teach.trace` and :mod:`emix.teach.plot`, and the few names the
+:mod:`emix.exceptions`, :mod:`emix.teach`, :mod:`emix.teach.trace` and
+:mod:`emix.teach.plot`, and the few names the
 reference documents beyond them (:data:`EXTRA`).
 """
 
@@ -40,6 +41,7 @@ PUBLIC_MODULES = (
     "emix.datasets",
     "emix.selection",
     "emix.exceptions",
+    "emix.teach",
     "emix.teach.trace",
     "emix.teach.plot",
 )
@@ -57,9 +59,14 @@ EXTRA = (
 
 
 def _resolve(dotted: str):
-    """The object a dotted name refers to (``emix.teach.plot.plot_trace``)."""
+    """The object a dotted name refers to (``emix.teach.plot.plot_trace``).
+
+    As autodoc resolves it: the last part is an attribute of the longest importable module
+    before it, so ``emix.teach.bound`` is the function that ``emix.teach`` exports, not the
+    module of the same name it comes from.
+    """
     parts = dotted.split(".")
-    for i in range(len(parts), 0, -1):
+    for i in range(len(parts) - 1, 0, -1):
         try:
             obj = importlib.import_module(".".join(parts[:i]))
         except ImportError:

@@ -100,15 +100,34 @@ class BayesianGaussianMixture(MixtureEstimator):
     lower_bound_ : float
         The ELBO of the final parameters less the constants scikit-learn leaves
         out (so comparable with scikit-learn's ``lower_bound_``).
-    lower_bounds_ : ndarray of shape (n_iter_,)
+    lower_bounds_ : ndarray of shape (``n_iter_``,)
         The same after every iteration.
     elbo_ : float
         The ELBO itself, every constant included (``history_[-1]``).
-    history_ : ndarray of shape (n_iter_ + 1,)
+    history_ : ndarray of shape (``n_iter_ + 1``,)
         The ELBO at the start of every iteration, then of the final parameters.
     log_likelihood_ : float
         The same as ``elbo_`` (the objective the engine maximised).
     n_features_in_ : int
+
+    Examples
+    --------
+    Five components offered, a small concentration: the data keep two.
+
+    >>> import emix
+    >>> X = emix.datasets.load_faithful()
+    >>> bgm = emix.BayesianGaussianMixture(
+    ...     5, weight_concentration_prior=0.01, max_iter=500, random_state=0
+    ... ).fit(X)
+    >>> bgm.weights_.round(2)
+    array([0.  , 0.36, 0.64, 0.  , 0.  ])
+    >>> bgm.means_[bgm.weights_ > 0.01].round(2)
+    array([[ 2.05, 54.69],
+           [ 4.29, 79.95]])
+    >>> bgm.converged_, round(bgm.lower_bound_, 2)
+    (True, -679.27)
+    >>> bgm.sample_weights(3, random_state=0).shape
+    (3, 5)
     """
 
     #: scikit-learn's BayesianGaussianMixture has no user start and no acceleration

@@ -14,7 +14,7 @@ Mixing weights are common to every family and handled by the EM driver
 (``emix.engine``); a family's statistics carry ``nk``, the summed
 responsibilities per component, from which the driver takes the weights.
 
-Two optional hooks change what EM maximises (:mod:`emix.engine.hooks`);
+Two optional hooks change what EM maximises (``emix.engine.hooks``);
 a family without them is fitted by maximum likelihood, as before::
 
     weights_step(nk, previous_weights)   -> (K,) weights   the weights' M-step

@@ -39,9 +39,9 @@ agreeing with the settings, finite densities). Any failure raises
 problem. Nothing in the file is executed: the estimator class is looked up by
 name in a fixed registry, and only numbers are read.
 
-Modules: :mod:`.write` (saving, the estimator registry), :mod:`.read`
-(loading), :mod:`.archive` (reading members without trusting their declared
-sizes), :mod:`.contents` (what the numbers must say).
+Modules: ``write`` (saving, the estimator registry), ``read`` (loading),
+``archive`` (reading members without trusting their declared sizes),
+``contents`` (what the numbers must say).
 """
 
 from __future__ import annotations

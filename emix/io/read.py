@@ -44,7 +44,19 @@ def load(path: str | os.PathLike, *, return_extra: bool = False):
     ModelFileError
         Missing, truncated, corrupt, tampered, crafted or wrong-version files:
         the message names the file, the member and the problem (see
-        :mod:`emix.io.contents` for what is checked).
+        ``emix.io.contents`` and the guide page on model files for what is
+        checked).
+
+    Examples
+    --------
+    >>> import emix
+    >>> X = emix.datasets.load_faithful()
+    >>> emix.GaussianMixture(2, random_state=0).fit(X).save("faithful.emix")
+    >>> gm = emix.load("faithful.emix")
+    >>> type(gm).__name__, gm.n_components, gm.means_.round(2).tolist()
+    ('GaussianMixture', 2, [[4.29, 79.97], [2.04, 54.48]])
+    >>> emix.load("faithful.emix", return_extra=True)[1]
+    {}
     """
     path = Path(path)
     with open_archive(path) as zf:

@@ -34,6 +34,19 @@ class AncestralSample:
     X : ndarray of shape (n_samples, D)
         ``x_n``, drawn from component ``z_n``.
     family_name : str
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach import ancestral_sample
+    >>> gm = emix.GaussianMixture(2, random_state=0).fit(emix.datasets.load_lecture_example())
+    >>> s = ancestral_sample(gm, 10, random_state=0)
+    >>> s.family_name, s.weights.round(3)
+    ('gaussian', array([0.5, 0.5]))
+    >>> s.z, s.counts
+    (array([1, 0, 0, 0, 1, 1, 1, 1, 1, 1]), array([3, 7]))
+    >>> s.with_X(2 * s.X).X.shape
+    (10, 2)
     """
 
     weights: np.ndarray
@@ -47,19 +60,28 @@ class AncestralSample:
         return np.bincount(self.z, minlength=self.weights.size)
 
     def with_X(self, X: np.ndarray) -> AncestralSample:
-        """The same draws with ``X`` replaced (e.g. back in the data's units), shape (n_samples, D)."""
+        """The same draws with ``X`` replaced (e.g. back in the data's units).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, D)
+
+        Returns
+        -------
+        AncestralSample
+        """
         return dataclasses.replace(self, X=np.asarray(X, dtype=np.float64))
 
 
 def ancestral_sample(model: Any, n_samples: int = 200, *, random_state: Any = None) -> AncestralSample:
-    """Draw ``z_n ~ Categorical(π)``, then ``x_n ~ p(x | z_n, θ)``, for ``n = 1 .. n_samples``.
+    """Draw ``z_n ~ Categorical(π)``, then ``x_n ~ p(x | z_n, θ)``, for each ``n`` up to ``n_samples``.
 
     Parameters
     ----------
     model : estimator, or (family, params) pair
         A fitted emix estimator of any family, one whose weights and arrays
-        were set by hand, or a family with its parameters (see
-        :func:`emix.teach.bound.resolve_model`).
+        were set by hand, or a family with its parameters (the same
+        forms as for :func:`emix.teach.bound`).
     n_samples : int, default=200
     random_state : int, Generator or None
 

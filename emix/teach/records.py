@@ -115,7 +115,7 @@ class TraceStep:
     weights : ndarray of shape (K,)
         ``π_k``.
     arrays : dict of str to ndarray
-        The family's parameters (:func:`display_arrays`): ``means`` (K, D) and
+        The family's parameters (``display_arrays``): ``means`` (K, D) and
         ``covariances`` (K, D, D) for a Gaussian, ``probabilities`` (K, D)
         for a Bernoulli, ``rates`` (K, D) for Poisson and exponential, ...
     log_likelihood : float
@@ -134,6 +134,19 @@ class TraceStep:
         ``{"u": u_nk}``, the scale weights); empty for most families.
     params : MixtureParams
         The parameters themselves (not in the JSON form).
+
+    Examples
+    --------
+    >>> from emix.teach import trace_lecture_example
+    >>> step = trace_lecture_example().steps[1]
+    >>> step.label, step.step, step.iteration
+    ('M1', 'M', 1)
+    >>> step.weights.round(3), sorted(step.arrays)
+    (array([0.5, 0.5]), ['covariances', 'means'])
+    >>> round(step.kl, 4), abs(step.lower_bound + step.kl - step.log_likelihood) < 1e-9
+    (0.0163, True)
+    >>> [[round(v, 3) for v in row] for row in step.to_dict()["means"]]  # plain JSON lists
+    [[8.5, 1.833], [1.833, 7.5]]
     """
 
     iteration: int
@@ -208,6 +221,18 @@ class EMTrace:
         ``responsibilities`` are the posterior under them, ``kl`` is 0.
     steps : tuple of TraceStep
         E, M, E, M, ... in order.
+
+    Examples
+    --------
+    >>> import json
+    >>> from emix.teach import trace_lecture_example
+    >>> trace = trace_lecture_example(n_iter=2)
+    >>> trace.family_name, trace.covariance_type, trace.reg_covar, trace.exact_m_step
+    ('gaussian', 'full', 0.0, True)
+    >>> [s.label for s in trace.states]
+    ['start', 'E1', 'M1', 'E2', 'M2']
+    >>> sorted(json.loads(json.dumps(trace.to_dict())))
+    ['X', 'covariance_type', 'exact_m_step', 'family', 'initial', 'reg_covar', 'steps']
     """
 
     X: np.ndarray

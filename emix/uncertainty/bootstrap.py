@@ -97,6 +97,19 @@ def bootstrap(
         For an unknown ``kind``, ``n_boot < 2`` or ``conf_level`` outside (0, 1).
     InvalidInputError
         When ``X`` does not match the model (features, support), or is a source.
+
+    Examples
+    --------
+    >>> import emix
+    >>> X = emix.datasets.load_faithful()
+    >>> gm = emix.GaussianMixture(2, random_state=0).fit(X)
+    >>> result = emix.bootstrap(gm, X, n_boot=20, random_state=0)
+    >>> result.n_replicates, result.se["means"].shape
+    (20, (2, 2))
+    >>> result.estimate["weights"].round(3)
+    array([0.644, 0.356])
+    >>> bool((result.lower["weights"] < result.estimate["weights"]).all())
+    True
     """
     X = _check_arguments(model, X, n_boot, kind, conf_level)
     names = _feature_names(model, X.shape[1], feature_names)

@@ -51,6 +51,31 @@ class BootstrapResult:
         of the replicates (linear interpolation, R's type 7).
     feature_names : tuple of str
         Names of the D features, for the table.
+
+    Examples
+    --------
+    >>> import emix
+    >>> X = emix.datasets.load_faithful()
+    >>> gm = emix.GaussianMixture(2, random_state=0).fit(X)
+    >>> result = emix.bootstrap(gm, X, n_boot=20, random_state=0, feature_names=["eruptions", "waiting"])
+    >>> result.kind, result.n_replicates, result.replicates["means"].shape
+    ('nonparametric', 20, (20, 2, 2))
+    >>> print(result.table(digits=2))
+    parameter                     estimate     se  95% lower  95% upper
+    weight[0]                         0.64  0.029       0.58       0.68
+    weight[1]                         0.36  0.029       0.32       0.42
+    mean[0, eruptions]                 4.3  0.045        4.2        4.4
+    mean[0, waiting]                    80    0.5         79         81
+    mean[1, eruptions]                   2  0.021          2        2.1
+    mean[1, waiting]                    54   0.52         54         56
+    cov[0, eruptions, eruptions]      0.17  0.028       0.14       0.22
+    cov[0, eruptions, waiting]        0.94   0.35       0.63        1.8
+    cov[0, waiting, waiting]            36    4.7         29         45
+    cov[1, eruptions, eruptions]     0.069  0.015      0.042      0.088
+    cov[1, eruptions, waiting]        0.44   0.17       0.17       0.78
+    cov[1, waiting, waiting]            34    3.7         26         39
+    >>> result.rows()[0]["parameter"], round(result.rows()[0]["estimate"], 3)
+    ('weight[0]', 0.644)
     """
 
     kind: str
@@ -129,7 +154,18 @@ class BootstrapResult:
         return f"{_LABELS.get(name, name)}[{', '.join(parts)}]"
 
     def table(self, digits: int = 4) -> str:
-        """The standard errors and intervals as aligned text, one parameter per line."""
+        """The standard errors and intervals as aligned text, one parameter per line.
+
+        Parameters
+        ----------
+        digits : int, default=4
+            Significant digits of every number.
+
+        Returns
+        -------
+        str
+            A header line, then one line per scalar parameter (as :meth:`rows`).
+        """
         pct = f"{100 * self.conf_level:g}%"
         head = ["parameter", "estimate", "se", f"{pct} lower", f"{pct} upper"]
         body = [

@@ -4,21 +4,22 @@ Every function returns a :class:`matplotlib.figure.Figure` built without
 ``pyplot`` (so nothing needs a display) or, for the animation, writes a file;
 :func:`save_figure` writes a figure atomically. One module per kind of picture:
 
-==================  ======================================================================
+==================  ==========================================================================
 module              pictures
-==================  ======================================================================
-:mod:`.clusters`    :func:`plot_clusters`, :func:`plot_responsibilities` (colour blends),
+==================  ==========================================================================
+``clusters``        :func:`plot_clusters`, :func:`plot_responsibilities` (colour blends),
                     :func:`plot_trace_responsibilities`
-:mod:`.staircase`   :func:`plot_trace` (the E/M staircase and the gains per iteration),
+``staircase``       :func:`plot_trace` (the E/M staircase and the gains per iteration),
                     :func:`plot_convergence`
-:mod:`.elbo`        :func:`plot_bound_slice` (the bound touching ln p, through one M-step)
-:mod:`.animation`   :func:`animate_em` (a GIF, for every covariance model)
-:mod:`.images`      :func:`plot_component_images`, :func:`plot_trace_images` (digits)
-:mod:`.ancestral`   :func:`plot_ancestral` (z from π, then x from the component)
-:mod:`.selection`   :func:`plot_criterion` (BIC and the others against K)
-:mod:`.uncertainty` :func:`plot_posterior_weights`, :func:`plot_intervals` (Bayesian weights, bootstrap)
-:mod:`._base`       colours, :func:`blend_colours`, :func:`save_figure`, GIF writing
-==================  ======================================================================
+``elbo``            :func:`plot_bound_slice` (the bound touching ln p, through one M-step)
+``animation``       :func:`animate_em` (a GIF, for every covariance model)
+``images``          :func:`plot_component_images`, :func:`plot_trace_images` (digits)
+``ancestral``       :func:`plot_ancestral` (z from π, then x from the component)
+``selection``       :func:`plot_criterion` (BIC and the others against K)
+``uncertainty``     :func:`plot_posterior_weights`, :func:`plot_intervals` (Bayesian weights,
+                    bootstrap)
+``_base``           colours, :func:`blend_colours`, :func:`save_figure`, GIF writing
+==================  ==========================================================================
 """
 
 from ._base import blend_colours, save_figure

@@ -55,6 +55,16 @@ def blend_colours(q: Any) -> np.ndarray:
     -------
     ndarray of shape (n_samples, 3)
         RGB in [0, 1].
+
+    Examples
+    --------
+    Component 0 is blue, component 1 red; a point they share is between:
+
+    >>> from emix.teach.plot import blend_colours
+    >>> blend_colours([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]]).round(3)
+    array([[0.122, 0.467, 0.706],
+           [0.48 , 0.31 , 0.431],
+           [0.839, 0.153, 0.157]])
     """
     q = np.asarray(q, dtype=np.float64)
     return np.clip(q @ component_rgb(q.shape[1]), 0.0, 1.0)
@@ -71,7 +81,38 @@ def figure(width: float, height: float, dpi: float | None = None):
 
 
 def save_figure(fig: Any, path: str | os.PathLike, *, dpi: int = 100) -> None:
-    """Write ``fig`` to ``path`` atomically; the format comes from the suffix (png, svg, pdf...)."""
+    """Write ``fig`` to ``path`` atomically; the format comes from the suffix (png, svg, pdf...).
+
+    The picture is drawn into memory, then written to a temporary file beside
+    ``path`` and renamed: an interrupted write leaves the old file or none.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        What one of the ``plot_*`` functions returned.
+    path : str or path-like
+        The file to write; without a suffix, PNG.
+    dpi : int, default=100
+        Resolution of raster formats.
+
+    Raises
+    ------
+    OutputFileError
+        The destination cannot be written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import emix
+    >>> from emix.teach.plot import plot_convergence, save_figure
+    >>> gm = emix.GaussianMixture(2, random_state=0).fit(emix.datasets.load_faithful())
+    >>> fig = plot_convergence(gm.history_)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "convergence.png")
+    ...     save_figure(fig, path, dpi=72)
+    ...     os.path.exists(path)
+    True
+    """
     from ..._files import atomic_write_bytes
 
     fmt = os.path.splitext(str(path))[1].lstrip(".").lower() or "png"

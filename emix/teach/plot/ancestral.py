@@ -132,6 +132,17 @@ def plot_ancestral(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach import ancestral_sample
+    >>> from emix.teach.plot import plot_ancestral
+    >>> gm = emix.GaussianMixture(2, random_state=0).fit(emix.datasets.load_faithful())
+    >>> sample = ancestral_sample(gm, 100, random_state=0)
+    >>> fig = plot_ancestral(sample, feature_names=["eruptions", "waiting"])
+    >>> len(fig.axes)  # the weights, the strip of z, the x
+    3
     """
     fig = figure(10.0, 4.6)
     left, right = fig.subfigures(1, 2, width_ratios=(1, 1.5))

@@ -69,6 +69,20 @@ def animate_em(
     -------
     int
         Number of frames written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import emix
+    >>> from emix.teach import em_path
+    >>> from emix.teach.plot import animate_em
+    >>> X = emix.datasets.load_faithful()
+    >>> path = em_path(emix.GaussianMixture(2, random_state=0), X)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     gif = os.path.join(folder, "em.gif")
+    ...     n_frames = animate_em(X, path, gif, feature_names=["eruptions", "waiting"])
+    ...     n_frames == len(path), os.path.getsize(gif) > 0
+    (True, True)
     """
     X = np.asarray(X, dtype=np.float64)
     names = names_or_default(feature_names, X.shape[1])

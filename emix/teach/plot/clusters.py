@@ -116,6 +116,21 @@ def plot_clusters(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach.plot import plot_clusters
+    >>> X = emix.datasets.load_faithful()
+    >>> gm = emix.GaussianMixture(2, random_state=0).fit(X)
+    >>> len(plot_clusters(gm, X, feature_names=["eruptions", "waiting"]).axes)
+    1
+
+    Three features give a 3 x 3 grid of pairs:
+
+    >>> X3 = emix.datasets.load_iris()[:, :3]
+    >>> len(plot_clusters(emix.GaussianMixture(2, random_state=0).fit(X3), X3).axes)
+    9
     """
     X = np.asarray(X, dtype=np.float64)
     n, d = X.shape
@@ -229,6 +244,20 @@ def plot_responsibilities(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach.plot import plot_responsibilities
+    >>> X = emix.datasets.load_faithful()
+    >>> gm = emix.GaussianMixture(2, random_state=0).fit(X)
+    >>> len(plot_responsibilities(X, model=gm).axes)
+    1
+
+    One feature: the points on a line above the curves ``q_nk``:
+
+    >>> len(plot_responsibilities(X[:, :1], gm.predict_proba(X)).axes)
+    2
     """
     X = np.asarray(X, dtype=np.float64)
     q, comps = _model_parts(model, X, q, loc, scale)
@@ -289,6 +318,16 @@ def plot_trace_responsibilities(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from emix.teach import trace_lecture_example
+    >>> from emix.teach.plot import plot_trace_responsibilities
+    >>> trace = trace_lecture_example(n_iter=3)
+    >>> len(plot_trace_responsibilities(trace).axes)  # one panel per E-step
+    3
+    >>> len(plot_trace_responsibilities(trace, iterations=[1]).axes)
+    1
     """
     X = trace.X
     e_steps = [s for s in trace.steps if s.step == "E"]

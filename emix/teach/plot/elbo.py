@@ -30,6 +30,14 @@ def plot_bound_slice(trace: Any, iteration: int = 1, *, t: Any = None, title: st
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from emix.teach import trace_lecture_example
+    >>> from emix.teach.plot import plot_bound_slice
+    >>> fig = plot_bound_slice(trace_lecture_example(), iteration=1)
+    >>> len(fig.axes)
+    1
     """
     from ..bound import bound_slice
 

@@ -65,6 +65,21 @@ def plot_component_images(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    Binary 3 x 3 images of a row or a column, one pixel in ten flipped:
+
+    >>> import numpy as np
+    >>> import emix
+    >>> from emix.teach.plot import plot_component_images
+    >>> rng = np.random.default_rng(0)
+    >>> bars = np.array([[1, 1, 1, 0, 0, 0, 0, 0, 0], [1, 0, 0, 1, 0, 0, 1, 0, 0]])
+    >>> X = np.abs(bars[rng.integers(2, size=60)] - (rng.random((60, 9)) < 0.1))
+    >>> bm = emix.BernoulliMixture(2, random_state=0).fit(X)
+    >>> fig = plot_component_images(bm.probabilities_, (3, 3), weights=bm.weights_)
+    >>> len(fig.axes)
+    2
     """
     values = np.asarray(images, dtype=np.float64)
     if values.ndim != 2:
@@ -132,6 +147,18 @@ def plot_trace_images(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emix.teach import trace_em
+    >>> from emix.teach.plot import plot_trace_images
+    >>> rng = np.random.default_rng(0)
+    >>> bars = np.array([[1, 1, 1, 0, 0, 0, 0, 0, 0], [1, 0, 0, 1, 0, 0, 1, 0, 0]])
+    >>> X = np.abs(bars[rng.integers(2, size=60)] - (rng.random((60, 9)) < 0.1))
+    >>> trace = trace_em(X, 2, family="bernoulli", n_iter=4, random_state=0)
+    >>> len(plot_trace_images(trace, (3, 3)).axes)  # (start + 4 M-steps) x 2 components
+    10
     """
     h, w = (int(v) for v in image_shape)
     name = _image_array(trace.initial, h * w, array)

@@ -29,6 +29,15 @@ def plot_criterion(result: Any, criterion: str = "bic", ax: Any = None) -> Any:
     -------
     fig : matplotlib.figure.Figure
         The figure drawn on (save it with :func:`save_figure`).
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach.plot import plot_criterion
+    >>> result = emix.select(emix.datasets.load_faithful(), [1, 2, 3], models=["EII", "VVV"], n_jobs=1)
+    >>> fig = plot_criterion(result)
+    >>> len(fig.axes), len(fig.axes[0].get_legend().get_texts())  # one line per model
+    (1, 2)
     """
     if ax is None:
         fig = figure(7, 4.5)

@@ -102,6 +102,14 @@ def plot_trace(trace: Any, *, title: str | None = None):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from emix.teach import trace_lecture_example
+    >>> from emix.teach.plot import plot_trace
+    >>> fig = plot_trace(trace_lecture_example(n_iter=3))
+    >>> len(fig.axes)  # the staircase and the gains
+    2
     """
     fig = figure(6.6, 6.2)
     top, bottom = fig.subplots(2, 1, height_ratios=(3, 2))
@@ -125,6 +133,15 @@ def plot_convergence(history: Sequence[float], *, title: str | None = None):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach.plot import plot_convergence
+    >>> gm = emix.GaussianMixture(2, random_state=0).fit(emix.datasets.load_faithful())
+    >>> fig = plot_convergence(gm.history_)
+    >>> len(fig.axes), fig.axes[0].get_xlabel()
+    (1, 'iteration')
     """
     h = np.asarray(history, dtype=np.float64)
     fig = figure(6.0, 3.6)

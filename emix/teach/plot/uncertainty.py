@@ -38,6 +38,18 @@ def plot_posterior_weights(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach.plot import plot_posterior_weights
+    >>> X = emix.datasets.load_faithful()
+    >>> bgm = emix.BayesianGaussianMixture(
+    ...     5, weight_concentration_prior=0.01, max_iter=500, random_state=0
+    ... ).fit(X)
+    >>> fig = plot_posterior_weights(bgm, n_draws=500)
+    >>> len(fig.axes), len(fig.axes[0].patches)  # one bar per component
+    (1, 5)
     """
     w = np.asarray(model.weights_, dtype=np.float64)
     k = len(w)
@@ -86,6 +98,16 @@ def plot_intervals(result: Any, *, max_features: int = 4):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import emix
+    >>> from emix.teach.plot import plot_intervals
+    >>> X = emix.datasets.load_faithful()
+    >>> gm = emix.GaussianMixture(2, random_state=0).fit(X)
+    >>> result = emix.bootstrap(gm, X, n_boot=20, random_state=0)
+    >>> len(plot_intervals(result).axes)  # the weights, two means, three covariance entries
+    6
     """
     panels = _panels(result, max_features)
     cols = min(3, len(panels))
