@@ -3,22 +3,6 @@
 Every exception also derives from the builtin that scikit-learn would raise in
 the same situation, so code written as ``except ValueError:`` keeps working.
 
-class                      builtin bases                  raised for
-=========================  =============================  ==========================
-``EmixError``              ``Exception``                  base of everything below
-``InvalidInputError``      ``ValueError``                 bad data: NaN, inf, shape
-``InvalidParameterError``  ``ValueError``                 bad constructor argument
-``InputTypeError``         ``TypeError``, ``ValueError``  non-numeric or complex data
-``NotFittedError``         ``ValueError``,                model used before ``fit``
-                           ``AttributeError``
-``ModelFileError``         ``ValueError``                 unreadable model file
-``OutputFileError``        ``OSError``                    a destination that cannot
-                                                          be written
-``NumericalError``         ``ArithmeticError``            a failure EM cannot repair
-``DataChangedError``       ``RuntimeError``               a data file changed
-                                                          between two passes
-=========================  =============================  ==========================
-=======
 ============================  =============================  ==========================
 class                         builtin bases                  raised for
 ============================  =============================  ==========================

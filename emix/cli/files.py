@@ -138,7 +138,9 @@ def load_model(path: Path) -> tuple[Any, list[str], Scaling, dict[str, Any]]:
     if not (isinstance(cols, list) and len(cols) == d and all(isinstance(c, str) for c in cols)):
         # a model fitted in Python on a data frame knows its column names (feature_names_in_)
         names = getattr(model, "feature_names_in_", None)
-        cols = [str(c) for c in names] if names is not None and len(names) == d else [f"x{i}" for i in range(d)]
+        cols = (
+            [str(c) for c in names] if names is not None and len(names) == d else [f"x{i}" for i in range(d)]
+        )
     scaling = Scaling.from_json(cli.get("standardize"), d, path)
     return model, cols, scaling, cli
 

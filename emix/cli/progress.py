@@ -2,7 +2,7 @@
 
 Both draw on stderr, transient, through Rich, and only when asked (``--progress``,
 or by default when stderr is a terminal). The EM bar is fed by ``fit``'s
-``progress=`` callback (:class:`~emix.estimators.progress.FitProgress`); the
+``progress=`` callback (``emix.estimators.progress.FitProgress``); the
 online bar by the command, once per batch.
 """
 

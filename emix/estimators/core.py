@@ -185,7 +185,7 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
             weights="w")``); with a Dask array, a Dask array of weights.
         progress : callable, optional
             Called after every EM iteration with a
-            :class:`~emix.estimators.progress.FitProgress` (restart, pass,
+            ``emix.estimators.progress.FitProgress`` (restart, pass,
             log-likelihood, rows per second, time left at most); for long fits.
 
         Returns

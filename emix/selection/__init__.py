@@ -1,8 +1,8 @@
 """Model selection over covariance models and numbers of components, as mclust's ``mclustBIC`` does.
 
-:func:`select` fits every (model, K) of a grid from mclust's start, with
+``select`` fits every (model, K) of a grid from mclust's start, with
 mclust's stopping rule, and tabulates BIC, AIC and ICL in mclust's sign
-(larger is better; see :mod:`.result` for the columns). A fit that is
+(larger is better; see ``emix.selection.result`` for the columns). A fit that is
 degenerate by mclust's test (a component empty, or a covariance singular:
 ``min_j |R_jj| / (1 + max_j |R_jj|) <= sqrt(eps)`` with ``R^T R = Sigma_k``),
 or that failed, gets ``nan`` criteria, as mclust reports ``NA``, with the
@@ -11,11 +11,11 @@ reason, and is never chosen.
 ==============  ===========================================================
 module          what it holds
 ==============  ===========================================================
-:mod:`.result`  :class:`SelectionRecord`, :class:`SelectionResult`,
-                :func:`information_criteria`
-:mod:`.cells`   fitting one cell (warnings kept as text), the grid in this
+``result``      ``SelectionRecord``, ``SelectionResult``,
+                ``information_criteria``
+``cells``       fitting one cell (warnings kept as text), the grid in this
                 process or in worker processes
-:mod:`.text`    the grid as text in blocks that fit 80 columns, the
+``text``        the grid as text in blocks that fit 80 columns, the
                 summary, the notebook (HTML) view
 ==============  ===========================================================
 """
@@ -139,7 +139,7 @@ def select(
         What chooses the best fit; all are in mclust's sign (larger is better).
     init_params : str, default='hierarchical'
         Initialisation of every fit; the default is mclust's start
-        (:mod:`emix.init.mclust_start`: the hierarchical tree, built once and
+        (``emix.init.mclust_start``: the hierarchical tree, built once and
         cut at each K, or quantile classes for 1-D data).
     reg_covar : float, default=0.0
         Diagonal jitter. ``0`` fits the models exactly as mclust does.

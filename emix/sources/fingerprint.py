@@ -3,7 +3,7 @@
 A file source re-reads its file on every pass of a fit, so the file must not
 change in between: rows appended, removed or rewritten would make the passes
 sum over different data (and the sizes learnt in the first scan wrong). A
-:class:`Fingerprint` holds what is cheap to read and changes with the data:
+``Fingerprint`` holds what is cheap to read and changes with the data:
 
 * the size in bytes and the modification time in nanoseconds;
 * for Parquet, a hash of the footer (the file metadata: row groups, row
@@ -61,7 +61,7 @@ class Fingerprint:
 
 
 def take_fingerprint(path: Path, footer: bool = False) -> Fingerprint:
-    """The :class:`Fingerprint` of ``path`` now.
+    """The ``Fingerprint`` of ``path`` now.
 
     Parameters
     ----------
@@ -133,7 +133,7 @@ class WatchedFile:
 
     @property
     def fingerprint(self) -> Fingerprint:
-        """The :class:`Fingerprint` taken when the file was opened (checkpoints record it)."""
+        """The ``Fingerprint`` taken when the file was opened (checkpoints record it)."""
         return self._fingerprint
 
     def check_unchanged(self) -> None:
