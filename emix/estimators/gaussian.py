@@ -44,6 +44,107 @@ class GaussianMixture(MixtureEstimator):
         'diag', 'VVI', 'EEI', 'VEI', 'EVI'                         (K, D)
         'spherical', 'VII', 'EII', 'E', 'V' (mclust's 1-D names)   (K,)
         =========================================================  ======================
+    tol : float, default=1e-3
+        Bound on the gain in mean log-likelihood per sample that EM may leave
+        on the table, under either stopping rule: ``convergence='sklearn'``
+        stops when the last change per sample is below ``tol`` (scikit-learn's
+        rule); ``convergence='aitken'`` stops only when the last change plus
+        Aitken's estimate of the gain still to come, per sample, is below
+        ``tol`` *and* the ``rtol`` test holds (at the default ``tol`` the
+        ``rtol`` test is the stricter one; a smaller ``tol`` asks for more).
+        ``tol=0`` disables early stopping under either rule (exactly
+        ``max_iter`` iterations, as in scikit-learn).
+    reg_covar : float, default=1e-6
+        Non-negative jitter added to the covariance diagonals. ``0`` is allowed
+        (plain maximum likelihood, as mclust): EM then does not take an M-step
+        that would make a component degenerate (a covariance singular by
+        mclust's test, or no rows) or lower the likelihood; it ends at the
+        point before, and ``degenerate_`` names the components, with a
+        :class:`~emix.exceptions.DegenerateComponentWarning`. With ``0``, data
+        with no more distinct rows than components are refused (every
+        component could collapse onto identical rows, where the likelihood has
+        no maximum).
+    max_iter : int, default=100
+        Maximum EM iterations per initialisation.
+    n_init : int, default=1
+        Number of initialisations; the one with the highest log-likelihood is kept.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hierarchical'}, default='kmeans'
+        How the initial responsibilities are chosen; the initial parameters
+        are their M-step. ``'kmeans'``: emix's own k-means (greedy
+        k-means++ seeds, then Lloyd's iterations). ``'k-means++'`` and
+        ``'random_from_data'``: seeds only, every row assigned to its
+        nearest seed. ``'random'``: random responsibilities.
+        ``'hierarchical'`` is mclust's default start (``emix.init.mclust_start``):
+        quantile classes for 1-D data, else model-based agglomeration (VVV
+        criterion) on the data, or on a random subset of 2000 rows for larger data.
+    weights_init : array-like of shape (K,), optional
+        Initial mixing weights, non-negative and summing to one.
+    equal_weights : bool, default=False
+        Keep every mixing weight at ``1 / K`` (mclust's ``equalPro``, e.g.
+        ``Mclust(X, G, modelNames = "EEE", control = emControl(equalPro =
+        TRUE))``): the weights are not estimated, and ``bic`` / ``aic``
+        count ``K - 1`` fewer parameters.
+    means_init : array-like of shape (K, D), optional
+        Initial means.
+    precisions_init : array-like, optional
+        Initial precision matrices (inverse covariances), shaped as
+        ``covariances_`` for the chosen ``covariance_type``. As in
+        scikit-learn, EM starts from the user's arrays alone only when
+        all three ``*_init`` are given; otherwise the initialiser runs and
+        the given arrays replace its values.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the initialisation and :meth:`sample`. An int gives the same
+        fit, and the same samples, on every call.
+    warm_start : bool, default=False
+        Start from the previous fit's parameters (with ``n_init=1``). The
+        stopping rule then sees the previous fit's iterations continued, so
+        that repeated fits with ``max_iter=1`` converge as in scikit-learn.
+    verbose : int, default=0
+        Log progress through the ``emix`` logger (shown on stderr when it
+        has no handler): the log-likelihood every ``verbose_interval``
+        iterations; ``2`` also shows the debug messages.
+    verbose_interval : int, default=10
+        Iterations between progress messages.
+    chunk_size : int or None, default=None
+        Rows per chunk in every pass; ``None`` picks a cache-sized chunk. The
+        result does not depend on it (beyond rounding).
+    convergence : {'aitken', 'sklearn', 'mclust'}, default='aitken'
+        Stopping rule on the total log-likelihood ``L``. ``'aitken'``: stop
+        when the last change and Aitken's estimate of the gain still to come
+        (from the rate of the last two changes) are both at most
+        ``rtol * max(|L|, n_samples)`` and their sum per sample is below
+        ``tol``; it does not stop on a slow ridge. ``'sklearn'``:
+        scikit-learn's rule, the last change per sample below ``tol`` (see
+        :class:`emix.engine.ConvergenceMonitor` and ``docs/speed.md``).
+    rtol : float, default=1e-8
+        Relative tolerance of the ``'aitken'`` rule (unused by ``'sklearn'``):
+        raise it to stop sooner under the default rule, as the
+        :class:`~emix.exceptions.ConvergenceWarning` advises when it binds.
+    accelerate : bool, default=True
+        SQUAREM extrapolation (Varadhan and Roland 2008) every three EM steps,
+        in log-weight / mean / log-Cholesky coordinates so that the point stays
+        a valid mixture; an extrapolated point is kept only if its
+        log-likelihood is not below the last plain step's, so the history is
+        still monotone. Set ``False`` for iteration-by-iteration agreement with
+        scikit-learn (same init, ``tol=0``, same ``max_iter``).
+    n_jobs : int or None, default=None
+        Threads over which the chunks of every pass are spread (``None`` or
+        ``-1``: all cores). While fitting with more than one thread, BLAS is
+        held to one thread per worker (threadpoolctl).
+    online_step : float, default=0.7
+        The exponent ``alpha`` of online EM's step size ``(t + 2)^(-alpha)``
+        (:meth:`partial_fit`), in ``(0.5, 1]``. At 1 the running statistics
+        are the plain average of every batch's; smaller values forget the
+        early batches (computed at poorer parameters) sooner and follow data
+        that drift. Not used by ``fit``. See ``docs/large-data.md``.
+    checkpoint : str, path-like or None, default=None
+        A file where ``fit`` saves its state at every iteration boundary and
+        after every restart (atomically; a ZIP of JSON and ``.npy``, never a
+        pickle), and from which it resumes when the file exists: a fit killed
+        at any moment and run again ends with the same parameters, bit for
+        bit for the same chunks. A checkpoint of other data or settings
+        raises :class:`~emix.exceptions.CheckpointMismatchError`; a finished
+        fit's checkpoint gives its result at once. See ``docs/large-data.md``.
 
     Attributes
     ----------
