@@ -198,10 +198,15 @@ def check_n_features(X: np.ndarray, n_features: int, *, name: str = "X", owner: 
     is expecting 4 features as input``); ``owner`` names the estimator.
     """
     if X.shape[1] != n_features:
-        raise InvalidInputError(
-            f"{name} has {X.shape[1]} features, but {owner} is expecting {n_features} features "
-            f"as input (it was fitted with {n_features} features)"
-        )
+        raise InvalidInputError(feature_count_message(X.shape[1], n_features, name=name, owner=owner))
+
+
+def feature_count_message(got: int, n_features: int, *, name: str = "X", owner: str = "the model") -> str:
+    """The wrong-feature-count message, in scikit-learn's words (arrays and sources alike)."""
+    return (
+        f"{name} has {got} features, but {owner} is expecting {n_features} features "
+        f"as input (it was fitted with {n_features} features)"
+    )
 
 
 def check_scalar(

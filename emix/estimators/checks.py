@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_missing_rows, check_n_features
+from .._validation import check_array, check_missing_rows, check_n_features, feature_count_message
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ..sources import DaskSource, checked_map, is_dask_collection, is_source, source_summary
 
@@ -146,10 +146,7 @@ def check_predict_data(X: Any, family: Any, n_features: int, dtype: Any, owner: 
         X = DaskSource(X)
     if is_source(X):
         if X.n_features != n_features:
-            raise InvalidInputError(
-                f"X has {X.n_features} features, but {owner} is expecting {n_features} features "
-                f"as input (it was fitted with {n_features} features)"
-            )
+            raise InvalidInputError(feature_count_message(X.n_features, n_features, owner=owner))
         return X
     X = check_array(X, dtype=dtype, allow_nan=family.handles_missing)
     check_n_features(X, n_features, owner=owner)

@@ -18,6 +18,7 @@ from .. import init as _init
 from .._validation import check_init_array
 from ..engine import MixtureParams, m_step, stats_from_responsibilities
 from ..exceptions import InvalidParameterError
+from ..families._common import DERIVED_ARRAYS
 from ..sources import ArraySource, EncodedSource, MeanFilledSource
 
 
@@ -60,8 +61,12 @@ def is_full_start(family: Any, arrays: dict[str, Any], weights_given: bool, need
 
 
 def _derived_rule(family: Any) -> set[str]:
-    optional = {"precisions_cholesky", "dof", "n_levels"}
-    return {n for n in family.array_names() if n.split("_", 1)[-1] not in optional and n not in optional}
+    """For a family without ``init_names``: its arrays less the derived ones (the families' rule)."""
+    return {
+        n
+        for n in family.array_names()
+        if n.split("_", 1)[-1] not in DERIVED_ARRAYS and n not in DERIVED_ARRAYS
+    }
 
 
 def check_user_start(
