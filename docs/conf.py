@@ -24,10 +24,10 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "numpydoc",
-    "myst_parser",
+    "myst_nb",  # the Markdown pages (myst-parser inside) and the notebooks, executed
 ]
 
-source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
 exclude_patterns = ["_build", "scripts", "Thumbs.db", ".DS_Store"]
 templates_path = []
@@ -52,6 +52,16 @@ numpydoc_attributes_as_param_list = True
 # -- myst (the Markdown pages) -----------------------------------------------------------
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence"]
+
+# -- the notebooks (docs/notebooks/) -------------------------------------------------------
+# They are stored without outputs (tests/test_notebooks.py keeps them so) and executed at
+# every build, in a kernel that imports this checkout; a failing cell fails the build.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
+nb_execution_mode = "force"
+nb_execution_timeout = 180
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
 
 # -- HTML ----------------------------------------------------------------------------------
 html_theme = "alabaster"

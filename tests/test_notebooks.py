@@ -59,3 +59,13 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     assert not errors
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert images, "every notebook draws something"
+
+
+def test_every_notebook_is_a_page_of_the_site():
+    """docs/index.md lists each notebook in a toctree, and conf.py executes them at build time."""
+    index = (ROOT / "docs" / "index.md").read_text()
+    listed = [line.strip() for line in index.splitlines() if line.strip().startswith("notebooks/")]
+    assert listed == [f"notebooks/{p.stem}" for p in NOTEBOOKS]
+    conf = (ROOT / "docs" / "conf.py").read_text()
+    assert '"myst_nb"' in conf and 'nb_execution_mode = "force"' in conf
+    assert "nb_execution_raise_on_error = True" in conf
