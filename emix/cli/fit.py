@@ -150,6 +150,7 @@ def fit(
     )
     settings = dataclasses.replace(settings, bayesian=bayesian, equal_weights=equal_weights)
     _check_options(weights, labels, plot_weights, bayesian)
+    _check_pictures(family, plot, animate)
     check_outputs(output, plot, animate)
     left_out = parse_exclude(exclude, columns)
     if online:
@@ -196,8 +197,6 @@ def fit(
         stats["per row"] = f"{ll / total:.6f} (per unit of weight)"
     title = f"{type(model).__name__}, K={n_components}, fitted to {data.name}"
     console = _report(model, table.columns, scaling, stats, title, output)
-    if (plot is not None or animate is not None) and family is not Family.gaussian:
-        raise Failure("--plot and --animate draw Gaussian mixtures only")
     if plot is not None:
         _draw_clusters(console, model, table, scaling, plot)
     if animate is not None:
@@ -222,6 +221,23 @@ def _check_options(
         raise Failure("--weights and --labels name the same column")
     if plot_weights is not None and not bayesian:
         raise Failure("--plot-weights draws the posterior weights of a --bayesian fit; add --bayesian")
+
+
+def _check_pictures(family: Any, plot: Path | None, animate: Path | None) -> None:
+    """Refuse --plot and --animate for a family they cannot draw, before anything is fitted.
+
+    Raises
+    ------
+    Failure
+        When --plot or --animate comes with a --family other than gaussian.
+    """
+    if (plot is not None or animate is not None) and family is not Family.gaussian:
+        flag = "--plot" if plot is not None else "--animate"
+        raise Failure(
+            f"{flag} draws Gaussian mixtures only, not --family {family.value}; "
+            f"`emix trace FILE --family {family.value} --plot PNG` draws that fit's staircase "
+            "(and --blend, --images)"
+        )
 
 
 def _check_streamable(

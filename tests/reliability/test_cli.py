@@ -209,6 +209,16 @@ def test_output_to_a_device_is_refused_before_fitting(files):
     assert ".tmp" not in line
 
 
+@pytest.mark.parametrize("flag, name", [("--plot", "p.png"), ("--animate", "a.gif")])
+def test_a_picture_of_another_family_is_refused_before_fitting(files, tmp_path, flag, name):
+    out = tmp_path / "m.emix"
+    res = emix_cli(
+        "fit", files / "data.csv", "-k", 2, "--family", "student", flag, tmp_path / name, "-o", out
+    )
+    one_line(res, 1, flag, "Gaussian mixtures only", "--family student", "emix trace")
+    assert not out.exists() and not (tmp_path / name).exists()
+
+
 def test_output_through_a_link_keeps_the_link(files, tmp_path):
     link = tmp_path / "current.emix"
     link.symlink_to(tmp_path / "v1.emix")
