@@ -137,7 +137,15 @@ def test_partial_fit_after_fit_starts_from_the_fitted_model_and_fit_ends_the_run
         lambda: (emix.Mixture(2, family="categorical", random_state=0), "categorical"),
         lambda: (emix.GaussianMixture(2, covariance_type="VEV", random_state=0), "gaussian"),
         lambda: (emix.GaussianMixture(2, covariance_type="tied", random_state=0), "missing"),
+        lambda: (emix.BayesianGaussianMixture(2, random_state=0), "gaussian"),
+        lambda: (
+            emix.BayesianGaussianMixture(
+                2, covariance_type="diag", weight_concentration_prior_type="dirichlet_distribution"
+            ),
+            "gaussian",
+        ),
     ],
+    ids=["poisson", "bernoulli", "student", "categorical", "VEV", "tied-missing", "bayes", "bayes-diag"],
 )
 def test_every_estimator_learns_online(make):
     model, kind = make()

@@ -26,7 +26,7 @@ from .mclust import EEE, EEI, EEV, EII, EVE, EVI, EVV, VEE, VEV, VII, VVE, VVI, 
 from .missing import MissingGaussianFamily
 from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
 from .repair import keep_empty_components, note_repair, thread_repair_count
-from .shift import shift_centre
+from .shift import recentre_gaussian_stats
 from .sklearn_models import (
     BUILTIN_MODELS,
     DiagCovariance,
@@ -119,10 +119,7 @@ class GaussianFamily:
         stats, like : GaussianStats
             ``s1`` (K, D), ``s2`` in the model's layout, ``centre`` (K, D).
         """
-        s1, s2 = shift_centre(
-            stats.nk, stats.s1, stats.s2, stats.centre, like.centre, self.model.reduce_scatter
-        )
-        return GaussianStats(nk=stats.nk, s1=s1, s2=s2, centre=like.centre)
+        return recentre_gaussian_stats(stats, like, self.model.reduce_scatter)
 
     def e_step_accumulate(
         self,

@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .params import GaussianStats
+
 
 def shift_centre(
     weight: np.ndarray,
@@ -59,3 +61,28 @@ def shift_centre(
     cross = s1[:, :, None] * delta[:, None, :]
     full = cross + np.swapaxes(cross, 1, 2) + (n[:, :, None] * delta[:, :, None]) * delta[:, None, :]
     return s1 + n * delta, np.asarray(s2, dtype=np.float64) + reduce_scatter(full)
+
+
+def recentre_gaussian_stats(
+    stats: GaussianStats, like: GaussianStats, reduce_scatter: Callable[[np.ndarray], np.ndarray]
+) -> GaussianStats:
+    """``stats`` re-centred on ``like.centre`` (:func:`shift_centre`), so that the two add.
+
+    The ``recentre_stats`` of every family whose statistics are :class:`GaussianStats`
+    (maximum likelihood and variational), which online EM needs to blend batches
+    centred on different parameters.
+
+    Parameters
+    ----------
+    stats, like : GaussianStats
+        ``s1`` (K, D), ``s2`` in the covariance model's layout, ``centre`` (K, D).
+    reduce_scatter : callable
+        The covariance model's ``reduce_scatter``.
+
+    Returns
+    -------
+    GaussianStats
+        The same rows' statistics with ``like.centre``.
+    """
+    s1, s2 = shift_centre(stats.nk, stats.s1, stats.s2, stats.centre, like.centre, reduce_scatter)
+    return GaussianStats(nk=stats.nk, s1=s1, s2=s2, centre=like.centre)

@@ -75,6 +75,7 @@ import numpy as np
 from ...exceptions import InvalidParameterError
 from ..base import FamilyBase
 from .params import GaussianStats
+from .shift import recentre_gaussian_stats
 from .variational_priors import Priors, check_prior_options, params_from_arrays, resolve_priors
 from .variational_weights import WEIGHT_PRIORS, expected_log_det, multi_digamma, wishart_kl, wishart_log_norm
 from .variational_wishart import CONJUGATE_UPDATES
@@ -223,6 +224,16 @@ class VariationalGaussianFamily(FamilyBase):
             s2=np.asarray(s2, np.float64),
             centre=anchor,
         )
+
+    def recentre_stats(self, stats: GaussianStats, like: GaussianStats) -> GaussianStats:
+        """``stats`` re-centred on ``like.centre``, so that online EM can blend two batches.
+
+        Parameters
+        ----------
+        stats, like : GaussianStats
+            ``s1`` (K, D), ``s2`` in the model's layout, ``centre`` (K, D).
+        """
+        return recentre_gaussian_stats(stats, like, self.model.reduce_scatter)
 
     # -- the M-step ----------------------------------------------------------------------
     def weights_step(self, nk: np.ndarray, previous_weights: np.ndarray | None) -> np.ndarray:
