@@ -93,7 +93,7 @@ def run_emix(X, cov, init, iters, clock=None):
     finally:
         for mod in M_STEP_SITES:
             mod.m_step = orig
-    return gm, float(gm.history_[-2])
+    return gm, float(gm.history_[-2] if len(gm.history_) > 1 else gm.history_[-1])
 
 
 def peak_memory(fn) -> float:
