@@ -86,6 +86,7 @@ def check_array(
     dtype: Any = None,
     allow_nan: bool = False,
     min_samples: int = 1,
+    ensure_finite: bool = True,
 ) -> np.ndarray:
     """Return ``X`` as a C-contiguous 2-D float array, or raise a clear error.
 
@@ -104,6 +105,10 @@ def check_array(
         If False, NaN is an error (inf always is).
     min_samples : int
         Minimum number of rows.
+    ensure_finite : bool, default=True
+        Check the values for NaN and inf (:func:`check_finite`). ``False``
+        leaves that to the caller, who may make it part of one scan of the
+        data with other checks (see :func:`all_finite`).
 
     Returns
     -------
@@ -164,13 +169,45 @@ def check_array(
             f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required: "
             "at least one column is needed"
         )
-    check_finite(arr, name=name, allow_nan=allow_nan)
+    if ensure_finite:
+        check_finite(arr, name=name, allow_nan=allow_nan)
     return arr
+
+
+def all_finite(arr: np.ndarray) -> bool:
+    """Whether every value of ``arr`` is finite, in one read of it and no temporary array.
+
+    The sum of the values is finite exactly when no value is NaN or infinite, unless finite
+    values overflow it; only then (a sum that is not finite) is every value tested.
+
+    Parameters
+    ----------
+    arr : ndarray of float, any shape
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emix._validation import all_finite
+    >>> all_finite(np.ones((3, 2))), all_finite(np.array([[1.0, np.nan]]))
+    (True, False)
+    >>> all_finite(np.full((2, 2), 1e308))  # the sum overflows, the values are finite
+    True
+    """
+    flat = arr.reshape(-1) if arr.flags.c_contiguous else np.ravel(arr, order="K")
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(flat)
+    if np.isfinite(total):
+        return True
+    return bool(np.isfinite(arr).all())
 
 
 def check_finite(arr: np.ndarray, *, name: str = "X", allow_nan: bool = False) -> None:
     """Raise :class:`InvalidInputError` naming the first NaN/inf cell of ``arr``."""
-    if np.isfinite(arr).all():
+    if all_finite(arr):
         return
     bad = ~np.isfinite(arr)
     if allow_nan:

@@ -456,3 +456,22 @@ def test_prepare_pass_equals_e_step_accumulate(cov, dtype):
         for f in ("nk", "s1", "s2"):
             np.testing.assert_allclose(getattr(a, f), getattr(b, f), rtol=1e-12, atol=1e-9)
         assert lla == pytest.approx(llb, rel=1e-12)
+
+
+def test_pool_threads_are_kept_between_fits_and_not_shared():
+    """A closed pool's threads serve the next pool of the same size; two open pools never share."""
+    from emix.engine import pool as pool_mod
+
+    items = list(range(6))
+    with ChunkPool(2) as a:
+        assert list(a.map(lambda i: i * i, items)) == [i * i for i in items]
+        first = a._executor
+    with ChunkPool(2) as b, ChunkPool(2) as c:
+        assert list(b.map(lambda i: i + 1, items)) == [i + 1 for i in items]
+        assert list(c.map(lambda i: i - 1, items)) == [i - 1 for i in items]
+        assert b._executor is first and c._executor is not first
+        second = c._executor
+    assert pool_mod._IDLE[2] is second  # c closed first and was kept; b's threads were shut down
+    with pytest.raises(ZeroDivisionError), ChunkPool(2) as d:  # an error: its threads are not kept
+        list(d.map(lambda i: 1 // (i - 3), items))
+    assert 2 not in pool_mod._IDLE and second._shutdown

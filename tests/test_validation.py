@@ -18,7 +18,7 @@ def test_infinity_is_named_with_its_cell(value, what):
     X = GOOD.copy()
     X[7, 1] = value
     with pytest.raises(InvalidInputError, match=f"X contains {what} at row 7, column 1"):
-        emix.GaussianMixture(2).fit(X)
+        emix.GaussianMixture(2, reg_covar=0).fit(X)
     with pytest.raises(InvalidInputError, match=f"X contains {what} at row 7, column 1"):
         fitted().predict(X)
 
@@ -37,7 +37,7 @@ def test_row_with_nothing_observed_is_named():
     X[11] = np.nan
     X[20] = np.nan
     with pytest.raises(InvalidInputError, match=r"X row 11 has no observed value .*2 such row\(s\)"):
-        emix.GaussianMixture(2).fit(X)
+        emix.GaussianMixture(2, reg_covar=0).fit(X)
     with pytest.raises(InvalidInputError, match="X row 11 has no observed value"):
         fitted().predict(X)
 
@@ -46,7 +46,7 @@ def test_non_numeric_cell_is_named():
     X = GOOD.astype(object)
     X[4, 0] = "abc"
     with pytest.raises(InputTypeError, match=r"non-numeric value 'abc' at row 4, column 0"):
-        emix.GaussianMixture(2).fit(X)
+        emix.GaussianMixture(2, reg_covar=0).fit(X)
 
 
 def test_numeric_strings_are_accepted():
@@ -206,3 +206,44 @@ def test_bad_sample_count():
 def test_set_params_unknown_name():
     with pytest.raises(InvalidParameterError, match="invalid parameter 'n_component'"):
         emix.GaussianMixture().set_params(n_component=3)
+
+
+def test_all_finite_is_exact_when_the_sum_overflows():
+    """The one-read test falls back to testing every value when finite values overflow the sum."""
+    from emix._validation import all_finite
+
+    big = np.full((4, 3), 1e308)
+    assert all_finite(big)
+    big[2, 1] = np.inf
+    assert not all_finite(big)
+    assert not all_finite(np.array([[np.inf, -np.inf]]))  # their sum is NaN
+    assert not all_finite(np.array([[1.0, np.nan]], dtype=np.float32))
+    assert all_finite(np.asfortranarray(np.ones((5, 2))))
+
+
+def test_fit_names_the_bad_cell_when_the_sum_overflows():
+    """Values whose sum overflows are not taken for inf; an inf among them is reported with its cell."""
+    X = np.random.default_rng(0).normal(size=(50, 2)) * 1e307
+    with pytest.raises(emix.NumericalError):  # the data pass validation; their covariance overflows
+        emix.GaussianMixture(2, random_state=0, max_iter=2).fit(X)
+    X[7, 1] = np.inf
+    with pytest.raises(InvalidInputError, match="inf at row 7, column 1"):
+        emix.GaussianMixture(2, random_state=0).fit(X)
+
+
+def test_distinct_rows_ignore_nan_and_zero_weight_rows_block_by_block():
+    """Rows with NaN or zero weight do not count as distinct rows, wherever they are."""
+    import emix
+    from emix.exceptions import InvalidInputError as Bad
+
+    X = np.zeros((9000, 2))
+    X[5000:, 0] = np.nan  # distinct values only in rows that have a NaN
+    X[5000:, 1] = np.arange(4000.0)
+    with pytest.raises(Bad, match="1 distinct complete row"):
+        emix.GaussianMixture(2, reg_covar=0).fit(X)
+    Y = np.zeros((9000, 2))
+    Y[6000:] = np.arange(6000.0).reshape(-1, 2)
+    w = np.ones(9000)
+    w[6000:] = 0.0
+    with pytest.raises(Bad, match="1 distinct complete row"):
+        emix.GaussianMixture(2, reg_covar=0).fit(Y, sample_weight=w)

@@ -24,6 +24,24 @@ def gemm_rate(dtype, n: int = 2000, reps: int = 5) -> float:
     return 2.0 * n**3 / best
 
 
+def exp_rate(n: int = 1 << 22, reps: int = 5) -> float:
+    """Exponentials per second, all cores: NumPy's vectorised ``exp`` on one core times the cores.
+
+    The transcendental part of the roofline bound: an iteration takes ``n K`` exponentials (the
+    responsibilities) and ``n`` logarithms (the log-sum-exp), counted here at this rate.
+    """
+    x = -np.abs(np.random.default_rng(0).standard_normal(n))
+    out = np.empty_like(x)
+    np.exp(x, out=out)
+    best = np.inf
+    for _ in range(reps):
+        t = time.perf_counter()
+        np.exp(x, out=out)
+        best = min(best, time.perf_counter() - t)
+    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return n / best * ncpu
+
+
 def memory_bandwidth(nbytes: int = 1 << 29, reps: int = 5) -> float:
     """Read bandwidth in bytes/s: a sum over a large array (read once)."""
     a = np.ones(nbytes // 8)

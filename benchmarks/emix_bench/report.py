@@ -29,7 +29,13 @@ def _header(machine, rates, bw, quick) -> list[str]:
         "",
         f"**Machine**: {machine}.  ",
         f"Measured: matrix multiply {rates['float64'] / 1e9:.1f} GFLOP/s float64, "
-        f"{rates['float32'] / 1e9:.1f} GFLOP/s float32 (all cores); read bandwidth {bw / 1e9:.1f} GB/s.",
+        f"{rates['float32'] / 1e9:.1f} GFLOP/s float32 (all cores); read bandwidth {bw / 1e9:.1f} GB/s"
+        + (
+            f"; exponentials {rates['exp'] / 1e9:.2f} G/s (NumPy's exp on one core x the cores; the bound "
+            "counts n (K + 1) of them per iteration beside the GEMM-shaped FLOPs)."
+            if "exp" in rates
+            else "."
+        ),
         "",
     ]
 
@@ -124,12 +130,36 @@ def _overhead_table(overhead) -> list[str]:
     return out
 
 
-def markdown(machine, rates, bw, rows, opt_rows, overhead, quick) -> str:
+def _fixed_table(fixed) -> list[str]:
+    if not fixed:
+        return []
+    out = [
+        "",
+        "## Fixed cost of a fit (same start as the per-iteration rows, `max_iter=0`)",
+        "",
+        "The parts of emix's `fit` outside the iterations: validation and preparation (`_prepare_fit`), "
+        "the start (`_start`), the final pass (`run_em` with no iteration: pool and one pass), the fitted "
+        "attributes (`_set_fitted`); scikit-learn's fixed cost is `fit(1) - (fit(3) - fit(1)) / 2`.",
+        "",
+        "| case | cov | validation | start | final pass | attributes | emix fit(0) | sklearn fixed | sklearn / iter |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for f in fixed:
+        out.append(
+            f"| {f['case']} | {f['cov']} | {fmt_t(f['validation'])} | {fmt_t(f['start'])} | "
+            f"{fmt_t(f['final_pass'])} | {fmt_t(f['attributes'])} | {fmt_t(f['total'])} | "
+            f"{fmt_t(f['sk_fixed'])} | {fmt_t(f['sk_iter'])} |"
+        )
+    return out
+
+
+def markdown(machine, rates, bw, rows, opt_rows, overhead, quick, fixed=()) -> str:
     out = _header(machine, rates, bw, quick)
     out += _iteration_table(rows)
     out += _optimum_table(opt_rows)
     out += _three_measures_table(opt_rows)
     out += _overhead_table(overhead)
+    out += _fixed_table(fixed)
     out.append("")
     out.append("![per-iteration speed-up](bench_em.png)")
     out.append("")
@@ -182,11 +212,14 @@ def from_records(recs) -> tuple[str, list[dict]]:
     rows = results.of_kind(recs, "iter")
     opt_rows = results.of_kind(recs, "optimum")
     overhead = results.of_kind(recs, "overhead")
+    fixed = results.of_kind(recs, "fixed")
     loads = "; ".join(
         f"run {i + 1}: load average {a['load']:.1f} at the start, {b['load']:.1f} at the end"
         for i, (a, b) in enumerate(zip(machines, ends))
     )
-    text = markdown(m["machine"] + f"; {loads}", m["rates"], m["bandwidth"], rows, opt_rows, overhead, False)
+    text = markdown(
+        m["machine"] + f"; {loads}", m["rates"], m["bandwidth"], rows, opt_rows, overhead, False, fixed
+    )
     return text, rows
 
 
@@ -222,4 +255,12 @@ def optimum_line(r) -> str:
 def overhead_line(o) -> str:
     return (
         f"overhead {o['case']}: emix {fmt_t(o['em_overhead'])}, sklearn fit(max_iter=1) {fmt_t(o['sk_fit1'])}"
+    )
+
+
+def fixed_line(f) -> str:
+    return (
+        f"fixed cost {f['case']} {f['cov']}: validation {fmt_t(f['validation'])}, start {fmt_t(f['start'])}, "
+        f"final pass {fmt_t(f['final_pass'])}, attributes {fmt_t(f['attributes'])}, fit(0) {fmt_t(f['total'])}; "
+        f"sklearn fixed {fmt_t(f['sk_fixed'])}, per iteration {fmt_t(f['sk_iter'])}"
     )

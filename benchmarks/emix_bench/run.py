@@ -18,7 +18,11 @@ from .optimum import time_to_optimum
 
 def _measure_machine(jsonl, load_before):
     machine = _machine.machine_description()
-    rates = {"float64": _machine.gemm_rate(np.float64), "float32": _machine.gemm_rate(np.float32)}
+    rates = {
+        "float64": _machine.gemm_rate(np.float64),
+        "float32": _machine.gemm_rate(np.float32),
+        "exp": _machine.exp_rate(),
+    }
     bw = _machine.memory_bandwidth()
     print(machine, flush=True)
     print(
@@ -61,6 +65,15 @@ def _overhead_rows(args) -> list[dict]:
     return overhead
 
 
+def _fixed_rows(args) -> list[dict]:
+    n = 50_000 if args.quick else 200_000
+    fixed = [timing.fixed_cost_parts(n, 16, 8, cov) for cov in ("diag", "full")]
+    for f in fixed:
+        print(report.fixed_line(f), flush=True)
+        results.dump(args.jsonl, "fixed", f)
+    return fixed
+
+
 def run(args) -> int:
     """Measure as ``args`` say (see :mod:`.cli`); print or write the report. 1 if float64 disagrees."""
     timing.SK_BLAS_THREADS = args.sklearn_blas_threads
@@ -69,19 +82,20 @@ def run(args) -> int:
     load_before = os.getloadavg()[0]
     machine, rates, bw = _measure_machine(args.jsonl, load_before)
     rows = _per_iteration_rows(args, rates, bw)
-    opt_rows, overhead = [], []
+    opt_rows, overhead, fixed = [], [], []
     if not args.skip_optimum:
         opt_rows = _optimum_rows(args)
         overhead = _overhead_rows(args)
-    return finish(args, machine, load_before, rates, bw, rows, opt_rows, overhead)
+        fixed = _fixed_rows(args)
+    return finish(args, machine, load_before, rates, bw, rows, opt_rows, overhead, fixed)
 
 
-def finish(args, machine, load_before, rates, bw, rows, opt_rows, overhead) -> int:
+def finish(args, machine, load_before, rates, bw, rows, opt_rows, overhead, fixed=()) -> int:
     results.dump(args.jsonl, "end", {"load": os.getloadavg()[0]})
     load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     if timing.SK_BLAS_THREADS:
         load += f"; scikit-learn's BLAS held to {timing.SK_BLAS_THREADS} thread(s)"
-    text = report.markdown(machine + f"; {load}", rates, bw, rows, opt_rows, overhead, args.quick)
+    text = report.markdown(machine + f"; {load}", rates, bw, rows, opt_rows, overhead, args.quick, fixed)
     if args.out:
         out = report.write(args.out, text, rows)
         print(f"wrote {out / 'benchmarks.md'} and {out / 'bench_em.png'}")

@@ -373,7 +373,9 @@ def run_em(
         and checkpoint is None
         and previous is None
     ):
-        compiled = _compiled_run(source, family, params, max_iter, tol, convergence)
+        # tol=0 never stops under any rule: the compiled loop's "sklearn" rule is then the same run
+        rule = "sklearn" if tol == 0 and convergence in ("aitken", "sklearn") else convergence
+        compiled = _compiled_run(source, family, params, max_iter, tol, rule)
         if compiled is not None:
             return compiled
     dt = np.dtype(getattr(source, "dtype", np.float64))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -66,15 +67,18 @@ class ChunkPool(contextlib.AbstractContextManager):
         return self
 
     def _start(self) -> None:
-        """Start the threads on the first map with more than one chunk."""
-        self._executor = ThreadPoolExecutor(max_workers=self.n_jobs, thread_name_prefix="emix")
+        """Start the threads on the first map with more than one chunk (or take idle ones)."""
+        self._executor = _idle_executor(self.n_jobs)
 
     def __exit__(self, *exc: Any) -> None:
         if self._limits is not None:
             self._limits.restore_original_limits()
             self._limits = None
         if self._executor is not None:
-            self._executor.shutdown(wait=True)
+            if exc and exc[0] is not None:  # a map may have been left with work in flight
+                self._executor.shutdown(wait=True)
+            else:
+                _retire_executor(self.n_jobs, self._executor)
             self._executor = None
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
@@ -122,6 +126,34 @@ def single_threaded_blas() -> Iterator[None]:
 
 _END = object()
 _CONTROLLER: list = []
+
+# Idle thread pools, at most one per number of threads, kept between fits: starting threads
+# costs a few milliseconds per fit on a busy machine. A pool is taken by one ChunkPool at a
+# time (never shared, so a fit inside a worker thread cannot wait on its own pool), and the
+# stash is dropped in a forked child, whose copies of the threads do not run.
+_IDLE: dict[int, ThreadPoolExecutor] = {}
+_IDLE_PID = [os.getpid()]
+_IDLE_LOCK = threading.Lock()
+
+
+def _idle_executor(n_jobs: int) -> ThreadPoolExecutor:
+    """An idle pool of ``n_jobs`` threads from the stash, or a new one."""
+    with _IDLE_LOCK:
+        if _IDLE_PID[0] != os.getpid():
+            _IDLE.clear()
+            _IDLE_PID[0] = os.getpid()
+        found = _IDLE.pop(n_jobs, None)
+    return found or ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="emix")
+
+
+def _retire_executor(n_jobs: int, executor: ThreadPoolExecutor) -> None:
+    """Keep ``executor`` (its work done) for the next fit, or shut it down if one is kept."""
+    with _IDLE_LOCK:
+        keep = _IDLE_PID[0] == os.getpid() and n_jobs not in _IDLE
+        if keep:
+            _IDLE[n_jobs] = executor
+    if not keep:
+        executor.shutdown(wait=True)
 
 
 def _controller():

@@ -34,21 +34,26 @@ _COLLAPSED = (
 )
 
 
-def check_distinct_rows(family: Any, X: np.ndarray, n_components: int, weights: Any = None) -> None:
+def check_distinct_rows(
+    family: Any, X: np.ndarray, n_components: int, weights: Any = None, *, missing: bool = True
+) -> None:
     """Refuse data with no more distinct rows than components when the family ``needs_spread``.
 
     Each component could then sit on identical rows, where a density whose scale is estimated
     without regularisation (a Gaussian with ``reg_covar=0``) has no maximum. Rows of zero
     weight and rows with missing values are not counted. The scan stops once enough distinct
-    rows are seen (usually in the first block).
+    rows are seen (usually in the first block); rows are filtered block by block, so data
+    with many distinct rows are read no further than that. ``missing=False`` says that
+    ``X`` has no NaN (the caller checked), so no row is tested for it.
     """
     if not getattr(family, "needs_spread", False):
         return
-    rows = X if weights is None else X[np.asarray(weights) > 0]
-    rows = rows[~np.isnan(rows).any(axis=1)]
-    if rows.shape[0] == 0 or _more_distinct_rows(rows, n_components):
+    w = None if weights is None else np.asarray(weights)
+    if _more_distinct_rows(X, n_components, w=w, missing=missing):
         return
-    found = _more_distinct_rows(rows, n_components, count=True)
+    found = _more_distinct_rows(X, n_components, count=True, w=w, missing=missing)
+    if found == 0:
+        return
     raise InvalidInputError(
         f"{_COLLAPSED} (emix: X has only {found} distinct complete row(s) for "
         f"n_components={n_components}; with reg_covar=0 every component can collapse onto "
@@ -57,11 +62,21 @@ def check_distinct_rows(family: Any, X: np.ndarray, n_components: int, weights: 
     )
 
 
-def _more_distinct_rows(X: np.ndarray, k: int, count: bool = False) -> Any:
-    """Whether ``X`` has more than ``k`` distinct rows (or, with ``count``, how many it has)."""
+def _more_distinct_rows(
+    X: np.ndarray, k: int, count: bool = False, *, w: np.ndarray | None = None, missing: bool = True
+) -> Any:
+    """Whether ``X`` has more than ``k`` distinct counted rows (or, with ``count``, how many it has).
+
+    A row counts unless its weight in ``w`` is zero or (when ``missing``) it has a NaN.
+    """
     seen: set[bytes] = set()
     for start in range(0, X.shape[0], 4096):
-        block = np.ascontiguousarray(X[start : start + 4096])
+        block = X[start : start + 4096]
+        if w is not None:
+            block = block[w[start : start + 4096] > 0]
+        if missing:
+            block = block[~np.isnan(block).any(axis=1)]
+        block = np.ascontiguousarray(block)
         rows = block.view(np.dtype((np.void, block.dtype.itemsize * block.shape[1]))).ravel()
         seen.update(bytes(r) for r in np.unique(rows))
         if not count and len(seen) > k:
@@ -69,14 +84,15 @@ def _more_distinct_rows(X: np.ndarray, k: int, count: bool = False) -> Any:
     return len(seen) if count else False
 
 
-def check_training_array(family: Any, X: np.ndarray) -> Any:
+def check_training_array(family: Any, X: np.ndarray, missing: bool = True) -> Any:
     """Check in-memory training data (n, D) against ``family``; return the family configured on it.
 
     A column with no observed value is refused: its parameters cannot be estimated.
+    ``missing=False`` says that ``X`` has no NaN (the caller checked): no column is tested.
     """
     family.validate(X)
-    nan = np.isnan(X)
-    if nan.any():
+    nan = np.isnan(X) if missing else None
+    if nan is not None and nan.any():
         empty = nan.all(axis=0)
         if empty.any():
             j = int(np.flatnonzero(empty)[0])

@@ -37,7 +37,9 @@ import numpy as np
 from .. import exceptions
 from .._params import ParamsMixin
 from .._validation import (
+    all_finite,
     check_array,
+    check_finite,
     check_labels,
     check_missing_rows,
     check_random_state,
@@ -93,8 +95,8 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
             base = cached[1]
         return with_equal_weights(base, getattr(self, "equal_weights", False))  # mclust's equalPro
 
-    def _configure(self, base: Any, X: np.ndarray) -> None:
-        self._configured_family = (spec_string(base), checks.check_training_array(base, X))
+    def _configure(self, base: Any, X: np.ndarray, missing: bool = True) -> None:
+        self._configured_family = (spec_string(base), checks.check_training_array(base, X, missing))
 
     def _family_for(self, X: np.ndarray) -> Any:
         """The configured family, or its missing-data variant when ``X`` (n, D) has NaN."""
@@ -295,15 +297,20 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
             )
             probe, labels, missing = summary.probe(), None, bool(summary.n_missing)
         else:
-            X = check_array(X, min_samples=1, allow_nan=base.handles_missing)
-            if base.handles_missing:
+            # one read of the data tells clean data apart; only data with NaN or inf are scanned more
+            X = check_array(X, min_samples=1, allow_nan=base.handles_missing, ensure_finite=False)
+            missing = not all_finite(X)
+            if missing:
+                check_finite(X, allow_nan=base.handles_missing)
+                missing = bool(np.isnan(X).any())  # False when finite values only overflowed the sum
+            if missing and base.handles_missing:
                 check_missing_rows(X)
             checks.check_n_samples(X.shape[0], self.n_components)
             w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-            checks.check_distinct_rows(base, X, self.n_components, w)
+            checks.check_distinct_rows(base, X, self.n_components, w, missing=missing)
             labels = check_labels(labels, X.shape[0], self.n_components)
-            source, probe, missing = self._source(X, w), X, bool(np.isnan(X).any())
-        self._configure(base, probe)
+            source, probe = self._source(X, w), X
+        self._configure(base, probe, missing)
         family = self._make_family()
         d = source.n_features
         user = self._user_init_arrays(d, source.dtype)

@@ -64,6 +64,9 @@ _FULL_MODES: dict[type, int] = {
     VVV: 0, FullCovariance: 0, EEE: 1, TiedCovariance: 1, EEV: 2, VEV: 3, EVV: 4, VEE: 5, EVE: 6, VVE: 7,
 }  # fmt: skip
 
+#: (tol, max_iter) handed to the compiled loop for models without an inner solver (unused there)
+_NO_INNER = (float(np.sqrt(np.finfo(np.float64).eps)), 1000)
+
 
 class GaussianFamily:
     """Gaussian components under one covariance model.
@@ -248,7 +251,9 @@ class GaussianFamily:
             tied = cov.ndim == 2
             mats = np.array(np.broadcast_to(cov, (k, d, d)), order="C")
             U = np.array(np.broadcast_to(params.precisions_cholesky, (k, d, d)), dtype=np.float64, order="C")
-            tol_in, cap_in = self.model.inner_tol, self.model.inner_max_iter
+            # the inner solver of mclust's iterative models; scikit-learn's full and tied have none
+            tol_in = getattr(self.model, "inner_tol", _NO_INNER[0])
+            cap_in = getattr(self.model, "inner_max_iter", _NO_INNER[1])
             out = full.full_em(
                 Xc, wc, _FULL_MODES[model], wts, means, mats, U, iters, float(tol), code, float(total_weight),
                 float(tol_in), int(cap_in), history, flagged,
