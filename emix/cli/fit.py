@@ -21,6 +21,7 @@ from .fit_options import (
     BayesianOpt,
     ConvergenceOpt,
     EqualWeightsOpt,
+    NoiseOpt,
     EstimatorSettings,
     Family,
     FamilyOpt,
@@ -112,6 +113,7 @@ def fit(
     batch_rows: BatchRowsOpt = 65536,
     checkpoint: CheckpointOpt = None,
     scheduler: SchedulerOpt = None,
+    noise: NoiseOpt = False,
 ) -> None:
     """Fit a mixture to the numeric columns of a table and save the model.
 
@@ -148,7 +150,7 @@ def fit(
         rtol,
         convergence,
     )
-    settings = dataclasses.replace(settings, bayesian=bayesian, equal_weights=equal_weights)
+    settings = dataclasses.replace(settings, bayesian=bayesian, equal_weights=equal_weights, noise=noise)
     _check_options(weights, labels, plot_weights, bayesian)
     check_outputs(output, plot, animate)
     left_out = parse_exclude(exclude, columns)
