@@ -398,7 +398,7 @@ def check_noise_guess(guess: Any, n_samples: int) -> np.ndarray:
         if arr.dtype.kind not in "biuf" or not np.isin(arr, (0, 1)).all():
             bad = int(np.flatnonzero(~np.isin(arr, (0, 1)))[0]) if arr.dtype.kind in "biuf" else 0
             raise InvalidParameterError(
-                f"noise_init must hold True/False (or 1/0); row {bad + 1} (counting from 1) has {arr[bad]!r}"
+                f"noise_init must hold True/False (or 1/0); row {bad + 1} (counting from 1) has {arr[bad].item()!r}"
             )
         arr = arr.astype(bool)
     if arr.all():
