@@ -214,3 +214,26 @@ def test_bad_noise_arguments_are_named():
     holes[3, 0] = np.nan
     with pytest.raises(InvalidInputError, match="missing value"):
         emix.GaussianMixture(2, noise=True).fit(holes)
+
+
+def test_command_line_fit_and_select_with_noise(tmp_path):
+    from typer.testing import CliRunner
+
+    from emix.cli import app
+
+    X, _ = dataset("clusters2d")
+    path = tmp_path / "c.csv"
+    path.write_text("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in X.tolist()))
+    runner = CliRunner()
+    res = runner.invoke(app, ["fit", str(path), "-k", "3", "--noise", "-o", str(tmp_path / "m.emix")])
+    assert res.exit_code == 0, res.output
+    assert "noise weight" in res.output
+    model = emix.load(tmp_path / "m.emix")
+    assert 0.1 < model.noise_weight_ < 0.25 and (model.predict(X) == -1).sum() > 20
+    res = runner.invoke(app, ["select", str(path), "-k", "2..3", "-m", "EEV,VVV", "--noise"])
+    assert res.exit_code == 0, res.output
+    assert "best: EEV, K=3" in res.output
+    res = runner.invoke(
+        app, ["fit", str(path), "-k", "2", "--noise", "--family", "poisson", "-o", str(tmp_path / "p.emix")]
+    )
+    assert res.exit_code != 0 and "--noise applies to the gaussian family" in res.output

@@ -97,14 +97,14 @@ class NoiseFamily:
         The start: a guess of the noise rows (mclust's ``initialization$noise``:
         the family starts from the other rows, the guessed rows start as
         noise); a number in (0, 1): the noise weight to start from, the
-        family starting from every row; ``None``: :data:`NOISE_START`.
+        family starting from every row; ``None``: ``NOISE_START``.
 
     Examples
     --------
     >>> import numpy as np
     >>> import emix
     >>> from emix.families import GaussianComponents
-    >>> from emix.families.noise import NoiseFamily
+    >>> from emix.families import NoiseFamily
     >>> rng = np.random.default_rng(0)
     >>> X = np.concatenate([rng.normal(0, 1, (200, 2)), rng.uniform(-8, 8, (40, 2))])
     >>> gm = emix.Mixture(1, family=NoiseFamily(GaussianComponents("full")), random_state=0).fit(X)
@@ -270,7 +270,7 @@ class NoiseFamily:
 
     def start_weights(self, weights: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
         """K + 1 starting weights from K given ones (``weights_init``): the noise keeps the share
-        of ``previous`` (K + 1,), or the start's (``init`` or :data:`NOISE_START`)."""
+        of ``previous`` (K + 1,), or the start's (``init`` or ``NOISE_START``)."""
         if previous is not None:
             share = float(previous[-1])
         else:
