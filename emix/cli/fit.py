@@ -29,6 +29,7 @@ from .fit_options import (
     MaxIterOpt,
     NComponentsOpt,
     NInitOpt,
+    NoiseOpt,
     OutputOpt,
     PlotOpt,
     PlotWeightsOpt,
@@ -112,6 +113,7 @@ def fit(
     batch_rows: BatchRowsOpt = 65536,
     checkpoint: CheckpointOpt = None,
     scheduler: SchedulerOpt = None,
+    noise: NoiseOpt = False,
 ) -> None:
     """Fit a mixture to the numeric columns of a table and save the model.
 
@@ -148,7 +150,7 @@ def fit(
         rtol,
         convergence,
     )
-    settings = dataclasses.replace(settings, bayesian=bayesian, equal_weights=equal_weights)
+    settings = dataclasses.replace(settings, bayesian=bayesian, equal_weights=equal_weights, noise=noise)
     _check_options(weights, labels, plot_weights, bayesian)
     _check_pictures(family, plot, animate)
     check_outputs(output, plot, animate)

@@ -91,6 +91,14 @@ BayesianOpt = Annotated[
 EqualWeightsOpt = Annotated[
     bool, typer.Option("--equal-weights", help="Keep every weight at 1/K (mclust's equalPro).")
 ]
+NoiseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--noise",
+        help="Add a noise component (mclust's): uniform over the data's box (hypvol), its weight estimated; "
+        "predict labels its rows -1.",
+    ),
+]
 PlotWeightsOpt = Annotated[
     Path | None, typer.Option("--plot-weights", help="With --bayesian: draw the posterior weights.")
 ]
@@ -124,6 +132,7 @@ class EstimatorSettings:
     bayesian: bool = False
     equal_weights: bool = False
     checkpoint: Path | None = None  # the estimator's checkpoint file
+    noise: bool = False  # a noise component (gaussian family)
 
     def build(self) -> Any:
         """The unfitted estimator for ``--family``.
@@ -157,8 +166,13 @@ class EstimatorSettings:
 
             return bayesian_estimator(self, common)
         common["equal_weights"] = self.equal_weights
+        if self.noise and family is not Family.gaussian:
+            raise Failure(f"--noise applies to the gaussian family, not {family.value}")
         if family is Family.gaussian:
-            return GaussianMixture(k, covariance_type=self.covariance, reg_covar=self.reg_covar, **common)
+            noise = {"noise": True} if self.noise else {}
+            return GaussianMixture(
+                k, covariance_type=self.covariance, reg_covar=self.reg_covar, **common, **noise
+            )
         if family is Family.student:
             return StudentMixture(k, covariance_type=self.covariance, reg_covar=self.reg_covar, **common)
         if self.covariance != "full":

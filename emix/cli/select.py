@@ -75,6 +75,10 @@ def select_command(
     ] = None,
     header: HeaderOpt = True,
     exclude: ExcludeOpt = None,
+    noise: Annotated[
+        bool,
+        typer.Option("--noise", help="Every fit with a noise component (mclust's, uniform over hypvol)."),
+    ] = False,
 ) -> None:
     """Choose the covariance model and K by BIC (or ICL), as R's mclust does.
 
@@ -90,7 +94,13 @@ def select_command(
     table, ks = _read(data, columns, exclude, header, n_components)
     with model_step(data, table):
         result = select(
-            table.X, n_components=ks, models=names, criterion=criterion.value, random_state=seed, n_jobs=jobs
+            table.X,
+            n_components=ks,
+            models=names,
+            criterion=criterion.value,
+            random_state=seed,
+            n_jobs=jobs,
+            noise=noise,
         )
     values = result.table(criterion.value)
     console = out()

@@ -120,6 +120,8 @@ def fit_stats(
     }
     if n is not None:
         out["rows"] = str(n)
+    if hasattr(model, "noise_weight_"):  # a noise component (--noise): its weight and volume
+        out["noise weight"] = f"{model.noise_weight_:.4f} (volume {float(model.noise_volume_):.6g})"
     if ll is not None:
         out["log-likelihood"] = f"{ll:.6f}"
         if n:

@@ -311,6 +311,9 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
             labels = check_labels(labels, X.shape[0], self.n_components)
             source, probe = self._source(X, w), X
         self._configure(base, probe, missing)
+        if is_source(prep_source := source) and hasattr(self._configured_family[1], "configure_source"):
+            key, configured = self._configured_family  # settings that need every row (a noise volume)
+            self._configured_family = (key, configured.configure_source(prep_source))
         family = self._make_family()
         d = source.n_features
         user = self._user_init_arrays(d, source.dtype)
@@ -385,7 +388,7 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
         return fitted.OPTIONAL_ARRAYS
 
     def _saved_scalars(self) -> tuple[str, ...]:
-        return fitted.SAVED_SCALARS
+        return fitted.SAVED_SCALARS + fitted.extra_weight_names(self._base_family())
 
     def _restore_fitted(self) -> None:
         """Check fitted values read from a file and derive the rest; raise ValueError if inconsistent."""

@@ -63,20 +63,44 @@ def warm_run(estimator: Any) -> tuple:
     return run if run is not None and len(run[0]) else (estimator.history_, estimator.accelerated_)
 
 
+def extra_weight_names(family: Any) -> tuple[str, ...]:
+    """Fitted scalars a family shows beside ``weights_`` (``("noise_weight_",)`` with a noise
+    component): the names its optional ``split_weights`` gives, with a trailing underscore."""
+    split = getattr(family, "split_weights", None)
+    return () if split is None else tuple(n + "_" for n in split(np.ones(2))[1])
+
+
 def set_weights(estimator: Any, weights: np.ndarray, dtype: Any) -> None:
-    """``weights_`` in ``dtype``, with the float64 values EM holds kept beside them."""
+    """``weights_`` in ``dtype``, with the float64 values EM holds kept beside them.
+
+    A family with ``split_weights(weights) -> (weights_, {name: value})`` (a
+    noise component) shows the engine's weights as ``weights_`` and named
+    scalars (``noise_weight_``); ``join_weights`` puts them back together.
+    """
     exact = np.asarray(weights, dtype=np.float64)
-    estimator.weights_ = exact.astype(dtype)
+    split = getattr(estimator._base_family(), "split_weights", None)
+    shown = exact
+    if split is not None:
+        shown, extra = split(exact)
+        for name, value in extra.items():
+            setattr(estimator, name + "_", float(value))
+    estimator.weights_ = shown.astype(dtype)
     estimator._weights_cache = (estimator.weights_.copy(), exact)
 
 
 def exact_weights(estimator: Any) -> np.ndarray:
-    """The float64 mixing weights behind ``weights_`` (its own values if it was replaced)."""
+    """The float64 mixing weights behind ``weights_`` (its own values if it was replaced), with the
+    named scalars beside them put back (``join_weights``) for a family that shows some."""
     shown = np.asarray(estimator.weights_)
     cached = getattr(estimator, "_weights_cache", None)
+    family = estimator._base_family()
+    split = getattr(family, "split_weights", None)
+    extra = {} if split is None else {n: getattr(estimator, n + "_") for n in split(np.ones(2))[1]}
     if cached is not None and cached[0].dtype == shown.dtype and np.array_equal(cached[0], shown):
-        return cached[1]
-    return shown.astype(np.float64)
+        if split is None or split(cached[1])[1] == extra:
+            return cached[1]
+    exact = shown.astype(np.float64)
+    return exact if split is None else family.join_weights(exact, extra)
 
 
 def restore(estimator: Any) -> None:
@@ -89,7 +113,11 @@ def restore(estimator: Any) -> None:
     """
     k = estimator.n_components
     w = np.asarray(estimator.weights_)
-    if w.shape != (k,) or not np.isfinite(w).all() or (w < 0).any() or abs(w.sum() - 1) > 1e-6:
+    extra = [getattr(estimator, n) for n in extra_weight_names(estimator._base_family())]
+    if not all(isinstance(v, (int, float)) and np.isfinite(v) and 0 <= v <= 1 for v in extra):
+        raise InvalidParameterError(f"the weights beside weights_ must be numbers in [0, 1], got {extra!r}")
+    total = w.sum() + sum(extra)
+    if w.shape != (k,) or not np.isfinite(w).all() or (w < 0).any() or abs(total - 1) > 1e-6:
         raise InvalidParameterError(f"weights_ must be {k} non-negative numbers summing to 1, got {w!r}")
     d = estimator.n_features_in_
     if not isinstance(d, int) or d < 1:
@@ -108,4 +136,10 @@ def restore(estimator: Any) -> None:
     names = getattr(estimator, "feature_names_in_", None)
     if names is not None and (names.shape != (d,) or not all(isinstance(n, str) for n in names)):
         raise InvalidParameterError(f"feature_names_in_ must be {d} strings, got {list(names)!r}")
-    set_weights(estimator, w.astype(np.float64), w.dtype)
+    exact = w.astype(np.float64)
+    family = estimator._base_family()
+    if extra:
+        exact = family.join_weights(
+            exact, {n[:-1]: getattr(estimator, n) for n in extra_weight_names(family)}
+        )
+    set_weights(estimator, exact, w.dtype)

@@ -15,6 +15,7 @@ from .._validation import check_init_array, check_scalar
 from ..exceptions import InvalidParameterError
 from ..families.gaussian import COVARIANCE_MODELS
 from ..families.gaussian.missing import MissingGaussianFamily
+from ..families.noise import with_noise
 from ..families.registry import GaussianComponents
 from .core import MixtureEstimator
 
@@ -145,6 +146,24 @@ class GaussianMixture(MixtureEstimator):
         bit for the same chunks. A checkpoint of other data or settings
         raises :class:`~emix.exceptions.CheckpointMismatchError`; a finished
         fit's checkpoint gives its result at once. See ``docs/large-data.md``.
+    noise : bool or float, default=False
+        Add a noise component (mclust's): a uniform density ``1 / V`` over a
+        box around the data, with its own estimated weight ``noise_weight_``.
+        ``True``: ``V`` is mclust's ``hypvol`` of the training rows (the
+        smaller of the bounding box and the box of the principal-component
+        scores); a number: that volume. ``weights_`` keeps its K Gaussian
+        weights (they sum to ``1 - noise_weight_``), :meth:`predict` labels
+        rows the noise explains best ``-1``, :meth:`predict_proba` has K + 1
+        columns (the noise last) and :meth:`score_samples` includes the noise
+        term. The noise weight and the volume count as two more parameters in
+        :meth:`bic`, as mclust counts them. Data with missing values are refused.
+        See ``docs/models.md`` ("A noise component").
+    noise_init : bool array of shape (n_samples,), float or None, default=None
+        The start of a fit with ``noise``: one flag per training row, ``True``
+        where the row is guessed to be noise (mclust's
+        ``initialization$noise``: the initialiser runs on the other rows, the
+        guessed ones start as noise); a number in (0, 1): the noise weight to
+        start from, the initialiser running on every row; ``None``: 0.1.
 
     Attributes
     ----------
@@ -206,6 +225,16 @@ class GaussianMixture(MixtureEstimator):
     init_used_ : str
         How the kept fit started: ``init_params``, ``'user'`` (all three
         ``*_init`` given) or ``'warm_start'``.
+    noise_weight_ : float
+        With ``noise``: the noise component's weight (mclust's last ``pro``);
+        ``weights_.sum() + noise_weight_ == 1``.
+    noise_volume_ : ndarray of shape ()
+        With ``noise``: the volume ``V`` of the box (the noise density is ``1 / V``).
+    noise_lower_, noise_upper_ : ndarray of shape (D,)
+        With ``noise``: the box, ``noise_lower_ <= x @ noise_rotation_ <= noise_upper_``
+        (what :meth:`sample` draws noise rows from).
+    noise_rotation_ : ndarray of shape (D, D)
+        With ``noise``: the identity (the bounding box) or the principal directions.
 
     See Also
     --------
@@ -271,6 +300,8 @@ class GaussianMixture(MixtureEstimator):
         n_jobs: int | None = None,
         online_step: float = 0.7,
         checkpoint: Any = None,
+        noise: bool | float = False,
+        noise_init: Any = None,
     ) -> None:
         self._store_init_args(locals())
 
@@ -280,7 +311,8 @@ class GaussianMixture(MixtureEstimator):
                 f"covariance_type must be one of {sorted(COVARIANCE_MODELS)}, got {self.covariance_type!r}"
             )
         check_scalar(self.reg_covar, "reg_covar", (float, int, np.floating, np.integer), min_val=0)
-        return GaussianComponents(self.covariance_type, self.reg_covar)
+        family = GaussianComponents(self.covariance_type, self.reg_covar)
+        return with_noise(family, self.noise, self.noise_init)  # mclust's noise component
 
     def _user_init_arrays(self, n_features: int, dtype: Any) -> dict[str, Any]:
         """``means_init`` and ``precisions_init`` as the family's arrays, in the data's dtype."""

@@ -93,7 +93,8 @@ class PredictMixin:
         Returns
         -------
         resp : ndarray of shape (n_samples, n_components)
-            Rows sum to one.
+            Rows sum to one. With a noise component (``noise=True``), shape
+            (n_samples, n_components + 1): the noise column last, as mclust's ``z``.
         """
         return self._map_chunks(self._check_X(X), lambda lj: normalize_log_rows(lj)[0])
 
@@ -108,9 +109,10 @@ class PredictMixin:
         -------
         labels : ndarray of int of shape (n_samples,)
             The component with the largest responsibility (``argmax`` of
-            :meth:`predict_proba`).
+            :meth:`predict_proba`); ``-1`` where a noise component's is the
+            largest (``noise=True``).
         """
-        return self._map_chunks(self._check_X(X), lambda lj: lj.argmax(axis=1))
+        return self._map_chunks(self._check_X(X), _Labels(int(self.n_components)))
 
     def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Draw samples from the fitted mixture.
@@ -125,7 +127,8 @@ class PredictMixin:
         X : ndarray of shape (n_samples, n_features)
             The samples, grouped by component.
         y : ndarray of int of shape (n_samples,)
-            Component of each sample.
+            Component of each sample; ``-1`` for a noise component's rows
+            (uniform in its box, drawn last).
         """
         self._check_fitted()
         if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
@@ -138,6 +141,7 @@ class PredictMixin:
         counts = rng.multinomial(int(n_samples), params.weights / params.weights.sum())
         X = self._make_family().sample(rng, params.components, counts)
         y = np.repeat(np.arange(len(counts)), counts)
+        y[y >= self.n_components] = -1  # a noise component's rows, as predict labels them
         return X, y
 
     def _n_parameters(self) -> int:
@@ -178,6 +182,20 @@ class PredictMixin:
         return float(-2 * self._score(X) * _n_rows(X) + 2 * self._n_parameters())
 
     # -- persistence (see emix.io) --------------------------------------------------------
+
+
+class _Labels:
+    """The most probable component of each row of a chunk's log-joint (picklable); ``-1`` for a
+    column past the ``n_components`` (a noise component)."""
+
+    def __init__(self, n_components: int) -> None:
+        self.n_components = n_components
+
+    def __call__(self, lj: np.ndarray) -> np.ndarray:
+        labels = lj.argmax(axis=1)
+        if lj.shape[1] > self.n_components:
+            labels[labels >= self.n_components] = -1
+        return labels
 
 
 def _n_rows(X: Any) -> int:

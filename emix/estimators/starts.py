@@ -88,11 +88,16 @@ def apply_user_start(
 ) -> MixtureParams:
     """``params`` with the user's weights and component arrays put in their place.
 
-    ``params`` is ``None`` for a full start (the weights are then uniform unless given).
+    ``params`` is ``None`` for a full start (the weights are then uniform unless given). A family
+    with more weights than components (a noise component) completes the K given ones
+    (``start_weights(weights, previous)``).
     """
     weights = np.full(n_components, 1.0 / n_components) if params is None else params.weights
     if weights_init is not None:
         weights = np.asarray(weights_init, dtype=np.float64).copy()
+    extend = getattr(family, "start_weights", None)
+    if extend is not None and weights.shape[0] == n_components:
+        weights = extend(weights, None if params is None else params.weights)
     comps = None if params is None else params.components
     if arrays:
         merged = {} if comps is None else dict(family.to_arrays(comps))
@@ -140,7 +145,22 @@ def initial_params(
     Returns
     -------
     MixtureParams
+
+    A family with its own ``initial_params(source, base_start)`` (a noise
+    component) makes the start itself, from the start of the family it wraps:
+    ``base_start(family, source, rows)`` is this function on those rows
+    (``rows``: their indices in the training data, for the labels; ``None``: all).
     """
+    own = getattr(family, "initial_params", None)
+    if own is not None:
+
+        def base_start(inner: Any, rows_source: Any, rows: np.ndarray | None) -> MixtureParams:
+            kept = labels if labels is None or rows is None else labels[rows]
+            return initial_params(
+                inner, rows_source, init_params, n_components, rng, missing=missing, pool=pool, labels=kept
+            )
+
+        return own(source, base_start)
     encode = getattr(family, "init_encode", None)
     init_source = source if encode is None else EncodedSource(source, encode)
     fill = None

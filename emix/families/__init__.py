@@ -7,6 +7,7 @@ all its covariance models (the four scikit-learn ones and mclust's EII ... VVV).
 from .bernoulli import BernoulliFamily
 from .categorical import CategoricalFamily
 from .exponential import ExponentialFamily
+from .noise import NoiseFamily
 from .poisson import PoissonFamily
 from .product import ProductFamily
 from .registry import FAMILIES, GaussianComponents, family_from_spec, make_family
@@ -16,6 +17,7 @@ __all__ = [
     "BernoulliFamily",
     "CategoricalFamily",
     "ExponentialFamily",
+    "NoiseFamily",
     "PoissonFamily",
     "ProductFamily",
     "StudentFamily",

@@ -106,4 +106,7 @@ def with_equal_weights(family: Any, equal: bool) -> Any:
         raise InvalidParameterError(f"equal_weights must be a bool, got {equal!r}")
     if not equal or isinstance(family, EqualWeights):
         return family
+    inside = getattr(family, "map_inner", None)  # a noise component: its K weights are the equal ones
+    if inside is not None:
+        return inside(lambda inner: with_equal_weights(inner, equal))
     return EqualWeights(family)

@@ -83,6 +83,15 @@ def gaussian_parts(family: Any, n_features: int, prefix: str = "") -> Iterator[t
         yield prefix, family.model, n_features
 
 
+def weight_beside(family: Any, scalars: dict[str, Any]) -> float:
+    """The weight a file shows beside ``weights_`` (a noise component's ``noise_weight_``), or 0."""
+    split = getattr(family, "split_weights", None)
+    if split is None:
+        return 0.0
+    values = [scalars.get(n + "_") for n in split(np.ones(2))[1]]
+    return float(sum(v for v in values if isinstance(v, (int, float))))
+
+
 def expected_shapes(family: Any, k: int, d: int) -> dict[str, tuple[int, ...]]:
     """The shape of each fitted array (attribute names, ending in ``_``) that the settings fix.
 
@@ -101,8 +110,9 @@ def expected_shapes(family: Any, k: int, d: int) -> dict[str, tuple[int, ...]]:
     return out
 
 
-def check_values(key: str, arr: np.ndarray, member: str, path: Path) -> None:
-    """Every entry of a fitted array is finite; weights are non-negative and sum to one.
+def check_values(key: str, arr: np.ndarray, member: str, path: Path, rest: float = 0.0) -> None:
+    """Every entry of a fitted array is finite; weights are non-negative and sum to one
+    (``1 - rest``, where ``rest`` is the weight shown beside them: a noise component's).
 
     Raises
     ------
@@ -119,11 +129,12 @@ def check_values(key: str, arr: np.ndarray, member: str, path: Path) -> None:
         )
     if key == "weights_":
         w = arr.astype(np.float64)
-        if (w < 0).any() or abs(w.sum() - 1) > 1e-6:
+        if (w < 0).any() or abs(w.sum() + rest - 1) > 1e-6:
+            total = "1" if not rest else f"1 - {rest!r} (the noise weight)"
             raise fail(
                 path,
                 member,
-                f"weights_ must be {w.size} non-negative numbers summing to 1, got {w.tolist()!r} "
+                f"weights_ must be {w.size} non-negative numbers summing to {total}, got {w.tolist()!r} "
                 f"(sum {w.sum().item()!r}): the file was altered; refit the model",
             )
 

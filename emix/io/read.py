@@ -20,7 +20,15 @@ from .archive import (
     read_array,
     read_meta,
 )
-from .contents import check_factors, check_scalars, check_values, expected_shapes, member_of, probe
+from .contents import (
+    check_factors,
+    check_scalars,
+    check_values,
+    expected_shapes,
+    member_of,
+    probe,
+    weight_beside,
+)
 from .write import ESTIMATORS, FORMAT_NAME, FORMAT_VERSION
 
 
@@ -148,7 +156,7 @@ def _read_fitted(
         if key in ("history_", "accelerated_") and len(shape) != 1:
             raise fail(path, member, f"array {key!r} declares shape {list(shape)}; it is one-dimensional")
         arr = read_array(zf, key, entries[key], path, limit=limit)
-        check_values(key, arr, member, path)
+        check_values(key, arr, member, path, weight_beside(est._base_family(), scalars))
         arrays[key], members[key] = arr, member
     return arrays, members
 

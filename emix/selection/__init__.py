@@ -119,6 +119,8 @@ def select(
     n_jobs: int | None = None,
     random_state: Any = 0,
     progress: Callable[[int, int, SelectionRecord], Any] | None = None,
+    noise: bool | float = False,
+    noise_init: Any = None,
     **estimator_params: Any,
 ) -> SelectionResult:
     """Fit a grid of Gaussian mixtures and choose the covariance model and K by BIC (or ICL).
@@ -164,6 +166,15 @@ def select(
     progress : callable, optional
         Called as ``progress(done, total, record)`` each time a fit ends, in
         this process (with workers, in the order the fits end).
+    noise : bool or float, default=False
+        Give every fit a noise component (see :class:`~emix.GaussianMixture`'s
+        ``noise``), as ``mclustBIC(X, initialization = list(noise = ...))``:
+        ``n_parameters`` counts the noise weight and the volume (mclust's
+        ``nMclustParams(..., noise = TRUE)``), ICL the noise column. mclust's
+        grid also has a row G = 0 (noise only); emix's K starts at 1.
+    noise_init : bool array of shape (n_samples,), float or None, default=None
+        The noise guess every fit starts from (mclust's ``initialization$noise``:
+        the tree is built on the other rows).
     **estimator_params
         Other :class:`~emix.GaussianMixture` arguments (``n_init``, ``rtol``,
         ``chunk_size`` ...).
@@ -214,12 +225,15 @@ def select(
         random_state=random_state,
         **estimator_params,
     )
+    if noise is not False or noise_init is not None:  # not a direct cell: fitted by GaussianMixture
+        params.update(noise=noise, noise_init=noise_init)
     params.setdefault("n_jobs", 1)  # one thread per fit: the grid is the parallel part
     for m in models:  # bad arguments raise here, once, rather than failing every cell
         GaussianMixture(n_components=1, covariance_type=m, **params)._validate_params()
     tasks = [(m, k) for m in models for k in ks]
     workers = workers_for(n_jobs, X, tasks)
-    _warm_start_cache(X, init_params, ks)
+    if np.ndim(noise_init) == 0:  # with a noise guess the tree is built on the other rows
+        _warm_start_cache(X, init_params, ks)
     records, kept = run_grid(X, tasks, params, workers, progress)
     scored = [(getattr(r, criterion), i) for i, r in enumerate(records) if np.isfinite(getattr(r, criterion))]
     if not scored:
