@@ -230,3 +230,11 @@ def test_crafted_model_is_one_line_naming_the_member(files, model_file, tmp_path
 
 def test_predict_with_a_file_lacking_the_columns(files, model_file):
     one_line(emix_cli("predict", model_file, files / "codes.csv"), 1, "codes.csv", "u, v", "--columns")
+
+
+def test_select_says_which_k_values_the_file_is_too_short_for(files, tmp_path):
+    short = tmp_path / "short.csv"
+    pd.DataFrame(X[:3], columns=["u", "v"]).to_csv(short, index=False)
+    res = emix_cli("select", short, "-k", "1,5", "--models", "EII")
+    assert res.returncode == 0, res.stderr
+    assert "short.csv: 3 rows, so K=5 left out of the grid; give -k values up to 3" in res.stderr
