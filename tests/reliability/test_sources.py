@@ -171,64 +171,68 @@ def test_a_stream_fits_the_model_of_the_loaded_table(files, tmp_path):
     assert np.allclose(a.means_, b.means_, rtol=1e-10)
 
 
-# -- wrong or unclear today (owner: emix/sources/files.py and contract.py, strict CSV fields) -------------
-SOURCES = "sources (emix/sources/files.py: strict CSV fields in CSVSource and read_table)"
-
-
-@pytest.mark.xfail(strict=True, reason=f"{SOURCES}: a short row's missing field is read as a missing value")
+# -- rows with the wrong number of fields, repeated names, another separator ------------------------------
 @pytest.mark.parametrize("reader", [read, stream], ids=["read_table", "CSVSource"])
 def test_a_row_with_too_few_fields_is_refused(files, reader):
-    check_error(lambda: reader(files / "ragged_short.csv"), InvalidInputError, [r"row 2", r"1 field", r"2"])
-
-
-@pytest.mark.xfail(strict=True, reason=f"{SOURCES}: CSVSource drops the extra field of a long row")
-def test_csv_source_refuses_a_row_with_too_many_fields(files):
-    check_error(lambda: stream(files / "ragged_long.csv"), InvalidInputError, [r"row 2", r"3 fields"])
-
-
-@pytest.mark.xfail(strict=True, reason=f"{SOURCES}: a repeated column name is renamed 'a.1' silently")
-@pytest.mark.parametrize("reader", [read, stream], ids=["read_table", "CSVSource"])
-def test_a_repeated_column_name_is_refused(files, reader):
-    check_error(lambda: reader(files / "duplicate_names.csv"), InvalidInputError, [r"'a'", r"twice|repeated"])
-
-
-@pytest.mark.xfail(strict=True, reason=f"{SOURCES}: a file separated by ';' is one text column")
-def test_another_separator_is_named(files):
-    check_error(lambda: read(files / "semicolon.csv"), InputTypeError, [r"';'"])
-
-
-@pytest.mark.xfail(
-    strict=True, reason=f"{SOURCES}: ParquetSource reads boolean columns as 0/1, read_table refuses"
-)
-def test_boolean_columns_are_read_alike(files):
-    try:
-        got = read(files / "flags.parquet").X
-    except InputTypeError:
-        got = None
-    try:
-        streamed = stream(files / "flags.parquet")
-    except InputTypeError:
-        streamed = None
-    assert (got is None) == (streamed is None)
-
-
-@pytest.mark.xfail(strict=True, reason=f"{SOURCES}: ParquetSource reads timestamps as nanoseconds")
-def test_parquet_source_refuses_dates(files):
-    check_error(lambda: stream(files / "dates.parquet"), InputTypeError, [r"column 't'", r"date"])
-
-
-@pytest.mark.xfail(
-    strict=True, reason=f"{SOURCES}: an empty Parquet file raises numpy's 'need at least one array'"
-)
-def test_parquet_source_says_the_file_has_no_rows(files):
     check_error(
-        lambda: stream(files / "no_rows.parquet"), InvalidInputError, [r"no_rows\.parquet", r"no rows"]
+        lambda: reader(files / "ragged_short.csv"),
+        InvalidInputError,
+        [r"line 3 has 1 field where the header \(line 1\) has 2", r"data row 2", r"fix or remove line 3"],
     )
 
 
-@pytest.mark.xfail(strict=True, reason=f"{SOURCES}: the sources' errors name problem and place but no fix")
+def test_csv_source_refuses_a_row_with_too_many_fields(files):
+    check_error(
+        lambda: stream(files / "ragged_long.csv"), InvalidInputError, [r"data row 2", r"3 fields", r"fix"]
+    )
+
+
+@pytest.mark.parametrize("reader", [read, stream], ids=["read_table", "CSVSource"])
+def test_a_repeated_column_name_is_refused(files, reader):
+    check_error(
+        lambda: reader(files / "duplicate_names.csv"),
+        InvalidInputError,
+        [r"column name 'a' is repeated \(columns 1 and 2\)", r"give every column a name of its own"],
+    )
+
+
+@pytest.mark.parametrize("reader", [read, stream], ids=["read_table", "CSVSource"])
+def test_another_separator_is_named(files, reader):
+    check_error(
+        lambda: reader(files / "semicolon.csv"),
+        InputTypeError,
+        [r"semicolon\.csv: the file seems separated by ';', not ','", r"'a;b' is one column", r"sep=';'"],
+    )
+
+
+# -- Parquet: booleans, dates, no rows --------------------------------------------------------------------
+@pytest.mark.parametrize("reader", [read, stream], ids=["read_table", "ParquetSource"])
+def test_boolean_columns_are_zero_and_one_as_in_numpy(files, reader):
+    """Booleans are read as 0/1 by every reader, as the estimators read a NumPy bool array."""
+    got = reader(files / "flags.parquet")
+    X = got if reader is stream else got.X
+    assert X.tolist() == [[1.0, 1.0], [2.0, 0.0], [3.0, 1.0]]
+
+
+def test_parquet_source_refuses_dates(files):
+    check_error(
+        lambda: ParquetSource(files / "dates.parquet"),
+        InputTypeError,
+        [r"column 't' holds dates or times \(timestamp\[us\]\)", r"convert it to a number"],
+    )
+
+
+def test_parquet_source_says_the_file_has_no_rows(files):
+    check_error(
+        lambda: stream(files / "no_rows.parquet"),
+        InvalidInputError,
+        [r"no_rows\.parquet: the file has columns \(a\) but no rows", r"give a file with data rows"],
+    )
+
+
 @pytest.mark.parametrize(
-    "name, fix", [("text.csv", r"--columns|columns="), ("overflow.csv", r"replace|drop")]
+    "name, fix",
+    [("text.csv", r"columns= \(--columns on the command line\)"), ("overflow.csv", r"replace it or drop")],
 )
 def test_file_source_errors_say_a_fix(files, name, fix):
     with pytest.raises(emix.EmixError, match=fix):
