@@ -61,7 +61,9 @@ def separator(path: str | os.PathLike) -> str:
 
 
 # -- the messages the readers share: problem, place (file, column, row from 1), fix -------------------------
-_THOUSANDS_OR_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+([,.]\d{3})*[,]\d+\s*$|^\s*[-+]?\d{1,3}([.]\d{3})+\s*$")
+_THOUSANDS_OR_DECIMAL_COMMA = re.compile(
+    r"^\s*[-+]?\d+([,.]\d{3})*[,]\d+\s*$|^\s*[-+]?\d{1,3}([.]\d{3})+\s*$"
+)
 
 
 def not_numeric(path: Path, name: str, row: int, value: Any) -> InputTypeError:
@@ -81,7 +83,7 @@ def not_numeric(path: Path, name: str, row: int, value: Any) -> InputTypeError:
 def nested(path: Path, name: str, kind: str) -> InputTypeError:
     """The error for a column of lists, structs or maps (one value per cell is needed)."""
     return InputTypeError(
-        f"{path}: column {name!r} holds {kind} values, not one number per cell; spread them over "
+        f"{path}: column {name!r} holds lists or records ({kind}), not one number per cell; spread them over "
         "columns of their own, or leave the column out (columns=, --columns on the command line)"
     )
 
@@ -122,7 +124,7 @@ def check_names(path: Path, names: Sequence[str]) -> None:
         if name in seen:
             raise InvalidInputError(
                 f"{path}: column name {name!r} is repeated (columns {seen[name] + 1} and {j + 1}); "
-                "give every column a name of its own in the header"
+                "give every column a name of its own"
             )
         seen[name] = j
 
@@ -226,6 +228,9 @@ def _read_frame(path: Path, header: bool):
                 raise InvalidInputError(f"{path}: expected a 2-D array, got shape {arr.shape}")
             return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
         if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            check_names(path, pq.read_schema(path).names)
             return pd.read_parquet(path)
         return _read_csv(path, separator(path), header)
     except (InvalidInputError, InputTypeError):
@@ -331,7 +336,8 @@ def read_table(
             raise InvalidInputError(f"{path}: column {name!r} not found; columns are: {', '.join(available)}")
     columns = choose_columns(path, available, columns, exclude=[id_column, *extra_all, *exclude])
     if len(df) == 0:
-        raise InvalidInputError(f"{path}: the file has a header but no rows; give a file with data rows")
+        csv = table_format(path) in ("csv", "tsv")
+        raise no_rows(path, "the file has a header but no rows" if csv else "the file has no rows")
     arrays = [_numeric_column(df, name, path, allow_missing) for name in columns]
     X = np.column_stack(arrays)
     ids = df[id_column].to_numpy() if id_column is not None else None
