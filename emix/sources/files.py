@@ -249,9 +249,10 @@ class ParquetSource(_FileSource):
 
     Notes
     -----
-    Nulls and NaN are missing values. A non-numeric cell or an infinite
-    value is an error naming the file, the column and the row (rows counted
-    from 1). The file must not change while the source uses it: its size,
+    Nulls and NaN are missing values; booleans are 0 and 1. A non-numeric
+    cell or an infinite value is an error naming the file, the column and the
+    row (rows counted from 1); date, time, duration and nested columns, and a
+    repeated column name, are refused when the source is made. The file must not change while the source uses it: its size,
     modification time and footer are checked at the start and the end of
     every pass (:class:`~emix.exceptions.DataChangedError`).
 
@@ -377,9 +378,12 @@ class CSVSource(_FileSource):
 
     Notes
     -----
-    Empty cells and ``NaN`` are missing values. A non-numeric cell or an
-    infinite value is an error naming the file, the column and the row (data
-    rows counted from 1, the header not counted). A row with more or fewer
+    Empty cells and ``NaN`` are missing values; a column of ``True`` and
+    ``False`` is 0 and 1. A non-numeric cell or an infinite value is an error
+    naming the file, the column and the row (data rows counted from 1, the
+    header not counted). A repeated column name, and a first line that is one
+    column holding another separator (``a;b``), are refused when the source
+    is made. A row with more or fewer
     fields than the header is an error naming the line (counted from 1, the
     header is line 1); the first pass over the file checks every line
     (``emix.sources.csvfields``). The file must not change while the

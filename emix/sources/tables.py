@@ -292,7 +292,7 @@ def read_table(
         named ``x0, x1, ...``.
     allow_missing : bool, default=False
         Read empty cells and ``NaN`` as missing values (NaN in ``X``) instead
-        of refusing them.
+        of refusing them. Boolean columns are read as 0 and 1.
     extra : sequence of str, default=()
         Further numeric columns to read into ``Table.extra`` (complete, never
         part of ``X``), e.g. row weights.
@@ -312,10 +312,12 @@ def read_table(
     InvalidInputError
         Missing, empty or unparsable file; a CSV/TSV row with more or fewer
         fields than the header (the line is named, counted from 1 with the
-        header as line 1); a named column not found; no rows; a missing value
-        (the column and row are named).
+        header as line 1); a column name given twice; a named column not
+        found; no rows; a missing value (the column and row are named).
     InputTypeError
-        A non-numeric column (named, with its first offending value and row).
+        A non-numeric column (named, with its first offending value and row),
+        a column of dates, times or lists, or a CSV/TSV file whose first line
+        is one column holding another separator (which is named).
     """
 
     path = Path(path)
