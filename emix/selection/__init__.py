@@ -159,7 +159,8 @@ def select(
         one observed value.
     n_components : iterable of int, default=range(1, 10)
         Numbers of components to try, each a positive int; K larger than
-        ``n_samples`` is left out of the grid with a :class:`SelectionWarning`.
+        ``n_samples`` is left out of the grid with a
+        :class:`~emix.selection.SelectionWarning`.
     models : sequence of str, optional
         Covariance models (any ``covariance_type``). Default: mclust's, in
         its order: the 14 models, ``E`` and ``V`` for 1-D data, the six
