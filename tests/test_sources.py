@@ -181,7 +181,7 @@ def test_bad_cell_deep_in_a_csv_is_named(tmp_path):
     df.to_csv(path, index=False)
     src = CSVSource(path, chunk_rows=4096)
     with pytest.raises(
-        emix.InputTypeError, match=r"bad\.csv: column 'b' is not numeric: row 41235 holds 'oops'"
+        emix.InputTypeError, match=r"bad\.csv: column 'b' is not numeric \(row 41235 holds 'oops'"
     ):
         emix.GaussianMixture(2).fit(src)
 

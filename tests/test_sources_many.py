@@ -112,7 +112,7 @@ def test_the_error_names_the_file_and_the_row_within_it(tmp_path):
         paths.append(tmp_path / f"p{i}.csv")
         frame.to_csv(paths[-1], index=False)
     with pytest.raises(
-        emix.InputTypeError, match=r"p2\.csv: column 'b' is not numeric: row 334 holds 'oops'"
+        emix.InputTypeError, match=r"p2\.csv: column 'b' is not numeric \(row 334 holds 'oops'"
     ):
         fit(file_source(paths, rows=100), start(blocks[0][0]))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -139,6 +140,7 @@ def _read(
     Failure
         When the file has fewer rows than every K asked for.
     """
+    from ..selection import SelectionWarning
     from ..sources.tables import read_table, table_format
 
     wanted = _parse_ks(ks)
@@ -146,11 +148,16 @@ def _read(
     table = read_table(data, parse_columns(columns), header=header, exclude=left_out)
     csv = table_format(data) in ("csv", "tsv")
     warn_about_table(data, table, header=header and csv, chosen=columns is not None)
-    usable = [k for k in wanted if k <= table.X.shape[0]]
+    n = table.X.shape[0]
+    usable = [k for k in wanted if k <= n]
     if not usable:
         raise Failure(
-            f"{data}: {table.X.shape[0]} row(s), fewer than every K asked for ({ks}); give smaller K values with -k"
+            f"{data}: {n} row(s), fewer than every K asked for ({ks}); give smaller K values with -k"
         )
+    if len(usable) < len(wanted):
+        above = ", ".join(f"K={k}" for k in wanted if k > n)
+        message = f"{data}: {n} rows, so {above} left out of the grid; give -k values up to {n}"
+        warnings.warn(message, SelectionWarning, stacklevel=2)
     return table, usable
 
 

@@ -115,6 +115,15 @@ def check_source_missing(source: Any, summary: Any, handles_missing: bool, owner
                 0,
             )
         )
+    empty = np.flatnonzero(np.asarray(summary.observed) == 0) if summary.n_samples else []
+    if handles_missing and len(empty):  # as check_training_array says of an array, in the source's terms
+        raise InvalidInputError(
+            where(
+                f"X column {int(empty[0])} has no observed value (every row is NaN or empty; {len(empty)} "
+                "such column(s) in all); its parameters cannot be estimated: drop it",
+                0,
+            )
+        )
     if handles_missing and summary.first_empty_row is not None:
         raise InvalidInputError(
             where(f"X row {summary.first_empty_row} has no observed value (every column is NaN); drop it", 0)

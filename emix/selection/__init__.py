@@ -22,6 +22,7 @@ module          what it holds
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -104,6 +105,33 @@ def _warm_start_cache(X: np.ndarray, init_params: str, ks: Sequence[int]) -> Non
         mclust_partition(X, max(ks))
 
 
+def _grid_ks(n_components: Iterable[int], n_samples: int) -> tuple[int, ...]:
+    """The grid's K values, sorted and distinct; those above ``n_samples`` left out with a warning.
+
+    Raises
+    ------
+    InvalidParameterError
+        A K that is not a positive int (0, -1, 1.5, 2.0, True), naming it and its place.
+    """
+    given = list(n_components)
+    for i, k in enumerate(given):
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 1:
+            raise InvalidParameterError(
+                f"n_components must hold positive ints (numbers of components), but item {i} of the grid "
+                f"is {k!r}; give K values of 1 or more, such as range(1, 10)"
+            )
+    above = sorted({int(k) for k in given if k > n_samples})
+    if above and len(above) < len(set(given)):
+        shown = ", ".join(f"K={k}" for k in above)
+        warnings.warn(
+            f"select: {shown} left out of the grid: above n_samples={n_samples} (a component needs "
+            f"at least one row); give K values up to {n_samples}",
+            SelectionWarning,
+            stacklevel=3,
+        )
+    return tuple(sorted({int(k) for k in given if k <= n_samples}))
+
+
 def select(
     X: Any,
     n_components: Iterable[int] = range(1, 10),
@@ -132,7 +160,9 @@ def select(
         values, see :class:`~emix.GaussianMixture`); a row must have at least
         one observed value.
     n_components : iterable of int, default=range(1, 10)
-        Numbers of components to try (K larger than ``n_samples`` is skipped).
+        Numbers of components to try, each a positive int; K larger than
+        ``n_samples`` is left out of the grid with a
+        :class:`~emix.selection.SelectionWarning`.
     models : sequence of str, optional
         Covariance models (any ``covariance_type``). Default: mclust's, in
         its order: the 14 models, ``E`` and ``V`` for 1-D data, the six
@@ -188,13 +218,15 @@ def select(
     Raises
     ------
     InvalidParameterError
-        Unknown model or criterion, empty grid, or no fit succeeded.
+        Unknown model or criterion, a K that is not a positive int, empty
+        grid, or no fit succeeded.
 
     Warns
     -----
     SelectionWarning
         Once, when some fits are NA or warned; each fit's lines are in its
-        record's ``warnings`` (fits never warn on their own).
+        record's ``warnings`` (fits never warn on their own); and when a K
+        above ``n_samples`` is left out of the grid (naming it).
 
     Examples
     --------
@@ -210,7 +242,7 @@ def select(
     for m in models:
         if m not in COVARIANCE_MODELS:
             raise InvalidParameterError(f"unknown model {m!r}; choose from {sorted(COVARIANCE_MODELS)}")
-    ks = tuple(sorted({int(k) for k in n_components if 1 <= int(k) <= X.shape[0]}))
+    ks = _grid_ks(n_components, X.shape[0])
     if not ks or not models:
         raise InvalidParameterError("the grid is empty: give at least one model and one K in [1, n_samples]")
     if len(set(models)) != len(models):

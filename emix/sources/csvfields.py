@@ -36,7 +36,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..exceptions import InvalidInputError
+from ..exceptions import InputTypeError, InvalidInputError
 
 #: Bytes read at a time.
 BLOCK_BYTES = 1 << 20
@@ -196,12 +196,17 @@ class FieldCheck:
         if not block.endswith(b"\n"):  # the last line of the file, without a line end
             ends = np.append(ends, len(a))
         per_line = np.diff(np.searchsorted(np.flatnonzero(a == self._sep[0]), ends), prepend=0)
+        starts = np.r_[0, ends[:-1] + 1]
+        odd = per_line != self.expected - 1  # blank lines, or wrong
+        if self.expected == 1:  # a blank line has the one field's count too: look at those that may be
+            first = a[np.minimum(starts, len(a) - 1)]
+            odd |= (starts >= ends) | np.isin(first, np.frombuffer(b" \t\r\n", dtype=np.uint8))
         blank = 0
-        for i in np.flatnonzero(per_line != self.expected - 1).tolist():  # blank lines, or wrong
-            start = int(ends[i - 1]) + 1 if i else 0
-            if block[start : int(ends[i])].strip():
-                self._take(self._line + i + 1, int(per_line[i]) + 1)
-            blank += 1
+        for i in np.flatnonzero(odd).tolist():
+            if not block[int(starts[i]) : int(ends[i])].strip():
+                blank += 1
+            elif int(per_line[i]) + 1 != self.expected:
+                self._mismatch(self._line + i + 1, self.rows + i - blank + 1, int(per_line[i]) + 1)
         self._line += len(ends)
         self.rows += len(ends) - blank
 
@@ -215,14 +220,18 @@ class FieldCheck:
             self.rows += 0 if self.header else 1
             return
         if n != self.expected:
-            self.close()
-            empty = "1,,3" if self.sep == "," else "two tabs in a row"
-            raise InvalidInputError(
-                f"{self.path}: line {line} has {_fields(n)} where {self._reference} has "
-                f"{self.expected}; every row needs one value per column, with an empty value for a "
-                f"missing one (as in {empty}): fix or remove line {line}"
-            )
+            self._mismatch(line, self.rows + 1, n)
         self.rows += 1
+
+    def _mismatch(self, line: int, row: int, n: int) -> None:
+        """Raise the error for the record at ``line`` (data row ``row``, from 1) with ``n`` fields."""
+        self.close()
+        empty = "1,,3" if self.sep == "," else "two tabs in a row"
+        raise InvalidInputError(
+            f"{self.path}: line {line} has {_fields(n)} where {self._reference} has {self.expected} "
+            f"(line {line} is data row {row}); every row needs one value per column, with an empty "
+            f"value for a missing one (as in {empty}): fix or remove line {line}"
+        )
 
     def check(self, rows: int) -> None:
         """Check at least the next ``rows`` rows (fewer at the end of the file)."""
@@ -241,6 +250,68 @@ class FieldCheck:
             self._raw.close()
             self._raw = None
         self._slow = None
+
+
+#: Separators a file may use instead of the one its suffix says.
+OTHER_SEPARATORS = (";", "\t", "|", ",")
+_HEAD_BYTES = 1 << 16
+
+
+def first_records(path: Path, sep: str, n: int = 2) -> list[list[str]]:
+    """The first ``n`` non-blank records of a CSV file (fewer if it has fewer), fields left-stripped.
+
+    Only the first 64 KiB are read; compressions the field check does not
+    read give ``[]``.
+    """
+    raw = _open_binary(path)
+    if raw is None:
+        return []
+    with raw:
+        head = raw.read(_HEAD_BYTES)
+    text = head.decode("utf-8-sig", "replace")
+    out: list[list[str]] = []
+    try:
+        for fields in csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True):
+            if len(fields) > 1 or (fields and fields[0].strip()):
+                out.append(fields)
+                if len(out) == n:
+                    break
+    except csv.Error:
+        pass  # the field check names the line
+    return out
+
+
+def _shown(sep: str) -> str:
+    return "tabs ('\\t')" if sep == "\t" else repr(sep)
+
+
+def check_separator(path: Path, sep: str, records: list[list[str]]) -> None:
+    """Refuse a file whose first record is one field holding another separator, as is the next record.
+
+    Raises
+    ------
+    InputTypeError
+        Naming the separator the file seems to use and how to read it.
+    """
+    if not records or len(records[0]) != 1:
+        return
+    first = records[0][0]
+    rest = sep.join(records[1]) if len(records) > 1 else first
+    for other in OTHER_SEPARATORS:
+        if other != sep and other in first and other in rest:
+            if other == "\t":
+                fix = "rename it .tsv (read with tabs)"
+            elif other == ",":
+                fix = "rename it .csv (read with ',')"
+            else:
+                fix = (
+                    f"rewrite it with {_shown(sep)} (e.g. pandas.read_csv(path, sep={other!r})"
+                    ".to_csv(new_path, index=False))"
+                )
+            raise InputTypeError(
+                f"{path}: the file seems separated by {_shown(other)}, not {_shown(sep)}: its first line "
+                f"{first[:60]!r} is one column; {fix}"
+            )
 
 
 def check_fields(path: Path, sep: str, header: bool) -> None:

@@ -20,7 +20,19 @@ from ..exceptions import InputTypeError, InvalidInputError
 from .base import _SourceBase
 from .csvfields import FieldCheck
 from .fingerprint import WatchedFile
-from .tables import check_data_file, choose_columns, first_line
+from .tables import (
+    check_data_file,
+    check_head,
+    check_names,
+    choose_columns,
+    dates,
+    first_line,
+    infinite,
+    nested,
+    no_rows,
+    not_numeric,
+    separator,
+)
 
 #: Rows per batch read from a file by default (a few MiB for tens of columns).
 DEFAULT_FILE_ROWS = 65536
@@ -64,6 +76,7 @@ class _FileSource(WatchedFile, _SourceBase):
         columns = choose_columns(self.path, available, columns, exclude=[weights])
         self.columns = tuple(columns)
         self.weights = weights
+        self._check_types()
         self._first: np.ndarray | None = None
         self.rows_read: int | None = None  # rows of the last complete pass
 
@@ -87,6 +100,9 @@ class _FileSource(WatchedFile, _SourceBase):
 
     def _open(self) -> None:
         """Read what the source needs from the file once (its schema), when it is made."""
+
+    def _check_types(self) -> None:
+        """Refuse, when the source is made, needed columns whose declared type is not numbers."""
 
     def _chunk_dtype(self, requested: Any) -> np.dtype:
         """The chunks' dtype: ``requested``, float64 by default."""
@@ -118,6 +134,24 @@ class _FileSource(WatchedFile, _SourceBase):
         DataChangedError
             The file changed since the source was made (checked before the
             first chunk, after the last, and when reading fails).
+        InvalidInputError
+            The file has no rows (after the pass).
+        """
+        rows = 0
+        for X, w in self.pass_chunks():
+            yield X, w
+            rows += X.shape[0]
+        if rows == 0:
+            raise self._no_rows()
+
+    def _no_rows(self) -> InvalidInputError:
+        return no_rows(self.path)
+
+    def pass_chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """:meth:`chunks`, but a file without rows gives no chunk rather than an error.
+
+        :class:`~emix.sources.many.MultiFileSource` reads its files so: one
+        empty part among others (as Spark writes them) is no error.
         """
         self.check_unchanged()
         offset = 0
@@ -160,8 +194,8 @@ class _FileSource(WatchedFile, _SourceBase):
             for X, _ in self.chunks():
                 self._first = X
                 break
-            else:
-                raise InvalidInputError(f"{self.path}: the file has no rows")
+            else:  # pragma: no cover - chunks() raises first
+                raise self._no_rows()
         return self._first
 
     def _column(self, frame: Any, name: str, offset: int) -> np.ndarray:
@@ -172,22 +206,21 @@ class _FileSource(WatchedFile, _SourceBase):
         """One column of a batch as float64, with errors naming the file, column and absolute row."""
         import pandas as pd
 
-        if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_complex_dtype(col):
+        if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col):
+            raise dates(self.path, name, col.dtype)
+        if pd.api.types.is_bool_dtype(col):  # booleans are 0 and 1, as read_table reads them
+            col = col.astype("Float64")
+        elif not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_complex_dtype(col):
             converted = pd.to_numeric(col, errors="coerce")
             bad = (converted.isna() & col.notna()).to_numpy()
             if bad.any() or pd.api.types.is_complex_dtype(col):
                 i = int(np.flatnonzero(bad)[0]) if bad.any() else 0
-                raise InputTypeError(
-                    f"{self.path}: column {name!r} is not numeric: row {offset + i + 1} holds {col.iloc[i]!r}"
-                )
+                raise not_numeric(self.path, name, offset + i + 1, col.iloc[i])
             col = converted
         values = col.to_numpy(dtype=np.float64, na_value=np.nan)
         inf = np.isinf(values)
         if inf.any():
-            i = int(np.flatnonzero(inf)[0])
-            raise InvalidInputError(
-                f"{self.path}: column {name!r} has an infinite value in row {offset + i + 1}"
-            )
+            raise infinite(self.path, name, offset + int(np.flatnonzero(inf)[0]) + 1)
         return values
 
     def __repr__(self) -> str:
@@ -216,9 +249,10 @@ class ParquetSource(_FileSource):
 
     Notes
     -----
-    Nulls and NaN are missing values. A non-numeric cell or an infinite
-    value is an error naming the file, the column and the row (rows counted
-    from 1). The file must not change while the source uses it: its size,
+    Nulls and NaN are missing values; booleans are 0 and 1. A non-numeric
+    cell or an infinite value is an error naming the file, the column and the
+    row (rows counted from 1); date, time, duration and nested columns, and a
+    repeated column name, are refused when the source is made. The file must not change while the source uses it: its size,
     modification time and footer are checked at the start and the end of
     every pass (:class:`~emix.exceptions.DataChangedError`).
 
@@ -261,8 +295,25 @@ class ParquetSource(_FileSource):
 
     def _open(self) -> None:
         with self._file() as pf:
+            self._types = {str(f.name): f.type for f in pf.schema_arrow}
             self._schema = tuple((str(f.name), str(f.type)) for f in pf.schema_arrow)
             self._num_rows = int(pf.metadata.num_rows)
+        check_names(self.path, [name for name, _ in self._schema])
+
+    def _check_types(self) -> None:
+        """Dates, times and nested values are refused by their declared type, before any pass."""
+        import pyarrow as pa
+
+        for name in self._needed():
+            kind = self._types[name]
+            if pa.types.is_temporal(kind):
+                raise dates(self.path, name, kind)
+            if pa.types.is_nested(kind):
+                raise nested(self.path, name, str(kind))
+
+    def _no_rows(self) -> InvalidInputError:
+        columns = ", ".join(name for name, _ in self._schema)
+        return no_rows(self.path, f"the file has columns ({columns}) but no rows")
 
     def _column_names(self) -> list[str]:
         return [name for name, _ in self._schema]
@@ -292,15 +343,13 @@ class ParquetSource(_FileSource):
 
         col = frame.column(name)
         kind = col.type
-        if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)) or pa.types.is_float16(kind):
+        numeric = pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_boolean(kind)
+        if not numeric or pa.types.is_float16(kind):  # booleans are 0 and 1, nulls missing
             return self._numeric(col.to_pandas(), name, offset)
         values = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
         inf = np.isinf(values)
         if inf.any():
-            i = int(np.flatnonzero(inf)[0])
-            raise InvalidInputError(
-                f"{self.path}: column {name!r} has an infinite value in row {offset + i + 1}"
-            )
+            raise infinite(self.path, name, offset + int(np.flatnonzero(inf)[0]) + 1)
         return values
 
 
@@ -329,9 +378,12 @@ class CSVSource(_FileSource):
 
     Notes
     -----
-    Empty cells and ``NaN`` are missing values. A non-numeric cell or an
-    infinite value is an error naming the file, the column and the row (data
-    rows counted from 1, the header not counted). A row with more or fewer
+    Empty cells and ``NaN`` are missing values; a column of ``True`` and
+    ``False`` is 0 and 1. A non-numeric cell or an infinite value is an error
+    naming the file, the column and the row (data rows counted from 1, the
+    header not counted). A repeated column name, and a first line that is one
+    column holding another separator (``a;b``), are refused when the source
+    is made. A row with more or fewer
     fields than the header is an error naming the line (counted from 1, the
     header is line 1); the first pass over the file checks every line
     (``emix.sources.csvfields``). The file must not change while the
@@ -366,8 +418,7 @@ class CSVSource(_FileSource):
         dtype: Any = np.float64,
     ) -> None:
         self.header = bool(header)
-        suffix = Path(path).suffix.lower()
-        self.sep = "\t" if suffix in (".tsv", ".tab") else ","
+        self.sep = separator(path)
         self._fields_checked = False
         super().__init__(path, columns, weights, chunk_rows, dtype)
 
@@ -380,6 +431,14 @@ class CSVSource(_FileSource):
             raise InvalidInputError(f"{self.path}: the file is empty") from None
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise self._unparsable(exc) from None
+
+    def _open(self) -> None:
+        check_head(self.path, self.sep, self.header)
+
+    def _no_rows(self) -> InvalidInputError:
+        if self.header:
+            return no_rows(self.path, "the file has a header but no rows")
+        return super()._no_rows()
 
     def _unparsable(self, exc: BaseException) -> InvalidInputError:
         """The error for a file pandas cannot parse, with the first line of pandas' message."""

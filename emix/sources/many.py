@@ -144,15 +144,22 @@ class MultiFileSource(_SourceBase):
         ------
         X_chunk : ndarray of shape (m, n_features)
         w_chunk : ndarray of shape (m,) or None
+
+        Raises
+        ------
+        InvalidInputError
+            Every file is empty (one empty file among others is read as no rows).
         """
         self.check_unchanged()
         for i, source in enumerate(self.sources):
             rows = 0
-            for X, w in source.chunks():
+            for X, w in source.pass_chunks():  # an empty part among others is no error
                 yield X, w
                 rows += X.shape[0]
             self._rows[i] = rows
         self.check_unchanged()
+        if not any(self._rows):
+            raise InvalidInputError(f"{self.name}: the files have no rows; give files with data rows")
 
     def first_chunk(self) -> np.ndarray:
         """The first chunk of rows, shape (m, n_features) (kept after the first call)."""
@@ -160,7 +167,7 @@ class MultiFileSource(_SourceBase):
             for X, _ in self.chunks():
                 self._first = np.array(X)
                 break
-            else:
+            else:  # pragma: no cover - chunks() raises first
                 raise InvalidInputError(f"{self.name}: the files have no rows")
         return self._first
 

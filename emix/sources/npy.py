@@ -17,6 +17,7 @@ import numpy as np
 
 from ..exceptions import InputTypeError, InvalidInputError
 from .files import DEFAULT_FILE_ROWS, _FileSource
+from .tables import infinite, no_rows
 
 _MAGIC = b"\x93NUMPY"
 
@@ -150,9 +151,7 @@ class NpySource(_FileSource):
             bad = np.isinf(X)
             if bad.any():
                 i, j = (int(v) for v in np.argwhere(bad)[0])
-                raise InvalidInputError(
-                    f"{self.path}: column {self.columns[j]!r} has an infinite value in row {start + i + 1}"
-                )
+                raise infinite(self.path, self.columns[j], start + i + 1)
             w = None
             if self._w_index is not None:
                 w = np.asarray(block[:, self._w_index], dtype=self._dtype)
@@ -169,11 +168,14 @@ class NpySource(_FileSource):
         """The first chunk of rows, shape (m, n_features): a copy, kept after the first call."""
         if self._first is None:
             if self.shape[0] == 0:
-                raise InvalidInputError(f"{self.path}: the array has no rows")
+                raise self._no_rows()
             for X, _ in self.chunks():
                 self._first = np.array(X)  # a copy: the mapping is not held between passes
                 break
         return self._first
+
+    def _no_rows(self) -> InvalidInputError:
+        return no_rows(self.path, f"the array has no rows (shape {self.shape})")
 
     def __repr__(self) -> str:
         return f"NpySource({str(self.path)!r}, shape={self.shape})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputTypeError, InvalidInputError
-from .csvfields import check_fields
+from .csvfields import check_fields, check_separator, first_records
 
 __all__ = ["Table", "read_table", "write_table", "table_format"]
 
@@ -33,9 +34,99 @@ _FORMATS = {
 }
 
 
+#: Suffixes of compressed text files, which pandas reads through (``data.tsv.gz`` is a TSV file).
+COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zip")
+
+
+def data_suffix(path: str | os.PathLike) -> str:
+    """The suffix that says the file's format, lower case: ``.tsv`` for ``data.TSV.gz``."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if len(suffixes) > 1 and suffixes[-1] in COMPRESSED:
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
 def table_format(path: str | os.PathLike) -> str:
-    """``'csv'``, ``'tsv'``, ``'parquet'`` or ``'npy'`` from the file's suffix (default csv)."""
-    return _FORMATS.get(Path(path).suffix.lower(), "csv")
+    """``'csv'``, ``'tsv'``, ``'parquet'`` or ``'npy'`` from the file's suffix (default csv).
+
+    A compression suffix (``.gz``, ``.bz2``, ``.xz``, ``.zst``, ``.zip``) is
+    looked through: ``data.tsv.gz`` is a TSV file.
+    """
+    return _FORMATS.get(data_suffix(path), "csv")
+
+
+def separator(path: str | os.PathLike) -> str:
+    """The field separator of a CSV or TSV file: a tab for ``.tsv`` and ``.tab``, else a comma."""
+    return "\t" if table_format(path) == "tsv" else ","
+
+
+# -- the messages the readers share: problem, place (file, column, row from 1), fix -------------------------
+_THOUSANDS_OR_DECIMAL_COMMA = re.compile(
+    r"^\s*[-+]?\d+([,.]\d{3})*[,]\d+\s*$|^\s*[-+]?\d{1,3}([.]\d{3})+\s*$"
+)
+
+
+def not_numeric(path: Path, name: str, row: int, value: Any) -> InputTypeError:
+    """The error for a cell that is not a number: the file, the column, the row (from 1), the value, the fix."""
+    if isinstance(value, str) and _THOUSANDS_OR_DECIMAL_COMMA.match(value):
+        fix = (
+            "numbers need '.' as the decimal point and no thousands separator: rewrite the file so "
+            "(e.g. pandas.read_csv(path, decimal=',', thousands='.').to_csv(...))"
+        )
+    elif isinstance(value, (list, tuple, dict, np.ndarray)):
+        return nested(path, name, type(value).__name__)
+    else:
+        fix = "choose numeric columns with columns= (--columns on the command line) or encode it as numbers"
+    return InputTypeError(f"{path}: column {name!r} is not numeric (row {row} holds {value!r}); {fix}")
+
+
+def nested(path: Path, name: str, kind: str) -> InputTypeError:
+    """The error for a column of lists, structs or maps (one value per cell is needed)."""
+    return InputTypeError(
+        f"{path}: column {name!r} holds lists or records ({kind}), not one number per cell; spread them over "
+        "columns of their own, or leave the column out (columns=, --columns on the command line)"
+    )
+
+
+def dates(path: Path, name: str, kind: Any) -> InputTypeError:
+    """The error for a column of dates, times or durations."""
+    return InputTypeError(
+        f"{path}: column {name!r} holds dates or times ({kind}), not numbers; convert it to a "
+        "number with a meaning (e.g. days since a date) or leave it out"
+    )
+
+
+def infinite(path: Path, name: str, row: int) -> InvalidInputError:
+    """The error for an infinite value (or one too large for a float) in a column."""
+    return InvalidInputError(
+        f"{path}: column {name!r} has an infinite value in row {row} (a number too large for a "
+        "float, or inf); replace it or drop the row"
+    )
+
+
+def no_rows(path: Path, what: str = "the file has no rows") -> InvalidInputError:
+    """The error for a file with columns but no data rows."""
+    return InvalidInputError(f"{path}: {what}; give a file with data rows")
+
+
+def check_names(path: Path, names: Sequence[str]) -> None:
+    """Refuse a column name given twice (pandas would rename the second ``a.1`` without a word).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the name and the two columns, counted from 1.
+    """
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names):
+        if name == "":
+            continue
+        if name in seen:
+            raise InvalidInputError(
+                f"{path}: column name {name!r} is repeated (columns {seen[name] + 1} and {j + 1}); "
+                "give every column a name of its own"
+            )
+        seen[name] = j
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +193,22 @@ def choose_columns(
     return chosen
 
 
+def check_head(path: Path, sep: str, header: bool) -> None:
+    """Check a CSV file's first lines: the separator its suffix says, and no repeated column name.
+
+    Raises
+    ------
+    InputTypeError
+        The first line is one column holding another separator (``;`` in a ``.csv``).
+    InvalidInputError
+        A column name given twice in the header.
+    """
+    records = first_records(path, sep)
+    check_separator(path, sep, records)
+    if header and records:
+        check_names(path, records[0])
+
+
 def _read_frame(path: Path, header: bool):
     import pandas as pd
 
@@ -121,9 +228,12 @@ def _read_frame(path: Path, header: bool):
                 raise InvalidInputError(f"{path}: expected a 2-D array, got shape {arr.shape}")
             return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
         if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            check_names(path, pq.read_schema(path).names)
             return pd.read_parquet(path)
-        return _read_csv(path, "\t" if fmt == "tsv" else ",", header)
-    except InvalidInputError:
+        return _read_csv(path, separator(path), header)
+    except (InvalidInputError, InputTypeError):
         raise
     except pd.errors.EmptyDataError:
         raise InvalidInputError(f"{path}: the file is empty") from None
@@ -143,6 +253,7 @@ def _read_csv(path: Path, sep: str, header: bool):
     """
     import pandas as pd
 
+    check_head(path, sep, header)
     error: Exception | None = None
     try:
         frame = pd.read_csv(path, sep=sep, header=0 if header else None, skipinitialspace=True)
@@ -181,7 +292,7 @@ def read_table(
         named ``x0, x1, ...``.
     allow_missing : bool, default=False
         Read empty cells and ``NaN`` as missing values (NaN in ``X``) instead
-        of refusing them.
+        of refusing them. Boolean columns are read as 0 and 1.
     extra : sequence of str, default=()
         Further numeric columns to read into ``Table.extra`` (complete, never
         part of ``X``), e.g. row weights.
@@ -201,10 +312,12 @@ def read_table(
     InvalidInputError
         Missing, empty or unparsable file; a CSV/TSV row with more or fewer
         fields than the header (the line is named, counted from 1 with the
-        header as line 1); a named column not found; no rows; a missing value
-        (the column and row are named).
+        header as line 1); a column name given twice; a named column not
+        found; no rows; a missing value (the column and row are named).
     InputTypeError
-        A non-numeric column (named, with its first offending value and row).
+        A non-numeric column (named, with its first offending value and row),
+        a column of dates, times or lists, or a CSV/TSV file whose first line
+        is one column holding another separator (which is named).
     """
 
     path = Path(path)
@@ -225,7 +338,8 @@ def read_table(
             raise InvalidInputError(f"{path}: column {name!r} not found; columns are: {', '.join(available)}")
     columns = choose_columns(path, available, columns, exclude=[id_column, *extra_all, *exclude])
     if len(df) == 0:
-        raise InvalidInputError(f"{path}: the file has a header but no rows; give a file with data rows")
+        csv = table_format(path) in ("csv", "tsv")
+        raise no_rows(path, "the file has a header but no rows" if csv else "the file has no rows")
     arrays = [_numeric_column(df, name, path, allow_missing) for name in columns]
     X = np.column_stack(arrays)
     ids = df[id_column].to_numpy() if id_column is not None else None
@@ -244,21 +358,15 @@ def _numeric_column(df: Any, name: str, path: Path, allow_missing: bool) -> np.n
             "write the real part, the imaginary part or the modulus as columns of their own"
         )
     if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col):
-        raise InputTypeError(
-            f"{path}: column {name!r} holds dates or times ({col.dtype}), not numbers; convert it to a "
-            "number with a meaning (e.g. days since a date) or leave it out"
-        )
-    if not (
-        pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col)
-    ) or pd.api.types.is_bool_dtype(col):
+        raise dates(path, name, col.dtype)
+    if pd.api.types.is_bool_dtype(col):  # booleans are 0 and 1, as in a NumPy array (nulls missing)
+        col = col.astype("Float64")
+    elif not pd.api.types.is_numeric_dtype(col):
         converted = pd.to_numeric(col, errors="coerce")
         bad = converted.isna() & col.notna()
-        if bad.any() or pd.api.types.is_bool_dtype(col):
-            row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
-            raise InputTypeError(
-                f"{path}: column {name!r} is not numeric (row {row + 1} holds {col.iloc[row]!r}); "
-                "choose numeric columns with --columns"
-            )
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise not_numeric(path, name, row + 1, col.iloc[row])
         col = converted
     values = col.to_numpy(dtype=np.float64, na_value=np.nan)
     nan = np.isnan(values)
@@ -268,11 +376,7 @@ def _numeric_column(df: Any, name: str, path: Path, allow_missing: bool) -> np.n
             "remove or fill missing values first"
         )
     if np.isinf(values).any():
-        raise InvalidInputError(
-            f"{path}: column {name!r} has an infinite value in row "
-            f"{int(np.flatnonzero(np.isinf(values))[0]) + 1} (a number too large for a float, or inf); "
-            "replace it or drop the row"
-        )
+        raise infinite(path, name, int(np.flatnonzero(np.isinf(values))[0]) + 1)
     return values
 
 

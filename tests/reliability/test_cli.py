@@ -63,6 +63,14 @@ def files(tmp_path_factory):
     )
     (d / "empty.csv").write_text("")
     (d / "ragged.csv").write_text("u,v\n1,2\n3,4,5\n")
+    (d / "short_row.csv").write_text("u,v\n1,2\n3\n5,6\n")
+    (d / "repeated.csv").write_text("u,u\n1,2\n3,4\n5,6\n")
+    (d / "semicolon.csv").write_text("u;v\n1;2\n3;4\n5;6\n")
+    (d / "thousands.csv").write_text('u,v\n1,2\n"1,234",4\n5,6\n')
+    (d / "all_missing.csv").write_text("u,v\n" + "".join(f"{u:.6f},\n" for u in X[:, 0]))
+    stamps = pd.date_range("2020-01-01", periods=3)
+    pd.DataFrame({"u": [1.0, 2.0, 3.0], "t": stamps}).to_parquet(d / "dates.parquet")
+    pd.DataFrame({"u": pd.Series([], dtype=float)}).to_parquet(d / "no_rows.parquet")
     return d
 
 
@@ -156,6 +164,19 @@ def test_select_draws_no_picture_unless_asked(files, tmp_path):
         (["fit", "empty.csv", "-k", 2], ["empty.csv: the file is empty"]),
         (["fit", "ragged.csv", "-k", 2], ["ragged.csv: line 3 has 3 fields", "header (line 1) has 2"]),
         (["fit", "data.csv", "-k", 2, "--columns", "u,w"], ["column 'w' not found; columns are: u, v"]),
+        (
+            ["fit", "short_row.csv", "-k", 2],
+            ["short_row.csv: line 3 has 1 field", "data row 2", "fix or remove"],
+        ),
+        (["fit", "repeated.csv", "-k", 2], ["repeated.csv: column name 'u' is repeated (columns 1 and 2)"]),
+        (["fit", "semicolon.csv", "-k", 2], ["semicolon.csv: the file seems separated by ';'", "sep=';'"]),
+        (["fit", "thousands.csv", "-k", 2], ["row 2 holds '1,234'", "'.' as the decimal point"]),
+        (
+            ["fit", "all_missing.csv", "-k", 2],
+            ["all_missing.csv: X column 'v' has no observed value", "drop it"],
+        ),
+        (["fit", "dates.parquet", "-k", 2], ["dates.parquet: column 't' holds dates or times", "convert it"]),
+        (["fit", "no_rows.parquet", "-k", 2], ["no_rows.parquet: the file has no rows", "data rows"]),
     ],
     ids=[
         "support",
@@ -167,6 +188,13 @@ def test_select_draws_no_picture_unless_asked(files, tmp_path):
         "empty",
         "ragged",
         "column",
+        "short-row",
+        "repeated-name",
+        "separator",
+        "thousands",
+        "all-missing-column",
+        "dates",
+        "no-rows-parquet",
     ],
 )
 def test_data_errors_name_the_file_row_from_1_and_column(files, tmp_path, args, needles):
@@ -240,3 +268,11 @@ def test_crafted_model_is_one_line_naming_the_member(files, model_file, tmp_path
 
 def test_predict_with_a_file_lacking_the_columns(files, model_file):
     one_line(emix_cli("predict", model_file, files / "codes.csv"), 1, "codes.csv", "u, v", "--columns")
+
+
+def test_select_says_which_k_values_the_file_is_too_short_for(files, tmp_path):
+    short = tmp_path / "short.csv"
+    pd.DataFrame(X[:3], columns=["u", "v"]).to_csv(short, index=False)
+    res = emix_cli("select", short, "-k", "1,5", "--models", "EII")
+    assert res.returncode == 0, res.stderr
+    assert "short.csv: 3 rows, so K=5 left out of the grid; give -k values up to 3" in res.stderr

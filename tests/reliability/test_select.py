@@ -99,24 +99,24 @@ def test_k_above_n_rows_is_left_out_of_the_grid():
     assert list(result.n_components) == [1]
 
 
-# -- wrong or unclear today (owner: emix/selection.py, mclust fidelity) --------------------------------------
-SELECTION = "selection (emix/selection.py)"
-
-
-@pytest.mark.xfail(
-    strict=True, reason=f"{SELECTION}: K=0 and K=1.5 in the grid are dropped or truncated silently"
+# -- the K grid: positive ints, those above n_samples said ---------------------------------------------------
+@pytest.mark.parametrize(
+    "ks",
+    [[0, 1], [1.5, 2], [2.0, 3], [-1, 2], [True, 2]],
+    ids=["k-zero", "k-float", "k-2.0", "k-neg", "k-bool"],
 )
-@pytest.mark.parametrize("ks", [[0, 1], [1.5, 2]], ids=["k-zero", "k-float"])
 def test_k_that_is_not_a_positive_integer_is_refused(ks):
     check_error(lambda: select(X, n_components=ks), InvalidParameterError, [r"n_components", r"positive int"])
 
 
-@pytest.mark.xfail(
-    strict=True, reason=f"{SELECTION}: K above n_samples is dropped from the grid without a word"
-)
 def test_k_above_n_rows_is_said():
-    with pytest.warns(UserWarning, match=r"K=5"):
+    with pytest.warns(UserWarning, match=r"K=5 left out of the grid: above n_samples=3.*up to 3"):
         emix.select(X[:3], n_components=[1, 5], models=["EII"], n_jobs=1)
+
+
+def test_numpy_integer_k_values_are_taken():
+    result = select(X, n_components=np.arange(1, 3), models=["EII"])
+    assert list(result.n_components) == [1, 2]
 
 
 def test_missing_values_are_fitted_not_refused():
