@@ -295,7 +295,7 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
             )
             probe, labels, missing = summary.probe(), None, bool(summary.n_missing)
         else:
-            X = check_array(X, min_samples=1, allow_nan=base.handles_missing)
+            X = check_array(X, min_samples=0, allow_nan=base.handles_missing)
             if base.handles_missing:
                 check_missing_rows(X)
             checks.check_n_samples(X.shape[0], self.n_components)

@@ -353,7 +353,6 @@ CORE = "estimator core (emix/estimators/core.py)"
 GAUSS = "Gaussian family (emix/families/gaussian/)"
 
 
-@pytest.mark.xfail(strict=True, reason=f"{CORE}: fit checks rows with min_samples=1, then says 2 are needed")
 def test_no_rows_says_two_are_needed():
     check_error(lambda: G(2).fit(X[:0]), InvalidInputError, [r"0 sample", r"at least 2"])
 
