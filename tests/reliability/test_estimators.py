@@ -357,7 +357,6 @@ def test_no_rows_says_two_are_needed():
     check_error(lambda: G(2).fit(X[:0]), InvalidInputError, [r"0 sample", r"at least 2"])
 
 
-@pytest.mark.xfail(strict=True, reason=f"{CORE}: a row with zero density under every component gives NaN")
 @pytest.mark.parametrize(
     "model, row",
     [
