@@ -98,3 +98,22 @@ def test_the_command_line_uses_the_estimators_default_start():
     assert student.init_params == ("kmeans", "trimmed-kmeans")
     chosen = EstimatorSettings(family=Family.gaussian, init="random", **common).build()
     assert chosen.init_params == "random"
+
+
+def test_the_numbers_on_the_families_page():
+    X = _with_outliers(0)
+    kmeans, default = _fit(X, init_params="kmeans"), _fit(X)
+    assert kmeans.log_likelihood_ == pytest.approx(-8381.9, abs=0.05)
+    np.testing.assert_allclose(np.sort(kmeans.means_[:, 0]), [4.0, 100.0], atol=0.05)
+    assert default.log_likelihood_ == pytest.approx(-7632.8, abs=0.05)
+
+
+def test_the_likelihood_decides_even_for_the_outliers_component():
+    rng = np.random.default_rng(1)  # closer outliers, fewer rows: their spike of a component wins
+    X = np.r_[
+        rng.standard_normal((500, 2)), rng.standard_normal((500, 2)) + [6.0, 0.0], np.full((20, 2), 30.0)
+    ]
+    default = _fit(X)
+    trimmed = _fit(X, init_params="trimmed-kmeans")
+    assert np.abs(default.means_ - 30.0).max(axis=1).min() < 1e-3
+    assert default.log_likelihood_ > trimmed.log_likelihood_
