@@ -79,7 +79,7 @@ def test_three_dimensional_input():
 
 
 def test_empty_input():
-    with pytest.raises(InvalidInputError, match=r"0 sample\(s\)"):
+    with pytest.raises(InvalidInputError, match=r"X has 0 samples; at least 2 are needed"):
         emix.GaussianMixture(2).fit(np.empty((0, 3)))
     with pytest.raises(InvalidInputError, match=r"0 feature\(s\) \(shape=\(5, 0\)\)"):
         emix.GaussianMixture(2).fit(np.empty((5, 0)))

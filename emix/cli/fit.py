@@ -95,7 +95,7 @@ def fit(
     rtol: RtolOpt = 1e-8,
     convergence: ConvergenceOpt = "aitken",
     reg_covar: RegCovarOpt = 1e-6,
-    init: InitOpt = "kmeans",
+    init: InitOpt = "default",
     header: HeaderOpt = True,
     plot: PlotOpt = None,
     animate: AnimateOpt = None,

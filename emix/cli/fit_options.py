@@ -57,7 +57,14 @@ ConvergenceOpt = Annotated[
     typer.Option("--convergence", help="Stopping rule: aitken (default) or sklearn (scikit-learn's rule)."),
 ]
 RegCovarOpt = Annotated[float, typer.Option("--reg-covar", help="Jitter added to covariance diagonals.")]
-InitOpt = Annotated[str, typer.Option("--init", help="kmeans, k-means++, random or random_from_data.")]
+InitOpt = Annotated[
+    str,
+    typer.Option(
+        "--init",
+        help="kmeans, k-means++, random, random_from_data, hierarchical or trimmed-kmeans; "
+        "default: the estimator's (kmeans; for student, kmeans and trimmed-kmeans, the more likely kept).",
+    ),
+]
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Also draw the clusters (PNG, SVG, PDF).")]
 AnimateOpt = Annotated[Path | None, typer.Option("--animate", help="Also write an animated GIF of EM.")]
 ProgressOpt = Annotated[
@@ -125,7 +132,7 @@ class EstimatorSettings:
     reg_covar: float
     max_iter: int
     n_init: int
-    init: str
+    init: str  # an initialiser's name, or "default": the estimator's own
     seed: int | None
     rtol: float = 1e-8
     convergence: str = "aitken"
@@ -156,10 +163,11 @@ class EstimatorSettings:
             convergence=self.convergence,
             max_iter=self.max_iter,
             n_init=self.n_init,
-            init_params=self.init,
             random_state=self.seed,
             checkpoint=self.checkpoint,
         )
+        if self.init != "default":  # else the estimator's own default start
+            common["init_params"] = self.init
         k, family = self.n_components, self.family
         if self.bayesian:
             from .bayesian import bayesian_estimator

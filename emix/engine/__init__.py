@@ -4,6 +4,7 @@ Everything above the engine imports from this face, never from its modules:
 
 - :mod:`.results`: the value types (:class:`MixtureParams`, :class:`PassResult`, :class:`EMResult`);
 - :mod:`.passes`: one pass (E-step and statistics, :func:`e_pass`) and the M-step;
+- :mod:`.posterior`: log-densities, responsibilities and labels of new rows (far rows too);
 - :mod:`.hooks`: the families' optional weights step and objective term;
 - :mod:`.convergence`: the stopping rules (:class:`ConvergenceMonitor`);
 - :mod:`.squarem`: SQUAREM acceleration;
@@ -27,6 +28,7 @@ from .driver import run_em
 from .online import OnlineState, online_update, step_size  # online EM
 from .passes import degenerate_components, e_pass, log_joint, m_step, stats_from_responsibilities
 from .pool import ChunkPool, available_cpus, resolve_n_jobs, single_threaded_blas
+from .posterior import labels, log_density, responsibilities  # predictions, far rows included
 from .results import EMResult, MixtureParams, PassResult
 
 __all__ = [
@@ -38,6 +40,9 @@ __all__ = [
     "PassResult",
     "e_pass",
     "log_joint",
+    "log_density",
+    "labels",
+    "responsibilities",
     "m_step",
     "run_em",
     "stats_from_responsibilities",

@@ -18,9 +18,12 @@ COMMON_PARAMETERS = """
         Maximum EM iterations per initialisation.
     n_init : int, default=1
         Number of initialisations; the one with the highest log-likelihood is kept.
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'trimmed-kmeans'} or tuple, default='kmeans'
         How the initial responsibilities are chosen (k-means runs on the raw
         columns; the initial parameters are the M-step of those responsibilities).
+        ``'trimmed-kmeans'`` leaves out the 10 % of (sampled) rows farthest from
+        their centres, so a clump of outliers gets no component. A tuple of
+        names runs EM from each of them at every restart and keeps the most likely fit.
     weights_init : array-like of shape (K,), optional
         Initial mixing weights (uniform when only component parameters are given).
     equal_weights : bool, default=False
@@ -92,15 +95,30 @@ COMMON_ATTRIBUTES = """
 """
 
 
+def _entries(block: str) -> list[tuple[str, str]]:
+    """The ``(name, text)`` entries of a numpydoc parameter block (entries start at 4 spaces)."""
+    out: list[tuple[str, str]] = []
+    for line in block.strip("\n").split("\n"):
+        if line.startswith("    ") and not line.startswith("     ") and " : " in line:
+            out.append((line.split(" : ")[0].strip(), line + "\n"))
+        elif out:
+            out[-1] = (out[-1][0], out[-1][1] + line + "\n")
+    return out
+
+
 def assemble(summary: str, parameters: str, attributes: str, examples: str = "") -> str:
     """A numpydoc docstring: ``summary``, then the estimator's own ``parameters`` followed by the
-    common ones, then its own ``attributes`` followed by the common ones, then ``examples``
-    (the text of an Examples section, indented as the rest) when given."""
+    common ones (those it describes itself left out: another default), then its own ``attributes``
+    followed by the common ones, then ``examples`` (the text of an Examples section, indented as
+    the rest) when given."""
+    own = {name for name, _ in _entries(parameters)}
+    common = "".join(text for name, text in _entries(COMMON_PARAMETERS) if name not in own)
     text = (
         summary.rstrip()
         + "\n\n    Parameters\n    ----------"
         + parameters.rstrip()
-        + COMMON_PARAMETERS.rstrip()
+        + "\n"
+        + common.rstrip()
         + "\n\n    Attributes\n    ----------"
         + attributes.rstrip()
         + COMMON_ATTRIBUTES.rstrip()

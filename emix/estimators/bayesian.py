@@ -45,8 +45,9 @@ class BayesianGaussianMixture(MixtureEstimator):
     max_iter : int, default=100
     n_init : int, default=1
         Initialisations; the one with the largest ELBO is kept.
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hierarchical'}, default='kmeans'
-        The initial responsibilities; the first update is made from them.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hierarchical', 'trimmed-kmeans'} or tuple, default='kmeans'
+        The initial responsibilities; the first update is made from them (a
+        tuple: each start at every restart, the largest ELBO kept).
     weight_concentration_prior_type : {'dirichlet_process', 'dirichlet_distribution'}, default='dirichlet_process'
     weight_concentration_prior : float or None, default=None
         ``alpha_0`` (``gamma`` in the literature); ``None``: ``1 / n_components``.

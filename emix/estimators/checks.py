@@ -18,12 +18,15 @@ from ..sources import DaskSource, checked_map, is_dask_collection, is_source, so
 
 def check_n_samples(n: int, n_components: int) -> None:
     """Enough rows for ``n_components`` components (and at least two)."""
+    if n < 2:
+        raise InvalidInputError(
+            f"X has {n} sample{'' if n == 1 else 's'}; at least 2 are needed to fit a mixture "
+            f"(n_samples = {n}, n_components = {n_components}): give more rows"
+        )
     if n < n_components:
         raise InvalidInputError(
             f"Expected n_samples >= n_components but got n_components = {n_components}, n_samples = {n}"
         )
-    if n < 2:
-        raise InvalidInputError(f"X has {n} sample; at least 2 are needed to fit a mixture")
 
 
 #: scikit-learn's sentence for a fit that fails on collapsed components (code matching it still works)

@@ -49,6 +49,7 @@ from ..engine import ChunkPool, EMResult, MixtureParams, resolve_n_jobs, run_em
 from ..exceptions import EmixError
 from ..families.registry import spec_string
 from ..families.weights import with_equal_weights
+from ..init import start_plan
 from ..sources import ArraySource, auto_chunk_size, is_dask_collection, is_source
 from . import checkpoints, checks, degeneracy, fitted, lazy, names, starts
 from .online import OnlineMixin  # partial_fit
@@ -211,8 +212,9 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
         prep = self._prepare_fit(X, labels, sample_weight)
         d = prep.source.n_features
         warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
-        n_init = 1 if warm else int(self.n_init)
-        best = self._best_of_restarts(prep, warm, n_init, progress)
+        plan = start_plan(self.init_params)  # each restart runs EM from every start of the plan
+        n_init = 1 if warm else int(self.n_init) * len(plan)
+        best, method = self._best_of_restarts(prep, warm, n_init, progress, plan)
         if not best.converged and self.max_iter > 0 and not best.degenerate:
             mean = best.log_likelihood / prep.source.total_weight
             warnings.warn(
@@ -223,17 +225,21 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
         self._set_fitted(best, prep.source)
         degeneracy.record_degeneracy(self, best, prep.family, prep.source.total_weight)
         names.set_fitted_names(self, feature_names)
-        self.init_used_ = "warm_start" if warm else ("user" if prep.full_start else str(self.init_params))
+        self.init_used_ = "warm_start" if warm else ("user" if prep.full_start else method)
         return self
 
-    def _best_of_restarts(self, prep: _Prepared, warm: bool, n_init: int, report: Any = None) -> EMResult:
+    def _best_of_restarts(
+        self, prep: _Prepared, warm: bool, n_init: int, report: Any = None, plan: tuple = ("kmeans",)
+    ) -> tuple[EMResult, str]:
         """EM from ``n_init`` starts (the previous fit's when ``warm``, a checkpoint's where one
-        matches); the most likely result. ``report`` is ``fit``'s ``progress`` callable."""
+        matches), restart ``i`` from initialiser ``plan[i % len(plan)]``; the most likely result and
+        the initialiser it came from. ``report`` is ``fit``'s ``progress`` callable."""
         rng = check_random_state(self.random_state)
         previous = fitted.warm_run(self) if warm else None
         source = prep.source
         session = checkpoints.open_session(self, source, prep.labels, rng, n_init)
         best: EMResult | None = session.best  # a resumed fit's best restart so far
+        method = plan[0]
         with verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool, session:
             for attempt in session.attempts():  # the restarts still to run
                 if session.resumes(attempt):  # this restart goes on from the checkpoint
@@ -241,7 +247,7 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
                 elif warm:
                     start = self._fitted_params()
                 else:
-                    start = self._start(prep, rng, pool)
+                    start = self._start(prep, rng, pool, plan[attempt % len(plan)])
                 result = run_em(
                     prep.source,
                     prep.family,
@@ -261,18 +267,23 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
                     previous=previous,
                     checkpoint=session.hook(attempt),
                 )
-                best = session.keep(attempt, result, best)  # the better one, saved
-        return best
+                kept = session.keep(attempt, result, best)  # the better one, saved
+                method = plan[attempt % len(plan)] if kept is result and best is not kept else method
+                best = kept
+        return best, method
 
-    def _start(self, prep: _Prepared, rng: np.random.Generator, pool: ChunkPool) -> MixtureParams:
+    def _start(
+        self, prep: _Prepared, rng: np.random.Generator, pool: ChunkPool, method: str | None = None
+    ) -> MixtureParams:
         """One restart's initial parameters: the initialiser's (unless the user gave them all),
         with the user's arrays put in place."""
         params = None
         if not prep.full_start:
+            method = start_plan(self.init_params)[0] if method is None else method
             params = starts.initial_params(
                 prep.family,
                 prep.source,
-                self.init_params,
+                method,
                 self.n_components,
                 rng,
                 missing=prep.missing,
@@ -298,7 +309,7 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
             probe, labels, missing = summary.probe(), None, bool(summary.n_missing)
         else:
             # one read of the data tells clean data apart; only data with NaN or inf are scanned more
-            X = check_array(X, min_samples=1, allow_nan=base.handles_missing, ensure_finite=False)
+            X = check_array(X, min_samples=0, allow_nan=base.handles_missing, ensure_finite=False)
             missing = not all_finite(X)
             if missing:
                 check_finite(X, allow_nan=base.handles_missing)

@@ -69,7 +69,7 @@ class GaussianMixture(MixtureEstimator):
         Maximum EM iterations per initialisation.
     n_init : int, default=1
         Number of initialisations; the one with the highest log-likelihood is kept.
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hierarchical'}, default='kmeans'
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hierarchical', 'trimmed-kmeans'} or tuple, default='kmeans'
         How the initial responsibilities are chosen; the initial parameters
         are their M-step. ``'kmeans'``: emix's own k-means (greedy
         k-means++ seeds, then Lloyd's iterations). ``'k-means++'`` and
@@ -78,6 +78,10 @@ class GaussianMixture(MixtureEstimator):
         ``'hierarchical'`` is mclust's default start (``emix.init.mclust_start``):
         quantile classes for 1-D data, else model-based agglomeration (VVV
         criterion) on the data, or on a random subset of 2000 rows for larger data.
+        ``'trimmed-kmeans'``: trimmed k-means on a sample of about 4000 rows,
+        the 10 % farthest from their centres left out (a clump of outliers gets
+        no component). A tuple of names runs EM from each at every restart and
+        keeps the most likely fit.
     weights_init : array-like of shape (K,), optional
         Initial mixing weights, non-negative and summing to one.
     equal_weights : bool, default=False

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import MixtureParams, log_joint
+from ..engine import MixtureParams
 from ..exceptions import EmixError, InputTypeError, InvalidInputError
 from ..sources import relocate_message
 from . import checks
@@ -60,7 +60,7 @@ def as_dask_array(X: Any, n_features: int) -> Any:
 
 
 class _BlockMap:
-    """``fn(log_joint(block))`` for one block, the block checked first (picklable, for workers)."""
+    """``fn(family, block, params)`` for one block, the block checked first (picklable, for workers)."""
 
     def __init__(self, family: Any, params: MixtureParams, fn: Any, n_features: int, dtype: Any) -> None:
         self.family, self.params, self.fn = family, params, fn
@@ -69,13 +69,13 @@ class _BlockMap:
     def __call__(self, block: np.ndarray, block_info: dict | None = None) -> np.ndarray:
         try:
             X = checks.check_predict_data(np.asarray(block), self.family, self.n_features, self.dtype)
+            family = self.family
+            variant = getattr(family, "for_missing", None)
+            if variant is not None and np.isnan(X).any():
+                family = variant(X)
+            return self.fn(family, X, self.params)
         except EmixError as exc:
             raise type(exc)(self._where(str(exc), block_info)) from None
-        family = self.family
-        variant = getattr(family, "for_missing", None)
-        if variant is not None and np.isnan(X).any():
-            family = variant(X)
-        return self.fn(log_joint(family, X, self.params))
 
     @staticmethod
     def _where(message: str, block_info: dict | None) -> str:
@@ -86,8 +86,8 @@ class _BlockMap:
         return relocate_message(message, int(start), name="dask data")
 
 
-def map_blocks(estimator: Any, X: Any, fn: Any) -> Any:
-    """``fn(log_joint)`` of every block of the Dask array ``X``, as a lazy Dask array.
+def map_blocks(estimator: Any, X: Any, fn: Any, probe: np.ndarray) -> Any:
+    """``fn(family, block, params)`` of every block of the Dask array ``X``, as a lazy Dask array.
 
     Parameters
     ----------
@@ -95,7 +95,9 @@ def map_blocks(estimator: Any, X: Any, fn: Any) -> Any:
     X : dask.array.Array of shape (n_samples, n_features)
         As :func:`as_dask_array` returns it.
     fn : callable
-        ``(n, K) log-joint -> (n,)`` or ``(n, K)`` values (see the module table).
+        ``(family, X_block, params) -> (n,)`` or ``(n, K)`` values (see the module table).
+    probe : ndarray
+        What ``fn`` gives for one row: its dimensions and dtype.
 
     Returns
     -------
@@ -103,7 +105,6 @@ def map_blocks(estimator: Any, X: Any, fn: Any) -> Any:
         Of shape (n_samples,) or (n_samples, n_components), blocks along the rows as ``X``'s.
     """
     k = int(estimator.n_components)
-    probe = fn(np.zeros((1, k)))
     means = getattr(estimator, "means_", None)
     dtype = None if means is None else np.asarray(means).dtype
     work = _BlockMap(

@@ -265,6 +265,12 @@ class StudentMixture(MixtureEstimator):
         estimates one per component.
     dof_init : float, default=10.0
         Starting degrees of freedom when they are estimated.
+    init_params : str or tuple of str, default=('kmeans', 'trimmed-kmeans')
+        The starts (names as ``GaussianMixture``'s). By default every restart
+        runs EM from k-means and from trimmed k-means, which leaves out the
+        10 % of rows farthest from their centres, and keeps the more likely fit:
+        k-means gives a clump of gross outliers a component of its own, which
+        a robust family should not have to accept.
     reg_covar : float, default=1e-6
         Jitter added to the scale matrices' diagonals.
     means_init : array-like of shape (K, D), optional
@@ -292,8 +298,8 @@ class StudentMixture(MixtureEstimator):
     >>> X = np.vstack([emix.datasets.load_faithful(), [[1.0, 110.0], [6.0, 30.0]]])
     >>> sm = emix.StudentMixture(2, dof=4.0, random_state=0).fit(X)
     >>> sm.means_.round(2)
-    array([[ 4.32, 80.01],
-           [ 1.99, 53.99]])
+    array([[ 1.99, 53.99],
+           [ 4.32, 80.01]])
     >>> sm.dof_
     array([4., 4.])""",
     )
@@ -309,7 +315,7 @@ class StudentMixture(MixtureEstimator):
         reg_covar: float = 1e-6,
         max_iter: int = 100,
         n_init: int = 1,
-        init_params: str = "kmeans",
+        init_params: str | tuple[str, ...] = ("kmeans", "trimmed-kmeans"),
         weights_init: Any = None,
         equal_weights: bool = False,
         means_init: Any = None,

@@ -32,6 +32,7 @@ from .._validation import check_random_state, check_sample_weight
 from ..engine import ChunkPool, EMResult, OnlineState, online_update
 from ..exceptions import EmixError, InvalidInputError, InvalidParameterError
 from ..families.registry import spec_string
+from ..init import start_plan
 from ..sources import ArraySource, DaskSource, is_dask_collection, is_source, with_offsets
 from . import checks, names
 
@@ -150,7 +151,7 @@ class OnlineMixin:
         prep = self._prepare_fit(X, None, sample_weight)
         rng = check_random_state(self.random_state)
         start = self._start(prep, rng, pool)
-        used = "user" if prep.full_start else str(self.init_params)
+        used = "user" if prep.full_start else start_plan(self.init_params)[0]  # the start it ran
         run = _OnlineRun(
             None, self._online_spec(), int(self.n_components), prep.source.n_features, used, _buf()
         )

@@ -14,7 +14,7 @@ import numpy as np
 from .._validation import check_random_state, check_scalar
 from ..engine import CONVERGENCE_RULES
 from ..exceptions import InvalidParameterError
-from ..init import INITIALISERS
+from ..init import start_plan
 
 _REAL = (float, int, np.floating, np.integer)
 _INT = (int, np.integer)
@@ -30,10 +30,7 @@ def check_common_params(est: Any) -> None:
     check_scalar(est.verbose, "verbose", _INT, min_val=0)
     check_scalar(est.verbose_interval, "verbose_interval", _INT, min_val=1)
     _check_bool(est.warm_start, "warm_start")
-    if est.init_params not in INITIALISERS:
-        raise InvalidParameterError(
-            f"init_params must be one of {sorted(INITIALISERS)}, got {est.init_params!r}"
-        )
+    start_plan(est.init_params)  # one initialiser's name, or a tuple of them
     if est.chunk_size is not None:
         check_scalar(est.chunk_size, "chunk_size", _INT, min_val=1)
     if est.convergence not in CONVERGENCE_RULES:

@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .._linalg import logsumexp_rows, normalize_log_rows
 from .._validation import check_random_state
-from ..engine import MixtureParams, log_joint
+from ..engine import MixtureParams, labels, log_density, responsibilities
 from ..engine.hooks import n_weight_parameters
 from ..exceptions import InvalidParameterError
 from ..sources import checked_map, is_dask_collection, is_source, source_summary
@@ -25,18 +24,17 @@ from . import checks, lazy
 class PredictMixin:
     """Densities, responsibilities, labels, samples and criteria of a fitted mixture."""
 
-    def _map_chunks(self, X: Any, fn) -> np.ndarray:
+    def _map_chunks(self, X: Any, fn, probe: np.ndarray) -> np.ndarray:
+        """``fn(family, X_chunk, params)`` of every chunk, joined (``probe``: a one-row result, for Dask)."""
         if is_dask_collection(X):  # issue 13: a lazy Dask array, block by block
-            return lazy.map_blocks(self, X, fn)
+            return lazy.map_blocks(self, X, fn, probe)
         if is_source(X):
             return np.concatenate(list(self._map_source(X, fn)), axis=0)
-        family = self._family_for(X)
-        params = self._fitted_params()
-        parts = [fn(log_joint(family, Xc, params)) for Xc, _ in self._source(X).chunks()]
-        return np.concatenate(parts, axis=0)
+        work = _ChunkJoint(self._family_for(X), self._fitted_params(), fn)
+        return np.concatenate(list(checked_map(self._source(X), work)), axis=0)  # errors name whole rows
 
     def _map_source(self, source: Any, fn):
-        """``fn(log_joint)`` of every chunk of ``source``, computed where the chunk lives, in order."""
+        """``fn(family, X_chunk, params)`` of every chunk of ``source``, computed where it lives, in order."""
         summary = source_summary(source)
         family = self._make_family()
         checks.check_source_missing(source, summary, family.handles_missing, type(self).__name__, "")
@@ -57,7 +55,7 @@ class PredictMixin:
         log_prob : ndarray of shape (n_samples,)
             ``log p(x_n)`` under the fitted mixture, in nats.
         """
-        return self._map_chunks(self._check_X(X), logsumexp_rows)
+        return self._map_chunks(self._check_X(X), log_density, np.zeros(1))
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-likelihood per sample of ``X`` (scikit-learn's ``score``).
@@ -79,9 +77,9 @@ class PredictMixin:
     def _score(self, X: Any) -> float:
         """``score`` of checked data."""
         if is_source(X):
-            total = sum(self._map_source(X, _sum_logsumexp))
+            total = sum(self._map_source(X, _sum_log_density))
             return float(total[0] / X.n_samples)
-        return float(np.mean(self._map_chunks(X, logsumexp_rows)))
+        return float(np.mean(self._map_chunks(X, log_density, np.zeros(1))))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Responsibilities ``p(k | x_n)``: the posterior probability of each component.
@@ -96,7 +94,8 @@ class PredictMixin:
             Rows sum to one. With a noise component (``noise=True``), shape
             (n_samples, n_components + 1): the noise column last, as mclust's ``z``.
         """
-        return self._map_chunks(self._check_X(X), lambda lj: normalize_log_rows(lj)[0])
+        width = len(self._fitted_params().weights)  # n_components, or one more with a noise component
+        return self._map_chunks(self._check_X(X), responsibilities, np.zeros((1, width)))
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable component of each sample.
@@ -112,7 +111,7 @@ class PredictMixin:
             :meth:`predict_proba`); ``-1`` where a noise component's is the
             largest (``noise=True``).
         """
-        return self._map_chunks(self._check_X(X), _Labels(int(self.n_components)))
+        return self._map_chunks(self._check_X(X), _Labels(int(self.n_components)), np.zeros(1, dtype=np.intp))
 
     def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Draw samples from the fitted mixture.
@@ -185,29 +184,28 @@ class PredictMixin:
 
 
 class _Labels:
-    """The most probable component of each row of a chunk's log-joint (picklable); ``-1`` for a
-    column past the ``n_components`` (a noise component)."""
+    """The most probable component of each row of a chunk (picklable); ``-1`` for a column past
+    the ``n_components`` (a noise component)."""
 
     def __init__(self, n_components: int) -> None:
         self.n_components = n_components
 
-    def __call__(self, lj: np.ndarray) -> np.ndarray:
-        labels = lj.argmax(axis=1)
-        if lj.shape[1] > self.n_components:
-            labels[labels >= self.n_components] = -1
-        return labels
+    def __call__(self, family: Any, X: np.ndarray, params: MixtureParams) -> np.ndarray:
+        found = labels(family, X, params)
+        found[found >= self.n_components] = -1
+        return found
 
 
 def _n_rows(X: Any) -> int:
     return int(X.n_samples) if is_source(X) else int(X.shape[0])
 
 
-def _sum_logsumexp(lj: np.ndarray) -> np.ndarray:
-    return np.asarray([logsumexp_rows(lj).sum(dtype=np.float64)])
+def _sum_log_density(family: Any, X: np.ndarray, params: MixtureParams) -> np.ndarray:
+    return np.asarray([log_density(family, X, params).sum(dtype=np.float64)])
 
 
 class _ChunkJoint:
-    """``fn(log_joint(X_chunk))`` for one chunk (picklable, for distributed sources)."""
+    """``fn(family, X_chunk, params)`` for one chunk (picklable, for distributed sources)."""
 
     def __init__(self, family: Any, params: MixtureParams, fn: Any, check: Any = None) -> None:
         self.family, self.params, self.fn, self.check = family, params, fn, check
@@ -215,4 +213,4 @@ class _ChunkJoint:
     def __call__(self, X: np.ndarray, w: Any, offset: int) -> np.ndarray:
         if self.check is not None:
             self.check(X)
-        return self.fn(log_joint(self.family, X, self.params))
+        return self.fn(self.family, X, self.params)

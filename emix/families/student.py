@@ -48,6 +48,7 @@ from .gaussian import (
     LOCATION_SCALE_ARRAYS,
     GaussianStats,
     checked_covariances,
+    far,
     get_covariance_model,
     keep_empty_components,
     location_scale_arrays,
@@ -190,6 +191,23 @@ class StudentFamily:
         out = -0.5 * (nu + d) * np.log1p(delta / nu)
         out += const + half_logdet
         return out.astype(X.dtype, copy=False)
+
+    def far_log_joint(
+        self, X: np.ndarray, params: StudentParams, log_weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``log pi_k + log p(x_n | k)`` as ``(0, rel)`` for rows whose distances overflow: the
+        heavy tails keep it finite, ``-(nu + D)/2 log(1 + delta/nu)`` with ``log delta`` from
+        residuals scaled before squaring (:mod:`emix.families.gaussian.far`)."""
+        means, pc = params.means, params.precisions_cholesky
+        d = X.shape[1]
+        log_delta = far.log_squared_distances(X, means, far.dense_factors(self.model, pc, *means.shape))
+        nu = np.asarray(params.dof, dtype=np.float64)
+        const = special.gammaln(0.5 * (nu + d)) - special.gammaln(0.5 * nu) - 0.5 * d * np.log(nu * np.pi)
+        half_logdet = (
+            np.diagonal(self.model.log_prob(means, means, pc)).astype(np.float64) + 0.5 * d * LOG_2PI
+        )
+        rel = -0.5 * (nu + d) * np.logaddexp(0.0, log_delta - np.log(nu)) + const + half_logdet + log_weights
+        return np.zeros(X.shape[0]), rel
 
     # -- EM ------------------------------------------------------------------------
     def anchor(self, params: StudentParams) -> StudentAnchor:

@@ -16,6 +16,7 @@ This face is what the rest of emix imports; the methods live in modules:
 - :mod:`.kmeans`: k-means++ seeds and Lloyd's iterations;
 - :mod:`.random`: ``random`` and ``random_from_data``;
 - :mod:`.hierarchical`: mclust's model-based hierarchical agglomeration;
+- :mod:`.trimmed`: trimmed k-means, a start outliers cannot capture;
 - :mod:`.mclust_start`: mclust's start from it (quantile classes for 1-D data, a subset for large data).
 
 :func:`make_initialiser` is the one place an ``init_params`` name is looked up.
@@ -31,6 +32,7 @@ from .hierarchical import HC_CRITERIA, HC_SUBSET, cut_merges, cut_tree, hierarch
 from .kmeans import kmeans_initialiser, kmeans_plusplus, kmeans_plusplus_initialiser, lloyd
 from .mclust_start import clear_cache, hierarchical_initialiser, mclust_partition, qclass
 from .random import random_from_data_initialiser, random_initialiser
+from .trimmed import trimmed_kmeans_initialiser
 
 
 def _hierarchical(source, n_components: int, rng: np.random.Generator, *, pool=None) -> Initialiser:
@@ -52,7 +54,34 @@ INITIALISERS = {
     "kmeans": kmeans_initialiser,
     "random": _random,
     "random_from_data": _random_from_data,
+    "trimmed-kmeans": trimmed_kmeans_initialiser,
 }
+
+
+def start_plan(init_params) -> tuple[str, ...]:
+    """The initialisers each restart runs EM from: one name, or a tuple of names (the most likely fit kept).
+
+    Parameters
+    ----------
+    init_params : str or tuple of str
+        Keys of :data:`INITIALISERS`.
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown name, or an empty tuple.
+    """
+    names = tuple(init_params) if isinstance(init_params, (tuple, list)) else (init_params,)
+    if not names or any(not isinstance(n, str) or n not in INITIALISERS for n in names):
+        raise InvalidParameterError(
+            f"init_params must be one of {sorted(INITIALISERS)} or a tuple of them (EM from each start, "
+            f"the most likely fit kept), got {init_params!r}"
+        )
+    return names
 
 
 def make_initialiser(
@@ -64,6 +93,8 @@ def make_initialiser(
     ``k-means++``: k-means++ seeds, hard assignment to the nearest seed.
     ``random``: uniform random responsibilities, normalised per row.
     ``random_from_data``: random rows as seeds, hard assignment to the nearest.
+    ``trimmed-kmeans``: trimmed k-means on a sample, the start from its kept rows
+    (see :mod:`.trimmed`): a clump of outliers gets no component.
     ``hierarchical``: mclust's default start, model-based agglomeration with
     the VVV criterion on mclust's SVD transformation of the data, quantile
     classes for 1-D data (see :mod:`.mclust_start`).

@@ -112,6 +112,9 @@ def _check_meta(meta: dict[str, Any], path: Path) -> tuple[type, dict[str, Any]]
 def _construct(cls: type, meta: dict[str, Any], init: dict[str, np.ndarray], path: Path) -> Any:
     """The unfitted estimator from the stored constructor arguments, checked."""
     params = dict(meta["params"])
+    for key, value in params.items():  # a list of names is a tuple of them (as the constructors take it)
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            params[key] = tuple(value)
     params.update({key[5:]: arr for key, arr in init.items()})
     unknown = set(params) - set(cls._param_names())
     if unknown:

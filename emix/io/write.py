@@ -70,6 +70,8 @@ def _json_param(value: Any) -> tuple[bool, Any]:
         return True, int(value)
     if isinstance(value, (float, np.floating)):
         return (True, float(value)) if np.isfinite(value) else (False, None)
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, str) for v in value):
+        return True, list(value)  # names, e.g. init_params=('kmeans', 'trimmed-kmeans'); read back as a tuple
     return False, None
 
 

@@ -353,12 +353,10 @@ CORE = "estimator core (emix/estimators/core.py)"
 GAUSS = "Gaussian family (emix/families/gaussian/)"
 
 
-@pytest.mark.xfail(strict=True, reason=f"{CORE}: fit checks rows with min_samples=1, then says 2 are needed")
 def test_no_rows_says_two_are_needed():
     check_error(lambda: G(2).fit(X[:0]), InvalidInputError, [r"0 sample", r"at least 2"])
 
 
-@pytest.mark.xfail(strict=True, reason=f"{CORE}: a row with zero density under every component gives NaN")
 @pytest.mark.parametrize(
     "model, row",
     [

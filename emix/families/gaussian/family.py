@@ -21,6 +21,7 @@ import numpy as np
 from ... import _kernels
 from ...exceptions import DegenerateComponentWarning, InvalidParameterError
 from .._checks import get_array
+from . import far
 from .covariance import COVARIANCE_MODELS, checked_covariances, get_covariance_model
 from .mclust import EEE, EEI, EEV, EII, EVE, EVI, EVV, VEE, VEV, VII, VVE, VVI, VVV, E, V
 from .missing import MissingGaussianFamily
@@ -103,6 +104,17 @@ class GaussianFamily:
     def log_prob(self, X: np.ndarray, params: GaussianParams) -> np.ndarray:
         """Component log-densities, shape (n, K)."""
         return self.model.log_prob(X, params.means, params.precisions_cholesky)
+
+    def far_log_joint(
+        self, X: np.ndarray, params: GaussianParams, log_weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``log pi_k + log p(x_n | k)`` as ``base_n + rel_nk``, for rows whose squared distances
+        overflow (see :mod:`.far`): ``base`` (n,) may be ``-inf``, ``rel`` (n, K) is finite
+        for the nearest component."""
+        means, pc = params.means, params.precisions_cholesky
+        factors = far.dense_factors(self.model, pc, *means.shape)
+        const = np.diagonal(self.model.log_prob(means, means, pc)).astype(np.float64)  # q = 0: the constants
+        return far.relative_log_joint(X, means, factors, const + log_weights)
 
     def anchor(self, params: GaussianParams) -> np.ndarray:
         return params.means

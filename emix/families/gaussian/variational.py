@@ -74,6 +74,7 @@ import numpy as np
 
 from ...exceptions import InvalidParameterError
 from ..base import FamilyBase
+from . import far
 from .params import GaussianStats
 from .shift import recentre_gaussian_stats
 from .variational_priors import Priors, check_prior_options, params_from_arrays, resolve_priors
@@ -195,6 +196,17 @@ class VariationalGaussianFamily(FamilyBase):
         out = self.model.log_prob(X, params.means, params.precisions_cholesky)
         out += self._row_constant(params).astype(out.dtype)
         return out
+
+    def far_log_joint(
+        self, X: np.ndarray, params: VariationalParams, log_weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The log-joint of rows whose distances overflow as ``base + rel`` (see
+        :meth:`GaussianFamily.far_log_joint`): ``log_prob`` is a Gaussian's plus a row constant."""
+        means, pc = params.means, params.precisions_cholesky
+        b = np.diagonal(self.model.log_prob(means, means, pc)).astype(np.float64) + self._row_constant(params)
+        return far.relative_log_joint(
+            X, means, far.dense_factors(self.model, pc, *means.shape), b + log_weights
+        )
 
     def _row_constant(self, params: VariationalParams) -> np.ndarray:
         """The part of ``log_prob`` that does not depend on the row, shape (K,), float64."""
