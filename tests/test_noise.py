@@ -237,3 +237,19 @@ def test_command_line_fit_and_select_with_noise(tmp_path):
         app, ["fit", str(path), "-k", "2", "--noise", "--family", "poisson", "-o", str(tmp_path / "p.emix")]
     )
     assert res.exit_code != 0 and "--noise applies to the gaussian family" in res.output
+
+
+def test_lazy_dask_predictions_have_the_noise_column():
+    da = pytest.importorskip("dask.array")
+    X = _three_and_noise()
+    model = emix.GaussianMixture(2, noise=True, random_state=0).fit(X)
+    lazy = model.predict_proba(da.from_array(X, chunks=100))
+    assert lazy.shape == (len(X), 3)  # declared before computing: K + 1 columns
+    np.testing.assert_allclose(lazy.compute(), model.predict_proba(X), rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(model.predict(da.from_array(X, chunks=100)).compute(), model.predict(X))
+    assert (model.predict(X) == -1).any()
+
+
+def _three_and_noise():
+    rng = np.random.default_rng(0)
+    return np.r_[rng.normal(size=(300, 2)), rng.normal(size=(300, 2)) + 6, rng.uniform(-5, 12, size=(60, 2))]

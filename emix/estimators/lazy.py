@@ -102,9 +102,10 @@ def map_blocks(estimator: Any, X: Any, fn: Any, probe: np.ndarray) -> Any:
     Returns
     -------
     dask.array.Array
-        Of shape (n_samples,) or (n_samples, n_components), blocks along the rows as ``X``'s.
+        Of shape (n_samples,) or (n_samples, probe's columns: n_components, one more with a
+        noise component), blocks along the rows as ``X``'s.
     """
-    k = int(estimator.n_components)
+    k = int(probe.shape[-1]) if probe.ndim == 2 else int(estimator.n_components)  # + 1 with noise
     means = getattr(estimator, "means_", None)
     dtype = None if means is None else np.asarray(means).dtype
     work = _BlockMap(
