@@ -253,3 +253,24 @@ def test_lazy_dask_predictions_have_the_noise_column():
 def _three_and_noise():
     rng = np.random.default_rng(0)
     return np.r_[rng.normal(size=(300, 2)), rng.normal(size=(300, 2)) + 6, rng.uniform(-5, 12, size=(60, 2))]
+
+
+def test_a_checkpointed_fit_with_noise_resumes(tmp_path):
+    X = _three_and_noise()
+    path = tmp_path / "fit.ckpt"
+    first = emix.GaussianMixture(2, noise=True, random_state=0, checkpoint=path).fit(X)
+    again = emix.GaussianMixture(2, noise=True, random_state=0, checkpoint=path).fit(X)
+    assert again.noise_weight_ == first.noise_weight_
+    np.testing.assert_array_equal(again.means_, first.means_)
+    np.testing.assert_array_equal(again.predict(X), first.predict(X))
+
+
+def test_online_fit_with_noise_reaches_the_batch_fit():
+    X = _three_and_noise()[np.random.default_rng(1).permutation(660)]
+    batch = emix.GaussianMixture(2, noise=True, random_state=0).fit(X)
+    online = emix.GaussianMixture(2, noise=True, random_state=0)
+    for _ in range(3):
+        for start in range(0, len(X), 66):
+            online.partial_fit(X[start : start + 66])
+    assert abs(online.noise_weight_ - batch.noise_weight_) < 0.03
+    assert batch.score(X) - online.score(X) < 0.02

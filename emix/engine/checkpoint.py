@@ -149,7 +149,9 @@ def get_params(arrays: dict[str, np.ndarray], prefix: str, family: Any, n_featur
     start = len(prefix) + 1
     named = {key[start:]: arr for key, arr in arrays.items() if key.startswith(prefix + "/")}
     named.pop("weights")
-    return MixtureParams(weights=weights, components=family.from_arrays(named, len(weights), n_features))
+    split = getattr(family, "split_weights", None)  # a family with extra weights (a noise component)
+    k = len(weights) if split is None else len(split(np.asarray(weights))[0])
+    return MixtureParams(weights=weights, components=family.from_arrays(named, k, n_features))
 
 
 def put_result(

@@ -373,9 +373,14 @@ def _box_from_arrays(arrays: dict, d: int) -> NoiseBox:
         raise InvalidParameterError("noise_rotation must have orthonormal columns")
     box = NoiseBox(lower, upper, rotation)
     volume = arrays.get("noise_volume")
-    if volume is not None and not np.isclose(float(np.asarray(volume)), box.volume, rtol=1e-9):
+    if volume is None:
+        return box
+    volume = np.asarray(volume, dtype=np.float64)
+    if volume.size != 1:  # a scalar (a model file) or one value (a checkpoint stores arrays of 1-D)
+        raise InvalidParameterError(f"noise_volume must be one number; got shape {volume.shape}")
+    if not np.isclose(float(volume.reshape(())), box.volume, rtol=1e-9):
         raise InvalidParameterError(
-            f"noise_volume {float(np.asarray(volume))!r} is not the volume of the noise box ({box.volume!r})"
+            f"noise_volume {float(volume.reshape(()))!r} is not the volume of the noise box ({box.volume!r})"
         )
     return box
 
