@@ -93,8 +93,12 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
             base = cached[1]
         return with_equal_weights(base, getattr(self, "equal_weights", False))  # mclust's equalPro
 
-    def _configure(self, base: Any, X: np.ndarray) -> None:
-        self._configured_family = (spec_string(base), checks.check_training_array(base, X))
+    def _configure(self, base: Any, X: np.ndarray, source: Any = None) -> None:
+        family = checks.check_training_array(base, X)
+        learn = getattr(family, "configure_source", None)  # a family that learns from all the rows
+        if learn is not None and source is not None:
+            family = learn(source)
+        self._configured_family = (spec_string(base), family)
 
     def _family_for(self, X: np.ndarray) -> Any:
         """The configured family, or its missing-data variant when ``X`` (n, D) has NaN."""
@@ -303,7 +307,7 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
             checks.check_distinct_rows(base, X, self.n_components, w)
             labels = check_labels(labels, X.shape[0], self.n_components)
             source, probe, missing = self._source(X, w), X, bool(np.isnan(X).any())
-        self._configure(base, probe)
+        self._configure(base, probe, source)
         family = self._make_family()
         d = source.n_features
         user = self._user_init_arrays(d, source.dtype)
@@ -317,8 +321,14 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
         return logging_callback(attempt, self.verbose, self.verbose_interval)
 
     def _set_fitted(self, result: EMResult, source: Any) -> None:
-        arrays = self._make_family().to_arrays(result.params.components)
+        family = self._make_family()
+        arrays = family.to_arrays(result.params.components)
         fitted.set_fitted(self, result, source, fitted.fitted_dtype(arrays))
+        plain = getattr(family, "log_likelihood_from_objective", None)  # a MAP fit: the prior comes off
+        if plain is not None:
+            self.log_likelihood_ = plain(
+                result.log_likelihood, result.params.weights, result.params.components
+            )
         self._set_component_attributes(result.params.components)
 
     # -- fitted attributes --------------------------------------------------------------

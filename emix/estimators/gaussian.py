@@ -15,6 +15,7 @@ from .._validation import check_init_array, check_scalar
 from ..exceptions import InvalidParameterError
 from ..families.gaussian import COVARIANCE_MODELS
 from ..families.gaussian.missing import MissingGaussianFamily
+from ..families.gaussian.prior import MAPGaussianFamily, as_prior
 from ..families.registry import GaussianComponents
 from .core import MixtureEstimator
 
@@ -145,6 +146,15 @@ class GaussianMixture(MixtureEstimator):
         bit for the same chunks. A checkpoint of other data or settings
         raises :class:`~emix.exceptions.CheckpointMismatchError`; a finished
         fit's checkpoint gives its result at once. See ``docs/large-data.md``.
+    prior : None, 'default', GaussianPrior or dict, default=None
+        MAP estimation with mclust's conjugate prior (``priorControl()``):
+        ``'default'`` or :class:`~emix.GaussianPrior` fields left ``None``
+        take mclust's ``defaultPrior`` from the training data and K. EM then
+        maximises ``log L + log p(theta)``, which ``history_`` and
+        ``lower_bound_`` hold; ``log_likelihood_``, ``score``, ``bic`` and
+        ``aic`` stay those of the likelihood alone (mclust's BIC with a
+        prior). Not for VEE, EVE, VVE, EVV (mclust has no prior for them) nor
+        for data with missing values. See ``docs/bayesian.md``.
 
     Attributes
     ----------
@@ -271,6 +281,7 @@ class GaussianMixture(MixtureEstimator):
         n_jobs: int | None = None,
         online_step: float = 0.7,
         checkpoint: Any = None,
+        prior: Any = None,
     ) -> None:
         self._store_init_args(locals())
 
@@ -280,6 +291,9 @@ class GaussianMixture(MixtureEstimator):
                 f"covariance_type must be one of {sorted(COVARIANCE_MODELS)}, got {self.covariance_type!r}"
             )
         check_scalar(self.reg_covar, "reg_covar", (float, int, np.floating, np.integer), min_val=0)
+        prior = as_prior(getattr(self, "prior", None))
+        if prior is not None:  # MAP with mclust's conjugate prior
+            return MAPGaussianFamily(self.covariance_type, self.reg_covar, prior)
         return GaussianComponents(self.covariance_type, self.reg_covar)
 
     def _user_init_arrays(self, n_features: int, dtype: Any) -> dict[str, Any]:
