@@ -23,8 +23,9 @@
 # them); tol = 1e-10 runs EM nearly to its fixed point, so that a test can
 # compare with emix at the same optimum. mclust has no prior for VEE, EVE,
 # VVE, EVV (their cells are absent from mclustBIC's table with a prior).
-# The data are the rows of faithful.csv, iris.csv and galaxies.csv beside
-# this script.
+# prior_defaults.csv holds defaultPrior()'s values for a few (dataset, model,
+# G). The data are the rows of faithful.csv, iris.csv and galaxies.csv
+# beside this script.
 
 suppressPackageStartupMessages({
   library(mclust)
@@ -91,4 +92,19 @@ for (p in priors) {
 table <- do.call(rbind, rows)
 path <- file.path(out_dir, "prior_bic.csv")
 write.csv(table, path, row.names = FALSE, quote = FALSE, na = "NA")
+cat("wrote", path, "\n")
+
+# defaultPrior's values (prior_defaults.csv): mean, dof and scale (';'-separated, column-major)
+rows <- list()
+for (cell in list(list("faithful", "VVV", 3), list("faithful", "EII", 3), list("faithful", "VEI", 2),
+                  list("iris", "EEE", 4), list("iris", "VVI", 2), list("galaxies", "V", 4),
+                  list("galaxies", "E", 1))) {
+  X <- datasets[[cell[[1]]]]
+  pp <- defaultPrior(X, G = cell[[3]], modelName = cell[[2]])
+  rows[[length(rows) + 1]] <- data.frame(
+    dataset = cell[[1]], model = cell[[2]], G = cell[[3]], shrinkage = num_text(pp$shrinkage),
+    mean = vec_text(pp$mean), dof = num_text(pp$dof), scale = vec_text(pp$scale))
+}
+path <- file.path(out_dir, "prior_defaults.csv")
+write.csv(do.call(rbind, rows), path, row.names = FALSE, quote = FALSE, na = "NA")
 cat("wrote", path, "\n")
