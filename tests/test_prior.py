@@ -185,7 +185,15 @@ def test_the_map_step_maximises_q_plus_the_log_prior(model):
 def test_streaming_equals_in_memory(tmp_path):
     X = emix.datasets.load_faithful()
     np.save(tmp_path / "x.npy", X)
-    kw = dict(n_components=3, covariance_type="EEV", prior="default", reg_covar=0, random_state=0, tol=1e-8, max_iter=2000)
+    kw = dict(
+        n_components=3,
+        covariance_type="EEV",
+        prior="default",
+        reg_covar=0,
+        random_state=0,
+        tol=1e-8,
+        max_iter=2000,
+    )
     mem = emix.GaussianMixture(**kw).fit(X)
     streamed = emix.GaussianMixture(**kw).fit(NpySource(tmp_path / "x.npy", chunk_rows=50))
     chunked = emix.GaussianMixture(chunk_size=17, **kw).fit(X)
@@ -288,3 +296,59 @@ def test_rules_by_shape():
     np.testing.assert_array_equal(prior.scale, np.eye(2))
     with pytest.raises(InvalidParameterError, match="computed from the training data"):
         MAPGaussianFamily("VVV", 0.0).resolved(2, 2)
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def _cli(*args):
+    from typer.testing import CliRunner
+
+    from emix.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_cli_fit_prior_default_saves_a_map_model(tmp_path):
+    csv_path = REFERENCE_DIR / "faithful.csv"
+    out = tmp_path / "map.emix"
+    res = _cli(
+        "fit", csv_path, "-k", 2, "--covariance", "VVV", "--prior", "default", "--reg-covar", 0, "-o", out
+    )
+    assert res.exit_code == 0, res.output
+    model = emix.load(out)
+    assert as_prior(model.prior) == GaussianPrior()
+    X = emix.datasets.load_faithful()
+    direct = emix.GaussianMixture(2, covariance_type="VVV", prior="default", reg_covar=0, random_state=0).fit(
+        X
+    )
+    assert model.log_likelihood_ == pytest.approx(direct.log_likelihood_, rel=1e-9)
+    assert f"{direct.log_likelihood_:.6f}" in res.output
+    res = _cli(
+        "fit", csv_path, "-k", 2, "--prior", '{"shrinkage": 0.5, "scale": [[0.5, 0], [0, 30]]}', "-o", out
+    )
+    assert res.exit_code == 0, res.output
+    assert as_prior(emix.load(out).prior).shrinkage == 0.5
+
+
+def test_cli_select_prior_prints_mclusts_table():
+    res = _cli("select", REFERENCE_DIR / "faithful.csv", "-k", "1..2", "--prior", "default")
+    assert res.exit_code == 0, res.output
+    assert "-2607.798" in res.output and "-2322.683" in res.output  # mclust: -2607.798, -2322.686
+    assert "VEE" not in res.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--prior", "flat"], "prior must be None, 'default'"),
+        (["--prior", "default", "--family", "poisson"], "--prior applies to the gaussian family"),
+        (["--prior", "default", "--bayesian"], "exclude each other"),
+        (["--prior", "default", "--online"], "not with --online"),
+        (["--prior", "default", "--covariance", "VEE"], "has no prior"),
+    ],
+)
+def test_cli_refuses_bad_priors(tmp_path, args, message):
+    res = _cli("fit", REFERENCE_DIR / "faithful.csv", "-k", 2, "-o", tmp_path / "x.emix", *args)
+    assert res.exit_code != 0
+    assert message in res.output

@@ -32,6 +32,7 @@ from .fit_options import (
     OutputOpt,
     PlotOpt,
     PlotWeightsOpt,
+    PriorOpt,
     ProgressOpt,
     RegCovarOpt,
     RtolOpt,
@@ -75,6 +76,7 @@ EPILOG = (
     "  emix fit huge.parquet -k 5 --stream -o huge.emix\n\n"
     "  emix fit faithful.csv -k 8 --bayesian -o vb.emix --plot-weights weights.png\n\n"
     "  emix fit faithful.csv -k 3 --covariance EEE --equal-weights -o equal.emix\n\n"
+    "  emix fit faithful.csv -k 2 --covariance VVV --prior default --reg-covar 0 -o map.emix\n\n"
     "  emix fit huge.parquet -k 5 --online --epochs 3 -o huge.emix\n\n"
     "  emix fit huge.parquet -k 5 --stream --checkpoint huge.ckpt -o huge.emix"
 )
@@ -112,6 +114,7 @@ def fit(
     batch_rows: BatchRowsOpt = 65536,
     checkpoint: CheckpointOpt = None,
     scheduler: SchedulerOpt = None,
+    prior: PriorOpt = None,
 ) -> None:
     """Fit a mixture to the numeric columns of a table and save the model.
 
@@ -148,11 +151,13 @@ def fit(
         rtol,
         convergence,
     )
-    settings = dataclasses.replace(settings, bayesian=bayesian, equal_weights=equal_weights)
+    settings = dataclasses.replace(settings, bayesian=bayesian, equal_weights=equal_weights, prior=prior)
     _check_options(weights, labels, plot_weights, bayesian)
     check_outputs(output, plot, animate)
     left_out = parse_exclude(exclude, columns)
     if online:
+        if prior is not None:
+            raise Failure("--prior needs the whole data before EM (its default values): not with --online")
         check_online(
             standardize=standardize,
             labels=labels,

@@ -91,6 +91,14 @@ BayesianOpt = Annotated[
 EqualWeightsOpt = Annotated[
     bool, typer.Option("--equal-weights", help="Keep every weight at 1/K (mclust's equalPro).")
 ]
+PriorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--prior",
+        help="MAP with mclust's conjugate prior: 'default' (priorControl()), or a JSON object of its "
+        "fields shrinkage, mean, dof, scale (the others mclust's defaults). Gaussian family only.",
+    ),
+]
 PlotWeightsOpt = Annotated[
     Path | None, typer.Option("--plot-weights", help="With --bayesian: draw the posterior weights.")
 ]
@@ -124,6 +132,7 @@ class EstimatorSettings:
     bayesian: bool = False
     equal_weights: bool = False
     checkpoint: Path | None = None  # the estimator's checkpoint file
+    prior: str | None = None  # --prior: MAP with mclust's conjugate prior
 
     def build(self) -> Any:
         """The unfitted estimator for ``--family``.
@@ -136,7 +145,8 @@ class EstimatorSettings:
         ------
         Failure
             When ``--covariance`` is given for a family without covariances, or
-            ``--bayesian`` with another family or ``--equal-weights``.
+            ``--bayesian`` with another family or ``--equal-weights``, or
+            ``--prior`` with another family.
         """
         from ..estimators.gaussian import GaussianMixture
         from ..estimators.named import Mixture, StudentMixture
@@ -158,7 +168,12 @@ class EstimatorSettings:
             return bayesian_estimator(self, common)
         common["equal_weights"] = self.equal_weights
         if family is Family.gaussian:
-            return GaussianMixture(k, covariance_type=self.covariance, reg_covar=self.reg_covar, **common)
+            prior = {} if self.prior is None else {"prior": self.prior}
+            return GaussianMixture(
+                k, covariance_type=self.covariance, reg_covar=self.reg_covar, **common, **prior
+            )
+        if self.prior is not None:
+            raise Failure(f"--prior applies to the gaussian family, not {family.value}")
         if family is Family.student:
             return StudentMixture(k, covariance_type=self.covariance, reg_covar=self.reg_covar, **common)
         if self.covariance != "full":

@@ -15,6 +15,7 @@ from .checks import warn_about_table
 from .console import out
 from .errors import Failure
 from .files import Scaling, check_outputs, model_step, write_model
+from .fit_options import PriorOpt
 from .options import (
     ColumnsOpt,
     DataArg,
@@ -31,7 +32,8 @@ EPILOG = (
     "[bold]Examples[/]\n\n"
     "  emix select faithful.csv\n\n"
     "  emix select data.csv -k 1..6 --models EII,VII,EEE,VVV --plot bic.png -o best.emix\n\n"
-    "  emix select data.parquet --criterion icl --table grid.csv"
+    "  emix select data.parquet --criterion icl --table grid.csv\n\n"
+    "  emix select faithful.csv --prior default"
 )
 
 
@@ -75,13 +77,16 @@ def select_command(
     ] = None,
     header: HeaderOpt = True,
     exclude: ExcludeOpt = None,
+    prior: PriorOpt = None,
 ) -> None:
     """Choose the covariance model and K by BIC (or ICL), as R's mclust does.
 
     Fits every (model, K), prints the criterion table in mclust's sign
     (2 log L - p log n: larger is better; NA where a component became
     degenerate by mclust's test), names the best fit, and with --plot draws the
-    criterion against K.
+    criterion against K. With --prior every fit is MAP with mclust's conjugate
+    prior, and the BIC is mclust's with a prior (the likelihood at the MAP
+    estimate); the default models are then the ten mclust has a prior for.
     """
     from ..selection import select
 
@@ -89,9 +94,11 @@ def select_command(
     names = _parse_models(models)
     table, ks = _read(data, columns, exclude, header, n_components)
     with model_step(data, table):
+        map_fit = {} if prior is None else {"prior": prior}  # mclustBIC(X, prior = priorControl())
         result = select(
-            table.X, n_components=ks, models=names, criterion=criterion.value, random_state=seed, n_jobs=jobs
-        )
+            table.X, n_components=ks, models=names, criterion=criterion.value, random_state=seed, n_jobs=jobs,
+            **map_fit,
+        )  # fmt: skip
     values = result.table(criterion.value)
     console = out()
     console.print(
