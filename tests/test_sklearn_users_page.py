@@ -132,6 +132,7 @@ def test_every_argument_of_scikit_learns_has_the_same_name_and_default():
         "n_jobs",
         "online_step",
         "checkpoint",
+        "prior",
     ]
 
 

@@ -90,7 +90,7 @@ class GaussianPrior:
                 "scale": plain(self.scale)}  # fmt: skip
 
     def resolve(self, moments: DataMoments, rule: str, storage: str, k: int) -> ResolvedPrior:
-        """The numbers for a fit of ``k`` components under ``rule`` (see :mod:`.prior_steps`).
+        """The numbers for a fit of ``k`` components under ``rule`` (``emix.families.gaussian.prior_steps``).
 
         Parameters
         ----------
