@@ -197,6 +197,8 @@ def test_streaming_equals_in_memory(tmp_path):
     mem = emix.GaussianMixture(**kw).fit(X)
     streamed = emix.GaussianMixture(**kw).fit(NpySource(tmp_path / "x.npy", chunk_rows=50))
     chunked = emix.GaussianMixture(chunk_size=17, **kw).fit(X)
+    assert len(mem.history_) == len(chunked.history_)  # one chunk or many: the same objective
+    np.testing.assert_allclose(chunked.history_, mem.history_, rtol=1e-12)
     for other in (streamed, chunked):
         np.testing.assert_allclose(other.means_, mem.means_, rtol=1e-9)
         np.testing.assert_allclose(other.covariances_, mem.covariances_, rtol=1e-8)
@@ -254,11 +256,15 @@ def test_models_without_a_prior_are_refused():
     assert result.models == ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "EEV", "VEV", "VVV")
 
 
-def test_missing_values_are_refused_with_their_place():
+def test_missing_values_are_refused_with_their_place(tmp_path):
     X = emix.datasets.load_faithful().copy()
     X[4, 1] = np.nan
-    with pytest.raises(InvalidInputError, match="row 5, column 2.*drop or impute"):
+    with pytest.raises(InvalidInputError, match="row 4, column 1.*drop or impute"):
         emix.GaussianMixture(2, prior="default").fit(X)
+    path = tmp_path / "x.csv"  # a file counts its rows from 1 and names its columns
+    np.savetxt(path, X, delimiter=",", header="eruptions,waiting", comments="", fmt="%.6g")
+    with pytest.raises(InvalidInputError, match=r"x.csv.*row 5, column 'waiting'.*drop or impute"):
+        emix.GaussianMixture(2, prior="default").fit(emix.CSVSource(path, chunk_rows=3))
 
 
 @pytest.mark.parametrize(

@@ -200,7 +200,7 @@ def _chunk_moments(X: np.ndarray, w: np.ndarray | None, offset: int) -> tuple[fl
     if bad.size:
         i, j = bad[0]
         raise InvalidInputError(
-            f"X has a missing or infinite value at row {offset + i + 1}, column {j + 1}; a prior (prior=) "
+            f"X has a missing or infinite value at row {i}, column {j}; a prior (prior=) "
             "needs complete rows: drop or impute them"
         )
     X = X.astype(np.float64)
@@ -225,7 +225,8 @@ def data_moments(source: Any) -> DataMoments:
     Raises
     ------
     InvalidInputError
-        A missing or infinite value (its row and column, from 1).
+        A missing or infinite value, its row and column named as the source counts them
+        (from 0 in an array, from 1 in a file).
     """
     n, mean, m2 = 0.0, None, None
     for nb, mb, sb in checked_map(source, _chunk_moments):
