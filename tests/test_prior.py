@@ -358,3 +358,13 @@ def test_cli_refuses_bad_priors(tmp_path, args, message):
     res = _cli("fit", REFERENCE_DIR / "faithful.csv", "-k", 2, "-o", tmp_path / "x.emix", *args)
     assert res.exit_code != 0
     assert message in res.output
+
+
+def test_partial_fit_keeps_the_first_batchs_prior():
+    X = emix.datasets.load_faithful()
+    g = emix.GaussianMixture(2, covariance_type="VVV", prior="default", reg_covar=0, random_state=0)
+    g.partial_fit(X[:150])
+    first = g._make_family().moments
+    g.partial_fit(X[150:])
+    assert g._make_family().moments is first
+    np.testing.assert_allclose(first.mean, X[:150].mean(axis=0), rtol=1e-13)

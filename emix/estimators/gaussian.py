@@ -154,7 +154,8 @@ class GaussianMixture(MixtureEstimator):
         ``lower_bound_`` hold; ``log_likelihood_``, ``score``, ``bic`` and
         ``aic`` stay those of the likelihood alone (mclust's BIC with a
         prior). Not for VEE, EVE, VVE, EVV (mclust has no prior for them) nor
-        for data with missing values. See ``docs/bayesian.md``.
+        for data with missing values. With :meth:`partial_fit` the default
+        prior's data values are those of the first batch. See ``docs/bayesian.md``.
 
     Attributes
     ----------
