@@ -368,3 +368,18 @@ def test_partial_fit_keeps_the_first_batchs_prior():
     g.partial_fit(X[150:])
     assert g._make_family().moments is first
     np.testing.assert_allclose(first.mean, X[:150].mean(axis=0), rtol=1e-13)
+
+
+def test_mclusts_rule_reads_the_likelihood_of_a_map_fit():
+    from emix.engine import ConvergenceMonitor
+
+    for likelihoods, stops in (([-100.0, -100.0 - 1e-9], True), ([-100.0, -99.0], False)):
+        monitor = ConvergenceMonitor(1e-5, 10.0, rule="mclust")
+        for objective, alone in zip([-110.0, -109.0], likelihoods, strict=True):  # the objective moves
+            monitor.record(objective, likelihood=alone)
+        assert monitor.converged is stops
+        assert monitor.history == [-110.0, -109.0]
+    plain = ConvergenceMonitor(1e-5, 10.0, rule="mclust")
+    for value in (-110.0, -109.0):
+        plain.record(value)
+    assert not plain.converged
