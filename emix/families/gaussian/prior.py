@@ -326,8 +326,8 @@ class MAPGaussianFamily(GaussianFamily):
             W = np.maximum(s2 - s1**2 / safe[:, None], 0.0)
         means, c = map_means(nk, xbar, prior)
         prev = None if previous is None else previous.covariances
-        inner = (self.model.inner_tol, self.model.inner_max_iter) if hasattr(self.model, "inner_tol") else (
-            1.5e-8, 1000)  # fmt: skip
+        # the inner iterations of VEI and VEV (mclust models); the other rules are closed forms
+        inner = (getattr(self.model, "inner_tol", 0.0), getattr(self.model, "inner_max_iter", 0))
         cov = map_covariance(rule, self.storage, W, nk, xbar - prior.mean, c, prior, prev, inner)
         if self.reg_covar:
             cov = cov + (
