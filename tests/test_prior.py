@@ -330,6 +330,7 @@ def test_cli_fit_prior_default_saves_a_map_model(tmp_path):
     )
     assert model.log_likelihood_ == pytest.approx(direct.log_likelihood_, rel=1e-9)
     assert f"{direct.log_likelihood_:.6f}" in res.output
+    assert f"log L + log prior  {direct.history_[-1]:.6f}" in res.output
     res = _cli(
         "fit", csv_path, "-k", 2, "--prior", '{"shrinkage": 0.5, "scale": [[0.5, 0], [0, 30]]}', "-o", out
     )
