@@ -25,6 +25,7 @@ from .exceptions import (
     ModelFileError,
     NumericalError,
 )
+from .families.gaussian.prior import GaussianPrior
 from .io import load, register_estimator
 from .selection import SelectionResult, select
 from .sources import ArraySource, CSVSource, DaskSource, NpySource, ParquetSource
@@ -48,6 +49,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "GaussianMixture",
+    "GaussianPrior",
     "BayesianGaussianMixture",
     "select",
     "SelectionResult",

@@ -134,6 +134,7 @@ def test_every_argument_of_scikit_learns_has_the_same_name_and_default():
         "checkpoint",
         "noise",
         "noise_init",
+        "prior",
     ]
 
 

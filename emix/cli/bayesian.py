@@ -33,6 +33,8 @@ def bayesian_estimator(settings: Any, common: dict[str, Any]) -> Any:
 
     if settings.family.value != "gaussian":
         raise Failure(f"--bayesian fits Gaussian mixtures, not {settings.family.value}")
+    if settings.prior is not None:
+        raise Failure("--bayesian and --prior exclude each other: --prior is a MAP fit of GaussianMixture")
     if settings.equal_weights:
         raise Failure("--bayesian and --equal-weights exclude each other: the weights have a posterior")
     if settings.covariance not in BAYESIAN_COVARIANCES:

@@ -33,6 +33,7 @@ from .fit_options import (
     OutputOpt,
     PlotOpt,
     PlotWeightsOpt,
+    PriorOpt,
     ProgressOpt,
     RegCovarOpt,
     RtolOpt,
@@ -76,6 +77,7 @@ EPILOG = (
     "  emix fit huge.parquet -k 5 --stream -o huge.emix\n\n"
     "  emix fit faithful.csv -k 8 --bayesian -o vb.emix --plot-weights weights.png\n\n"
     "  emix fit faithful.csv -k 3 --covariance EEE --equal-weights -o equal.emix\n\n"
+    "  emix fit faithful.csv -k 2 --covariance VVV --prior default --reg-covar 0 -o map.emix\n\n"
     "  emix fit huge.parquet -k 5 --online --epochs 3 -o huge.emix\n\n"
     "  emix fit huge.parquet -k 5 --stream --checkpoint huge.ckpt -o huge.emix"
 )
@@ -114,6 +116,7 @@ def fit(
     checkpoint: CheckpointOpt = None,
     scheduler: SchedulerOpt = None,
     noise: NoiseOpt = False,
+    prior: PriorOpt = None,
 ) -> None:
     """Fit a mixture to the numeric columns of a table and save the model.
 
@@ -150,12 +153,16 @@ def fit(
         rtol,
         convergence,
     )
-    settings = dataclasses.replace(settings, bayesian=bayesian, equal_weights=equal_weights, noise=noise)
+    settings = dataclasses.replace(
+        settings, bayesian=bayesian, equal_weights=equal_weights, noise=noise, prior=prior
+    )
     _check_options(weights, labels, plot_weights, bayesian)
     _check_pictures(family, plot, animate)
     check_outputs(output, plot, animate)
     left_out = parse_exclude(exclude, columns)
     if online:
+        if prior is not None:
+            raise Failure("--prior needs the whole data before EM (its default values): not with --online")
         check_online(
             standardize=standardize,
             labels=labels,

@@ -106,6 +106,14 @@ NoiseOpt = Annotated[
         "predict labels its rows -1.",
     ),
 ]
+PriorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--prior",
+        help="MAP with mclust's conjugate prior: 'default' (priorControl()), or a JSON object of its "
+        "fields shrinkage, mean, dof, scale (the others mclust's defaults). Gaussian family only.",
+    ),
+]
 PlotWeightsOpt = Annotated[
     Path | None, typer.Option("--plot-weights", help="With --bayesian: draw the posterior weights.")
 ]
@@ -140,6 +148,7 @@ class EstimatorSettings:
     equal_weights: bool = False
     checkpoint: Path | None = None  # the estimator's checkpoint file
     noise: bool = False  # a noise component (gaussian family)
+    prior: str | None = None  # --prior: MAP with mclust's conjugate prior
 
     def build(self) -> Any:
         """The unfitted estimator for ``--family``.
@@ -152,7 +161,8 @@ class EstimatorSettings:
         ------
         Failure
             When ``--covariance`` is given for a family without covariances, or
-            ``--bayesian`` with another family or ``--equal-weights``.
+            ``--bayesian`` with another family or ``--equal-weights``, or
+            ``--prior`` with another family.
         """
         from ..estimators.gaussian import GaussianMixture
         from ..estimators.named import Mixture, StudentMixture
@@ -177,10 +187,14 @@ class EstimatorSettings:
         if self.noise and family is not Family.gaussian:
             raise Failure(f"--noise applies to the gaussian family, not {family.value}")
         if family is Family.gaussian:
-            noise = {"noise": True} if self.noise else {}
-            return GaussianMixture(
-                k, covariance_type=self.covariance, reg_covar=self.reg_covar, **common, **noise
+            extra = ({"noise": True} if self.noise else {}) | (
+                {} if self.prior is None else {"prior": self.prior}
             )
+            return GaussianMixture(
+                k, covariance_type=self.covariance, reg_covar=self.reg_covar, **common, **extra
+            )
+        if self.prior is not None:
+            raise Failure(f"--prior applies to the gaussian family, not {family.value}")
         if family is Family.student:
             return StudentMixture(k, covariance_type=self.covariance, reg_covar=self.reg_covar, **common)
         if self.covariance != "full":

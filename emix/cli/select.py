@@ -16,6 +16,7 @@ from .checks import warn_about_table
 from .console import out
 from .errors import Failure
 from .files import Scaling, check_outputs, model_step, write_model
+from .fit_options import PriorOpt
 from .options import (
     ColumnsOpt,
     DataArg,
@@ -32,7 +33,8 @@ EPILOG = (
     "[bold]Examples[/]\n\n"
     "  emix select faithful.csv\n\n"
     "  emix select data.csv -k 1..6 --models EII,VII,EEE,VVV --plot bic.png -o best.emix\n\n"
-    "  emix select data.parquet --criterion icl --table grid.csv"
+    "  emix select data.parquet --criterion icl --table grid.csv\n\n"
+    "  emix select faithful.csv --prior default"
 )
 
 
@@ -80,13 +82,16 @@ def select_command(
         bool,
         typer.Option("--noise", help="Every fit with a noise component (mclust's, uniform over hypvol)."),
     ] = False,
+    prior: PriorOpt = None,
 ) -> None:
     """Choose the covariance model and K by BIC (or ICL), as R's mclust does.
 
     Fits every (model, K), prints the criterion table in mclust's sign
     (2 log L - p log n: larger is better; NA where a component became
     degenerate by mclust's test), names the best fit, and with --plot draws the
-    criterion against K.
+    criterion against K. With --prior every fit is MAP with mclust's conjugate
+    prior, and the BIC is mclust's with a prior (the likelihood at the MAP
+    estimate); the default models are then the ten mclust has a prior for.
     """
     from ..selection import select
 
@@ -94,6 +99,7 @@ def select_command(
     names = _parse_models(models)
     table, ks = _read(data, columns, exclude, header, n_components)
     with model_step(data, table):
+        map_fit = {} if prior is None else {"prior": prior}  # mclustBIC(X, prior = priorControl())
         result = select(
             table.X,
             n_components=ks,
@@ -102,6 +108,7 @@ def select_command(
             random_state=seed,
             n_jobs=jobs,
             noise=noise,
+            **map_fit,
         )
     values = result.table(criterion.value)
     console = out()

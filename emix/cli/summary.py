@@ -126,6 +126,8 @@ def fit_stats(
         out["log-likelihood"] = f"{ll:.6f}"
         if n:
             out["per row"] = f"{ll / n:.6f}"
+    if getattr(model, "prior", None) is not None and len(model.history_):  # MAP: the objective too
+        out["log L + log prior"] = f"{model.history_[-1]:.6f}  (MAP objective; BIC and AIC use log L)"
     elbo = getattr(model, "elbo_", None)
     if elbo is not None:  # variational Bayes: its bound, not a likelihood's criteria
         out["ELBO"] = f"{elbo:.6f}  (lower bound {model.lower_bound_:.6f}, scikit-learn's)"

@@ -41,7 +41,8 @@ class ConvergenceMonitor:
         with mclust's ``tol=1e-5``: from mclust's start EM then takes
         mclust's iterations and stops where mclust stops, and the fit it
         returns is one M-step further (so its likelihood is not below
-        mclust's).
+        mclust's). For a MAP fit (``record(..., likelihood=)``) ``L`` is the
+        likelihood without the log prior, as mclust stops with a prior.
     ``"aitken"`` (emix's default)
         EM converges linearly, ``L_inf - L_t ~ c rho^t``. From three
         consecutive values the rate ``rho = d_t / d_{t-1}`` gives Aitken's
@@ -132,6 +133,9 @@ class ConvergenceMonitor:
         self._entries: list[float] = []
         self._entries_acc: list[bool] = []
         self._previous = _trailing_run(previous)
+        # the likelihood alone at every entry of this fit (the "mclust" rule's values)
+        self._likelihoods: list[float] = []
+        self._map = False  # whether some entry was a MAP objective with its likelihood given
         # length of the current run of plain EM steps ending at the last entry
         self._run = 0
 
@@ -143,6 +147,7 @@ class ConvergenceMonitor:
         accelerated: bool = False,
         repaired: bool = False,
         stacklevel: int = 3,
+        likelihood: float | None = None,
     ) -> None:
         """Append one entry to the history.
 
@@ -159,6 +164,10 @@ class ConvergenceMonitor:
         stacklevel : int, default=3
             Of the warning on a decrease, as in ``warnings.warn`` called
             here: the default points at the caller of ``record``'s caller.
+        likelihood : float, optional
+            The log-likelihood alone when ``loglik`` is a MAP objective
+            (``loglik`` less the log prior): the ``"mclust"`` rule reads it,
+            as mclust stops on the likelihood's change with a prior too.
         """
         if self.history and not repaired:
             prev = self.history[-1]
@@ -179,6 +188,8 @@ class ConvergenceMonitor:
         self._run = self._run + 1 if (plain and self._entries) else 1
         self.history.append(float(loglik))
         self.accelerated.append(bool(accelerated))
+        self._likelihoods.append(float(loglik if likelihood is None else likelihood))
+        self._map = self._map or likelihood is not None
         self._entries.append(float(loglik))
         self._entries_acc.append(bool(accelerated))
 
@@ -238,6 +249,8 @@ class ConvergenceMonitor:
             change = (h[-1] - h[-2]) / self.total_weight
             return abs(change) < self.tol
         if self.rule == "mclust":
+            if self._map and len(self._likelihoods) >= 2:
+                h = self._likelihoods  # a MAP fit: mclust stops on the likelihood alone
             return abs(h[-1] - h[-2]) <= self.tol * (1.0 + abs(h[-1]))
         if self.rtol == 0 or self._run < self._run_needed():
             return False

@@ -154,6 +154,7 @@ class _Run:
             accelerated=self.extrapolated,
             repaired=self.repaired,
             stacklevel=_CALLER_FROM_LOOP,
+            likelihood=self.likelihood_alone(res),
         )
         self.seq = [*self.seq[-2:], self.params] if self.plain else [self.params]
         self.last = (self.params, res)
@@ -162,6 +163,12 @@ class _Run:
         if self.callback is not None:
             self.callback(self.passes, res.log_likelihood, new)
         return new
+
+    def likelihood_alone(self, res: PassResult) -> float | None:
+        """The log-likelihood without a MAP family's log prior (what mclust's rule reads), else ``None``."""
+        if res.objective_term and hasattr(self.family, "log_likelihood_from_objective"):
+            return res.log_likelihood - res.objective_term
+        return None
 
     def lowered(self) -> bool:
         """Whether the plain M-step just evaluated lowered the likelihood (beyond rounding).
@@ -245,7 +252,11 @@ class _Run:
         monitor = self.monitor
         if final is not None:
             monitor.record(
-                final.log_likelihood, plain=True, repaired=self.repaired, stacklevel=_CALLER_FROM_RESULT
+                final.log_likelihood,
+                plain=True,
+                repaired=self.repaired,
+                stacklevel=_CALLER_FROM_RESULT,
+                likelihood=self.likelihood_alone(final),
             )
         return EMResult(
             params=self.params,

@@ -182,13 +182,14 @@ def e_pass(
     for part, ll in results:
         loglik += ll
         stats = part if stats is None else stats + part
-    loglik += objective_term(family, params.weights, params.components)  # hook (b)
+    term = objective_term(family, params.weights, params.components)  # hook (b)
+    loglik += term
     if not math.isfinite(loglik):
         raise NumericalError(
             "the log-likelihood is not finite: some rows have zero density under every "
             "component. Check the data for extreme values or increase reg_covar"
         )
-    return PassResult(stats=stats, log_likelihood=loglik)
+    return PassResult(stats=stats, log_likelihood=loglik, objective_term=term)
 
 
 def single_chunk(source, family: Family) -> tuple[np.ndarray, np.ndarray | None] | None:
@@ -228,12 +229,14 @@ def whole_pass(family: Family, params: MixtureParams, X: np.ndarray, w: np.ndarr
         with np.errstate(divide="ignore"):
             log_w = np.log(w_)
     stats, loglik = family.prepare_pass(log_w, params.components, family.anchor(params.components))(X, w)
+    term = objective_term(family, params.weights, params.components)  # hook (b), as in e_pass
+    loglik += term
     if not math.isfinite(loglik):
         raise NumericalError(
             "the log-likelihood is not finite: some rows have zero density under every "
             "component. Check the data for extreme values or increase reg_covar"
         )
-    return PassResult(stats=stats, log_likelihood=loglik)
+    return PassResult(stats=stats, log_likelihood=loglik, objective_term=term)
 
 
 def stats_from_responsibilities(

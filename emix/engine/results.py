@@ -33,11 +33,15 @@ class PassResult:
     stats : Stats
         The family's sufficient statistics summed over the chunks.
     log_likelihood : float
-        ``sum_n w_n log p(x_n | theta)``.
+        ``sum_n w_n log p(x_n | theta)``, plus the family's objective term (``log_prior``) if any.
+    objective_term : float
+        That term (``0.0`` without the hook): ``log_likelihood - objective_term`` is the
+        likelihood alone, which the ``"mclust"`` rule reads for a MAP fit, as mclust does.
     """
 
     stats: Stats
-    log_likelihood: float  # sum_n w_n log p(x_n | theta)
+    log_likelihood: float  # sum_n w_n log p(x_n | theta) + the objective term
+    objective_term: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -96,8 +96,12 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
             base = cached[1]
         return with_equal_weights(base, getattr(self, "equal_weights", False))  # mclust's equalPro
 
-    def _configure(self, base: Any, X: np.ndarray, missing: bool = True) -> None:
-        self._configured_family = (spec_string(base), checks.check_training_array(base, X, missing))
+    def _configure(self, base: Any, X: np.ndarray, missing: bool = True, source: Any = None) -> None:
+        family = checks.check_training_array(base, X, missing)
+        learn = getattr(family, "configure_source", None)  # settings that need every row: a noise
+        if learn is not None and source is not None:  # volume, the data's moments of a default prior
+            family = learn(source)
+        self._configured_family = (spec_string(base), family)
 
     def _family_for(self, X: np.ndarray) -> Any:
         """The configured family, or its missing-data variant when ``X`` (n, D) has NaN."""
@@ -321,10 +325,7 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
             checks.check_distinct_rows(base, X, self.n_components, w, missing=missing)
             labels = check_labels(labels, X.shape[0], self.n_components)
             source, probe = self._source(X, w), X
-        self._configure(base, probe, missing)
-        if is_source(prep_source := source) and hasattr(self._configured_family[1], "configure_source"):
-            key, configured = self._configured_family  # settings that need every row (a noise volume)
-            self._configured_family = (key, configured.configure_source(prep_source))
+        self._configure(base, probe, missing, source)
         family = self._make_family()
         d = source.n_features
         user = self._user_init_arrays(d, source.dtype)
@@ -338,8 +339,14 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
         return logging_callback(attempt, self.verbose, self.verbose_interval)
 
     def _set_fitted(self, result: EMResult, source: Any) -> None:
-        arrays = self._make_family().to_arrays(result.params.components)
+        family = self._make_family()
+        arrays = family.to_arrays(result.params.components)
         fitted.set_fitted(self, result, source, fitted.fitted_dtype(arrays))
+        plain = getattr(family, "log_likelihood_from_objective", None)  # a MAP fit: the prior comes off
+        if plain is not None:
+            self.log_likelihood_ = plain(
+                result.log_likelihood, result.params.weights, result.params.components
+            )
         self._set_component_attributes(result.params.components)
 
     # -- fitted attributes --------------------------------------------------------------

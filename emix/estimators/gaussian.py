@@ -15,6 +15,7 @@ from .._validation import check_init_array, check_scalar
 from ..exceptions import InvalidParameterError
 from ..families.gaussian import COVARIANCE_MODELS
 from ..families.gaussian.missing import MissingGaussianFamily
+from ..families.gaussian.prior import MAPGaussianFamily, as_prior
 from ..families.noise import with_noise
 from ..families.registry import GaussianComponents
 from .core import MixtureEstimator
@@ -168,6 +169,16 @@ class GaussianMixture(MixtureEstimator):
         ``initialization$noise``: the initialiser runs on the other rows, the
         guessed ones start as noise); a number in (0, 1): the noise weight to
         start from, the initialiser running on every row; ``None``: 0.1.
+    prior : None, 'default', GaussianPrior or dict, default=None
+        MAP estimation with mclust's conjugate prior (``priorControl()``):
+        ``'default'`` or :class:`~emix.GaussianPrior` fields left ``None``
+        take mclust's ``defaultPrior`` from the training data and K. EM then
+        maximises ``log L + log p(theta)``, which ``history_`` and
+        ``lower_bound_`` hold; ``log_likelihood_``, ``score``, ``bic`` and
+        ``aic`` stay those of the likelihood alone (mclust's BIC with a
+        prior). Not for VEE, EVE, VVE, EVV (mclust has no prior for them) nor
+        for data with missing values. With :meth:`partial_fit` the default
+        prior's data values are those of the first batch. See ``docs/bayesian.md``.
 
     Attributes
     ----------
@@ -306,6 +317,7 @@ class GaussianMixture(MixtureEstimator):
         checkpoint: Any = None,
         noise: bool | float = False,
         noise_init: Any = None,
+        prior: Any = None,
     ) -> None:
         self._store_init_args(locals())
 
@@ -315,7 +327,11 @@ class GaussianMixture(MixtureEstimator):
                 f"covariance_type must be one of {sorted(COVARIANCE_MODELS)}, got {self.covariance_type!r}"
             )
         check_scalar(self.reg_covar, "reg_covar", (float, int, np.floating, np.integer), min_val=0)
-        family = GaussianComponents(self.covariance_type, self.reg_covar)
+        prior = as_prior(getattr(self, "prior", None))
+        if prior is not None:  # MAP with mclust's conjugate prior
+            family = MAPGaussianFamily(self.covariance_type, self.reg_covar, prior)
+        else:
+            family = GaussianComponents(self.covariance_type, self.reg_covar)
         return with_noise(family, self.noise, self.noise_init)  # mclust's noise component
 
     def _user_init_arrays(self, n_features: int, dtype: Any) -> dict[str, Any]:

@@ -54,6 +54,7 @@ _NOT_FORWARDED = frozenset(
         "weights_step",
         "n_weight_parameters",
         "log_prior",
+        "log_likelihood_from_objective",
     }
 )
 _BOX_ARRAYS = ("noise_volume", "noise_lower", "noise_upper", "noise_rotation")
@@ -117,6 +118,8 @@ class NoiseFamily:
     handles_missing = False
 
     def __init__(self, family: Any, volume: Any = True, init: Any = None) -> None:
+        beside = getattr(family, "beside_noise", None)  # a family that fits otherwise next to noise
+        family = family if beside is None else beside()
         self.__dict__.update(family=family, volume=check_volume(volume), init=init, box=None)
 
     def __getattr__(self, name: str) -> Any:
@@ -188,6 +191,29 @@ class NoiseFamily:
         prev = None if previous_weights is None else previous_weights[:-1] / previous_weights[:-1].sum()
         inner = np.asarray(self.family.weights_step(nk[:-1], prev), dtype=np.float64)
         return np.append(inner * (1.0 - noise), noise)
+
+    @property
+    def log_prior(self) -> Any:
+        """``None`` unless the family has an objective term (a MAP prior): then :meth:`component_log_prior`."""
+        return None if getattr(self.family, "log_prior", None) is None else self.component_log_prior
+
+    def component_log_prior(self, weights: np.ndarray, params: NoiseParams) -> float:
+        """The family's ``log_prior`` of its K components (the noise has no prior), as a float.
+
+        Parameters
+        ----------
+        weights : ndarray of shape (K + 1,)
+        params : NoiseParams
+        """
+        inner = np.asarray(weights[:-1], dtype=np.float64)
+        return float(self.family.log_prior(inner / inner.sum(), params.base))
+
+    @property
+    def log_likelihood_from_objective(self) -> Any:
+        """The family's, on its K components, when the objective has a prior term; else ``None``."""
+        if getattr(self.family, "log_likelihood_from_objective", None) is None:
+            return None
+        return lambda objective, weights, params: float(objective - self.component_log_prior(weights, params))
 
     def n_weight_parameters(self, n_components: int) -> int:
         """The family's count for K weights, and one for the noise weight (``n_components = K + 1``)."""
@@ -283,8 +309,11 @@ class NoiseFamily:
         return self._with(family=self.family.configure(X), box=self._box(box_of_array(X)))
 
     def configure_source(self, source: Any) -> NoiseFamily:
-        """The box from every row of ``source`` (two passes), for data read chunk by chunk."""
-        return self._with(box=self._box(box_of_source(source)))
+        """The box from every row of ``source`` (two passes), for data read chunk by chunk; the
+        wrapped family learns what it needs from the rows too (a default prior's moments)."""
+        inner = getattr(self.family, "configure_source", None)
+        family = self.family if inner is None else inner(source)
+        return self._with(family=family, box=self._box(box_of_source(source)))
 
     def map_inner(self, fn: Any) -> NoiseFamily:
         """The same noise over ``fn(family)`` (e.g. the family with equal weights)."""

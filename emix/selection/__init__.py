@@ -33,6 +33,7 @@ from .._validation import check_array, check_missing_rows
 from ..estimators.gaussian import GaussianMixture
 from ..exceptions import EmixWarning, InvalidParameterError
 from ..families.gaussian import COVARIANCE_MODELS, MCLUST_MODELS, MCLUST_MODELS_1D
+from ..families.gaussian.prior import MAP_MODELS
 from ..init import mclust_partition
 from .cells import run_grid, workers_for
 from .result import CRITERIA, SelectionRecord, SelectionResult, check_criterion, information_criteria
@@ -207,7 +208,12 @@ def select(
         the tree is built on the other rows).
     **estimator_params
         Other :class:`~emix.GaussianMixture` arguments (``n_init``, ``rtol``,
-        ``chunk_size`` ...).
+        ``chunk_size`` ...). ``prior='default'`` (or a
+        :class:`~emix.GaussianPrior`) fits every cell by MAP with mclust's
+        conjugate prior and tabulates BIC as ``mclustBIC(X, prior =
+        priorControl())`` does: ``2 log L - p log n`` with ``log L`` the
+        log-likelihood at the MAP estimate; the default models are then
+        mclust's ten with a prior (not VEE, EVE, VVE, EVV).
 
     Returns
     -------
@@ -239,6 +245,8 @@ def select(
     X = check_array(X, min_samples=2, allow_nan=True)
     check_missing_rows(X)
     models = tuple(default_models(*X.shape) if models is None else models)
+    if estimator_params.get("prior") is not None and models == default_models(*X.shape):
+        models = tuple(m for m in models if m in MAP_MODELS)  # mclust has no prior for VEE EVE VVE EVV
     for m in models:
         if m not in COVARIANCE_MODELS:
             raise InvalidParameterError(f"unknown model {m!r}; choose from {sorted(COVARIANCE_MODELS)}")
