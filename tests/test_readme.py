@@ -1,0 +1,39 @@
+"""The README's tour prints what the README says it prints (its numbers are claims)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import emix
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+X = emix.datasets.load_faithful()
+
+
+def test_the_five_line_tour():
+    gm = emix.GaussianMixture(3, covariance_type="tied", random_state=0).fit(X)
+    assert "[0.1687 0.3564 0.475 ]" in README and str(gm.weights_.round(4)) == "[0.1687 0.3564 0.475 ]"
+    line = f"{gm.log_likelihood_} {gm.n_iter_} {gm.converged_}"
+    assert line in README
+
+
+def test_select_with_mclusts_default_prior():
+    found = re.search(r"best (\w+), K=(\d), BIC (-[\d.]+) \(mclust: EEE, K=3, -2314\.549\)", README)
+    assert found
+    result = emix.select(X, prior="default")
+    assert (result.best_model, result.best_n_components) == (found[1], int(found[2]))
+    assert f"{result.best.bic:.3f}" == found[3]
+
+
+def test_a_noise_component():
+    found = re.search(r"# -> ([\d.]+), (\d+) rows labelled noise", README)
+    assert found
+    nm = emix.GaussianMixture(3, covariance_type="EEE", noise=True, random_state=0).fit(X)
+    assert f"{nm.noise_weight_:.4f}" == found[1]
+    assert int((nm.predict(X) == -1).sum()) == int(found[2])
+    assert nm.weights_.sum() + nm.noise_weight_ == pytest.approx(1.0, abs=1e-12)
+    assert np.isfinite(nm.score_samples(X)).all()
