@@ -53,6 +53,7 @@ from .longfit import (
     fit_epochs,
     on_scheduler,
     saved_on_interrupt,
+    streamed_log_likelihood,
 )
 from .options import (
     ColumnsOpt,
@@ -283,12 +284,15 @@ def _fit_streamed(
     else:
         _run_em(model, settings, progress, source)
     n = source.n_samples
-    ll = model.score(source) * n
-    bic, aic = bic_aic(ll, model._n_parameters(), n)
+    ll, total = streamed_log_likelihood(model, source)  # weighted with --weights, as in memory
+    bic, aic = bic_aic(ll, model._n_parameters(), total)
     scaling = Scaling(None, None)
     write_model(model, output, source.columns, scaling, n, str(data), ll, bic, aic)
     title = f"{type(model).__name__}, K={settings.n_components}, fitted to {data.name} (streamed)"
     stats = fit_stats(model, n, ll, bic, aic, scaling)
+    if weights:
+        stats["rows"] = f"{n} (total weight {total:g})"
+        stats["per row"] = f"{ll / total:.6f} (per unit of weight)"
     if online:  # online EM has batches and epochs, and no stopping rule
         title = title.replace("(streamed)", f"(online EM, {online[0]} epochs)")
         stats.update(iterations=f"{model.n_iter_} batches", converged="online EM: no stopping rule")

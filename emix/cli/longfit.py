@@ -151,6 +151,39 @@ def fit_epochs(model: Any, source: Any, epochs: int, show: bool) -> None:
                 step(epoch, X.shape[0], model.lower_bound_)
 
 
+class _WeightedLogLikelihood:
+    """``sum(w * log p(x))`` of one chunk under a fitted model (picklable, for a cluster's workers)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __call__(self, X: Any, w: Any, offset: int) -> float:
+        logp = self.model.score_samples(X)
+        return float(logp.sum() if w is None else w @ logp)
+
+
+def streamed_log_likelihood(model: Any, source: Any) -> tuple[float, float]:
+    """The total log-likelihood of ``source`` under ``model``, weighted by its weights, and the weight.
+
+    What the in-memory path reports (:func:`~emix.cli.summary.criteria`):
+    with a weights column, the weighted sum (what the fit maximised), and the
+    sum of the weights as BIC's sample size; without, the plain sum and the
+    number of rows. One pass over the source, where its chunks live.
+
+    Returns
+    -------
+    ll : float
+        Total (weighted) log-likelihood.
+    n : float
+        Sum of the weights (the number of rows when unweighted).
+    """
+    from ..sources import checked_map
+
+    if getattr(source, "weights", None) is None:
+        return model.score(source) * source.n_samples, float(source.n_samples)
+    return float(sum(checked_map(source, _WeightedLogLikelihood(model)))), float(source.total_weight)
+
+
 @contextlib.contextmanager
 def on_scheduler(address: str | None) -> Iterator[None]:
     """While the block runs, a ``distributed.Client`` of ``address`` is the default client (the fit
