@@ -49,8 +49,8 @@ def test_fit_online_reaches_the_batch_model(table, tmp_path):
 def test_fit_online_refuses_in_memory_options(table, tmp_path):
     res = run("fit", table, "-k", 2, "--online", "--standardize", "-o", tmp_path / "m.emix")
     assert res.exit_code == 1 and "--standardize cannot be used with --online" in stderr(res)
-    res = run("fit", table, "-k", 2, "--online", "--checkpoint", tmp_path / "c", "-o", tmp_path / "m.emix")
-    assert res.exit_code == 1 and "--checkpoint cannot be used with --online" in stderr(res)
+    res = run("fit", table, "-k", 2, "--online", "--labels", "w", "-o", tmp_path / "m.emix")
+    assert res.exit_code == 1 and "--labels cannot be used with --online" in stderr(res)
 
 
 def test_checkpoint_is_kept_and_resumes(table, tmp_path):

@@ -154,18 +154,13 @@ def fit(
     check_outputs(output, plot, animate)
     left_out = parse_exclude(exclude, columns)
     if online:
-        check_online(
-            standardize=standardize,
-            labels=labels,
-            plot=plot,
-            animate=animate,
-            checkpoint=checkpoint,
-            stream=stream,
-        )
-        _fit_streamed(data, output, settings, columns, header, progress, weights, (epochs, batch_rows))
-        return
+        check_online(standardize=standardize, labels=labels, plot=plot, animate=animate, stream=stream)
     path, own = checkpoint_file(output, checkpoint)  # a checkpoint for Ctrl-C
     settings = dataclasses.replace(settings, checkpoint=path)
+    if online:
+        with saved_on_interrupt(path, own):
+            _fit_streamed(data, output, settings, columns, header, progress, weights, (epochs, batch_rows))
+        return
     if stream is None:
         stream = table_format(data) != "npy" and data.is_file() and data.stat().st_size > STREAM_BYTES
     if stream or scheduler is not None:  # --scheduler reads the file on the cluster
