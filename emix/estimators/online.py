@@ -81,7 +81,10 @@ class OnlineMixin:
         (per unit of weight) blended into the running statistics with step
         ``(t + 2)^(-online_step)`` (``t = 0`` for the second batch), then an
         M-step. See ``docs/large-data.md`` for its convergence and the choice
-        of ``online_step`` and of the batch size.
+        of ``online_step`` and of the batch size. With the estimator's
+        ``checkpoint`` set, the online state is saved there after a batch, and
+        a new estimator resumes from it, replaying the batches it saw
+        (:mod:`emix.estimators.online_checkpoints`).
 
         Parameters
         ----------

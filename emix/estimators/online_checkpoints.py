@@ -124,21 +124,30 @@ class OnlineCheckpoint:
         meta, arrays = read_checkpoint(self.path)
         if meta.get("kind") != KIND:
             raise self._fail("this checkpoint is of a batch fit (fit), not of an online one (partial_fit)")
-        diff = differences(meta["settings"], self.settings)
-        if meta["start"] != self.start:
+        diff = differences(meta.get("settings", {}), self.settings)
+        if meta.get("start") != self.start:
             diff.append("the fitted parameters it started from")
         if diff:
             raise self._fail(
                 "this checkpoint is of another online fit; its settings differ (" + "; ".join(diff) + ")"
             )
-        d = int(meta["n_features"])
         try:
-            params = get_params(arrays, "params", self.family, d)
-            stats = get_stats(arrays, meta["stats"])
+            return self._restore(meta, arrays)
         except (KeyError, ValueError, TypeError) as exc:
             raise ModelFileError(f"{self.path}: the online state cannot be read ({exc}); delete it") from None
-        self.digests = list(arrays["digests"])
-        n = self.saved = int(meta["n_batches"])
+
+    def _restore(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        """The state of :meth:`load` from the file's metadata and arrays."""
+        d = int(meta["n_features"])
+        params = get_params(arrays, "params", self.family, d)
+        stats = get_stats(arrays, meta["stats"])
+        n = int(meta["n_batches"])
+        digests = list(arrays["digests"])
+        if len(digests) != n or arrays["history"].shape != (n,):
+            raise ValueError(
+                f"{n} batches, but {len(digests)} hashes and {arrays['history'].shape[0]} entries"
+            )
+        self.digests, self.saved = digests, n
         self._last = (float(meta["loglik"]), float(meta["weight"]))
         state = OnlineState(params=params, stats=stats, n_batches=n, weight_seen=float(meta["weight_seen"]))
         names = meta["feature_names"]
@@ -150,8 +159,8 @@ class OnlineCheckpoint:
             "init_used": meta["init_used"],
             "feature_names": None if names is None else np.asarray(names, dtype=object),
             "history": arrays["history"],
-            "loglik": float(meta["loglik"]),
-            "weight": float(meta["weight"]),
+            "loglik": self._last[0],
+            "weight": self._last[1],
         }
 
     def replaying(self) -> bool:
