@@ -84,7 +84,7 @@ class OnlineMixin:
         of ``online_step`` and of the batch size. With the estimator's
         ``checkpoint`` set, the online state is saved there after a batch, and
         a new estimator resumes from it, replaying the batches it saw
-        (:mod:`emix.estimators.online_checkpoints`).
+        (``emix.estimators.online_checkpoints``).
 
         Parameters
         ----------

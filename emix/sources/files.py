@@ -110,7 +110,7 @@ class _FileSource(WatchedFile, _SourceBase):
         """Read the file again, one batch at a time: ``(X_chunk, w_chunk)`` as in :class:`ArraySource`.
 
         The next batch is read on a background thread while the caller works
-        on the current one (:func:`~emix.sources.readahead.read_ahead`: one
+        on the current one (``emix.sources.readahead.read_ahead``: one
         batch ahead at most; the batches are the same either way).
 
         Yields
