@@ -156,6 +156,7 @@ class _FileSource(WatchedFile, _SourceBase):
                         f"{self.path}: weights column {self.weights!r} has {float(w[i])!r} in row "
                         f"{offset + i + 1}; weights must be non-negative numbers"
                     )
+            del frame  # not held (with its buffers) while the next batch is read
             yield X, w
             offset += m
 
