@@ -15,7 +15,8 @@ What is measured:
   ``*_init`` arrays of a fit on a subsample, so no initialisation passes),
   ``tol=0``, ``accelerate=False``, ``--iters`` iterations. The process's peak
   resident memory (``VmHWM``) is read at the end; the same is done for a file
-  a tenth the size, to show that it does not grow with N.
+  a tenth the size, to show that it does not grow with N (``--no-read-ahead``:
+  the same fits without the read-ahead thread).
 * **rows per second**: rows of one pass over the time of one iteration (a pass
   and an M-step), the median over the iterations (the time between
   consecutive ``progress`` reports of ``fit``).
@@ -135,13 +136,14 @@ def peak_rss_bytes() -> int:
     return -1
 
 
-def child(path: str, iters: int) -> None:
+def child(path: str, iters: int, read_ahead: bool = True) -> None:
     """In a fresh process: the streamed fit, then one JSON line with its numbers."""
     import emix
 
     source = emix.ParquetSource(path)
     start = time.perf_counter()
-    times, ll = iteration_times(source, iters)
+    with contextlib.nullcontext() if read_ahead else without_read_ahead():
+        times, ll = iteration_times(source, iters)
     total = time.perf_counter() - start
     rows = source.n_samples
     med = statistics.median(times)
@@ -155,7 +157,7 @@ def child(path: str, iters: int) -> None:
     print(json.dumps(out | {"log_likelihood": ll}))
 
 
-def measure_large(directory: Path, rows: int, iters: int) -> dict | None:
+def measure_large(directory: Path, rows: int, iters: int, read_ahead: bool = True) -> dict | None:
     """Write the file, fit it in a child process, delete it; ``None`` when there is no room."""
     need = int(rows * D * 8 * 1.1) + (1 << 30)
     free = shutil.disk_usage(directory).free
@@ -171,7 +173,8 @@ def measure_large(directory: Path, rows: int, iters: int) -> dict | None:
         print(f"{rows} rows: wrote {size / 1e9:.2f} GB in {seconds:.0f} s ({free / 2**30:.0f} GiB were free)")
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), PYTHONWARNINGS="ignore")
         res = subprocess.run(
-            [sys.executable, __file__, "--child", str(path), "--iters", str(iters), "--components", str(K)],
+            [sys.executable, __file__, "--child", str(path), "--iters", str(iters), "--components", str(K)]
+            + ([] if read_ahead else ["--no-read-ahead"]),
             env=env,
             capture_output=True,
             text=True,
@@ -243,16 +246,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()))
     ap.add_argument("--components", type=int, default=K)
     ap.add_argument("--skip-large", action="store_true")
+    ap.add_argument(
+        "--no-read-ahead", action="store_true", help="the large fits without the read-ahead thread"
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     K = args.components
     if args.child:
-        child(args.child, args.iters)
+        child(args.child, args.iters, not args.no_read_ahead)
         return
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start; K={K}")
     if not args.skip_large:
         for rows in (args.rows // 10, args.rows):
-            measure_large(args.dir, rows, args.iters)
+            measure_large(args.dir, rows, args.iters, not args.no_read_ahead)
     for rows in args.small_rows:
         measure_small(args.dir, rows, max(args.iters, 5), args.repeats)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
