@@ -21,9 +21,15 @@ median over the iterations and ``--repeats`` alternating repeats.
   ``--processes`` gives each its own process), through the default client, as
   a user's ``Client()`` would be; a pass is one task per worker over the
   blocks it holds (``DaskSource.map_chunks``);
-* **dask, a task per block**: the same, with the pass made as before this
-  round's change (one task per block, the function scattered first), for the
-  overhead that the change removes.
+* **dask, who_has every pass**: the same, asking the scheduler where the
+  blocks live on every pass (as before the placement was kept);
+* **dask, a task per block**: the same, with the pass made as in the first
+  round (one task per block, the function scattered first).
+
+Beside the wall time, the CPU time of one iteration: of this process (client,
+scheduler, and thread workers) and of the worker processes (``--processes``),
+read from ``/proc`` at every ``progress`` report, so that the work a variant
+costs can be told from the time it waits for a core on a busy machine.
 
 Both fits end with the same log-likelihood to rounding (printed). The machine
 is described (cores, load average before and after) so that the numbers can
@@ -38,6 +44,7 @@ import os
 import statistics
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -60,16 +67,34 @@ def start_params(X: np.ndarray, k: int) -> dict:
     return {"weights_init": m.weights_, "means_init": m.means_, "precisions_init": m.precisions_}
 
 
-def per_iteration(X, k: int, iters: int, init: dict) -> tuple[list[float], float]:
-    """Times between consecutive iterations (s) and the final log-likelihood."""
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time so far of the processes ``pids``, all their threads (``/proc/PID/task/*/schedstat``, ns)."""
+    total = 0
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except (FileNotFoundError, ProcessLookupError):  # a thread that ended meanwhile
+                pass
+    return total * 1e-9
+
+
+def per_iteration(X, k: int, iters: int, init: dict, pids: list[int] | None = None):
+    """Wall and CPU seconds between consecutive iterations, and the final log-likelihood.
+
+    CPU is that of this process and of the worker processes ``pids`` (the
+    scheduler runs in this process), read at each ``progress`` report.
+    """
     import emix
 
-    stamps: list[float] = []
+    pids = [os.getpid(), *(pids or [])]
+    stamps: list[tuple[float, float]] = []
     model = emix.GaussianMixture(k, tol=0, max_iter=iters, accelerate=False, **init)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(X, progress=lambda p: stamps.append(time.perf_counter()))
-    return list(np.diff(stamps)), float(model.log_likelihood_)
+        model.fit(X, progress=lambda p: stamps.append((time.perf_counter(), cpu_seconds(pids))))
+    wall, cpu = np.diff(np.asarray(stamps), axis=0).T
+    return list(wall), list(cpu), float(model.log_likelihood_)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -99,34 +124,64 @@ def main(argv: list[str] | None = None) -> None:
         cluster = distributed.LocalCluster(
             n_workers=args.workers, threads_per_worker=1, processes=args.processes, dashboard_address=None
         )
-    times: dict[str, list[float]] = {"threads": [], "dask": [], "per block": []}
+    names = ("threads", "dask", "who_has every pass", "per block")
+    times: dict[str, list[float]] = {name: [] for name in names}
+    cpus: dict[str, list[float]] = {name: [] for name in names}
     lls = {}
+    loads = [os.getloadavg()[0]]
     try:
         for _ in range(args.repeats):
-            t, lls["threads"] = per_iteration(X, k, args.iters, init)
+            t, c, lls["threads"] = per_iteration(X, k, args.iters, init)
             times["threads"] += t[1:]  # the first interval carries the warm-up
+            cpus["threads"] += c[1:]
             with distributed.Client(cluster) as client:
+                pids = list(client.run(os.getpid).values()) if args.processes else []
                 dX = client.persist(da.from_array(X, chunks=(-(-args.rows // blocks), args.features)))
                 distributed.wait(dX)
-                t, lls["dask"] = per_iteration(dX, k, args.iters, init)
-                times["dask"] += t[1:]
-                with per_block_tasks():
-                    t, lls["per block"] = per_iteration(dX, k, args.iters, init)
-                times["per block"] += t[1:]
+                for name, variant in (
+                    ("dask", contextlib.nullcontext()),
+                    ("who_has every pass", placement_every_pass()),
+                    ("per block", per_block_tasks()),
+                ):
+                    with variant:
+                        t, c, lls[name] = per_iteration(dX, k, args.iters, init, pids)
+                    times[name] += t[1:]
+                    cpus[name] += c[1:]
+            loads.append(os.getloadavg()[0])
     finally:
         cluster.close()
     med = {name: statistics.median(v) for name, v in times.items()}
+    cpu = {name: statistics.median(v) for name, v in cpus.items()}
     where = "processes" if args.processes else "threads of this process"
     print(f"{args.rows} x {args.features}, K={k} full, {args.iters} iterations x {args.repeats} repeats")
-    print(f"threads (in memory, n_jobs=None):  {med['threads'] * 1e3:8.1f} ms per iteration")
-    print(f"dask, {args.workers} workers ({where}), {blocks} blocks:")
-    print(f"  one task per worker:             {med['dask'] * 1e3:8.1f} ms per iteration")
-    print(f"  one task per block (before):     {med['per block'] * 1e3:8.1f} ms per iteration")
     print(
-        f"ratio dask / threads: {med['dask'] / med['threads']:.2f} (before: {med['per block'] / med['threads']:.2f})"
+        f"dask: {args.workers} workers ({where}), {blocks} blocks; per iteration, wall and CPU of all processes:"
     )
+    for name in names:
+        print(
+            f"  {name:20s} {med[name] * 1e3:8.1f} ms (ratio {med[name] / med['threads']:.2f})   "
+            f"CPU {cpu[name] * 1e3:8.1f} ms (ratio {cpu[name] / cpu['threads']:.2f})"
+        )
     print("log-likelihood: " + ", ".join(f"{name} {ll:.12g}" for name, ll in lls.items()))
-    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+    print("load average (1 min) at the start and after each repeat: " + ", ".join(f"{v:.2f}" for v in loads))
+
+
+@contextlib.contextmanager
+def placement_every_pass():
+    """Ask the scheduler where the blocks live on every pass, as before this round's change."""
+    from emix.sources.dask import DaskSource
+
+    saved = DaskSource._placement
+
+    def fresh(self, client, held, keys):
+        self._placed = None
+        return saved(self, client, held, keys)
+
+    DaskSource._placement = fresh
+    try:
+        yield
+    finally:
+        DaskSource._placement = saved
 
 
 @contextlib.contextmanager

@@ -15,13 +15,17 @@ What is measured:
   ``*_init`` arrays of a fit on a subsample, so no initialisation passes),
   ``tol=0``, ``accelerate=False``, ``--iters`` iterations. The process's peak
   resident memory (``VmHWM``) is read at the end; the same is done for a file
-  a tenth the size, to show that it does not grow with N.
+  a tenth the size, to show that it does not grow with N (``--no-read-ahead``:
+  the same fits without the read-ahead thread).
 * **rows per second**: rows of one pass over the time of one iteration (a pass
   and an M-step), the median over the iterations (the time between
   consecutive ``progress`` reports of ``fit``).
-* **streaming against memory**: on ``--small-rows`` x 8 rows, the same
-  iteration from the Parquet file and from the array in memory, alternating,
-  ``--repeats`` times.
+* **streaming against memory**: on ``--small-rows`` x 8 rows (one or more
+  sizes), the same iteration from the array in memory, from the Parquet file,
+  and from the file without the read-ahead thread (each chunk read when it is
+  asked for, as before), alternating, ``--repeats`` times; wall time and the
+  CPU time of all the process's threads (``/proc/self/task/*/schedstat``), so
+  that the work streaming adds can be told from waiting for a core.
 
 Free disk space is checked first (``shutil.disk_usage``); without room for the
 file the large part is skipped, and the script says so. The machine's cores
@@ -31,6 +35,7 @@ and load average are printed with the numbers.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -83,16 +88,45 @@ def start_params() -> dict:
     return {"weights_init": m.weights_, "means_init": m.means_, "precisions_init": m.precisions_}
 
 
-def iteration_times(X, iters: int) -> tuple[list[float], float]:
-    """Seconds of each iteration after the first, and the final log-likelihood."""
+def cpu_seconds() -> float:
+    """CPU time so far of this process, all its threads (``/proc/self/task/*/schedstat``, ns)."""
+    total = 0
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):  # a thread that ended meanwhile
+            pass
+    return total * 1e-9
+
+
+def iteration_times(X, iters: int, cpu: bool = False):
+    """Seconds of each iteration after the first, and the final log-likelihood (and, with ``cpu``,
+    the CPU seconds of each, all threads of this process)."""
     import emix
 
-    stamps: list[float] = []
+    stamps: list[tuple[float, float]] = []
     model = emix.GaussianMixture(K, tol=0, max_iter=iters, accelerate=False, **start_params())
+    clock = cpu_seconds if cpu else lambda: 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(X, progress=lambda p: stamps.append(time.perf_counter()))
-    return list(np.diff(stamps)), float(model.log_likelihood_)
+        model.fit(X, progress=lambda p: stamps.append((time.perf_counter(), clock())))
+    wall, used = np.diff(np.asarray(stamps), axis=0).T
+    if cpu:
+        return list(wall), list(used), float(model.log_likelihood_)
+    return list(wall), float(model.log_likelihood_)
+
+
+@contextlib.contextmanager
+def without_read_ahead():
+    """File sources read each chunk when it is asked for, as before the read-ahead thread."""
+    from emix.sources import files
+
+    saved = files.read_ahead
+    files.read_ahead = lambda items: items
+    try:
+        yield
+    finally:
+        files.read_ahead = saved
 
 
 def peak_rss_bytes() -> int:
@@ -102,13 +136,14 @@ def peak_rss_bytes() -> int:
     return -1
 
 
-def child(path: str, iters: int) -> None:
+def child(path: str, iters: int, read_ahead: bool = True) -> None:
     """In a fresh process: the streamed fit, then one JSON line with its numbers."""
     import emix
 
     source = emix.ParquetSource(path)
     start = time.perf_counter()
-    times, ll = iteration_times(source, iters)
+    with contextlib.nullcontext() if read_ahead else without_read_ahead():
+        times, ll = iteration_times(source, iters)
     total = time.perf_counter() - start
     rows = source.n_samples
     med = statistics.median(times)
@@ -122,7 +157,7 @@ def child(path: str, iters: int) -> None:
     print(json.dumps(out | {"log_likelihood": ll}))
 
 
-def measure_large(directory: Path, rows: int, iters: int) -> dict | None:
+def measure_large(directory: Path, rows: int, iters: int, read_ahead: bool = True) -> dict | None:
     """Write the file, fit it in a child process, delete it; ``None`` when there is no room."""
     need = int(rows * D * 8 * 1.1) + (1 << 30)
     free = shutil.disk_usage(directory).free
@@ -138,7 +173,8 @@ def measure_large(directory: Path, rows: int, iters: int) -> dict | None:
         print(f"{rows} rows: wrote {size / 1e9:.2f} GB in {seconds:.0f} s ({free / 2**30:.0f} GiB were free)")
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), PYTHONWARNINGS="ignore")
         res = subprocess.run(
-            [sys.executable, __file__, "--child", str(path), "--iters", str(iters), "--components", str(K)],
+            [sys.executable, __file__, "--child", str(path), "--iters", str(iters), "--components", str(K)]
+            + ([] if read_ahead else ["--no-read-ahead"]),
             env=env,
             capture_output=True,
             text=True,
@@ -156,26 +192,41 @@ def measure_large(directory: Path, rows: int, iters: int) -> dict | None:
 
 
 def measure_small(directory: Path, rows: int, iters: int, repeats: int) -> dict:
-    """The same iteration streamed from Parquet and from memory, alternating."""
+    """The same iteration from memory, streamed from Parquet, and streamed without read-ahead, alternating."""
     import emix
 
     path = Path(tempfile.mkdtemp(dir=directory)) / "small.parquet"
+    variants = ("memory", "stream", "stream, no read-ahead")
+    times: dict[str, list[float]] = {v: [] for v in variants}
+    cpus: dict[str, list[float]] = {v: [] for v in variants}
+    loads = [os.getloadavg()[0]]
     try:
         write_parquet(path, rows, seed=1)
         X = _read_all(path)
-        times = {"memory": [], "stream": []}
         for _ in range(repeats):
-            times["memory"] += iteration_times(X, iters)[0]
-            times["stream"] += iteration_times(emix.ParquetSource(path), iters)[0]
+            for name in variants:
+                data = X if name == "memory" else emix.ParquetSource(path)
+                with without_read_ahead() if name.endswith("no read-ahead") else contextlib.nullcontext():
+                    wall, used, _ = iteration_times(data, iters, cpu=True)
+                times[name] += wall
+                cpus[name] += used
+            loads.append(os.getloadavg()[0])
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
     med = {k: statistics.median(v) for k, v in times.items()}
-    ratio = med["stream"] / med["memory"]
+    cpu = {k: statistics.median(v) for k, v in cpus.items()}
     print(
-        f"{rows} rows: in memory {med['memory'] * 1e3:.0f} ms per iteration, streamed from Parquet "
-        f"{med['stream'] * 1e3:.0f} ms: ratio {ratio:.2f}"
+        f"{rows} rows, {repeats} repeats x {iters - 1} iterations; per iteration, wall and CPU (all threads):"
     )
-    return med | {"ratio": ratio}
+    for name in variants:
+        print(
+            f"  {name:22s} {med[name] * 1e3:7.0f} ms (ratio {med[name] / med['memory']:.2f})   "
+            f"CPU {cpu[name] * 1e3:7.0f} ms (ratio {cpu[name] / cpu['memory']:.2f})"
+        )
+    print(
+        "  load average (1 min) at the start and after each repeat: " + ", ".join(f"{v:.2f}" for v in loads)
+    )
+    return {"wall": med, "cpu": cpu, "ratio": med["stream"] / med["memory"]}
 
 
 def _read_all(path: Path) -> np.ndarray:
@@ -189,23 +240,27 @@ def main(argv: list[str] | None = None) -> None:
     global K
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=50_000_000)
-    ap.add_argument("--small-rows", type=int, default=2_000_000)
+    ap.add_argument("--small-rows", type=int, nargs="+", default=[2_000_000])
     ap.add_argument("--iters", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()))
     ap.add_argument("--components", type=int, default=K)
     ap.add_argument("--skip-large", action="store_true")
+    ap.add_argument(
+        "--no-read-ahead", action="store_true", help="the large fits without the read-ahead thread"
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     K = args.components
     if args.child:
-        child(args.child, args.iters)
+        child(args.child, args.iters, not args.no_read_ahead)
         return
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start; K={K}")
     if not args.skip_large:
         for rows in (args.rows // 10, args.rows):
-            measure_large(args.dir, rows, args.iters)
-    measure_small(args.dir, args.small_rows, max(args.iters, 5), args.repeats)
+            measure_large(args.dir, rows, args.iters, not args.no_read_ahead)
+    for rows in args.small_rows:
+        measure_small(args.dir, rows, max(args.iters, 5), args.repeats)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 

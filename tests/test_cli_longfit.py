@@ -49,8 +49,8 @@ def test_fit_online_reaches_the_batch_model(table, tmp_path):
 def test_fit_online_refuses_in_memory_options(table, tmp_path):
     res = run("fit", table, "-k", 2, "--online", "--standardize", "-o", tmp_path / "m.emix")
     assert res.exit_code == 1 and "--standardize cannot be used with --online" in stderr(res)
-    res = run("fit", table, "-k", 2, "--online", "--checkpoint", tmp_path / "c", "-o", tmp_path / "m.emix")
-    assert res.exit_code == 1 and "--checkpoint cannot be used with --online" in stderr(res)
+    res = run("fit", table, "-k", 2, "--online", "--labels", "w", "-o", tmp_path / "m.emix")
+    assert res.exit_code == 1 and "--labels cannot be used with --online" in stderr(res)
 
 
 def test_checkpoint_is_kept_and_resumes(table, tmp_path):
@@ -124,3 +124,20 @@ def test_fit_on_a_scheduler_gives_the_streamed_model(table, tmp_path, monkeypatc
     monkeypatch.setattr("emix.cli.longfit.CONNECT_TIMEOUT", "1s")
     res = run("fit", table, "-k", 2, "--scheduler", "tcp://127.0.0.1:1", "-o", there)
     assert res.exit_code == 1 and "cannot connect" in stderr(res)
+
+
+@pytest.mark.parametrize("flag", ["--stream", "--online"])
+def test_a_streamed_fit_with_weights_reports_the_weighted_log_likelihood(table, tmp_path, flag):
+    out = tmp_path / "m.emix"
+    more = ["--epochs", 1, "--batch-rows", 4000] if flag == "--online" else []
+    res = run("fit", table, "-k", 2, "--weights", "w", flag, *more, "-o", out)
+    assert res.exit_code == 0, stderr(res)
+    model, extra = emix.load(out, return_extra=True)
+    frame = pd.read_parquet(table)
+    w = frame["w"].to_numpy()
+    weighted = float(w @ model.score_samples(frame[["a", "b"]].to_numpy()))
+    assert abs(weighted - model.score(frame[["a", "b"]].to_numpy()) * len(w)) > 100  # the two differ
+    assert extra["cli"]["log_likelihood"] == pytest.approx(weighted, rel=1e-12)
+    p = model._n_parameters()
+    assert extra["cli"]["bic"] == pytest.approx(-2 * weighted + p * np.log(w.sum()), rel=1e-12)
+    assert f"total weight {w.sum():g}" in res.output and "per unit of weight" in res.output

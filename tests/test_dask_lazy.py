@@ -153,3 +153,51 @@ def test_a_worker_killed_mid_fit_gives_the_uninterrupted_result(tmp_path):
         cluster.close()
     for name in ("weights_", "means_", "covariances_", "history_"):
         np.testing.assert_allclose(getattr(got, name), getattr(ref, name), rtol=1e-9, atol=0, err_msg=name)
+
+
+def test_where_the_blocks_live_is_asked_once_and_again_when_they_move(client, monkeypatch):
+    dX = client.persist(da.from_array(blobs(), chunks=(500, 3)))
+    distributed.wait(dX)
+    src = DaskSource(dX)
+    asked = []
+    who_has = client.who_has
+    monkeypatch.setattr(client, "who_has", lambda *a, **k: asked.append(1) or who_has(*a, **k))
+    fn = lambda X, w, off: off  # noqa: E731
+    for _ in range(3):
+        assert list(src.map_chunks(fn)) == list(range(0, 4000, 500))
+    assert len(asked) == 1  # one round trip to the scheduler for three passes
+    _, where, order = src._placed
+    src._placed = (id(client), ["tcp://elsewhere:1"] * len(where), order)  # as if the blocks had moved
+    assert list(src.map_chunks(fn)) == list(range(0, 4000, 500))  # still right: the scheduler moves them
+    assert src._placed is None  # the task ran elsewhere than recorded: asked again next pass
+    list(src.map_chunks(fn))
+    assert len(asked) == 2 and src._placed[1] == where
+
+
+def _blas_threads(X, w, offset):
+    from threadpoolctl import threadpool_info
+
+    return max(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_worker_process_runs_its_task_with_blas_as_narrow_as_its_threads():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            env={"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"},
+        )
+    try:
+        with distributed.Client(cluster) as c:
+            outside = c.run(_blas_threads, None, None, 0)
+            assert set(outside.values()) == {2}  # the worker's BLAS as the environment set it
+            dX = c.persist(da.from_array(blobs(1000), chunks=(500, 3)))
+            distributed.wait(dX)
+            assert list(DaskSource(dX).map_chunks(_blas_threads)) == [1, 1]  # within the task: 1 thread
+            assert set(c.run(_blas_threads, None, None, 0).values()) == {2}  # and restored after
+    finally:
+        cluster.close()

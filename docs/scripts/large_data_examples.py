@@ -61,6 +61,23 @@ try:
 except emix.CheckpointMismatchError as exc:
     print(exc)
 
+# -- an online fit with a checkpoint ----------------------------------------------------------------
+
+
+def epochs(model, n_epochs):
+    order_rng = np.random.default_rng(1)
+    for _ in range(n_epochs):
+        order = order_rng.permutation(n)
+        for start in range(0, n, 20_000):
+            model.partial_fit(X[order[start : start + 20_000]])
+    return model
+
+
+whole = epochs(emix.GaussianMixture(2, random_state=0), 2)
+epochs(emix.GaussianMixture(2, random_state=0, checkpoint="online.ckpt"), 1)  # stopped after one epoch
+resumed = epochs(emix.GaussianMixture(2, random_state=0, checkpoint="online.ckpt"), 2)
+print(resumed.n_iter_, np.array_equal(resumed.means_, whole.means_))
+
 # -- Dask ------------------------------------------------------------------------------------------
 import dask.array as da  # noqa: E402
 

@@ -55,6 +55,7 @@ from .longfit import (
     fit_epochs,
     on_scheduler,
     saved_on_interrupt,
+    streamed_log_likelihood,
 )
 from .options import (
     ColumnsOpt,
@@ -163,18 +164,13 @@ def fit(
     if online:
         if prior is not None:
             raise Failure("--prior needs the whole data before EM (its default values): not with --online")
-        check_online(
-            standardize=standardize,
-            labels=labels,
-            plot=plot,
-            animate=animate,
-            checkpoint=checkpoint,
-            stream=stream,
-        )
-        _fit_streamed(data, output, settings, columns, header, progress, weights, (epochs, batch_rows))
-        return
+        check_online(standardize=standardize, labels=labels, plot=plot, animate=animate, stream=stream)
     path, own = checkpoint_file(output, checkpoint)  # a checkpoint for Ctrl-C
     settings = dataclasses.replace(settings, checkpoint=path)
+    if online:
+        with saved_on_interrupt(path, own):
+            _fit_streamed(data, output, settings, columns, header, progress, weights, (epochs, batch_rows))
+        return
     if stream is None:
         stream = table_format(data) != "npy" and data.is_file() and data.stat().st_size > STREAM_BYTES
     if stream or scheduler is not None:  # --scheduler reads the file on the cluster
@@ -308,12 +304,15 @@ def _fit_streamed(
     else:
         _run_em(model, settings, progress, source)
     n = source.n_samples
-    ll = model.score(source) * n
-    bic, aic = bic_aic(ll, model._n_parameters(), n)
+    ll, total = streamed_log_likelihood(model, source)  # weighted with --weights, as in memory
+    bic, aic = bic_aic(ll, model._n_parameters(), total)
     scaling = Scaling(None, None)
     write_model(model, output, source.columns, scaling, n, str(data), ll, bic, aic)
     title = f"{type(model).__name__}, K={settings.n_components}, fitted to {data.name} (streamed)"
     stats = fit_stats(model, n, ll, bic, aic, scaling)
+    if weights:
+        stats["rows"] = f"{n} (total weight {total:g})"
+        stats["per row"] = f"{ll / total:.6f} (per unit of weight)"
     if online:  # online EM has batches and epochs, and no stopping rule
         title = title.replace("(streamed)", f"(online EM, {online[0]} epochs)")
         stats.update(iterations=f"{model.n_iter_} batches", converged="online EM: no stopping rule")

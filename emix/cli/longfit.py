@@ -5,8 +5,8 @@
     file, one ``partial_fit`` per chunk of ``--batch-rows`` rows, in file order
     (shuffle the rows when writing the file if it is sorted).
 ``--checkpoint PATH``
-    The fit saves its state there at every iteration and resumes from it
-    when it exists. Without it the fit still saves one, beside the model
+    The fit saves its state there at every iteration (with ``--online``: after
+    a batch, at most every second) and resumes from it when it exists. Without it the fit still saves one, beside the model
     (``OUTPUT.checkpoint``), which is removed once the fit ends; Ctrl-C keeps
     it and prints the command that resumes the fit.
 ``--scheduler ADDRESS``
@@ -103,9 +103,7 @@ def saved_on_interrupt(path: Path, own: bool) -> Iterator[None]:
         path.unlink(missing_ok=True)
 
 
-def check_online(
-    *, standardize: bool, labels: Any, plot: Any, animate: Any, checkpoint: Any, stream: Any
-) -> None:
+def check_online(*, standardize: bool, labels: Any, plot: Any, animate: Any, stream: Any) -> None:
     """Refuse, with ``--online``, the options that need the data in memory or a batch fit.
 
     Raises
@@ -120,7 +118,6 @@ def check_online(
             ("--labels", labels is not None),
             ("--plot", plot is not None),
             ("--animate", animate is not None),
-            ("--checkpoint", checkpoint is not None),
             ("--no-stream", stream is False),
         )
         if on
@@ -149,6 +146,40 @@ def fit_epochs(model: Any, source: Any, epochs: int, show: bool) -> None:
                     raise type(exc)(str(exc) if relocate is None else relocate(str(exc), offset)) from None
                 offset += X.shape[0]
                 step(epoch, X.shape[0], model.lower_bound_)
+    model._online_save()  # the checkpoint holds the finished run: running the command again is quick
+
+
+class _WeightedLogLikelihood:
+    """``sum(w * log p(x))`` of one chunk under a fitted model (picklable, for a cluster's workers)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __call__(self, X: Any, w: Any, offset: int) -> float:
+        logp = self.model.score_samples(X)
+        return float(logp.sum() if w is None else w @ logp)
+
+
+def streamed_log_likelihood(model: Any, source: Any) -> tuple[float, float]:
+    """The total log-likelihood of ``source`` under ``model``, weighted by its weights, and the weight.
+
+    What the in-memory path reports (:func:`~emix.cli.summary.criteria`):
+    with a weights column, the weighted sum (what the fit maximised), and the
+    sum of the weights as BIC's sample size; without, the plain sum and the
+    number of rows. One pass over the source, where its chunks live.
+
+    Returns
+    -------
+    ll : float
+        Total (weighted) log-likelihood.
+    n : float
+        Sum of the weights (the number of rows when unweighted).
+    """
+    from ..sources import checked_map
+
+    if getattr(source, "weights", None) is None:
+        return model.score(source) * source.n_samples, float(source.n_samples)
+    return float(sum(checked_map(source, _WeightedLogLikelihood(model)))), float(source.total_weight)
 
 
 @contextlib.contextmanager

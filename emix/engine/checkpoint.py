@@ -26,10 +26,12 @@ stored as the family's named arrays (``to_arrays``) and read back with
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
 import os
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -179,6 +181,87 @@ def get_result(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str,
         converged=bool(info["converged"]),
         accelerated=tuple(bool(a) for a in info["accelerated"]),
     )
+
+
+# -- sufficient statistics as named arrays (online EM's running statistics) ----------------------------
+
+
+def put_stats(arrays: dict[str, np.ndarray], prefix: str, stats: Any) -> dict[str, Any]:
+    """Store a :class:`~emix.families.base.Stats` value's arrays under ``prefix/<field>``.
+
+    Returns
+    -------
+    dict
+        JSON values describing it: its class (module and name) and each
+        field (an array's key, a number, ``None``, nested statistics or a
+        tuple of these), for :func:`get_stats`.
+    """
+    fields = {
+        f.name: _put_field(arrays, f"{prefix}/{f.name}", getattr(stats, f.name))
+        for f in dataclasses.fields(stats)
+    }
+    kind = type(stats)
+    return {"class": f"{kind.__module__}:{kind.__qualname__}", "fields": fields}
+
+
+def _put_field(arrays: dict[str, np.ndarray], key: str, value: Any) -> Any:
+    from ..families.base import Stats
+
+    if value is None:
+        return None
+    if isinstance(value, Stats):
+        return {"stats": put_stats(arrays, key, value)}
+    if isinstance(value, tuple):
+        return {"tuple": [_put_field(arrays, f"{key}/{i}", v) for i, v in enumerate(value)]}
+    if isinstance(value, np.ndarray):
+        arrays[key] = value
+        return {"array": key}
+    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return {"value": value.item() if isinstance(value, np.generic) else value}
+    raise TypeError(
+        f"statistics field {key!r} holds a {type(value).__name__}; only arrays and numbers are stored"
+    )
+
+
+def get_stats(arrays: dict[str, np.ndarray], desc: dict[str, Any]) -> Any:
+    """The statistics :func:`put_stats` stored, arrays as stored (bit for bit).
+
+    The class is looked up among the modules already imported (the
+    estimator's family imports its own): nothing is imported from a
+    checkpoint, and only subclasses of :class:`~emix.families.base.Stats`
+    are built.
+
+    Raises
+    ------
+    ValueError
+        The class is not a statistics class of an imported module, or a
+        field's array is missing.
+    """
+    from ..families.base import Stats
+
+    module, _, name = str(desc.get("class", "")).partition(":")
+    kind: Any = sys.modules.get(module)
+    for part in name.split("."):
+        kind = getattr(kind, part, None)
+    if not (isinstance(kind, type) and issubclass(kind, Stats)):
+        raise ValueError(
+            f"statistics of class {desc.get('class')!r}, not a statistics class of emix's families"
+        )
+    return kind(**{k: _get_field(arrays, v) for k, v in desc["fields"].items()})
+
+
+def _get_field(arrays: dict[str, np.ndarray], desc: Any) -> Any:
+    if desc is None:
+        return None
+    if "stats" in desc:
+        return get_stats(arrays, desc["stats"])
+    if "tuple" in desc:
+        return tuple(_get_field(arrays, d) for d in desc["tuple"])
+    if "array" in desc:
+        if desc["array"] not in arrays:
+            raise ValueError(f"statistics array {desc['array']!r} is missing")
+        return arrays[desc["array"]]
+    return desc["value"]
 
 
 # -- the driver's state --------------------------------------------------------------------------------

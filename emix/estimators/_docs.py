@@ -65,7 +65,10 @@ COMMON_PARAMETERS = """
         at any moment and run again ends with the same parameters, bit for
         bit for the same chunks. A checkpoint of other data or settings
         raises :class:`~emix.exceptions.CheckpointMismatchError`; a finished
-        fit's checkpoint gives its result at once. See ``docs/large-data.md``.
+        fit's checkpoint gives its result at once. ``partial_fit`` saves its
+        online state there after a batch (at most once a second) and a new
+        estimator resumes from it, replaying the batches it saw (checked by
+        hash). See ``docs/large-data.md``.
 """
 
 COMMON_ATTRIBUTES = """

@@ -213,6 +213,11 @@ class FitSession(contextlib.AbstractContextManager):
     # -- resuming ------------------------------------------------------------------------------------
     def _load(self) -> None:
         meta, arrays = read_checkpoint(self.path)
+        if meta.get("kind") == "online":
+            raise CheckpointMismatchError(
+                f"{self.path}: this checkpoint is of an online fit (partial_fit), not of fit. "
+                "Delete it or choose another checkpoint path to start afresh"
+            )
         found = []
         for part in ("data", "settings"):
             diff = differences(meta.get(part, {}), self.fingerprints[part])

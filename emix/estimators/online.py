@@ -34,7 +34,7 @@ from ..exceptions import EmixError, InvalidInputError, InvalidParameterError
 from ..families.registry import spec_string
 from ..init import start_plan
 from ..sources import ArraySource, DaskSource, is_dask_collection, is_source, with_offsets
-from . import checks, names
+from . import checks, names, online_checkpoints
 
 #: The default ``online_step``: ``alpha`` of the step size ``(t + 2)^(-alpha)``.
 DEFAULT_ONLINE_STEP = 0.7
@@ -69,6 +69,7 @@ class _OnlineRun:
     history: np.ndarray  # per-unit log-likelihood of each batch, first n_batches entries used
     weights: Any = None  # the weights_ array this run set last (a refit replaces it)
     feature_names: Any = None  # a data frame's column names at the first batch, or None
+    session: Any = None  # its checkpoint (online_checkpoints.OnlineCheckpoint), with checkpoint=PATH
 
 
 class OnlineMixin:
@@ -81,7 +82,10 @@ class OnlineMixin:
         (per unit of weight) blended into the running statistics with step
         ``(t + 2)^(-online_step)`` (``t = 0`` for the second batch), then an
         M-step. See ``docs/large-data.md`` for its convergence and the choice
-        of ``online_step`` and of the batch size.
+        of ``online_step`` and of the batch size. With the estimator's
+        ``checkpoint`` set, the online state is saved there after a batch, and
+        a new estimator resumes from it, replaying the batches it saw
+        (``emix.estimators.online_checkpoints``).
 
         Parameters
         ----------
@@ -129,14 +133,45 @@ class OnlineMixin:
         run = getattr(self, "_online", None)
         if run is not None and (not hasattr(self, "weights_") or run.weights is not self.weights_):
             run = None  # refitted, loaded or changed since: start again from the fitted parameters
+        session = None if run is None else run.session
+        if run is None and getattr(self, "checkpoint", None) is not None:
+            session = online_checkpoints.OnlineCheckpoint(self.checkpoint, self, alpha)
+            run = self._online_resume(session)  # None when there is no checkpoint yet
+        if run is not None and session is not None and session.replaying():
+            session.skip(self._online_batch(run, X, sample_weight)[0])  # seen before the interruption
+            return
         with ChunkPool(self.n_jobs) as pool:
             if run is None:
                 run, batch, family, params = self._online_begin(X, sample_weight, pool)
+                run.session = session
             else:
                 batch, family = self._online_batch(run, X, sample_weight)
                 params = run.state.params
             state, loglik = online_update(run.state, batch, family, params, alpha=alpha, pool=pool)
         self._online_record(run, state, loglik, batch)
+        if session is not None:
+            session.record(run, batch, loglik)
+
+    def _online_resume(self, session: Any) -> _OnlineRun | None:
+        """The run a checkpoint saved, restored with the fitted attributes it had (None: no file)."""
+        saved = session.load()
+        if saved is None:
+            return None
+        self._validate_params()
+        history = np.concatenate([saved["history"], np.empty(max(64, saved["history"].shape[0]))])
+        run = _OnlineRun(
+            None, saved["spec"], saved["n_components"], saved["n_features"], saved["init_used"], history
+        )
+        run.feature_names, run.session = saved["feature_names"], session
+        state = saved["state"]
+        self._online_record(run, state, saved["loglik"], online_checkpoints.restored_batch(saved))
+        return run
+
+    def _online_save(self) -> None:
+        """Write the online run's checkpoint now (``emix fit --online`` at its end); nothing without one."""
+        run = getattr(self, "_online", None)
+        if run is not None and run.session is not None:
+            run.session.save(run)
 
     def _online_begin(self, X: Any, sample_weight: Any, pool: ChunkPool):
         """The first batch: a new run, started by ``init_params`` (or from the fitted parameters)."""

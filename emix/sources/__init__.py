@@ -38,6 +38,7 @@ The package:
 ``files``                   :class:`ParquetSource`, :class:`CSVSource`
 ``npy``                     :class:`NpySource`
 ``many``                    :class:`MultiFileSource`, :func:`file_source`
+``readahead``               the next chunk of a file read while the current one computes
 ``fingerprint``             what a file looked like when opened; the change check
 ``csvfields``               the check that every CSV row has one field per column
 ``dask``                    :class:`DaskSource`, :func:`is_dask_collection`

@@ -6,6 +6,8 @@ used, never when this module is imported.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,6 +50,66 @@ def _apply_block(fn: ChunkFn, X: np.ndarray, w: np.ndarray | None, offset: int) 
 def _apply_blocks(fn: ChunkFn, blocks: list, weights: list, offsets: list) -> list:
     """Run on a worker: ``fn`` on each of the blocks it holds, in order; the values in a list."""
     return [_apply_block(fn, X, w, off) for X, w, off in zip(blocks, weights, offsets)]
+
+
+def _worker_task(fn: ChunkFn, blocks: list, weights: list, offsets: list) -> tuple[str | None, list]:
+    """Run on a worker: :func:`_apply_blocks` within the worker's threads; and where it ran.
+
+    A worker process of ``nthreads`` threads runs the task with BLAS (and
+    numba's parallel regions) held to ``nthreads`` threads, so that two
+    worker processes on two cores do not each start a pool as wide as the
+    machine (:func:`_thread_limits`). The worker's address lets the caller
+    see that its record of where the blocks live still holds.
+    """
+    try:
+        from distributed import Scheduler, Worker, get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):  # pragma: no cover - always run by a worker
+        return None, _apply_blocks(fn, blocks, weights, offsets)
+    if Scheduler._instances or len(Worker._instances) > 1:  # threads of a process with other work
+        return worker.address, _apply_blocks(fn, blocks, weights, offsets)
+    with _thread_limits(int(getattr(worker.state, "nthreads", 1) or 1)):
+        return worker.address, _apply_blocks(fn, blocks, weights, offsets)
+
+
+_CONTROLLER: list = []
+
+
+@contextlib.contextmanager
+def _thread_limits(n: int) -> Iterator[None]:
+    """BLAS and numba at most ``n`` threads in this worker process while the block runs.
+
+    Nothing is changed when they are already that narrow (a Dask nanny starts
+    workers with ``OMP_NUM_THREADS=1`` and the like). Not used in a worker
+    that shares its process with a scheduler or other workers
+    (``processes=False``): the limits are process-wide, and the fit's own
+    thread pool sets them there.
+    """
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl is a dependency of emix
+            _CONTROLLER.append(None)
+        else:
+            _CONTROLLER.append(ThreadpoolController())
+    controller = _CONTROLLER[0]
+    wide = controller is not None and any(lib.num_threads > n for lib in controller.lib_controllers)
+    numba, parallel = sys.modules.get("numba"), sys.modules.get("numba.np.ufunc.parallel")
+    # numba's pool is asked only once started (by a parallel kernel): asking would start it
+    started = parallel is not None and getattr(parallel, "_is_initialized", False)
+    numba_threads = numba.get_num_threads() if numba is not None and started else 0
+    if numba_threads > n:
+        numba.set_num_threads(n)
+    try:
+        if wide:
+            with controller.limit(limits=n):
+                yield
+        else:
+            yield
+    finally:
+        if numba_threads > n:
+            numba.set_num_threads(numba_threads)
 
 
 def _current_client():
@@ -167,6 +229,7 @@ class DaskSource(_SourceBase):
         self._w_blocks = [None] * len(self._x_blocks) if w is None else list(w.to_delayed().ravel())
         self._offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
         self._first: np.ndarray | None = None
+        self._placed: tuple | None = None  # (client id, workers, their blocks): see _placement
 
     @property
     def n_samples(self) -> int:
@@ -228,16 +291,11 @@ class DaskSource(_SourceBase):
         keys = [b.key for b in self._x_blocks]
         if not all(k in held for k in keys):
             return None  # persisted elsewhere (no client at the time): the graph path sends them
-        who = client.who_has([held[k] for k in keys])
-        groups: dict[Any, list[int]] = {}
-        for i, k in enumerate(keys):
-            where = tuple(who.get(k) or ())
-            groups.setdefault(where[0] if where else None, []).append(i)
+        where, order = self._placement(client, held, keys)
         wkeys = [None if b is None else b.key for b in self._w_blocks]
-        order = list(groups.values())
         # one task per worker; all of a task's blocks are on that worker, so the scheduler runs it there
         futures = client.map(
-            _apply_blocks,
+            _worker_task,
             [fn] * len(order),
             [[held[keys[i]] for i in idx] for idx in order],
             [[None if wkeys[i] is None else held[wkeys[i]] for i in idx] for idx in order],
@@ -245,10 +303,30 @@ class DaskSource(_SourceBase):
             pure=False,
         )
         values: list = [None] * len(keys)
-        for idx, got in zip(order, client.gather(futures), strict=True):
+        for holder, idx, (ran, got) in zip(where, order, client.gather(futures), strict=True):
+            if ran != holder:
+                self._placed = None  # blocks moved (a worker lost, a rebalance): ask again next pass
             for i, v in zip(idx, got, strict=True):
                 values[i] = v
         return values
+
+    def _placement(self, client: Any, held: dict, keys: list) -> tuple[list, list[list[int]]]:
+        """The workers holding the blocks, and each one's blocks in order (asked once, then kept).
+
+        Asking the scheduler costs a round trip per pass; the answer is kept
+        until a task runs on another worker than the one that held its blocks.
+        """
+        placed = self._placed
+        if placed is not None and placed[0] == id(client):
+            return placed[1], placed[2]
+        who = client.who_has([held[k] for k in keys])
+        groups: dict[Any, list[int]] = {}
+        for i, k in enumerate(keys):
+            holders = tuple(who.get(k) or ())
+            groups.setdefault(holders[0] if holders else None, []).append(i)
+        where, order = list(groups), list(groups.values())
+        self._placed = (id(client), where, order)
+        return where, order
 
     def _map_graph(self, fn: ChunkFn, client: Any) -> tuple:
         """One delayed task per block (the local scheduler, or data not yet on the cluster)."""

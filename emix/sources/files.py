@@ -20,6 +20,7 @@ from ..exceptions import InputTypeError, InvalidInputError
 from .base import _SourceBase
 from .csvfields import FieldCheck
 from .fingerprint import WatchedFile
+from .readahead import read_ahead
 from .tables import (
     check_data_file,
     check_head,
@@ -124,6 +125,10 @@ class _FileSource(WatchedFile, _SourceBase):
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         """Read the file again, one batch at a time: ``(X_chunk, w_chunk)`` as in :class:`ArraySource`.
 
+        The next batch is read on a background thread while the caller works
+        on the current one (``emix.sources.readahead.read_ahead``: one
+        batch ahead at most; the batches are the same either way).
+
         Yields
         ------
         X_chunk : ndarray of shape (m, n_features)
@@ -156,7 +161,7 @@ class _FileSource(WatchedFile, _SourceBase):
         self.check_unchanged()
         offset = 0
         try:
-            for X, w in self._read_chunks():
+            for X, w in read_ahead(self._read_chunks()):  # the next chunk is read while this one computes
                 yield X, w
                 offset += X.shape[0]
         except Exception as exc:
@@ -185,6 +190,7 @@ class _FileSource(WatchedFile, _SourceBase):
                         f"{self.path}: weights column {self.weights!r} has {float(w[i])!r} in row "
                         f"{offset + i + 1}; weights must be non-negative numbers"
                     )
+            del frame  # not held (with its buffers) while the next batch is read
             yield X, w
             offset += m
 
