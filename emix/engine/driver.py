@@ -17,7 +17,14 @@ import numpy as np
 from ..exceptions import NumericalError
 from ..families.base import Family
 from .convergence import ConvergenceMonitor
-from .passes import degenerate_components, e_pass, m_step_noting_repairs, single_chunk, whole_pass
+from .passes import (
+    GROUP_ROWS,
+    degenerate_components,
+    e_pass,
+    m_step_noting_repairs,
+    single_chunk,
+    whole_pass,
+)
 from .pool import ChunkPool
 from .results import EMResult, MixtureParams, PassResult
 from .squarem import STEP_MAX0, can_accelerate, extrapolate
@@ -101,6 +108,8 @@ class _Run:
         self.reverted = False
         # data in memory in one chunk: each pass is one call of the family's fused kernel
         self.whole = None if labels is not None else single_chunk(source, family)
+        if self.whole is not None and self.whole[0].shape[0] > GROUP_ROWS:
+            self.whole = None  # e_pass's grouped pass: the same sums whatever the threads and chunks
 
     def evaluate(self, params: MixtureParams) -> PassResult:
         """One pass over the data at ``params`` (the caller counts it)."""

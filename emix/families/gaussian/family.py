@@ -22,6 +22,7 @@ from ... import _kernels
 from ...exceptions import DegenerateComponentWarning, InvalidParameterError
 from .._checks import get_array
 from .covariance import COVARIANCE_MODELS, checked_covariances, get_covariance_model
+from .grouped import GroupedPass, group_kind
 from .mclust import EEE, EEI, EEV, EII, EVE, EVI, EVV, VEE, VEV, VII, VVE, VVI, VVV, E, V
 from .missing import MissingGaussianFamily
 from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
@@ -182,6 +183,19 @@ class GaussianFamily:
             return GaussianStats(nk=nk, s1=s1, s2=s2, centre=anchor), loglik
 
         return chunk
+
+    def prepare_groups(self, log_weights, params: GaussianParams, anchor, X: np.ndarray, w, bounds):
+        """Optional: a pass over the whole array ``X`` in the row groups ``bounds`` (G + 1,), or ``None``.
+
+        A :class:`~emix.families.gaussian.grouped.GroupedPass` when a compiled kernel with no
+        temporaries that grow with the rows applies (see :func:`.grouped.group_kind`).
+        """
+        kind = group_kind(self.model, X)
+        if kind is None:
+            return None
+        return GroupedPass(
+            kind, self.model, log_weights, params.means, params.precisions_cholesky, anchor, X, w, bounds
+        )
 
     # -- a whole EM run in one compiled loop (optional protocol: whole_em) --------------
     def whole_em(

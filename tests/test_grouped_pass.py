@@ -1,0 +1,109 @@
+"""The pass over an in-memory array in fixed row groups (issue 15): same bits for any threads and chunks.
+
+An in-memory array with a compiled kernel is not cut into chunks: the kernel runs over row groups
+fixed by the number of rows alone (``emix.engine.passes.row_groups``), each group's statistics in
+its own slot, added in group order. These tests hold it to the chunked pass (to rounding) and to
+itself across threads and chunk sizes (to the bit).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from emix import _kernels
+from emix.engine import e_pass
+from emix.engine.passes import GROUP_ROWS, MAX_GROUPS, row_groups
+from emix.engine.pool import ChunkPool
+from emix.estimators.gaussian import GaussianMixture
+from emix.families.gaussian.grouped import GroupedPass, group_kind
+from emix.sources import ArraySource
+
+COV_TYPES = ("full", "tied", "diag", "spherical")
+
+
+def _data(n=40_000, d=6, k=3, offset=100.0, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 3, size=(k, d)) + offset
+    return centres[rng.integers(0, k, size=n)] + rng.standard_normal((n, d))
+
+
+def _fitted(X, cov):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gm = GaussianMixture(3, covariance_type=cov, max_iter=2, tol=0, random_state=0).fit(X)
+    return gm._fitted_params(), gm._make_family()
+
+
+def _same(a, b) -> bool:
+    return a.log_likelihood == b.log_likelihood and all(
+        np.array_equal(getattr(a.stats, f), getattr(b.stats, f)) for f in ("nk", "s1", "s2")
+    )
+
+
+def test_row_groups_are_fixed_by_the_rows_alone():
+    for n in (1, 100, GROUP_ROWS, GROUP_ROWS + 1, 200_000, 10**7):
+        b = row_groups(n)
+        sizes = np.diff(b)
+        assert b[0] == 0 and b[-1] == n and sizes.min() >= 1
+        assert len(sizes) == min(MAX_GROUPS, -(-n // GROUP_ROWS))
+        assert sizes.max() - sizes.min() <= 1
+
+
+@pytest.mark.parametrize("cov", COV_TYPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_grouped_pass_same_bits_for_any_threads_and_chunks(cov, dtype, weighted):
+    X = _data().astype(dtype)
+    params, family = _fitted(X, cov)
+    w = np.random.default_rng(1).uniform(0.2, 3.0, X.shape[0]) if weighted else None
+    kind = group_kind(family.model, X)
+    if not _kernels.numba_available() or (cov == "tied" and dtype == np.float32):
+        assert kind is None  # no compiled kernel (tied float32 at D > 4: NumPy's BLAS kernel wins)
+        return
+    assert kind is not None
+    calls = []
+    orig = GroupedPass.run
+    GroupedPass.run = lambda self, g0, g1: (calls.append((g0, g1)), orig(self, g0, g1))[1]
+    try:
+        runs = []
+        for n_jobs, chunk in ((1, 8192), (2, 8192), (3, 512), (2, 100_000)):
+            with ChunkPool(n_jobs) as pool:
+                runs.append(e_pass(ArraySource(X, w, chunk), family, params, pool=pool))
+    finally:
+        GroupedPass.run = orig
+    assert sorted(set(calls)) == [(0, 1), (0, 3), (1, 2), (1, 3), (2, 3)]  # 3 groups, split 1, 2 or 3 ways
+    assert all(_same(r, runs[0]) for r in runs[1:])
+    chunked = e_pass(ArraySource(X, w, 4096), family, params, grouped=False)
+    assert runs[0].log_likelihood == pytest.approx(chunked.log_likelihood, rel=1e-12)
+    scale = float(np.abs(X).max())  # statistics near zero (centred on the means): to the sums' magnitude
+    for f, power in (("nk", 0), ("s1", 1), ("s2", 2)):
+        ref = getattr(chunked.stats, f)
+        atol = 1e-13 * X.shape[0] * scale**power
+        np.testing.assert_allclose(getattr(runs[0].stats, f), ref, rtol=1e-10, atol=atol)
+
+
+@pytest.mark.parametrize("cov", COV_TYPES)
+def test_fit_same_bits_for_one_and_two_threads(cov):
+    X = _data(n=50_000, offset=0.0)
+    k, d = 3, X.shape[1]
+    rng = np.random.default_rng(2)
+    start = {
+        "weights_init": np.full(k, 1.0 / k),
+        "means_init": X[rng.choice(X.shape[0], k, replace=False)],
+        "precisions_init": {
+            "full": np.tile(np.eye(d), (k, 1, 1)),
+            "tied": np.eye(d),
+            "diag": np.ones((k, d)),
+            "spherical": np.ones(k),
+        }[cov],
+    }
+    kw = dict(covariance_type=cov, tol=0, max_iter=6, accelerate=False, **start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = GaussianMixture(k, n_jobs=1, **kw).fit(X)
+        b = GaussianMixture(k, n_jobs=2, chunk_size=3000, **kw).fit(X)
+    assert np.array_equal(a.history_, b.history_)
+    assert np.array_equal(a.means_, b.means_) and np.array_equal(a.covariances_, b.covariances_)
