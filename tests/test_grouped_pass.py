@@ -107,3 +107,21 @@ def test_fit_same_bits_for_one_and_two_threads(cov):
         b = GaussianMixture(k, n_jobs=2, chunk_size=3000, **kw).fit(X)
     assert np.array_equal(a.history_, b.history_)
     assert np.array_equal(a.means_, b.means_) and np.array_equal(a.covariances_, b.covariances_)
+
+
+@pytest.mark.parametrize("cov", COV_TYPES)
+@pytest.mark.parametrize("n", [3_000, 40_000])
+@pytest.mark.parametrize("reg_covar", [1e-6, 0.0])
+def test_final_entry_is_the_log_likelihood_of_the_returned_parameters(cov, n, reg_covar):
+    """The final pass computes the log-likelihood alone (no statistics); it is still that of the
+    parameters returned, as ``score`` computes it independently (NumPy, row by row)."""
+    rng = np.random.default_rng(0)  # overlapping clusters, a random start: the first step moves EM
+    scale = np.array([0.3, 1, 1, 2, 3, 1])
+    X = rng.normal(0, 1, size=(3, 6))[rng.integers(0, 3, size=n)] + rng.standard_normal((n, 6)) * scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kw = dict(reg_covar=reg_covar, max_iter=1, tol=0, init_params="random_from_data", random_state=0)
+        gm = GaussianMixture(3, covariance_type=cov, **kw).fit(X)
+    assert abs(gm.history_[-1] - gm.history_[-2]) > 1e-11 * abs(gm.history_[-1])  # the last step counts
+    assert gm.history_[-1] == pytest.approx(gm.score(X) * n, rel=1e-13)
+    assert gm.lower_bound_ == pytest.approx(gm.score(X), rel=1e-13)

@@ -176,10 +176,11 @@ def _mirror_lower(s2):
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def full_fused(X, w, means, U, const, centre, nk, s1, s2):
+def full_fused(X, w, means, U, const, centre, nk, s1, s2, moments=True):
     """Full covariances. ``U`` (K, D, D): precision Cholesky factors (upper or lower
     triangular, or full). ``s2`` (K, D, D) must be zero on entry: the lower
-    triangles are accumulated and mirrored to the upper ones at the end."""
+    triangles are accumulated and mirrored to the upper ones at the end.
+    ``moments=False``: the log-likelihood only (``nk``, ``s1``, ``s2`` untouched)."""
     n, d = X.shape
     k = means.shape[0]
     upper = _all_upper(U)
@@ -215,6 +216,8 @@ def full_fused(X, w, means, U, const, centre, nk, s1, s2):
             for r in range(nr):
                 q[r] = cc - 0.5 * q[r]
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
+        if not moments:
+            continue
         for c in range(k):
             resp = lj[c]
             if not _moments_block(resp, nr, xb, centre[c], nk[c : c + 1], s1[c], diff):
@@ -233,7 +236,7 @@ def full_fused(X, w, means, U, const, centre, nk, s1, s2):
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, a_out):
+def tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments=True):
     """Tied covariance. ``g`` (D,): shift; ``U`` (D, D); ``mu_u`` (K, D) = ``(means - g) U``.
 
     ``s1`` is centred on ``centre``; ``a_out`` (D, D), zero on entry, gets
@@ -274,6 +277,8 @@ def tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, a_out):
             for r in range(nr):
                 q[r] = cc - 0.5 * q[r]
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
+        if not moments:
+            continue
         for a in range(d):
             if has_w:
                 for r in range(nr):
@@ -296,7 +301,7 @@ def tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, a_out):
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def tied_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2):
+def tied_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2, moments=True):
     """Tied covariance, preparation included: the kernel behind ``_tied_numba``.
 
     From the log-weights (K,), the means (K, D) and the factor ``U`` (D, D) it
@@ -324,7 +329,9 @@ def tied_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2):
     for j in range(d):
         logdet += np.log(U[j, j])
     const = log_weights + (logdet - 0.5 * d * _LOG_2PI)
-    ll = tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, s2)
+    ll = tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, s2, moments)
+    if not moments:
+        return ll
     # s2 = A - cross - cross^T + sum_k nk delta_k delta_k^T with t = s1 + nk delta, cross = t^T delta
     for c in range(k):
         for a in range(d):
@@ -338,7 +345,7 @@ def tied_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2):
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2):
+def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
     """Diagonal (and spherical) covariances around one shift, in the data's precision.
 
     With ``z = x - g`` (``g`` (D,), the components' weighted centre) the
@@ -352,7 +359,7 @@ def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2):
     to the anchors in float64).
 
     ``g``, ``a``, ``b`` (K, D): ``X``'s dtype; ``const`` (K,), ``nk`` (K,),
-    ``t1``, ``t2`` (K, D): float64.
+    ``t1``, ``t2`` (K, D): float64. ``moments=False``: the log-likelihood only.
     """
     n, d = X.shape
     k = a.shape[0]
@@ -387,6 +394,8 @@ def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2):
             for r in range(nr):
                 row[r] = cc + q[r]
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
+        if not moments:
+            continue
         for c in range(k):
             row = lj[c]
             tot = 0.0

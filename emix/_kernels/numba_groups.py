@@ -12,7 +12,8 @@ bits whatever the number of threads.
 
 Conventions: ``bounds`` (G + 1,) int64, row bounds of the groups; ``nk`` (G,
 K), ``s1`` (G, K, D), ``s2`` (G, K, D) or (G, K, D, D) or (G, D, D) and
-``ll`` (G,): float64 outputs, overwritten for the groups ``g0 <= g < g1``.
+``ll`` (G,): float64 outputs, overwritten for the groups ``g0 <= g < g1``;
+``moments=False``: only ``ll`` (the log-likelihood of a final pass).
 The other arguments are those of the kernel each function calls.
 """
 
@@ -25,7 +26,7 @@ from .numba_prepared import diag_fused_all, full_fused_all
 
 
 @nb.njit(**_JIT)
-def diag_groups(X, w, log_weights, means, prec, centre, bounds, g0, g1, nk, s1, s2, ll):
+def diag_groups(X, w, log_weights, means, prec, centre, bounds, g0, g1, nk, s1, s2, ll, moments):
     """:func:`~emix._kernels.numba_prepared.diag_fused_all` (float64 data) over groups ``g0 .. g1 - 1``."""
     has_w = w.shape[0] > 0
     for g in range(g0, g1):
@@ -34,11 +35,11 @@ def diag_groups(X, w, log_weights, means, prec, centre, bounds, g0, g1, nk, s1, 
         s1[g, :, :] = 0.0
         s2[g, :, :] = 0.0
         wg = w[lo:hi] if has_w else w[0:0]
-        ll[g] = diag_fused_all(X[lo:hi], wg, log_weights, means, prec, centre, nk[g], s1[g], s2[g])
+        ll[g] = diag_fused_all(X[lo:hi], wg, log_weights, means, prec, centre, nk[g], s1[g], s2[g], moments)
 
 
 @nb.njit(**_JIT)
-def diag_shifted_groups(X, w, gc, a, b, const, bounds, g0, g1, nk, s1, s2, ll):
+def diag_shifted_groups(X, w, gc, a, b, const, bounds, g0, g1, nk, s1, s2, ll, moments):
     """:func:`~emix._kernels.numba_gaussian.diag_fused_shifted` (any float data) over groups:
     statistics around the shift ``gc``, which the caller moves to the anchors after the sum."""
     has_w = w.shape[0] > 0
@@ -48,11 +49,11 @@ def diag_shifted_groups(X, w, gc, a, b, const, bounds, g0, g1, nk, s1, s2, ll):
         s1[g, :, :] = 0.0
         s2[g, :, :] = 0.0
         wg = w[lo:hi] if has_w else w[0:0]
-        ll[g] = diag_fused_shifted(X[lo:hi], wg, gc, a, b, const, nk[g], s1[g], s2[g])
+        ll[g] = diag_fused_shifted(X[lo:hi], wg, gc, a, b, const, nk[g], s1[g], s2[g], moments)
 
 
 @nb.njit(**_JIT)
-def full_groups(X, w, log_weights, means, U, centre, bounds, g0, g1, nk, s1, s2, ll):
+def full_groups(X, w, log_weights, means, U, centre, bounds, g0, g1, nk, s1, s2, ll, moments):
     """:func:`~emix._kernels.numba_prepared.full_fused_all` over groups ``g0 .. g1 - 1``."""
     has_w = w.shape[0] > 0
     for g in range(g0, g1):
@@ -61,11 +62,11 @@ def full_groups(X, w, log_weights, means, U, centre, bounds, g0, g1, nk, s1, s2,
         s1[g, :, :] = 0.0
         s2[g, :, :, :] = 0.0
         wg = w[lo:hi] if has_w else w[0:0]
-        ll[g] = full_fused_all(X[lo:hi], wg, log_weights, means, U, centre, nk[g], s1[g], s2[g])
+        ll[g] = full_fused_all(X[lo:hi], wg, log_weights, means, U, centre, nk[g], s1[g], s2[g], moments)
 
 
 @nb.njit(**_JIT)
-def tied_groups(X, w, log_weights, means, U, centre, bounds, g0, g1, nk, s1, s2, ll):
+def tied_groups(X, w, log_weights, means, U, centre, bounds, g0, g1, nk, s1, s2, ll, moments):
     """:func:`~emix._kernels.numba_gaussian.tied_fused_all` over groups ``g0 .. g1 - 1``."""
     has_w = w.shape[0] > 0
     for g in range(g0, g1):
@@ -74,7 +75,7 @@ def tied_groups(X, w, log_weights, means, U, centre, bounds, g0, g1, nk, s1, s2,
         s1[g, :, :] = 0.0
         s2[g, :, :] = 0.0
         wg = w[lo:hi] if has_w else w[0:0]
-        ll[g] = tied_fused_all(X[lo:hi], wg, log_weights, means, U, centre, nk[g], s1[g], s2[g])
+        ll[g] = tied_fused_all(X[lo:hi], wg, log_weights, means, U, centre, nk[g], s1[g], s2[g], moments)
 
 
 @nb.njit(**_JIT)

@@ -112,6 +112,7 @@ def e_pass(
     fused: bool = True,
     labels: np.ndarray | None = None,
     grouped: bool = True,
+    statistics: bool = True,
 ) -> PassResult:
     """One pass over ``source``: responsibilities, statistics and log-likelihood.
 
@@ -141,6 +142,10 @@ def e_pass(
         :func:`row_groups`, fixed by the number of rows, their ranges spread over ``pool``'s
         threads and their statistics added in group order, so that neither the threads nor
         ``chunk_size`` change a bit of the result. ``False``: the source's chunks.
+    statistics : bool, default=True
+        ``False``: only the log-likelihood is wanted (EM's final pass); the grouped pass then
+        skips the statistics (about half of its work) and ``stats`` is ``None``; other passes
+        compute them anyway.
 
     Returns
     -------
@@ -182,7 +187,9 @@ def e_pass(
         def work(X, w, offset):
             return _generic_chunk(family, X, w, params, anchor)
 
-    whole = _grouped(source, family, params, anchor, pool) if grouped and fast is not None else None
+    whole = (
+        _grouped(source, family, params, anchor, pool, statistics) if grouped and fast is not None else None
+    )
     if whole is not None:
         stats, loglik = whole
     else:
@@ -215,7 +222,7 @@ def row_groups(n: int) -> np.ndarray:
     return (np.arange(g + 1, dtype=np.int64) * n) // g
 
 
-def _grouped(source, family: Family, params: MixtureParams, anchor, pool: ChunkPool | None):
+def _grouped(source, family: Family, params: MixtureParams, anchor, pool: ChunkPool | None, moments=True):
     """The pass over an in-memory array in fixed row groups (the family's optional
     ``prepare_groups``), the groups' ranges spread over ``pool``'s threads and their statistics
     added in group order; ``(stats, loglik)``, or ``None`` when it does not apply."""
@@ -226,7 +233,7 @@ def _grouped(source, family: Family, params: MixtureParams, anchor, pool: ChunkP
     bounds = row_groups(X.shape[0])
     with np.errstate(divide="ignore"):
         log_w = np.log(np.asarray(params.weights, dtype=np.float64))
-    run = prepare(log_w, params.components, anchor, X, source.sample_weight, bounds)
+    run = prepare(log_w, params.components, anchor, X, source.sample_weight, bounds, moments=moments)
     if run is None:
         return None
     g = len(bounds) - 1

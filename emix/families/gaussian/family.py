@@ -184,18 +184,22 @@ class GaussianFamily:
 
         return chunk
 
-    def prepare_groups(self, log_weights, params: GaussianParams, anchor, X: np.ndarray, w, bounds):
+    def prepare_groups(
+        self, log_weights, params: GaussianParams, anchor, X: np.ndarray, w, bounds, *, moments=True
+    ):
         """Optional: a pass over the whole array ``X`` in the row groups ``bounds`` (G + 1,), or ``None``.
 
         A :class:`~emix.families.gaussian.grouped.GroupedPass` when a compiled kernel with no
-        temporaries that grow with the rows applies (see :func:`.grouped.group_kind`).
+        temporaries that grow with the rows applies (see :func:`.grouped.group_kind`);
+        ``moments=False``: its log-likelihood only.
         """
         kind = group_kind(self.model, X)
         if kind is None:
             return None
         return GroupedPass(
-            kind, self.model, log_weights, params.means, params.precisions_cholesky, anchor, X, w, bounds
-        )
+            kind, self.model, log_weights, params.means, params.precisions_cholesky, anchor, X, w, bounds,
+            moments=moments,
+        )  # fmt: skip
 
     # -- a whole EM run in one compiled loop (optional protocol: whole_em) --------------
     def whole_em(

@@ -63,6 +63,8 @@ class GroupedPass:
     w : ndarray of shape (n,) or None
     bounds : ndarray of int64 of shape (G + 1,)
         Row bounds of the groups, ``0`` first and ``n`` last.
+    moments : bool, default=True
+        ``False``: the log-likelihood only (:meth:`total` gives ``None`` for the statistics).
 
     Examples
     --------
@@ -80,14 +82,16 @@ class GroupedPass:
     ...     assert abs(stats.nk.sum() - 1000) < 1e-9
     """
 
-    def __init__(self, kind, model, log_weights, means, prec_chol, anchor, X, w, bounds) -> None:
+    def __init__(
+        self, kind, model, log_weights, means, prec_chol, anchor, X, w, bounds, moments=True
+    ) -> None:
         k, d = means.shape
         g = len(bounds) - 1
         self.X, self.w, self.bounds, self.anchor = X, _kernels.weights_arg(w), bounds, anchor
         kern = _kernels.group_kernels()
         lw, mu, centre = _f64(log_weights), _f64(means), _f64(anchor)
         self.nk, self.s1, self.ll = np.empty((g, k)), np.empty((g, k, d)), np.empty(g)
-        self.shift = None
+        self.shift, self.moments = None, bool(moments)
         if kind == "full":
             self.s2 = np.empty((g, k, d, d))
             self.fn, self.args = kern.full_groups, (lw, mu, _f64(prec_chol), centre)
@@ -115,18 +119,23 @@ class GroupedPass:
 
     def run(self, g0: int, g1: int) -> None:
         """Fill the slots of the groups ``g0 <= g < g1`` (any thread; the kernel releases the GIL)."""
-        self.fn(self.X, self.w, *self.args, self.bounds, g0, g1, self.nk, self.s1, self.s2, self.ll)
+        self.fn(
+            self.X, self.w, *self.args, self.bounds, g0, g1, self.nk, self.s1, self.s2, self.ll, self.moments
+        )
 
-    def total(self) -> tuple[GaussianStats, float]:
-        """The statistics and log-likelihood of the whole pass, the groups added in group order."""
+    def total(self) -> tuple[GaussianStats | None, float]:
+        """The statistics (``None`` without moments) and log-likelihood of the whole pass, the
+        groups added in group order."""
         add = _kernels.group_kernels().ordered_sum
         g = self.n_groups
+        ll = np.empty(1)
+        add(self.ll.reshape(g, 1), ll)
+        if not self.moments:
+            return None, float(ll[0])
         nk, s1, s2 = (np.empty(a.shape[1:]) for a in (self.nk, self.s1, self.s2))
         add(self.nk, nk)
         add(self.s1.reshape(g, -1), s1.reshape(-1))
         add(self.s2.reshape(g, -1), s2.reshape(-1))
-        ll = np.empty(1)
-        add(self.ll.reshape(g, 1), ll)
         if self.shift is not None:  # statistics around the weighted centre -> around the anchors
             delta, t1 = self.shift, s1
             s1 = t1 - nk[:, None] * delta
