@@ -17,7 +17,7 @@ from sklearn.mixture import GaussianMixture as SkGM
 from emix import GaussianMixture as EmGM
 from emix.engine import m_step
 
-from . import clock as timer
+from . import clock as _clock
 from .cases import case_name, make_data, start_params
 
 SK_BLAS_THREADS = None  # --sklearn-blas-threads: hold scikit-learn's BLAS to this many threads
@@ -48,7 +48,7 @@ class MStepClock:
         self.stamps: list[float] = []
 
     def tick(self):
-        self.stamps.append(timer.now())
+        self.stamps.append(_clock.now())
 
     def per_iter(self) -> list[float]:
         return list(np.diff(self.stamps))
@@ -79,7 +79,7 @@ def _run_sklearn(X, cov, init, iters, clock=None):
 def run_emix(X, cov, init, iters, clock=None):
     gm = EmGM(
         len(init["weights_init"]), covariance_type=cov, tol=0, max_iter=iters, accelerate=False,
-        n_jobs=timer.THREADS[0], **init,
+        n_jobs=_clock.THREADS[0], **init,
     )  # fmt: skip
     orig = m_step
     if clock is not None:
@@ -164,9 +164,9 @@ def fixed_cost_parts(n, d, k, cov="diag", reps=5):
 
     def timer(name, fn):
         def w(*a, **kw):
-            t = timer.now()
+            t = _clock.now()
             out = fn(*a, **kw)
-            parts[name] = parts.get(name, 0.0) + timer.now() - t
+            parts[name] = parts.get(name, 0.0) + _clock.now() - t
             return out
 
         return w
@@ -207,14 +207,14 @@ def _alternating_fits(X, cov, init, iters, repeats):
         order = ("sk", "em") if r % 2 == 0 else ("em", "sk")
         for who in order:
             clock = MStepClock()
-            t = timer.now()
+            t = _clock.now()
             if who == "sk":
                 _, ll_sk = run_sklearn(X, cov, init, iters, clock)
-                sk_fit.append(timer.now() - t)
+                sk_fit.append(_clock.now() - t)
                 sk_it += clock.per_iter()
             else:
                 _, ll_em = run_emix(X, cov, init, iters, clock)
-                em_fit.append(timer.now() - t)
+                em_fit.append(_clock.now() - t)
                 if clock.stamps:
                     em_it += clock.per_iter()
                 else:  # one chunk, the compiled loop: no M-step to clock; (fit - fit(0)) / iters
@@ -259,9 +259,9 @@ def bench_case(n, d, k, cov, dtype, iters, repeats, rates, bandwidth):
 
 
 def _timeit(fn) -> float:
-    t = timer.now()
+    t = _clock.now()
     fn()
-    return timer.now() - t
+    return _clock.now() - t
 
 
 def fit_overhead(n, d, k, reps=3):
