@@ -435,9 +435,10 @@ def _diag_density(a, b, z, z2, nr, q):
 def _diag_moments_one(ra, z, z2, nr, t1, t2):
     """``t1 += sum_r ra[r] z[:, r]``, ``t2 += sum_r ra[r] z2[:, r]`` (block sums in the data's dtype)."""
     d = z.shape[0]
+    zero = ra[0] - ra[0]  # 0 in the data's dtype (``ra[0] * 0`` would be float64: int promotes float32)
     for j in range(d):
-        s1 = ra[0] * 0
-        s2 = ra[0] * 0
+        s1 = zero
+        s2 = zero
         for r in range(nr):
             s1 += ra[r] * z[j, r]
             s2 += ra[r] * z2[j, r]
@@ -449,11 +450,12 @@ def _diag_moments_one(ra, z, z2, nr, t1, t2):
 def _diag_moments_two(ra, rb, z, z2, nr, t1a, t2a, t1b, t2b):
     """:func:`_diag_moments_one` for two components at once."""
     d = z.shape[0]
+    zero = ra[0] - ra[0]  # 0 in the data's dtype (responsibilities are finite)
     for j in range(d):
-        s1a = ra[0] * 0
-        s2a = ra[0] * 0
-        s1b = ra[0] * 0
-        s2b = ra[0] * 0
+        s1a = zero
+        s2a = zero
+        s1b = zero
+        s2b = zero
         for r in range(nr):
             zz = z[j, r]
             zq = z2[j, r]
