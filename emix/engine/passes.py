@@ -209,8 +209,8 @@ def e_pass(
     return PassResult(stats=stats, log_likelihood=loglik)
 
 
-#: Rows per group of :func:`row_groups` (at least), and the most groups: an in-memory pass
-#: keeps one slot of statistics per group, so its extra memory is bounded whatever the rows.
+#: :func:`row_groups` makes ``ceil(n / GROUP_ROWS)`` groups, at most ``MAX_GROUPS``: an in-memory
+#: pass keeps one slot of statistics per group, so its extra memory is bounded whatever the rows.
 GROUP_ROWS = 16384
 MAX_GROUPS = 16
 
