@@ -128,3 +128,30 @@ def test_final_entry_is_the_log_likelihood_of_the_returned_parameters(cov, n, re
     assert abs(gm.history_[-1] - gm.history_[-2]) > 1e-11 * abs(gm.history_[-1])  # the last step counts
     assert gm.history_[-1] == pytest.approx(gm.score(X) * n, rel=1e-13)
     assert gm.lower_bound_ == pytest.approx(gm.score(X), rel=1e-13)
+
+
+def test_a_family_subclass_with_its_own_e_step_keeps_its_chunks():
+    """The grouped pass runs the built-in kernel: a subclass that changes the E-step must not get it."""
+    from emix.families.gaussian import GaussianFamily
+
+    X = _data(n=20_000)
+    params, family = _fitted(X, "diag")
+    seen = []
+
+    class Tempered(GaussianFamily):
+        def e_step_accumulate(self, X, w, log_weights, params, anchor):
+            seen.append(X.shape[0])
+            return super().e_step_accumulate(X, w, log_weights, params, anchor)
+
+        def prepare_pass(self, log_weights, params, anchor):
+            def chunk(X, w):
+                return self.e_step_accumulate(X, w, log_weights, params, anchor)
+
+            return chunk
+
+    sub = Tempered("diag")
+    args = (np.log(params.weights), params.components, params.components.means, X, None, row_groups(len(X)))
+    assert (family.prepare_groups(*args) is not None) == _kernels.numba_available()  # the base class has it
+    assert sub.prepare_groups(*args) is None
+    e_pass(ArraySource(X, None, 5000), sub, params)
+    assert seen == [5000, 5000, 5000, 5000]

@@ -190,9 +190,13 @@ class GaussianFamily:
         """Optional: a pass over the whole array ``X`` in the row groups ``bounds`` (G + 1,), or ``None``.
 
         A :class:`~emix.families.gaussian.grouped.GroupedPass` when a compiled kernel with no
-        temporaries that grow with the rows applies (see :func:`.grouped.group_kind`);
-        ``moments=False``: its log-likelihood only.
+        temporaries that grow with the rows applies (see :func:`.grouped.group_kind`) and the
+        E-step is this class's own (a subclass overriding it gets ``None``); ``moments=False``:
+        its log-likelihood only.
         """
+        own = ("prepare_pass", "e_step_accumulate", "log_prob", "accumulate", "anchor")
+        if any(getattr(type(self), m) is not getattr(GaussianFamily, m) for m in own):
+            return None  # a subclass with its own E-step: its chunks run it
         kind = group_kind(self.model, X)
         if kind is None:
             return None
