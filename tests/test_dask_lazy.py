@@ -103,8 +103,10 @@ def test_fit_uses_the_default_client_and_equals_the_threads(client):
         warnings.simplefilter("ignore")
         ref = emix.GaussianMixture(2, random_state=0, chunk_size=500, n_jobs=2).fit(X)
         got = emix.GaussianMixture(2, random_state=0).fit(da.from_array(X, chunks=(500, 3)))
-    np.testing.assert_array_equal(got.means_, ref.means_)
-    np.testing.assert_array_equal(got.history_, ref.history_)
+    # the in-memory fit sums fixed row groups (emix.engine.passes.row_groups), the Dask fit its
+    # chunks: the same fit to rounding
+    np.testing.assert_allclose(got.means_, ref.means_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got.history_, ref.history_, rtol=1e-13)
 
 
 class KillingSource(DaskSource):
