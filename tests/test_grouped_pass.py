@@ -155,3 +155,25 @@ def test_a_family_subclass_with_its_own_e_step_keeps_its_chunks():
     assert sub.prepare_groups(*args) is None
     e_pass(ArraySource(X, None, 5000), sub, params)
     assert seen == [5000, 5000, 5000, 5000]
+
+
+def test_slots_of_statistics_stay_within_their_budget():
+    """Many groups of full K D**2 statistics would hold more memory than the chunks in flight."""
+    from emix.families.gaussian.grouped import SLOT_BUDGET, slots_fit
+
+    assert slots_fit("full", 16, 64, 16)  # 100k x 64, K=16: 8.4 MiB
+    assert not slots_fit("full", 50, 200, 16)  # 16 x 50 x 200**2 x 8 bytes: 256 MB
+    assert slots_fit("full", 50, 200, 1)  # one slot: as one chunk's statistics
+    assert slots_fit("diag", 50, 200, 16) and 16 * 8 * (50 + 2 * 50 * 200 + 1) <= SLOT_BUDGET
+    X = _data(n=40_000)
+    params, family = _fitted(X, "full")
+    args = (np.log(params.weights), params.components, params.components.means, X, None, row_groups(len(X)))
+    assert (family.prepare_groups(*args) is not None) == _kernels.numba_available()
+    import emix.families.gaussian.grouped as grouped
+
+    old = grouped.SLOT_BUDGET
+    grouped.SLOT_BUDGET = 100  # too small for three slots: the chunks run
+    try:
+        assert family.prepare_groups(*args) is None
+    finally:
+        grouped.SLOT_BUDGET = old

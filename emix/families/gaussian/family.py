@@ -22,7 +22,7 @@ from ... import _kernels
 from ...exceptions import DegenerateComponentWarning, InvalidParameterError
 from .._checks import get_array
 from .covariance import COVARIANCE_MODELS, checked_covariances, get_covariance_model
-from .grouped import GroupedPass, group_kind
+from .grouped import GroupedPass, group_kind, slots_fit
 from .mclust import EEE, EEI, EEV, EII, EVE, EVI, EVV, VEE, VEV, VII, VVE, VVI, VVV, E, V
 from .missing import MissingGaussianFamily
 from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
@@ -198,7 +198,7 @@ class GaussianFamily:
         if any(getattr(type(self), m) is not getattr(GaussianFamily, m) for m in own):
             return None  # a subclass with its own E-step: its chunks run it
         kind = group_kind(self.model, X)
-        if kind is None:
+        if kind is None or not slots_fit(kind, *params.means.shape, len(bounds) - 1):
             return None
         return GroupedPass(
             kind, self.model, log_weights, params.means, params.precisions_cholesky, anchor, X, w, bounds,

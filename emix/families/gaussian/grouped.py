@@ -42,6 +42,18 @@ def group_kind(model: CovarianceModel, X: np.ndarray) -> str | None:
     return kind
 
 
+#: The most memory the groups' slots of statistics may take together; beyond it (large K D**2 with
+#: many groups) the chunked pass runs, whose statistics are held for the chunks in flight only.
+SLOT_BUDGET = 32 << 20
+
+
+def slots_fit(kind: str, k: int, d: int, n_groups: int) -> bool:
+    """Whether ``n_groups`` slots of statistics of ``kind`` (K components, D features) fit in
+    :data:`SLOT_BUDGET` (one slot always does)."""
+    s2 = {"full": k * d * d, "tied": d * d}.get(kind, k * d)
+    return n_groups <= 1 or 8 * n_groups * (k + k * d + s2 + 1) <= SLOT_BUDGET
+
+
 def _f64(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
