@@ -103,8 +103,10 @@ def test_fit_uses_the_default_client_and_equals_the_threads(client):
         warnings.simplefilter("ignore")
         ref = emix.GaussianMixture(2, random_state=0, chunk_size=500, n_jobs=2).fit(X)
         got = emix.GaussianMixture(2, random_state=0).fit(da.from_array(X, chunks=(500, 3)))
-    np.testing.assert_array_equal(got.means_, ref.means_)
-    np.testing.assert_array_equal(got.history_, ref.history_)
+    # the in-memory fit sums fixed row groups (emix.engine.passes.row_groups), the Dask fit its
+    # chunks: the same fit to rounding
+    np.testing.assert_allclose(got.means_, ref.means_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got.history_, ref.history_, rtol=1e-13)
 
 
 class KillingSource(DaskSource):
@@ -136,7 +138,6 @@ class _KillOnce:
 def test_a_worker_killed_mid_fit_gives_the_uninterrupted_result(tmp_path):
     X = blobs(3000)
     settings = dict(random_state=0, tol=0, max_iter=8, init_params="random_from_data")
-    ref = emix.GaussianMixture(2, chunk_size=500, n_jobs=1, **settings).fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cluster = distributed.LocalCluster(
@@ -145,6 +146,10 @@ def test_a_worker_killed_mid_fit_gives_the_uninterrupted_result(tmp_path):
     try:
         with distributed.Client(cluster) as c:
             src = KillingSource(da.from_array(X, chunks=(500, 3)), marker=tmp_path / "killed")
+            # the uninterrupted result: the same chunks summed in the same order (an in-memory
+            # fit sums fixed row groups instead, and SQUAREM's accept test at the plateau may
+            # then go the other way on a rounding difference)
+            ref = emix.GaussianMixture(2, **settings).fit(DaskSource(da.from_array(X, chunks=(500, 3))))
             pids = set(c.run(os.getpid).values())
             got = emix.GaussianMixture(2, **settings).fit(src)
             assert (tmp_path / "killed").exists() and src.passes > KillingSource.kill_pass

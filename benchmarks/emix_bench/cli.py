@@ -46,6 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--skip-optimum", action="store_true", help="skip the time-to-optimum and overhead sections"
     )
+    ap.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time with the process's CPU time instead of wall-clock (for a loaded machine; see clock.py)",
+    )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="hold BLAS (both libraries), numba and emix's n_jobs to this many threads",
+    )
     return ap
 
 

@@ -10,8 +10,8 @@ import numpy as np
 
 from emix import _kernels  # no public face for the kernel switch
 
+from . import clock, report, results, timing
 from . import machine as _machine
-from . import report, results, timing
 from .cases import COV_TYPES, LARGE_N, chosen_cases, optimum_cases, overhead_case
 from .optimum import time_to_optimum
 
@@ -74,9 +74,26 @@ def _fixed_rows(args) -> list[dict]:
     return fixed
 
 
+def _hold_threads(n: int) -> None:
+    """Both libraries on ``n`` threads: BLAS (for the whole run), numba's threads, emix's ``n_jobs``."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n)
+    timing.SK_BLAS_THREADS = n
+    clock.THREADS[0] = n
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is an extra
+        return
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+
+
 def run(args) -> int:
     """Measure as ``args`` say (see :mod:`.cli`); print or write the report. 1 if float64 disagrees."""
     timing.SK_BLAS_THREADS = args.sklearn_blas_threads
+    clock.use_cpu_time(args.cpu_time)
+    if args.threads is not None:
+        _hold_threads(args.threads)
     _kernels.set_enabled(args.numba == "auto")
     warnings.simplefilter("ignore")
     load_before = os.getloadavg()[0]
@@ -93,6 +110,9 @@ def run(args) -> int:
 def finish(args, machine, load_before, rates, bw, rows, opt_rows, overhead, fixed=()) -> int:
     results.dump(args.jsonl, "end", {"load": os.getloadavg()[0]})
     load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    load += f"; times are {clock.name()}"
+    if clock.THREADS[0] is not None:
+        load += f", both libraries held to {clock.THREADS[0]} thread(s) (BLAS, numba, n_jobs)"
     if timing.SK_BLAS_THREADS:
         load += f"; scikit-learn's BLAS held to {timing.SK_BLAS_THREADS} thread(s)"
     text = report.markdown(machine + f"; {load}", rates, bw, rows, opt_rows, overhead, args.quick, fixed)

@@ -11,6 +11,9 @@ float32 path is at least as accurate as NumPy's float32 kernels.
 The kernels are compiled with ``nogil=True`` and run on the threads of
 :class:`emix.engine.pool.ChunkPool`, one chunk per call, so the sum over chunks
 is still taken in chunk order and does not depend on the number of threads.
+For an in-memory array, :mod:`.numba_groups` runs them over row groups fixed
+by the number of rows (one call per thread and pass, no chunks), each group's
+statistics in its own slot, added in group order.
 ``cache=True``: compilation (a few seconds per covariance model and dtype)
 happens once per machine.
 
@@ -125,6 +128,11 @@ def em_kernels():
 def em_full_kernels():
     """The compiled whole-EM loop of the full and shared covariance models (:mod:`.numba_em_full`)."""
     return _load_extra("numba_em_full")
+
+
+def group_kernels():
+    """The fused kernels over fixed row groups of a whole array (:mod:`.numba_groups`), or ``None``."""
+    return _load_extra("numba_groups")
 
 
 def _load():

@@ -43,7 +43,7 @@ RAN, REFUSED, REVERTED = 0, 1, 2
 
 
 @nb.njit(**_JIT)
-def _e_step(X, w, weights, means, var, nk, s1, s2, lj):
+def _e_step(X, w, weights, means, var, nk, s1, s2, lj, moments=True):
     """E-step and statistics around ``means`` (the fused kernel of the Python path); the log-likelihood."""
     k, d = means.shape
     lw = np.log(weights)
@@ -51,7 +51,7 @@ def _e_step(X, w, weights, means, var, nk, s1, s2, lj):
     nk[:] = 0.0
     s1[:] = 0.0
     s2[:] = 0.0
-    return diag_fused_all(X, w, lw, means, prec, means, nk, s1, s2)
+    return diag_fused_all(X, w, lw, means, prec, means, nk, s1, s2, moments)
 
 
 @nb.njit(**_JIT)
@@ -191,7 +191,7 @@ def axis_em(X, w, mode, weights, means, var, max_iter, tol, rule, total_weight, 
         if _stop(history, nh, rule, tol, total_weight):
             converged = True
             break
-    ll = _e_step(X, w, weights, means, var, nk, s1, s2, lj)
+    ll = _e_step(X, w, weights, means, var, nk, s1, s2, lj, False)  # the final pass: its log-likelihood only
     if have_last and last_ll - ll > 1e-9 * max(abs(last_ll), 1.0):
         weights[:], means[:], var[:] = lw, lm, lv
         return nh, passes, converged, REVERTED

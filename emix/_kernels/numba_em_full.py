@@ -250,7 +250,7 @@ def _m_step(mode, nk, s1, s2, centre, prev, tol, max_iter, weights, means, cov, 
 
 
 @nb.njit(**_JIT)
-def _e_step(X, w, weights, means, U, nk, s1, s2):
+def _e_step(X, w, weights, means, U, nk, s1, s2, moments=True):
     k, d = means.shape
     const = np.empty(k)
     for c in range(k):
@@ -261,7 +261,7 @@ def _e_step(X, w, weights, means, U, nk, s1, s2):
     nk[:] = 0.0
     s1[:] = 0.0
     s2[:] = 0.0
-    return full_fused(X, w, means, U, const, means, nk, s1, s2)
+    return full_fused(X, w, means, U, const, means, nk, s1, s2, moments)
 
 
 @nb.njit(**_JIT)
@@ -299,7 +299,7 @@ def full_em(
         if _stop(history, nh, rule, tol, total_weight):
             converged = True
             break
-    ll = _e_step(X, w, weights, means, U, nk, s1, s2)
+    ll = _e_step(X, w, weights, means, U, nk, s1, s2, False)  # the final pass: its log-likelihood only
     if have_last and last_ll - ll > 1e-9 * max(abs(last_ll), 1.0):
         weights[:], means[:], cov[:], U[:] = lw, lm, lc, lu
         return nh, passes, converged, REVERTED

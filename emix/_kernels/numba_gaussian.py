@@ -20,6 +20,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .numba_linalg import precision_cholesky_batch  # noqa: F401  (kernels() gives this namespace)
+
 #: rows per block: the block's (BLOCK, K) scratch stays in the L1 cache
 BLOCK = 128
 
@@ -176,10 +178,11 @@ def _mirror_lower(s2):
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def full_fused(X, w, means, U, const, centre, nk, s1, s2):
+def full_fused(X, w, means, U, const, centre, nk, s1, s2, moments=True):
     """Full covariances. ``U`` (K, D, D): precision Cholesky factors (upper or lower
     triangular, or full). ``s2`` (K, D, D) must be zero on entry: the lower
-    triangles are accumulated and mirrored to the upper ones at the end."""
+    triangles are accumulated and mirrored to the upper ones at the end.
+    ``moments=False``: the log-likelihood only (``nk``, ``s1``, ``s2`` untouched)."""
     n, d = X.shape
     k = means.shape[0]
     upper = _all_upper(U)
@@ -215,6 +218,8 @@ def full_fused(X, w, means, U, const, centre, nk, s1, s2):
             for r in range(nr):
                 q[r] = cc - 0.5 * q[r]
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
+        if not moments:
+            continue
         for c in range(k):
             resp = lj[c]
             if not _moments_block(resp, nr, xb, centre[c], nk[c : c + 1], s1[c], diff):
@@ -233,7 +238,7 @@ def full_fused(X, w, means, U, const, centre, nk, s1, s2):
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, a_out):
+def tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments=True):
     """Tied covariance. ``g`` (D,): shift; ``U`` (D, D); ``mu_u`` (K, D) = ``(means - g) U``.
 
     ``s1`` is centred on ``centre``; ``a_out`` (D, D), zero on entry, gets
@@ -274,6 +279,8 @@ def tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, a_out):
             for r in range(nr):
                 q[r] = cc - 0.5 * q[r]
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
+        if not moments:
+            continue
         for a in range(d):
             if has_w:
                 for r in range(nr):
@@ -296,7 +303,7 @@ def tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, a_out):
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def tied_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2):
+def tied_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2, moments=True):
     """Tied covariance, preparation included: the kernel behind ``_tied_numba``.
 
     From the log-weights (K,), the means (K, D) and the factor ``U`` (D, D) it
@@ -324,7 +331,9 @@ def tied_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2):
     for j in range(d):
         logdet += np.log(U[j, j])
     const = log_weights + (logdet - 0.5 * d * _LOG_2PI)
-    ll = tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, s2)
+    ll = tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, s2, moments)
+    if not moments:
+        return ll
     # s2 = A - cross - cross^T + sum_k nk delta_k delta_k^T with t = s1 + nk delta, cross = t^T delta
     for c in range(k):
         for a in range(d):
@@ -338,7 +347,7 @@ def tied_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2):
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2):
+def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
     """Diagonal (and spherical) covariances around one shift, in the data's precision.
 
     With ``z = x - g`` (``g`` (D,), the components' weighted centre) the
@@ -352,7 +361,7 @@ def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2):
     to the anchors in float64).
 
     ``g``, ``a``, ``b`` (K, D): ``X``'s dtype; ``const`` (K,), ``nk`` (K,),
-    ``t1``, ``t2`` (K, D): float64.
+    ``t1``, ``t2`` (K, D): float64. ``moments=False``: the log-likelihood only.
     """
     n, d = X.shape
     k = a.shape[0]
@@ -364,7 +373,8 @@ def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2):
     z = np.empty((d, BLOCK), X.dtype)
     z2 = np.empty((d, BLOCK), X.dtype)
     q = np.empty(BLOCK, X.dtype)
-    resp = np.empty(BLOCK, X.dtype)
+    ra = np.empty(BLOCK, X.dtype)
+    rb = np.empty(BLOCK, X.dtype)
     ll = 0.0
     for b0 in range(0, n, BLOCK):
         nr = min(BLOCK, n - b0)
@@ -375,37 +385,88 @@ def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2):
                 z[j, r] = e
                 z2[j, r] = e * e
         for c in range(k):
-            for r in range(nr):
-                q[r] = 0.0
-            for j in range(d):
-                aj = a[c, j]
-                bj = b[c, j]
-                for r in range(nr):
-                    q[r] += aj * z[j, r] + bj * z2[j, r]
+            _diag_density(a[c], b[c], z, z2, nr, q)
             cc = const[c]
             row = lj[c]
             for r in range(nr):
                 row[r] = cc + q[r]
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
-        for c in range(k):
-            row = lj[c]
-            tot = 0.0
+        if not moments:
+            continue
+        for c in range(0, k, 2):  # two components at a time: each z, z2 loaded once for both
+            two = c + 1 < k
+            tot_a = 0.0
+            tot_b = 0.0
             for r in range(nr):
-                tot += row[r]
-            if tot == 0.0:
-                continue
-            nk[c] += tot
-            for r in range(nr):
-                resp[r] = row[r]
-            for j in range(d):
-                acc1 = resp[0] * 0
-                acc2 = resp[0] * 0
+                ra[r] = lj[c, r]
+                tot_a += lj[c, r]
+            if two:
                 for r in range(nr):
-                    acc1 += resp[r] * z[j, r]
-                    acc2 += resp[r] * z2[j, r]
-                t1[c, j] += acc1
-                t2[c, j] += acc2
+                    rb[r] = lj[c + 1, r]
+                    tot_b += lj[c + 1, r]
+            nk[c] += tot_a
+            if not two:
+                _diag_moments_one(ra, z, z2, nr, t1[c], t2[c])
+                continue
+            nk[c + 1] += tot_b
+            _diag_moments_two(ra, rb, z, z2, nr, t1[c], t2[c], t1[c + 1], t2[c + 1])
     return ll
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _diag_density(a, b, z, z2, nr, q):
+    """``q[:nr] = sum_j a[j] z[j] + b[j] z2[j]``, two features per sweep over the rows."""
+    d = a.shape[0]
+    for r in range(nr):
+        q[r] = 0.0
+    j = 0
+    while j + 1 < d:
+        a0, b0, a1, b1 = a[j], b[j], a[j + 1], b[j + 1]
+        for r in range(nr):
+            q[r] += (a0 * z[j, r] + b0 * z2[j, r]) + (a1 * z[j + 1, r] + b1 * z2[j + 1, r])
+        j += 2
+    if j < d:
+        a0, b0 = a[j], b[j]
+        for r in range(nr):
+            q[r] += a0 * z[j, r] + b0 * z2[j, r]
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _diag_moments_one(ra, z, z2, nr, t1, t2):
+    """``t1 += sum_r ra[r] z[:, r]``, ``t2 += sum_r ra[r] z2[:, r]`` (block sums in the data's dtype)."""
+    d = z.shape[0]
+    zero = ra[0] - ra[0]  # 0 in the data's dtype (``ra[0] * 0`` would be float64: int promotes float32)
+    for j in range(d):
+        s1 = zero
+        s2 = zero
+        for r in range(nr):
+            s1 += ra[r] * z[j, r]
+            s2 += ra[r] * z2[j, r]
+        t1[j] += s1
+        t2[j] += s2
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _diag_moments_two(ra, rb, z, z2, nr, t1a, t2a, t1b, t2b):
+    """:func:`_diag_moments_one` for two components at once."""
+    d = z.shape[0]
+    zero = ra[0] - ra[0]  # 0 in the data's dtype (responsibilities are finite)
+    for j in range(d):
+        s1a = zero
+        s2a = zero
+        s1b = zero
+        s2b = zero
+        for r in range(nr):
+            zz = z[j, r]
+            zq = z2[j, r]
+            s1a += ra[r] * zz
+            s2a += ra[r] * zq
+            s1b += rb[r] * zz
+            s2b += rb[r] * zq
+        t1a[j] += s1a
+        t2a[j] += s2a
+        t1b[j] += s1b
+        t2b[j] += s2b
 
 
 @nb.njit(fastmath=_EXACT, **_JIT)
@@ -416,43 +477,3 @@ def exp_nonpositive(x):
     scale = np.empty(x.shape[0])
     _exp_block(out, x.shape[0], kd, scale)
     return out
-
-
-@nb.njit(**_JIT)
-def precision_cholesky_batch(cov, out):
-    """Upper ``U_k = inv(chol(cov_k))^T`` for a stack of small SPD matrices.
-
-    ``cov`` (m, D, D) float64, ``out`` (m, D, D) float64 (overwritten). The
-    Cholesky factor is computed row by row (Cholesky-Banachiewicz) and inverted
-    by forward substitution. Returns False, leaving ``out`` undefined, as soon
-    as one matrix is not (numerically) positive definite or not finite.
-    """
-    m, d, _ = cov.shape
-    L = np.zeros((d, d))
-    inv = np.zeros((d, d))
-    for c in range(m):
-        for i in range(d):
-            for j in range(i + 1):
-                s = cov[c, i, j]
-                for p in range(j):
-                    s -= L[i, p] * L[j, p]
-                if i == j:
-                    if not (s > 0.0 and np.isfinite(s)):
-                        return False
-                    L[i, i] = np.sqrt(s)
-                else:
-                    L[i, j] = s / L[j, j]
-        for j in range(d):
-            inv[j, j] = 1.0 / L[j, j]
-            for i in range(j + 1, d):
-                s = 0.0
-                for p in range(j, i):
-                    s += L[i, p] * inv[p, j]
-                inv[i, j] = -s / L[i, i]
-        for a in range(d):
-            for b in range(d):
-                v = inv[b, a] if b >= a else 0.0
-                if not np.isfinite(v):
-                    return False
-                out[c, a, b] = v
-    return True

@@ -32,12 +32,13 @@ def _weighted_centre(log_weights, means):
 
 
 @nb.njit(fastmath=_EXACT, **_JIT)
-def diag_fused_all(X, w, log_weights, means, prec, centre, nk, s1, s2):
+def diag_fused_all(X, w, log_weights, means, prec, centre, nk, s1, s2, moments=True):
     """:func:`diag_fused_shifted` with its preparation and the shift to the anchors in one call.
 
     ``X`` float64; ``log_weights`` (K,), ``means``, ``prec`` (the precisions
     ``1 / var``), ``centre`` (K, D): float64. ``nk``, ``s1``, ``s2`` (K, D):
     zeroed by the caller; on return the statistics around ``centre``.
+    ``moments=False``: the log-likelihood only (the statistics left as they are).
     """
     k, d = means.shape
     g = _weighted_centre(log_weights, means)
@@ -53,7 +54,9 @@ def diag_fused_all(X, w, log_weights, means, prec, centre, nk, s1, s2):
             b[c, j] = -0.5 * p
             acc += 0.5 * np.log(p) - 0.5 * p * m * m
         const[c] = acc
-    ll = diag_fused_shifted(X, w, g, a, b, const, nk, s1, s2)
+    ll = diag_fused_shifted(X, w, g, a, b, const, nk, s1, s2, moments)
+    if not moments:
+        return ll
     for c in range(k):
         for j in range(d):
             dl = centre[c, j] - g[j]
@@ -64,7 +67,7 @@ def diag_fused_all(X, w, log_weights, means, prec, centre, nk, s1, s2):
 
 
 @nb.njit(fastmath=_EXACT, **_JIT)
-def full_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2):
+def full_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2, moments=True):
     """:func:`full_fused` with its constants (``log pi_k + log det U_k - D/2 log(2 pi)``) computed here."""
     k, d = means.shape
     const = np.empty(k)
@@ -73,4 +76,4 @@ def full_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2):
         for j in range(d):
             acc += np.log(U[c, j, j])
         const[c] = acc
-    return full_fused(X, w, means, U, const, centre, nk, s1, s2)
+    return full_fused(X, w, means, U, const, centre, nk, s1, s2, moments)

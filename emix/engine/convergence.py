@@ -5,6 +5,16 @@ default, which does not stop on a slow ridge), ``"sklearn"``
 (scikit-learn's threshold on the change of the mean log-likelihood) and
 ``"mclust"`` (mclust's relative change of the log-likelihood). ``tol``
 bounds the per-sample gain still expected under the first two.
+
+What ``max_iter`` counts (decided in issue 15): passes over the data, not EM
+steps. A plain iteration is one pass; a SQUAREM cycle (:mod:`.squarem`) is
+two, and its extrapolated point one more whether it is kept or rejected; the
+final pass at the returned parameters is not counted. A pass is what costs
+(every pass is the same E-step over all rows, the M-step is small), so a
+budget of passes bounds the run time whatever the acceleration does, and
+``n_iter_`` reports the same count; without acceleration both are EM
+iterations, as in scikit-learn. Counting only accepted steps would let a run
+of rejected extrapolations exceed the budget unseen.
 """
 
 from __future__ import annotations

@@ -17,7 +17,14 @@ import numpy as np
 from ..exceptions import NumericalError
 from ..families.base import Family
 from .convergence import ConvergenceMonitor
-from .passes import degenerate_components, e_pass, m_step_noting_repairs, single_chunk, whole_pass
+from .passes import (
+    GROUP_ROWS,
+    degenerate_components,
+    e_pass,
+    m_step_noting_repairs,
+    single_chunk,
+    whole_pass,
+)
 from .pool import ChunkPool
 from .results import EMResult, MixtureParams, PassResult
 from .squarem import STEP_MAX0, can_accelerate, extrapolate
@@ -101,9 +108,14 @@ class _Run:
         self.reverted = False
         # data in memory in one chunk: each pass is one call of the family's fused kernel
         self.whole = None if labels is not None else single_chunk(source, family)
+        if self.whole is not None and self.whole[0].shape[0] > GROUP_ROWS:
+            self.whole = None  # e_pass's grouped pass: the same sums whatever the threads and chunks
 
-    def evaluate(self, params: MixtureParams) -> PassResult:
-        """One pass over the data at ``params`` (the caller counts it)."""
+    def evaluate(self, params: MixtureParams, statistics: bool = True) -> PassResult:
+        """One pass over the data at ``params`` (the caller counts it); ``statistics=False``: the
+        final pass, whose log-likelihood alone is used (its ``stats`` may be ``None``)."""
+        if not statistics and self.labels is None:
+            return e_pass(self.source, self.family, params, pool=self.pool, statistics=False)
         if self.whole is not None:
             return whole_pass(self.family, params, *self.whole)
         return e_pass(self.source, self.family, params, pool=self.pool, labels=self.labels)
@@ -412,7 +424,7 @@ def run_em(
             checkpoint.restore(run)
             run.checkpoint = checkpoint
         converged = run.iterate(accelerate)
-        final = None if run.singular or run.reverted else run.evaluate(run.params)
+        final = None if run.singular or run.reverted else run.evaluate(run.params, statistics=False)
         if final is not None and run.stop_degenerate and run.last is not None:
             prev = run.last[1].log_likelihood
             if prev - final.log_likelihood > 1e-9 * max(abs(prev), 1.0):

@@ -111,6 +111,8 @@ def e_pass(
     pool: ChunkPool | None = None,
     fused: bool = True,
     labels: np.ndarray | None = None,
+    grouped: bool = True,
+    statistics: bool = True,
 ) -> PassResult:
     """One pass over ``source``: responsibilities, statistics and log-likelihood.
 
@@ -133,6 +135,17 @@ def e_pass(
     labels : ndarray of int of shape (n_samples,), optional
         Known components of some rows, ``-1`` for the others (semi-supervised
         EM): labelled rows keep their responsibilities fixed to their label.
+    grouped : bool, default=True
+        For an in-memory :class:`~emix.sources.ArraySource` whose family offers a compiled
+        pass over row groups (its optional ``prepare_groups(log_weights, params, anchor, X,
+        w, bounds)``, used with the fused path): the whole array in the groups of
+        :func:`row_groups`, fixed by the number of rows, their ranges spread over ``pool``'s
+        threads and their statistics added in group order, so that neither the threads nor
+        ``chunk_size`` change a bit of the result. ``False``: the source's chunks.
+    statistics : bool, default=True
+        ``False``: only the log-likelihood is wanted (EM's final pass); the grouped pass then
+        skips the statistics (about half of its work) and ``stats`` is ``None``; other passes
+        compute them anyway.
 
     Returns
     -------
@@ -174,14 +187,19 @@ def e_pass(
         def work(X, w, offset):
             return _generic_chunk(family, X, w, params, anchor)
 
-    # the chunks may be mapped over threads or, for a distributed source, over workers;
-    # the values come back in chunk order and are summed here, in that order
-    results = map_chunks(source, work, pool)
-    stats = None
-    loglik = 0.0
-    for part, ll in results:
-        loglik += ll
-        stats = part if stats is None else stats + part
+    whole = (
+        _grouped(source, family, params, anchor, pool, statistics) if grouped and fast is not None else None
+    )
+    if whole is not None:
+        stats, loglik = whole
+    else:
+        # the chunks may be mapped over threads or, for a distributed source, over workers;
+        # the values come back in chunk order and are summed here, in that order
+        stats = None
+        loglik = 0.0
+        for part, ll in map_chunks(source, work, pool):
+            loglik += ll
+            stats = part if stats is None else stats + part
     term = objective_term(family, params.weights, params.components)  # hook (b)
     loglik += term
     if not math.isfinite(loglik):
@@ -190,6 +208,44 @@ def e_pass(
             "component. Check the data for extreme values or increase reg_covar"
         )
     return PassResult(stats=stats, log_likelihood=loglik, objective_term=term)
+
+
+#: :func:`row_groups` makes ``ceil(n / GROUP_ROWS)`` groups, at most ``MAX_GROUPS``: an in-memory
+#: pass keeps one slot of statistics per group, so its extra memory is bounded whatever the rows.
+GROUP_ROWS = 16384
+MAX_GROUPS = 16
+
+
+def row_groups(n: int) -> np.ndarray:
+    """Row bounds (G + 1,) of the groups of an in-memory pass over ``n`` rows: ``G = min(16,
+    ceil(n / 16384))`` nearly equal groups, fixed by ``n`` alone (not by the threads or chunks)."""
+    g = min(MAX_GROUPS, max(1, -(-n // GROUP_ROWS)))
+    return (np.arange(g + 1, dtype=np.int64) * n) // g
+
+
+def _grouped(source, family: Family, params: MixtureParams, anchor, pool: ChunkPool | None, moments=True):
+    """The pass over an in-memory array in fixed row groups (the family's optional
+    ``prepare_groups``), the groups' ranges spread over ``pool``'s threads and their statistics
+    added in group order; ``(stats, loglik)``, or ``None`` when it does not apply."""
+    prepare = getattr(family, "prepare_groups", None)
+    if prepare is None or type(source) is not ArraySource:
+        return None
+    X = source.X
+    bounds = row_groups(X.shape[0])
+    with np.errstate(divide="ignore"):
+        log_w = np.log(np.asarray(params.weights, dtype=np.float64))
+    run = prepare(log_w, params.components, anchor, X, source.sample_weight, bounds, moments=moments)
+    if run is None:
+        return None
+    g = len(bounds) - 1
+    parts = min(g, 1 if pool is None else pool.n_jobs)
+    if parts == 1:
+        run.run(0, g)
+    else:
+        ranges = [(i * g // parts, (i + 1) * g // parts) for i in range(parts)]
+        for _ in pool.map(lambda r: run.run(*r), ranges):
+            pass
+    return run.total()
 
 
 def single_chunk(source, family: Family) -> tuple[np.ndarray, np.ndarray | None] | None:

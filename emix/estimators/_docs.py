@@ -15,7 +15,11 @@ COMMON_PARAMETERS = """
         ``tol`` and the ``rtol`` test holds (at the default ``tol``, ``rtol``
         is the stricter). ``tol=0``: exactly ``max_iter`` iterations.
     max_iter : int, default=100
-        Maximum EM iterations per initialisation.
+        Maximum passes over the data per initialisation (the final pass at the
+        returned parameters not counted). Without acceleration a pass is one EM
+        iteration, as in scikit-learn; with ``accelerate=True`` a SQUAREM cycle
+        costs two passes and a rejected extrapolation one more, so ``max_iter``
+        bounds the work (every pass costs about the same), not the EM steps.
     n_init : int, default=1
         Number of initialisations; the one with the highest log-likelihood is kept.
     init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'trimmed-kmeans'} or tuple, default='kmeans'
@@ -77,7 +81,9 @@ COMMON_ATTRIBUTES = """
     converged_ : bool
         Whether the stopping rule was met before ``max_iter`` in the kept fit.
     n_iter_ : int
-        EM steps (passes over the data) of the kept fit.
+        Passes over the data of the kept fit, counted as ``max_iter`` counts
+        them (rejected extrapolations included, the final pass not): EM
+        iterations when ``accelerate=False``.
     lower_bound_ : float
         Mean log-likelihood per sample of the final parameters.
     lower_bounds_ : ndarray of shape (n_entries - 1,)

@@ -67,7 +67,10 @@ class GaussianMixture(MixtureEstimator):
         component could collapse onto identical rows, where the likelihood has
         no maximum).
     max_iter : int, default=100
-        Maximum EM iterations per initialisation.
+        Maximum passes over the data per initialisation (the final pass not
+        counted): EM iterations without acceleration, as in scikit-learn; with
+        ``accelerate=True`` a SQUAREM cycle costs two passes and a rejected
+        extrapolation one more, so ``max_iter`` bounds the work, not the steps.
     n_init : int, default=1
         Number of initialisations; the one with the highest log-likelihood is kept.
     init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hierarchical', 'trimmed-kmeans'} or tuple, default='kmeans'
@@ -213,8 +216,9 @@ class GaussianMixture(MixtureEstimator):
     converged_ : bool
         Whether the stopping rule was met before ``max_iter`` in the kept fit.
     n_iter_ : int
-        EM steps of the kept fit (passes over the data, SQUAREM's
-        extrapolated points included).
+        Passes over the data of the kept fit, as ``max_iter`` counts them
+        (SQUAREM's extrapolated points included, rejected ones too; the final
+        pass not): EM iterations when ``accelerate=False``.
     lower_bound_ : float
         Mean log-likelihood per sample of the final parameters
         (scikit-learn's is that of the parameters before the last M-step,

@@ -23,6 +23,7 @@ from ...exceptions import DegenerateComponentWarning, InvalidParameterError
 from .._checks import get_array
 from . import far
 from .covariance import COVARIANCE_MODELS, checked_covariances, get_covariance_model
+from .grouped import GroupedPass, group_kind, slots_fit
 from .mclust import EEE, EEI, EEV, EII, EVE, EVI, EVV, VEE, VEV, VII, VVE, VVI, VVV, E, V
 from .missing import MissingGaussianFamily
 from .params import LOCATION_SCALE_ARRAYS, GaussianParams, GaussianStats, location_scale_arrays
@@ -127,13 +128,7 @@ class GaussianFamily:
         return GaussianStats(nk=resp.sum(axis=0), s1=s1, s2=s2, centre=anchor)
 
     def recentre_stats(self, stats: GaussianStats, like: GaussianStats) -> GaussianStats:
-        """``stats`` re-centred on ``like.centre`` (see :mod:`.shift`), so that the two add.
-
-        Parameters
-        ----------
-        stats, like : GaussianStats
-            ``s1`` (K, D), ``s2`` in the model's layout, ``centre`` (K, D).
-        """
+        """``stats`` re-centred on ``like.centre`` (:func:`.shift.recentre_gaussian_stats`)."""
         return recentre_gaussian_stats(stats, like, self.model.reduce_scatter)
 
     def e_step_accumulate(
@@ -194,6 +189,27 @@ class GaussianFamily:
             return GaussianStats(nk=nk, s1=s1, s2=s2, centre=anchor), loglik
 
         return chunk
+
+    def prepare_groups(
+        self, log_weights, params: GaussianParams, anchor, X: np.ndarray, w, bounds, *, moments=True
+    ):
+        """Optional: a pass over the whole array ``X`` in the row groups ``bounds`` (G + 1,), or ``None``.
+
+        A :class:`~emix.families.gaussian.grouped.GroupedPass` when a compiled kernel with no
+        temporaries that grow with the rows applies (see :func:`.grouped.group_kind`) and the
+        E-step is this class's own (a subclass overriding it gets ``None``); ``moments=False``:
+        its log-likelihood only.
+        """
+        own = ("prepare_pass", "e_step_accumulate", "log_prob", "accumulate", "anchor")
+        if any(getattr(type(self), m) is not getattr(GaussianFamily, m) for m in own):
+            return None  # a subclass with its own E-step: its chunks run it
+        kind = group_kind(self.model, X)
+        if kind is None or not slots_fit(kind, *params.means.shape, len(bounds) - 1):
+            return None
+        return GroupedPass(
+            kind, self.model, log_weights, params.means, params.precisions_cholesky, anchor, X, w, bounds,
+            moments=moments,
+        )  # fmt: skip
 
     # -- a whole EM run in one compiled loop (optional protocol: whole_em) --------------
     def whole_em(
