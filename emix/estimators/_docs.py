@@ -63,6 +63,12 @@ COMMON_PARAMETERS = """
         bit for the same chunks. A checkpoint of other data or settings
         raises :class:`~emix.exceptions.CheckpointMismatchError`; a finished
         fit's checkpoint gives its result at once. See ``docs/large-data.md``.
+    strict : bool, default=False
+        Raise :class:`~emix.exceptions.DiagnosticsError` at the end of ``fit``
+        instead of warning when the fit repaired an M-step, kept a degenerate
+        or duplicate component, lost a restart or has ``reg_covar`` swamping a
+        feature (see ``diagnostics_``). Not converging stays a
+        :class:`~emix.exceptions.ConvergenceWarning`.
 """
 
 COMMON_ATTRIBUTES = """
@@ -86,6 +92,11 @@ COMMON_ATTRIBUTES = """
         extrapolations were rejected.
     n_features_in_ : int
         Number of features seen during ``fit``.
+    diagnostics_ : Diagnostics
+        What the fit found (:class:`~emix.Diagnostics`): repairs (component,
+        iteration, what was done), inexact M-steps, degenerate and duplicate
+        components, failed restarts, features swamped by ``reg_covar``;
+        ``str()`` summarises it.
     feature_names_in_ : ndarray of object of shape (n_features,)
         Column names of the data frame given to ``fit``, when all strings
         (absent otherwise); later calls check a data frame's columns against them.

@@ -271,6 +271,7 @@ class GaussianMixture(MixtureEstimator):
         n_jobs: int | None = None,
         online_step: float = 0.7,
         checkpoint: Any = None,
+        strict: bool = False,
     ) -> None:
         self._store_init_args(locals())
 
