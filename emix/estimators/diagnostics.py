@@ -227,8 +227,9 @@ def duplicate_components(
 ) -> tuple[tuple[int, ...], ...]:
     """Groups of components of ``params`` (a MixtureParams) with the same density.
 
-    Components holding less than one row's weight (``weight * total_weight < 1``: the
-    empty ones, and those a variational fit leaves unused at its prior) are not compared.
+    For a family that ``keeps_unused_components`` (variational Bayes, whose unused components
+    all stay at the prior), components holding less than one row's weight
+    (``weight * total_weight < 1``) are not compared.
 
     Rows are drawn from every component (``family.sample``) and scored under
     every component (``family.log_prob``); components ``j`` and ``k`` are
@@ -252,7 +253,8 @@ def duplicate_components(
             j = parent[j]
         return j
 
-    used = np.asarray(params.weights, dtype=np.float64) * float(total_weight) >= 1.0
+    floor = 1.0 if getattr(family, "keeps_unused_components", False) else -np.inf
+    used = np.asarray(params.weights, dtype=np.float64) * float(total_weight) >= floor
     for j in range(k):
         for i in range(j + 1, k):
             if not (used[i] and used[j]):
