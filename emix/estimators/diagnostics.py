@@ -330,10 +330,10 @@ def record(
         )
     if getattr(estimator, "strict", False) and diag.issues:
         raise DiagnosticsError(
-            f"{name} with strict=True: the fit found {len(diag.issues)} problem(s):\n  "
-            + "\n  ".join(diag.issues[:20])
-            + ("\n  ..." if len(diag.issues) > 20 else "")
-            + "\n(the fitted attributes and diagnostics_ are set; strict=False warns instead)",
+            f"{name} with strict=True: the fit found {len(diag.issues)} problem(s): "
+            + "; ".join(diag.issues[:10])
+            + ("; ..." if len(diag.issues) > 10 else "")
+            + " (the fitted attributes and diagnostics_ are set; strict=False warns instead)",
             diag,
         )
 

@@ -145,9 +145,20 @@ class GaussianMixture(MixtureEstimator):
         bit for the same chunks. A checkpoint of other data or settings
         raises :class:`~emix.exceptions.CheckpointMismatchError`; a finished
         fit's checkpoint gives its result at once. See ``docs/large-data.md``.
+    strict : bool, default=False
+        Raise :class:`~emix.exceptions.DiagnosticsError` at the end of ``fit``
+        instead of warning when the fit repaired an M-step, kept a degenerate
+        or duplicate component, lost a restart or has ``reg_covar`` swamping a
+        feature (see ``diagnostics_``). Not converging stays a
+        :class:`~emix.exceptions.ConvergenceWarning`.
 
     Attributes
     ----------
+    diagnostics_ : Diagnostics
+        What the fit found (:class:`~emix.Diagnostics`): repairs (component,
+        iteration, what was done), inexact M-steps, degenerate and duplicate
+        components, failed restarts, features swamped by ``reg_covar``;
+        ``str()`` summarises it.
     degenerate_ : ndarray of int of shape (n_degenerate,)
         Components found degenerate, as mclust defines it (empty is none):
         with ``reg_covar=0`` EM stops, as mclust does, rather than take an

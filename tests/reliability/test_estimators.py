@@ -397,3 +397,26 @@ def test_tiny_scale_finds_the_clusters_or_warns(scale):
     assert m.diagnostics_.regularised_features == (0, 1)
     with pytest.raises(emix.DiagnosticsError, match=r"reg_covar swamps feature\(s\) 0, 1"):
         G(2, random_state=0, strict=True).fit(X * scale)
+
+
+# -- what a fit found: diagnostics_, and strict=True (issue #12) -------------------------------------------
+TWO_POINTS = np.repeat([[0.0, 0.0], [5.0, 5.0]], 10, axis=0)
+
+
+@pytest.mark.parametrize("init", ["random", "hierarchical"])
+def test_more_components_than_distinct_rows_warns_of_duplicates(init):
+    with pytest.warns(emix.DuplicateComponentWarning, match=r"components 0, 1 are alike") as seen:
+        m = G(3, init_params=init, random_state=0).fit(TWO_POINTS)
+    assert "Use 1 fewer component(s)" in str(seen[0].message)
+    assert m.diagnostics_.duplicates == ((0, 1),) and np.allclose(m.means_[0], m.means_[1])
+
+
+def test_strict_turns_the_warnings_into_one_error_naming_each_finding():
+    check_error(
+        lambda: G(3, init_params="random", random_state=0, strict=True).fit(TWO_POINTS),
+        emix.DiagnosticsError,
+        [r"strict=True", r"components 0, 1 are alike", r"use 1 fewer component"],
+    )
+    constant = np.column_stack([X[:, 0], np.ones(200)])
+    with pytest.raises(emix.DiagnosticsError, match=r"component 0, iteration 0: added .* diagonal"):
+        G(1, reg_covar=0.0, strict=True).fit(constant)
