@@ -215,7 +215,7 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
         with diagnostics.strict_mode(bool(getattr(self, "strict", False))), repairs.recording() as log:
             best, kept = self._best_of_restarts(prep, warm, n_init, progress, failed)
             self._finish_fit(prep, best, warm, n_init, feature_names)
-            diagnostics.record(self, best, log, kept, failed, prep.source.total_weight, prep.data_range)
+            diagnostics.record(self, best, log, kept, failed, prep.source.total_weight, prep.probe)
         return self
 
     def _finish_fit(
@@ -345,10 +345,7 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
         starts.check_user_start(family, user, self.weights_init, self.n_components, d, full)
         variant = getattr(family, "for_missing", None)
         fit_family = variant(probe) if missing and variant is not None else family
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: refused above
-            data_range = np.nanmax(probe, axis=0) - np.nanmin(probe, axis=0)
-        return _Prepared(source, fit_family, labels, missing, user, full, data_range)
+        return _Prepared(source, fit_family, labels, missing, user, full, probe)
 
     def _progress_callback(self, attempt: int):
         return logging_callback(attempt, self.verbose, self.verbose_interval)
@@ -459,7 +456,7 @@ class _Prepared(NamedTuple):
     missing: bool  # whether values are missing
     user: dict[str, Any]  # user-given starting arrays by the family's names
     full_start: bool  # whether they fix every starting parameter
-    data_range: np.ndarray  # (D,): each feature's maximum less its minimum (for diagnostics_)
+    probe: np.ndarray  # the training array, or a source's (max, min[, NaN]) rows (for diagnostics_)
 
 
 def _identity(arrays: dict[str, Any]) -> tuple:

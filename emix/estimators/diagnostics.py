@@ -278,7 +278,7 @@ def record(
     kept: int,
     failed: list[FailedStart],
     total_weight: float,
-    data_range: np.ndarray,
+    rows: np.ndarray,
 ) -> None:
     """Set ``estimator.diagnostics_`` after a fit, warn its new findings, and raise when ``strict``.
 
@@ -295,13 +295,14 @@ def record(
     failed : list of FailedStart
     total_weight : float
         Rows (sum of the sample weights) of the training data.
-    data_range : ndarray of shape (n_features,)
-        Each feature's maximum less its minimum in the training data (see :func:`swamped_features`).
+    rows : ndarray of shape (n, n_features)
+        The training array, or rows holding a source's column maxima and minima (see
+        :func:`swamped_features`).
     """
     family = estimator._make_family()
     repairs = tuple(r for r in log if r.restart == kept)
     duplicates = duplicate_components(family, best.params, total_weight)
-    swamped = swamped_features(getattr(family, "reg_covar", None), data_range)
+    swamped = swamped_features(getattr(family, "reg_covar", None), rows)
     diag = Diagnostics(
         converged=bool(best.converged),
         repairs=repairs,
@@ -338,18 +339,39 @@ def record(
         )
 
 
-def swamped_features(reg_covar: Any, data_range: np.ndarray) -> tuple[int, ...]:
+def swamped_features(reg_covar: Any, rows: np.ndarray) -> tuple[int, ...]:
     """Features that vary, but whose largest possible variance, ``(range / 2) ** 2``, is below
     ``reg_covar`` (for a family that adds ``reg_covar`` to its variances; else none).
 
-    A constant feature (range 0) is not counted: there is nothing for ``reg_covar`` to hide.
+    ``rows`` (n, D) are the training rows (NaN: missing), or any rows with the same column
+    maxima and minima. A constant feature (range 0) is not counted: there is nothing for
+    ``reg_covar`` to hide. About 1000 evenly spaced rows are looked at first; only the
+    features whose range there is small are scanned in full.
     """
     if not isinstance(reg_covar, (int, float)) or reg_covar <= 0:
         return ()
-    r = np.asarray(data_range, dtype=np.float64)
-    with np.errstate(over="ignore"):
-        bad = (r > 0) & ((r / 2.0) ** 2 < float(reg_covar))
-    return tuple(np.flatnonzero(bad).tolist())
+    X = np.asarray(rows)
+    if X.ndim != 2 or X.shape[0] == 0:
+        return ()
+    some = _ranges(X[:: max(1, X.shape[0] // 1024)])
+    with np.errstate(over="ignore", invalid="ignore"):
+        maybe = np.flatnonzero(~((some / 2.0) ** 2 >= float(reg_covar)))  # small, zero or unknown
+    if maybe.size == 0:
+        return ()
+    full = _ranges(X[:, maybe])
+    with np.errstate(over="ignore", invalid="ignore"):
+        bad = (full > 0) & ((full / 2.0) ** 2 < float(reg_covar))
+    return tuple(maybe[bad].tolist())
+
+
+def _ranges(X: np.ndarray) -> np.ndarray:
+    """Each column's maximum less its minimum, NaN ignored (NaN for a column of NaN only)."""
+    X = X.astype(np.float64, copy=False)
+    if not np.isnan(X).any():
+        return np.ptp(X, axis=0)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column
+        return np.nanmax(X, axis=0) - np.nanmin(X, axis=0)
 
 
 def swamped_note(reg_covar: Any, features: tuple[int, ...]) -> str:
