@@ -293,8 +293,9 @@ def test_mixed_and_large_scales_find_the_clusters(scale):
 
 
 def test_all_rows_identical_gives_a_finite_model_and_a_warning():
-    with pytest.warns(emix.DegenerateComponentWarning, match=r"component"):
-        m = G(2, random_state=0).fit(np.ones((50, 2)))
+    with pytest.warns(emix.DuplicateComponentWarning, match=r"components 0, 1 are alike"):
+        with pytest.warns(emix.DegenerateComponentWarning, match=r"component"):
+            m = G(2, random_state=0).fit(np.ones((50, 2)))
     assert np.isfinite(m.covariances_).all() and np.isfinite(m.score_samples(np.ones((3, 2)))).all()
 
 
