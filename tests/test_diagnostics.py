@@ -140,6 +140,19 @@ def test_distinct_components_are_not_duplicates_whatever_the_offset():
     assert duplicate_components(family, MixtureParams(params.weights, nearly), total_weight=272) == ()
 
 
+def test_components_apart_by_an_impossible_level_are_not_duplicates():
+    # rows one component cannot give (log-density -inf under it, finite under the other) tell them apart
+    family = emix.families.CategoricalFamily(alpha=0).configure(np.array([[0.0, 0.0], [1.0, 2.0]]))
+    from emix.engine import MixtureParams
+
+    probs = np.array([[[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]], [[0.5, 0.5, 0.0], [0.0, 0.5, 0.5]]])
+    comps = family.from_arrays({"probabilities": probs}, 2, 2)
+    params = MixtureParams(weights=np.array([0.5, 0.5]), components=comps)
+    assert duplicate_components(family, params, total_weight=100) == ()
+    same = family.from_arrays({"probabilities": probs[[0, 0]]}, 2, 2)
+    assert duplicate_components(family, MixtureParams(params.weights, same), total_weight=100) == ((0, 1),)
+
+
 def test_a_failed_restart_is_skipped_warned_recorded_and_strict_raises(monkeypatch):
     real = core.run_em
     calls = []

@@ -260,9 +260,11 @@ def duplicate_components(
             if not (used[i] and used[j]):
                 continue
             a, b = lp[:, j], lp[:, i]
-            both_inf = np.isneginf(a) & np.isneginf(b)
+            finite = np.isfinite(a) & np.isfinite(b)
+            size = np.where(finite, np.maximum(np.abs(a), np.abs(b)), 0.0)  # rounding grows with it
             with np.errstate(invalid="ignore"):
-                close = np.abs(a - b) <= LOG_DENSITY_ATOL + 1e-9 * np.maximum(np.abs(a), np.abs(b))
+                close = finite & (np.abs(a - b) <= LOG_DENSITY_ATOL + 1e-9 * size)
+            both_inf = np.isneginf(a) & np.isneginf(b)  # a row neither can give
             if np.all(close | both_inf):
                 parent[root(i)] = root(j)
     groups: dict[int, list[int]] = {}
