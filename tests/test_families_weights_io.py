@@ -9,6 +9,10 @@ import emix
 from emix.exceptions import ConvergenceWarning, InvalidInputError, InvalidParameterError, ModelFileError
 from emix.families import ProductFamily, make_family
 
+# fits of small random data drawn from the module's one generator (so they depend on the order the tests
+# run in) may reach max_iter; the tests are about the families, files and predictions, not convergence
+pytestmark = pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
+
 RNG = np.random.default_rng(7)
 N = 80
 
@@ -103,8 +107,6 @@ def test_save_load_roundtrip(model, X, tmp_path):
     assert back.sample(7)[0].shape == (7, X.shape[1])
 
 
-# fits of random data reach max_iter; the test runs the start paths
-@pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
 def test_default_init_paths_run_for_every_family():
     for model, X in CASES:
         m = type(model)(
@@ -117,8 +119,6 @@ def test_default_init_paths_run_for_every_family():
         assert np.isfinite(m.score(X))
 
 
-# a Bernoulli fit of random bits reaches max_iter; the test is about the file
-@pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
 def test_inconsistent_model_file_is_rejected(tmp_path):
     X = (RNG.random((30, 3)) < 0.5).astype(float)
     m = emix.BernoulliMixture(2, random_state=0).fit(X)
@@ -170,8 +170,6 @@ def test_bad_data_names_row_and_column(model, X, message):
         model.fit(np.asarray(X, dtype=float))
 
 
-# fits of random data reach max_iter; the test is about predict
-@pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
 def test_predict_checks_data_too():
     m = emix.BernoulliMixture(2, random_state=0).fit((RNG.random((20, 3)) < 0.5).astype(float))
     with pytest.raises(InvalidInputError, match=r"row 0, column 2; the bernoulli family"):
