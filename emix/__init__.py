@@ -13,17 +13,22 @@ from .estimators import (
     PoissonMixture,
     StudentMixture,
 )
+from .estimators.diagnostics import Diagnostics
 from .exceptions import (
     CheckpointMismatchError,
     DataChangedError,
     DegenerateComponentWarning,
+    DiagnosticsError,
+    DuplicateComponentWarning,
     EmixError,
     EmixWarning,
+    FailedStartWarning,
     InputTypeError,
     InvalidInputError,
     InvalidParameterError,
     ModelFileError,
     NumericalError,
+    RegularizationWarning,
 )
 from .families.gaussian.prior import GaussianPrior
 from .io import load, register_estimator
@@ -76,8 +81,13 @@ __all__ = [
     "NumericalError",
     "DataChangedError",
     "CheckpointMismatchError",
+    "DiagnosticsError",
     "EmixWarning",
     "ConvergenceWarning",
     "DegenerateComponentWarning",
+    "DuplicateComponentWarning",
+    "FailedStartWarning",
+    "RegularizationWarning",
+    "Diagnostics",
     "__version__",
 ]

@@ -20,7 +20,20 @@ class                         builtin bases                  raised for
                                                              between two passes
 ``CheckpointMismatchError``   ``ValueError``                 a checkpoint of another
                                                              fit (data or settings)
+``DiagnosticsError``          ``ArithmeticError``            ``strict=True``: a fit
+                                                             that repaired, kept a
+                                                             degenerate or duplicate
+                                                             component, or lost a start
 ============================  =============================  ==========================
+
+The warnings: :class:`EmixWarning` (a ``UserWarning``) is the base of
+:class:`ConvergenceWarning` (``max_iter`` reached),
+:class:`DegenerateComponentWarning` (a repaired M-step, a degenerate
+component), :class:`DuplicateComponentWarning` (two components alike),
+:class:`FailedStartWarning` (a restart that raised, skipped) and
+:class:`RegularizationWarning` (``reg_covar`` larger than the data's
+variance). Each fit records what they said in its ``diagnostics_``; with
+``strict=True`` the fit raises :class:`DiagnosticsError` instead.
 
 :class:`DataChangedError` derives from ``RuntimeError``, as Python's own
 "dictionary changed size during iteration" does: the data were valid when
@@ -211,6 +224,33 @@ class CheckpointMismatchError(EmixError, ValueError):
     """
 
 
+class DiagnosticsError(EmixError, ArithmeticError):
+    """``strict=True``: the fit needed a repair, kept a degenerate or duplicate component, or
+    lost a start.
+
+    ``fit`` raises it at the end, in place of the warnings the fit would give;
+    the message lists every finding (the component, the iteration, the fix),
+    ``diagnostics`` holds them as a :class:`~emix.Diagnostics`, and the
+    estimator keeps the fitted attributes (and ``diagnostics_``) so that the
+    fit can still be inspected.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import emix
+    >>> X = np.repeat([[0.0, 0.0], [5.0, 5.0]], 10, axis=0)   # two distinct rows
+    >>> try:
+    ...     emix.GaussianMixture(3, init_params="random", random_state=0, strict=True).fit(X)
+    ... except emix.DiagnosticsError as exc:
+    ...     print(exc.diagnostics.duplicates)
+    ((0, 1),)
+    """
+
+    def __init__(self, message: str, diagnostics: object = None) -> None:
+        super().__init__(message)
+        self.diagnostics = diagnostics
+
+
 class EmixWarning(UserWarning):
     """Base class of emix's warnings.
 
@@ -254,6 +294,69 @@ class DegenerateComponentWarning(EmixWarning):
     ...     gm = emix.GaussianMixture(1, reg_covar=0.0).fit(X)
     >>> print(caught[0].category.__name__, "-", caught[0].message)
     DegenerateComponentWarning - component 0: covariance is not positive definite (singular: ...
+    """
+
+
+class DuplicateComponentWarning(EmixWarning):
+    """Two or more fitted components have the same parameters (to a tolerance relative to
+    their scale): the mixture has fewer distinct components than ``n_components``.
+
+    It happens when ``n_components`` exceeds the number of distinct rows, or
+    when a start puts two components in one place. The message names the
+    components; use fewer components (or more restarts). The estimator's
+    ``diagnostics_.duplicates`` lists the groups.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import emix
+    >>> X = np.repeat([[0.0, 0.0], [5.0, 5.0]], 10, axis=0)   # two distinct rows, three components
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     gm = emix.GaussianMixture(3, init_params="random", random_state=0).fit(X)
+    >>> [w.category.__name__ for w in caught if "alike" in str(w.message)]
+    ['DuplicateComponentWarning']
+    >>> gm.diagnostics_.duplicates
+    ((0, 1),)
+    """
+
+
+class FailedStartWarning(EmixWarning):
+    """A restart (of ``n_init``) raised an error and was skipped; the others were kept.
+
+    The message names the restart and the error; ``diagnostics_.failed_starts``
+    lists them. When every restart fails, ``fit`` raises the last error.
+
+    Examples
+    --------
+    >>> import emix
+    >>> issubclass(emix.FailedStartWarning, emix.EmixWarning)
+    True
+    """
+
+
+class RegularizationWarning(EmixWarning):
+    """``reg_covar`` is larger than any variance a feature can have (its range is below
+    ``2 sqrt(reg_covar)``): the fitted covariances are mostly ``reg_covar``, and the clusters
+    on that scale are lost.
+
+    ``reg_covar`` is absolute, as in scikit-learn, so data on a tiny scale
+    (say values near ``1e-10``) are swamped by the default ``1e-6``. Scale the
+    features (divide them by their standard deviation) or lower ``reg_covar``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import emix
+    >>> X = emix.datasets.load_faithful() * 1e-6
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     gm = emix.GaussianMixture(2, random_state=0).fit(X)
+    >>> sorted(w.category.__name__ for w in caught)    # the two components end alike
+    ['DuplicateComponentWarning', 'RegularizationWarning']
+    >>> gm.diagnostics_.regularised_features
+    (0, 1)
     """
 
 
@@ -336,7 +439,11 @@ __all__ = [
     "NumericalError",
     "DataChangedError",
     "CheckpointMismatchError",
+    "DiagnosticsError",
     "EmixWarning",
     "ConvergenceWarning",  # noqa: F822
     "DegenerateComponentWarning",
+    "DuplicateComponentWarning",
+    "FailedStartWarning",
+    "RegularizationWarning",
 ]

@@ -96,6 +96,8 @@ def test_shapes_of_fitted_attributes():
         assert m.n_features_in_ == 4
 
 
+# random starts of 5 components: some runs reach max_iter; the test compares likelihoods
+@pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
 def test_n_init_keeps_the_best():
     X, _ = make_blobs(n=300, k=5, sep=3.0, seed=3)
     singles = [
@@ -163,6 +165,8 @@ def test_score_samples_against_scipy():
     np.testing.assert_allclose(m.score_samples(X), np.log(dens), rtol=1e-10)
 
 
+# tol=0: exactly max_iter iterations, not converged by design
+@pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
 def test_float32_stays_float32():
     X, _ = make_blobs(n=200)
     init = dict(weights_init=[1 / 3] * 3, means_init=X[:3], precisions_init=np.array([np.eye(2)] * 3))
@@ -186,6 +190,8 @@ def test_integer_and_dataframe_input():
         emix.GaussianMixture(2).fit(df)
 
 
+# max_iter=10: a fixed number of iterations, compared
+@pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
 def test_sample_weight_equals_repetition():
     X, _ = make_blobs(n=60, k=2)
     w = np.random.default_rng(0).integers(1, 4, size=60)
@@ -211,6 +217,8 @@ def test_verbose_logs_progress(caplog):
     assert any("log-likelihood" in r.message for r in caplog.records)
 
 
+# tol=0: exactly max_iter iterations
+@pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
 def test_memory_does_not_grow_with_an_n_by_k_matrix():
     # a pass holds one chunk of responsibilities, never (n_samples, n_components)
     import tracemalloc

@@ -55,6 +55,8 @@ def test_objective_is_the_semi_supervised_likelihood_and_never_decreases():
     assert m.log_likelihood_ == pytest.approx(direct, rel=1e-10)
 
 
+# tol=0, max_iter=1: one iteration by design
+@pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
 def test_labelled_rows_keep_their_responsibility():
     # a row labelled 1 but sitting in cluster 0 pulls component 1 with full weight
     X, z, y = crossing_clusters(n=400, seed=2)
@@ -71,6 +73,8 @@ def test_labels_with_every_covariance_model_and_chunking(cov):
     np.testing.assert_allclose(a.means_, b.means_, rtol=1e-7, atol=1e-9)
 
 
+# tol=0: exactly max_iter iterations
+@pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
 def test_labels_with_weights_equal_repetition():
     X, z, y = crossing_clusters(n=300, seed=4)
     w = np.random.default_rng(0).integers(1, 4, 300)

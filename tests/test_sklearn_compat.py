@@ -86,6 +86,8 @@ def test_mixed_name_types_are_refused():
         emix.GaussianMixture(3).fit(frame(columns=["a", 1, "c"]))
 
 
+# scikit-learn's check provokes the feature-name warnings and inspects them itself
+@pytest.mark.filterwarnings("default::emix.exceptions.EmixWarning")
 def test_scikit_learns_column_name_check_passes():
     from sklearn.utils.estimator_checks import check_dataframe_column_names_consistency
 

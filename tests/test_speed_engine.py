@@ -71,6 +71,8 @@ def test_fused_equals_generic(cov, weighted):
     _assert_stats_close(fast.stats, slow.stats, rtol=1e-8)
 
 
+# tol=0: exactly max_iter iterations
+@pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("cov", COV_TYPES)
 def test_threaded_equals_single_thread(cov):
     X = _blobs(n=5000)
@@ -148,6 +150,8 @@ def test_protocol_only_family_runs_unchanged(cov):
     np.testing.assert_allclose(plain.history, fast.history, rtol=1e-10)
 
 
+# tol=0: exactly max_iter iterations
+@pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("cov", COV_TYPES)
 def test_float32_end_to_end(cov):
     X = _blobs(n=4000, offset=50.0)
@@ -431,6 +435,8 @@ def test_aitken_rule_needs_four_plain_entries_after_an_extrapolated_point():
     assert not mon.settling
 
 
+# tol=0, max_iter=1: one iteration by design
+@pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("cov", COV_TYPES)
 def test_prepare_pass_equals_e_step_accumulate(cov, dtype):

@@ -113,7 +113,8 @@ def fit_stats(
     Returns
     -------
     dict of str to str
-        model, rows, log-likelihood, per row, BIC, AIC, iterations, converged.
+        model, rows, log-likelihood, per row, BIC, AIC, iterations, converged, and the
+        diagnostics when the fit found any.
     """
     out = {
         "model": model_kind(model) + ("  (features standardised)" if scaling.active else ""),
@@ -143,7 +144,19 @@ def fit_stats(
     out["converged"] = (
         "yes" if model.converged_ else f"no (raise --max-iter, or {_loosen(model)} to stop sooner)"
     )
+    found = diagnostics_lines(model)
+    if found:
+        out["diagnostics"] = "\n".join(found)
     return out
+
+
+def diagnostics_lines(model: Any, most: int = 6) -> list[str]:
+    """The findings of ``model.diagnostics_`` (its issues), at most ``most`` lines; none when clean."""
+    diag = getattr(model, "diagnostics_", None)
+    issues = list(getattr(diag, "issues", ()))
+    if len(issues) > most:
+        issues = issues[: most - 1] + [f"... and {len(issues) - most + 1} more (see diagnostics_)"]
+    return issues
 
 
 def _loosen(model: Any) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..exceptions import NumericalError
+from ..families import repairs
 from ..families.base import Family
 from .convergence import ConvergenceMonitor
 from .passes import (
@@ -170,6 +171,7 @@ class _Run:
         )
         self.seq = [*self.seq[-2:], self.params] if self.plain else [self.params]
         self.last = (self.params, res)
+        repairs.at_iteration(self.passes)  # what this M-step repairs is recorded as of this pass
         new, self.repaired = m_step_noting_repairs(self.family, res.stats, self.params)
         logger.info("iteration %d: log-likelihood %.10g", self.passes, res.log_likelihood)
         if self.callback is not None:
@@ -214,6 +216,7 @@ class _Run:
         if not bad:
             return False
         self.singular = bad
+        repairs.forget_iteration()  # the step is not taken: what it repaired is not in the fit
         return True
 
     def squarem_cycle(self, new: MixtureParams) -> bool:

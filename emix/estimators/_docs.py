@@ -73,6 +73,12 @@ COMMON_PARAMETERS = """
         online state there after a batch (at most once a second) and a new
         estimator resumes from it, replaying the batches it saw (checked by
         hash). See ``docs/large-data.md``.
+    strict : bool, default=False
+        Raise :class:`~emix.exceptions.DiagnosticsError` at the end of ``fit``
+        instead of warning when the fit repaired an M-step, kept a degenerate
+        or duplicate component, lost a restart or has ``reg_covar`` swamping a
+        feature (see ``diagnostics_``). Not converging stays a
+        :class:`~emix.exceptions.ConvergenceWarning`.
 """
 
 COMMON_ATTRIBUTES = """
@@ -98,6 +104,11 @@ COMMON_ATTRIBUTES = """
         extrapolations were rejected.
     n_features_in_ : int
         Number of features seen during ``fit``.
+    diagnostics_ : Diagnostics
+        What the fit found (:class:`~emix.Diagnostics`): repairs (component,
+        iteration, what was done), inexact M-steps, degenerate and duplicate
+        components, failed restarts, features swamped by ``reg_covar``;
+        ``str()`` summarises it.
     feature_names_in_ : ndarray of object of shape (n_features,)
         Column names of the data frame given to ``fit``, when all strings
         (absent otherwise); later calls check a data frame's columns against them.

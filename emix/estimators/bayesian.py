@@ -81,6 +81,11 @@ class BayesianGaussianMixture(MixtureEstimator):
     checkpoint : str, path-like or None, default=None
         A file where ``fit`` saves its state at every iteration and from which
         it resumes (see ``docs/large-data.md``).
+    strict : bool, default=False
+        Raise :class:`~emix.exceptions.DiagnosticsError` instead of warning
+        when the fit repaired an update, kept a degenerate or duplicate used
+        component, lost a restart or has ``reg_covar`` swamping a feature
+        (see ``diagnostics_``).
 
     Attributes
     ----------
@@ -110,6 +115,9 @@ class BayesianGaussianMixture(MixtureEstimator):
     log_likelihood_ : float
         The same as ``elbo_`` (the objective the engine maximised).
     n_features_in_ : int
+    diagnostics_ : Diagnostics
+        What the fit found (:class:`~emix.Diagnostics`); the components left
+        unused at the prior are not counted as duplicates.
 
     Examples
     --------
@@ -161,6 +169,7 @@ class BayesianGaussianMixture(MixtureEstimator):
         n_jobs: int | None = None,
         online_step: float = 0.7,
         checkpoint: Any = None,
+        strict: bool = False,
     ) -> None:
         self._store_init_args(locals())
 

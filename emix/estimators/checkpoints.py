@@ -24,7 +24,7 @@ data
 settings
     Every constructor argument except those that do not change the result
     (:data:`NOT_SETTINGS`: ``verbose``, ``verbose_interval``, ``n_jobs``,
-    ``online_step``, ``checkpoint``). Arrays are hashed; a family object is
+    ``online_step``, ``checkpoint``, ``strict``). Arrays are hashed; a family object is
     described by its spec.
 
 A checkpoint whose fingerprints differ raises
@@ -57,7 +57,7 @@ from ..exceptions import CheckpointMismatchError, InvalidParameterError
 from ..sources import ArraySource
 
 #: Constructor arguments that do not change a fit's result, left out of the settings fingerprint.
-NOT_SETTINGS = frozenset({"verbose", "verbose_interval", "n_jobs", "online_step", "checkpoint"})
+NOT_SETTINGS = frozenset({"verbose", "verbose_interval", "n_jobs", "online_step", "checkpoint", "strict"})
 #: In-memory data up to this size are hashed whole for the data fingerprint.
 HASH_ALL_BYTES = 1 << 30
 

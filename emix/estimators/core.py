@@ -47,11 +47,12 @@ from .._validation import (
 )
 from ..engine import ChunkPool, EMResult, MixtureParams, resolve_n_jobs, run_em
 from ..exceptions import EmixError
+from ..families import repairs
 from ..families.registry import spec_string
 from ..families.weights import with_equal_weights
 from ..init import start_plan
 from ..sources import ArraySource, auto_chunk_size, is_dask_collection, is_source
-from . import checkpoints, checks, degeneracy, fitted, lazy, names, starts
+from . import checkpoints, checks, degeneracy, diagnostics, fitted, lazy, names, starts
 from .online import OnlineMixin  # partial_fit
 from .params import check_common_params
 from .predicting import PredictMixin  # predict, score, sample, bic, aic
@@ -218,63 +219,99 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
         warm = bool(self.warm_start) and hasattr(self, "weights_") and self.n_features_in_ == d
         plan = start_plan(self.init_params)  # each restart runs EM from every start of the plan
         n_init = 1 if warm else int(self.n_init) * len(plan)
-        best, method = self._best_of_restarts(prep, warm, n_init, progress, plan)
+        failed: list[diagnostics.FailedStart] = []
+        with diagnostics.strict_mode(bool(getattr(self, "strict", False))), repairs.recording() as log:
+            best, kept = self._best_of_restarts(prep, warm, n_init, progress, failed, plan)
+            self._finish_fit(prep, best, warm, n_init, feature_names, plan[kept % len(plan)])
+            diagnostics.record(self, best, log, kept, failed, prep.source.total_weight, prep.probe)
+        return self
+
+    def _finish_fit(
+        self, prep: _Prepared, best: EMResult, warm: bool, n_init: int, feature_names: Any, method: str
+    ) -> None:
+        """Warn a fit that did not converge, and set the fitted attributes of the kept run
+        (``method``: the initialiser it started from)."""
         if not best.converged and self.max_iter > 0 and not best.degenerate:
             mean = best.log_likelihood / prep.source.total_weight
             warnings.warn(
                 not_converged_message(n_init, self.max_iter, self.convergence, self.tol, self.rtol, mean),
                 exceptions.ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         self._set_fitted(best, prep.source)
-        degeneracy.record_degeneracy(self, best, prep.family, prep.source.total_weight)
+        degeneracy.record_degeneracy(self, best, prep.family, prep.source.total_weight, stacklevel=4)
         names.set_fitted_names(self, feature_names)
         self.init_used_ = "warm_start" if warm else ("user" if prep.full_start else method)
-        return self
 
     def _best_of_restarts(
-        self, prep: _Prepared, warm: bool, n_init: int, report: Any = None, plan: tuple = ("kmeans",)
-    ) -> tuple[EMResult, str]:
+        self,
+        prep: _Prepared,
+        warm: bool,
+        n_init: int,
+        report: Any = None,
+        failed: list | None = None,
+        plan: tuple = ("kmeans",),
+    ) -> tuple[EMResult, int]:
         """EM from ``n_init`` starts (the previous fit's when ``warm``, a checkpoint's where one
         matches), restart ``i`` from initialiser ``plan[i % len(plan)]``; the most likely result and
-        the initialiser it came from. ``report`` is ``fit``'s ``progress`` callable."""
+        its restart. ``report`` is ``fit``'s ``progress`` callable. With several starts, one that
+        raises :class:`NumericalError` is skipped, warned and appended to ``failed``; the last error
+        is raised when every start fails."""
         rng = check_random_state(self.random_state)
         previous = fitted.warm_run(self) if warm else None
         source = prep.source
         session = checkpoints.open_session(self, source, prep.labels, rng, n_init)
         best: EMResult | None = session.best  # a resumed fit's best restart so far
-        method = plan[0]
+        kept = 0
         with verbose_logging(self.verbose), ChunkPool(self.n_jobs) as pool, session:
             for attempt in session.attempts():  # the restarts still to run
-                if session.resumes(attempt):  # this restart goes on from the checkpoint
-                    start = session.start
-                elif warm:
-                    start = self._fitted_params()
-                else:
-                    start = self._start(prep, rng, pool, plan[attempt % len(plan)])
-                result = run_em(
-                    prep.source,
-                    prep.family,
-                    start,
-                    max_iter=int(self.max_iter),
-                    tol=float(self.tol),
-                    strict=bool(self._make_family().exact_m_step),
-                    callback=chain(
-                        self._progress_callback(attempt),
-                        reporter(report, attempt, n_init, int(self.max_iter), source.n_samples),
-                    ),  # issue 13
-                    convergence=self.convergence,
-                    rtol=float(self.rtol),
-                    accelerate=bool(self.accelerate),
-                    pool=pool,
-                    labels=prep.labels,
-                    previous=previous,
-                    checkpoint=session.hook(attempt),
-                )
-                kept = session.keep(attempt, result, best)  # the better one, saved
-                method = plan[attempt % len(plan)] if kept is result and best is not kept else method
-                best = kept
-        return best, method
+                repairs.at_restart(attempt)
+                try:
+                    result = self._one_restart(
+                        prep, session, attempt, warm, rng, pool, previous, report, n_init, plan
+                    )
+                except exceptions.NumericalError as exc:
+                    if n_init == 1 or (attempt == n_init - 1 and best is None):
+                        raise
+                    if failed is not None:
+                        failed.append(diagnostics.failed_start(attempt, exc, n_init))
+                    continue
+                best = session.keep(attempt, result, best)  # the better one, saved
+                kept = attempt if best is result else kept
+        return best, kept
+
+    def _one_restart(
+        self, prep: _Prepared, session: Any, attempt: int, warm: bool, rng: Any, pool: Any, previous: Any,
+        report: Any, n_init: int, plan: tuple,
+    ) -> EMResult:  # fmt: skip
+        """One restart: its start (the checkpoint's, the previous fit's or a new one from the
+        plan's initialiser for this restart), then EM."""
+        source = prep.source
+        if session.resumes(attempt):  # this restart goes on from the checkpoint
+            start = session.start
+        elif warm:
+            start = self._fitted_params()
+        else:
+            start = self._start(prep, rng, pool, plan[attempt % len(plan)])
+        return run_em(
+            prep.source,
+            prep.family,
+            start,
+            max_iter=int(self.max_iter),
+            tol=float(self.tol),
+            strict=bool(self._make_family().exact_m_step),
+            callback=chain(
+                self._progress_callback(attempt),
+                reporter(report, attempt, n_init, int(self.max_iter), source.n_samples),
+            ),  # issue 13
+            convergence=self.convergence,
+            rtol=float(self.rtol),
+            accelerate=bool(self.accelerate),
+            pool=pool,
+            labels=prep.labels,
+            previous=previous,
+            checkpoint=session.hook(attempt),
+        )
 
     def _start(
         self, prep: _Prepared, rng: np.random.Generator, pool: ChunkPool, method: str | None = None
@@ -333,7 +370,7 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
         starts.check_user_start(family, user, self.weights_init, self.n_components, d, full)
         variant = getattr(family, "for_missing", None)
         fit_family = variant(probe) if missing and variant is not None else family
-        return _Prepared(source, fit_family, labels, missing, user, full)
+        return _Prepared(source, fit_family, labels, missing, user, full, probe)
 
     def _progress_callback(self, attempt: int):
         return logging_callback(attempt, self.verbose, self.verbose_interval)
@@ -414,6 +451,10 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
         self._components_cache = None
         self._set_component_attributes(self._component_params())
 
+    def _restore_diagnostics(self, data: dict | None) -> None:
+        """``diagnostics_`` from a model file's JSON (``None``: a file of an earlier emix)."""
+        self.diagnostics_ = diagnostics.from_file(data, bool(self.converged_))
+
     def save(self, path: str | os.PathLike) -> None:
         """Write the fitted model to a model file, atomically (a pickle-free ZIP archive).
 
@@ -446,6 +487,7 @@ class _Prepared(NamedTuple):
     missing: bool  # whether values are missing
     user: dict[str, Any]  # user-given starting arrays by the family's names
     full_start: bool  # whether they fix every starting parameter
+    probe: np.ndarray  # the training array, or a source's (max, min[, NaN]) rows (for diagnostics_)
 
 
 def _identity(arrays: dict[str, Any]) -> tuple:

@@ -43,7 +43,9 @@ def message(estimator: Any, components: tuple[int, ...], refused: bool) -> str:
     )
 
 
-def record_degeneracy(estimator: Any, result: EMResult, family: Any, total_weight: float) -> None:
+def record_degeneracy(
+    estimator: Any, result: EMResult, family: Any, total_weight: float, stacklevel: int = 3
+) -> None:
     """Set ``estimator.degenerate_`` from the kept EM run, and warn when it is not empty.
 
     Parameters
@@ -55,10 +57,12 @@ def record_degeneracy(estimator: Any, result: EMResult, family: Any, total_weigh
     family : the fitted family
     total_weight : float
         Rows (sum of the sample weights) of the training data.
+    stacklevel : int, default=3
+        Of the warning (the default: the caller of the function that calls this one).
     """
     final = degenerate_components(family, result.params, total_weight)
     comps = tuple(sorted(set(result.degenerate) | set(final)))
     estimator.degenerate_ = np.asarray(comps, dtype=np.intp)
     if comps:
         refused = bool(set(result.degenerate) - set(final))
-        warnings.warn(message(estimator, comps, refused), DegenerateComponentWarning, stacklevel=3)
+        warnings.warn(message(estimator, comps, refused), DegenerateComponentWarning, stacklevel=stacklevel)

@@ -185,9 +185,20 @@ class GaussianMixture(MixtureEstimator):
         prior). Not for VEE, EVE, VVE, EVV (mclust has no prior for them) nor
         for data with missing values. With :meth:`partial_fit` the default
         prior's data values are those of the first batch. See ``docs/bayesian.md``.
+    strict : bool, default=False
+        Raise :class:`~emix.exceptions.DiagnosticsError` at the end of ``fit``
+        instead of warning when the fit repaired an M-step, kept a degenerate
+        or duplicate component, lost a restart or has ``reg_covar`` swamping a
+        feature (see ``diagnostics_``). Not converging stays a
+        :class:`~emix.exceptions.ConvergenceWarning`.
 
     Attributes
     ----------
+    diagnostics_ : Diagnostics
+        What the fit found (:class:`~emix.Diagnostics`): repairs (component,
+        iteration, what was done), inexact M-steps, degenerate and duplicate
+        components, failed restarts, features swamped by ``reg_covar``;
+        ``str()`` summarises it.
     degenerate_ : ndarray of int of shape (n_degenerate,)
         Components found degenerate, as mclust defines it (empty is none):
         with ``reg_covar=0`` EM stops, as mclust does, rather than take an
@@ -325,6 +336,7 @@ class GaussianMixture(MixtureEstimator):
         noise: bool | float = False,
         noise_init: Any = None,
         prior: Any = None,
+        strict: bool = False,
     ) -> None:
         self._store_init_args(locals())
 

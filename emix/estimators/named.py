@@ -109,6 +109,7 @@ class Mixture(MixtureEstimator):
         n_jobs: int | None = None,
         online_step: float = 0.7,
         checkpoint: Any = None,
+        strict: bool = False,
     ) -> None:
         self._store_init_args(locals())
 
@@ -178,6 +179,7 @@ class BernoulliMixture(MixtureEstimator):
         n_jobs: int | None = None,
         online_step: float = 0.7,
         checkpoint: Any = None,
+        strict: bool = False,
     ) -> None:
         self._store_init_args(locals())
 
@@ -239,6 +241,7 @@ class PoissonMixture(MixtureEstimator):
         n_jobs: int | None = None,
         online_step: float = 0.7,
         checkpoint: Any = None,
+        strict: bool = False,
     ) -> None:
         self._store_init_args(locals())
 
@@ -331,6 +334,7 @@ class StudentMixture(MixtureEstimator):
         n_jobs: int | None = None,
         online_step: float = 0.7,
         checkpoint: Any = None,
+        strict: bool = False,
     ) -> None:
         self._store_init_args(locals())
 

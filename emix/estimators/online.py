@@ -35,6 +35,7 @@ from ..families.registry import spec_string
 from ..init import start_plan
 from ..sources import ArraySource, DaskSource, is_dask_collection, is_source, with_offsets
 from . import checks, names, online_checkpoints
+from .diagnostics import Diagnostics
 
 #: The default ``online_step``: ``alpha`` of the step size ``(t + 2)^(-alpha)``.
 DEFAULT_ONLINE_STEP = 0.7
@@ -236,11 +237,16 @@ class OnlineMixin:
         self.accelerated_ = np.zeros(n, dtype=bool)
         self.init_used_ = run.init_used
         self.n_features_in_ = run.n_features
+        self.diagnostics_ = Diagnostics(converged=False, notes=(ONLINE_NOTE,))
         if first and run.init_used != "fitted":
             names.set_fitted_names(self, run.feature_names)
         run.weights = self.weights_
         if first:
             self._online = run
+
+
+#: what ``diagnostics_`` says after ``partial_fit``
+ONLINE_NOTE = "online EM (partial_fit): repairs, duplicates and failed starts are recorded by fit only"
 
 
 def _buf() -> np.ndarray:

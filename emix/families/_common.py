@@ -57,6 +57,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..exceptions import DegenerateComponentWarning
+from . import repairs
 from ._checks import check_alpha
 from .base import FamilyBase, Stats
 
@@ -87,6 +88,8 @@ def warn_empty(empty: np.ndarray, has_previous: bool, stacklevel: int = 4) -> No
         (the warning names the caller of the function that called ``m_step``).
     """
     idx = np.flatnonzero(empty).tolist()
+    kept = "kept its previous parameters" if has_previous else "started from the data average"
+    repairs.note(idx, f"received no responsibility: {kept}")
     warnings.warn(
         f"component(s) {idx} received no responsibility; "
         + ("they keep their previous parameters" if has_previous else "they start from the data average")

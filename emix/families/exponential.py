@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..exceptions import DegenerateComponentWarning
+from . import repairs
 from ._checks import check_nonneg, check_positive
 from ._common import (
     IndependentFeatures,
@@ -101,6 +102,10 @@ class ExponentialFamily(IndependentFeatures):
         floor = 1e-10 * np.where(overall > 0, overall, 1.0)
         tiny = (mean < floor) & ~skip
         if tiny.any():
+            repairs.note(
+                np.flatnonzero(tiny.any(axis=1)).tolist(),
+                f"{int(tiny.sum())} zero mean(s) floored at 1e-10 times the data mean",
+            )
             warnings.warn(
                 f"{int(tiny.sum())} component mean(s) are zero (a component holds only zeros "
                 "in a feature); floored at 1e-10 times the data mean",

@@ -30,12 +30,14 @@ Every refusal names the file, the member and the problem
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..exceptions import EmixWarning
 from .archive import fail
 
 _SCALAR_RULES: dict[str, tuple[str, Any]] = {
@@ -235,7 +237,9 @@ def probe(est: Any, path: Path) -> None:
     means = getattr(est, "means_", None)
     if means is None:
         return
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # the probe is an array: a model fitted on named columns would warn that it has no names
+        warnings.filterwarnings("ignore", "X does not have valid feature names", EmixWarning)
         try:
             scores = est.score_samples(np.asarray(means))
         except (ValueError, ArithmeticError, TypeError) as exc:

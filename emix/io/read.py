@@ -80,6 +80,7 @@ def load(path: str | os.PathLike, *, return_extra: bool = False):
         fitted, members = _read_fitted(zf, est, meta, path, limit)
     _read_feature_names(est, meta, path)
     _restore(est, meta["scalars"], fitted, members, path)
+    _read_diagnostics(est, meta, path)
     return (est, extra) if return_extra else est
 
 
@@ -184,6 +185,14 @@ def _restore(
         )
         raise fail(path, member_of(str(exc), members), problem) from None
     probe(est, path)
+
+
+def _read_diagnostics(est: Any, meta: dict[str, Any], path: Path) -> None:
+    """Set ``diagnostics_`` from the metadata (a file of an earlier emix has none: the estimator says so)."""
+    try:
+        est._restore_diagnostics(meta.get("diagnostics_"))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise fail(path, META_NAME, "metadata field 'diagnostics_' is malformed: refit the model") from None
 
 
 def _read_feature_names(est: Any, meta: dict[str, Any], path: Path) -> None:

@@ -160,6 +160,9 @@ def save_model(estimator: Any, path: str | os.PathLike, *, extra: dict[str, Any]
     }
     if feature_names is not None:
         meta["feature_names_in_"] = [str(name) for name in feature_names]
+    diagnostics = getattr(estimator, "diagnostics_", None)
+    if diagnostics is not None:  # files of earlier versions lack it: read as an empty record
+        meta["diagnostics_"] = diagnostics.to_json()
     if extra is not None:
         if not isinstance(extra, dict):
             raise ModelFileError(f"extra must be a dict, got {type(extra).__name__}")

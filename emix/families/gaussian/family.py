@@ -20,6 +20,7 @@ import numpy as np
 
 from ... import _kernels
 from ...exceptions import DegenerateComponentWarning, InvalidParameterError
+from .. import repairs
 from .._checks import get_array
 from . import far
 from .covariance import COVARIANCE_MODELS, checked_covariances, get_covariance_model
@@ -355,7 +356,8 @@ class GaussianFamily:
         prev_cov = None if previous is None else previous.covariances
         cov = self.model.m_step_covariance(stats, safe_nk, self.reg_covar, prev_cov)
         idx = np.flatnonzero(empty)
-        note_repair()
+        kept = "kept its previous mean and covariance" if previous is not None else "placed at the anchor"
+        note_repair(idx.tolist(), f"received no responsibility: {kept}")
         warnings.warn(
             f"component(s) {idx.tolist()} received no responsibility; "
             + (
@@ -384,7 +386,7 @@ class GaussianFamily:
         safe_nk = np.where(nk <= floor, 1.0, nk)
         prev = None if previous is None else previous.covariances
         cov = self.model.m_step_covariance(stats, safe_nk, self.reg_covar, prev)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), repairs.paused():
             warnings.simplefilter("ignore", DegenerateComponentWarning)
             fixed, _ = self.model.precision_cholesky(cov.copy())
         k = nk.shape[0]

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..._linalg import cholesky_lower
 from ...exceptions import DegenerateComponentWarning, NumericalError
+from .. import repairs
 
 if TYPE_CHECKING:
     from .covariance import CovarianceModel
@@ -25,9 +26,12 @@ if TYPE_CHECKING:
 _REPAIRS = threading.local()
 
 
-def note_repair() -> None:
-    """Count a repaired M-step on this thread (see :func:`thread_repair_count`)."""
+def note_repair(components: tuple[int, ...] | list[int] = (), what: str = "") -> None:
+    """Count a repaired M-step on this thread (see :func:`thread_repair_count`), and record what
+    was done to which ``components`` (see :mod:`emix.families.repairs`)."""
     _REPAIRS.n = getattr(_REPAIRS, "n", 0) + 1
+    if what:
+        repairs.note(components, what)
 
 
 def thread_repair_count() -> int:
@@ -35,8 +39,12 @@ def thread_repair_count() -> int:
     return getattr(_REPAIRS, "n", 0)
 
 
-def repair_cholesky(cov: np.ndarray, label: str) -> tuple[np.ndarray, float]:
+def repair_cholesky(
+    cov: np.ndarray, label: str, components: tuple[int, ...] = ()
+) -> tuple[np.ndarray, float]:
     """Lower Cholesky of ``cov`` and the jitter added to its diagonal to make it exist.
+
+    ``components`` are the components ``cov`` belongs to (empty for a shared one), for the record.
 
     Warns :class:`DegenerateComponentWarning` when jitter was needed and raises
     :class:`NumericalError` when no reasonable jitter helps.
@@ -59,7 +67,9 @@ def repair_cholesky(cov: np.ndarray, label: str) -> tuple[np.ndarray, float]:
         jitter = scale * eps * 10.0 * (10.0**power)
         chol = cholesky_lower(cov + jitter * eye)
         if chol is not None:
-            note_repair()
+            note_repair(
+                components, f"added {jitter:.3g} to the covariance's diagonal (not positive definite)"
+            )
             warnings.warn(
                 f"{label}: covariance is not positive definite (singular: a constant "
                 f"feature, duplicated points or a collapsed component); added {jitter:.3g} "
@@ -75,7 +85,7 @@ def repair_cholesky(cov: np.ndarray, label: str) -> tuple[np.ndarray, float]:
     )
 
 
-def repair_variances(var: np.ndarray, label: str) -> np.ndarray:
+def repair_variances(var: np.ndarray, label: str, components: tuple[int, ...] = ()) -> np.ndarray:
     """Variances must be positive and finite; floor zeros with jitter and a warning."""
     if not np.isfinite(var).all():
         raise NumericalError(
@@ -87,7 +97,7 @@ def repair_variances(var: np.ndarray, label: str) -> np.ndarray:
     pos = var[var > 0]
     scale = float(pos.mean()) if pos.size else 1.0
     jitter = scale * float(np.finfo(var.dtype).eps) * 10.0
-    note_repair()
+    note_repair(components, f"{int(bad.sum())} zero variance(s) set to {jitter:.3g}")
     warnings.warn(
         f"{label}: {int(bad.sum())} variance(s) are zero (a constant feature or a collapsed "
         f"component); set to {jitter:.3g}. Set reg_covar > 0 to avoid this",

@@ -72,7 +72,7 @@ class FullCovariance(CovarianceModel):
         pc = np.empty_like(cov)
         eye = np.eye(cov.shape[1], dtype=cov.dtype)
         for k in range(cov.shape[0]):
-            chol, jitter = repair_cholesky(cov[k], f"component {k}")
+            chol, jitter = repair_cholesky(cov[k], f"component {k}", (k,))
             if jitter:
                 cov[k] += jitter * eye
             pc[k] = precision_cholesky_from_covariance(chol)
@@ -256,7 +256,7 @@ class DiagCovariance(CovarianceModel):
     def precision_cholesky(self, cov):
         if cov.size and cov.min() > 0.0 and cov.max() < np.inf:  # the usual case: nothing to repair
             return cov, 1.0 / np.sqrt(cov)
-        cov = np.stack([repair_variances(cov[k], f"component {k}") for k in range(cov.shape[0])])
+        cov = np.stack([repair_variances(cov[k], f"component {k}", (k,)) for k in range(cov.shape[0])])
         return cov, 1.0 / np.sqrt(cov)
 
     def from_precisions(self, precisions):
@@ -330,7 +330,7 @@ class SphericalCovariance(CovarianceModel):
         if cov.size and cov.min() > 0.0 and cov.max() < np.inf:  # the usual case: nothing to repair
             return cov, 1.0 / np.sqrt(cov)
         cov = np.concatenate(
-            [repair_variances(cov[k : k + 1], f"component {k}") for k in range(cov.shape[0])]
+            [repair_variances(cov[k : k + 1], f"component {k}", (k,)) for k in range(cov.shape[0])]
         )
         return cov, 1.0 / np.sqrt(cov)
 

@@ -149,6 +149,8 @@ class VariationalGaussianFamily(FamilyBase):
     """
 
     name = "variational_gaussian"
+    #: components the data do not need stay at the prior, alike: not duplicates (see diagnostics_)
+    keeps_unused_components = True
     params_type = VariationalParams
     handles_missing = False
     accepts_any_real = True
