@@ -237,6 +237,14 @@ def test_command_line_fit_and_select_with_noise(tmp_path):
         app, ["fit", str(path), "-k", "2", "--noise", "--family", "poisson", "-o", str(tmp_path / "p.emix")]
     )
     assert res.exit_code != 0 and "--noise applies to the gaussian family" in res.output
+    flat = tmp_path / "flat.csv"  # no clusters: noise alone (K = 0) is the best, as in mclust's grid
+    rows = np.random.default_rng(3).uniform(0, 10, size=(200, 2))
+    flat.write_text("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in rows.tolist()))
+    res = runner.invoke(app, ["select", str(flat), "-m", "EII", "--noise"])
+    assert res.exit_code == 0, res.output
+    assert "best: noise alone, K=0" in res.output
+    res = runner.invoke(app, ["select", str(flat), "-m", "EII", "--noise", "-o", str(tmp_path / "f.emix")])
+    assert res.exit_code != 0 and "noise alone (K = 0)" in res.output
 
 
 def test_lazy_dask_predictions_have_the_noise_column():
@@ -294,3 +302,31 @@ def test_a_prior_and_noise_together_match_mclust(name, model, k, bic):
     assert -g.bic(X) == pytest.approx(bic, rel=1e-4)
     assert np.diff(g.history_).min() >= -1e-9 * abs(g.history_[-1])  # monotone in log L + log prior
     assert g.log_likelihood_ == pytest.approx(g.score(X) * len(X), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["clusters2d", "rotated2d", "iris4d"])
+def test_select_has_mclusts_row_of_noise_alone(name):
+    """K = 0 is mclust's row G = 0: log L = -n log V (hypvol), one parameter, ICL = BIC."""
+    X, mask = dataset(name)
+    result = emix.select(X, [0, 1], models=["EII", "VVV"], noise=True, noise_init=mask, n_jobs=1)
+    for model in ("EII", "VVV"):
+        alone = result.record(model, 0)
+        assert alone.bic == pytest.approx(float(BEST[name]["bic_G0"]), rel=1e-12)
+        assert alone.icl == alone.bic and alone.n_parameters == 1
+    assert result.best_n_components >= 1 and result.best_estimator is not None
+
+
+def test_noise_alone_can_be_the_best_and_the_default_grid_has_it():
+    X = np.random.default_rng(3).uniform(0, 10, size=(200, 2))  # no clusters at all
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = emix.select(X, models=["EII", "VVV"], noise=True, n_jobs=1)
+    assert result.n_components == tuple(range(10))  # mclust's default grid with noise: 0..9
+    assert (result.best_n_components, result.best_estimator) == (0, None)
+    assert result.best.log_likelihood == pytest.approx(-200 * np.log(_box_volume(X)), rel=1e-12)
+    with pytest.raises(InvalidParameterError, match=r"noise alone, needs noise=True"):
+        emix.select(X, [0, 1], models=["EII"], n_jobs=1)
+
+
+def _box_volume(X):
+    return box_of_array(X).volume

@@ -97,7 +97,9 @@ def select_command(
 
     check_outputs(plot, output, table_path)
     names = _parse_models(models)
-    table, ks = _read(data, columns, exclude, header, n_components)
+    if noise and n_components == "1..9":
+        n_components = "0..9"  # mclust's grid with noise: G = 0 (noise alone) to 9
+    table, ks = _read(data, columns, exclude, header, n_components, least=0 if noise else 1)
     with model_step(data, table):
         map_fit = {} if prior is None else {"prior": prior}  # mclustBIC(X, prior = priorControl())
         result = select(
@@ -123,6 +125,8 @@ def select_command(
 
         write_table(result.to_frame(), table_path)
         console.print(f"table written to {table_path}")
+    if output is not None and result.best_estimator is None:
+        raise Failure("the best model is the noise alone (K = 0): no mixture to write; give -k from 1")
     if output is not None:
         scaling = Scaling(None, None)
         ll, bic, aic = criteria(result.best_estimator, table.X, scaling)
@@ -138,7 +142,7 @@ def select_command(
 
 
 def _read(
-    data: Path, columns: str | None, exclude: str | None, header: bool, ks: str
+    data: Path, columns: str | None, exclude: str | None, header: bool, ks: str, least: int = 1
 ) -> tuple[Any, list[int]]:
     """The table (warned about as :func:`.checks.warn_about_table` does) and the K values it has rows for.
 
@@ -150,7 +154,7 @@ def _read(
     from ..selection import SelectionWarning
     from ..sources.tables import read_table, table_format
 
-    wanted = _parse_ks(ks)
+    wanted = _parse_ks(ks, least)
     left_out = parse_exclude(exclude, columns)
     table = read_table(data, parse_columns(columns), header=header, exclude=left_out)
     csv = table_format(data) in ("csv", "tsv")
@@ -168,13 +172,15 @@ def _read(
     return table, usable
 
 
-def _parse_ks(text: str) -> list[int]:
+def _parse_ks(text: str, least: int = 1) -> list[int]:
     """``"1..9"``, ``"2,3,5"`` or ``"4"`` as a sorted list of distinct K values.
 
     Parameters
     ----------
     text : str
         The ``-k`` option.
+    least : int, default=1
+        The smallest K allowed (0 with ``--noise``: noise alone).
 
     Returns
     -------
@@ -193,8 +199,9 @@ def _parse_ks(text: str) -> list[int]:
             ks = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise Failure(f"-k {text!r}: give a range like 1..9, a list like 2,3,5 or one number") from None
-    if not ks or min(ks) < 1:
-        raise Failure(f"-k {text!r}: every K must be at least 1")
+    if not ks or min(ks) < least:
+        extra = "" if least == 0 else " (K = 0, noise alone, with --noise)"
+        raise Failure(f"-k {text!r}: every K must be at least {least}{extra}")
     return sorted(set(ks))
 
 
@@ -273,8 +280,9 @@ def _print_best(console: Console, result: Any, criterion: str) -> None:
         ``bic``, ``icl`` or ``aic``: the number shown for the runners-up.
     """
     best = result.best
+    what = "noise alone[/], K=0" if best.n_components == 0 else f"{best.model}[/], K={best.n_components}"
     console.print(
-        f"best: [bold]{best.model}[/], K={best.n_components}: log-likelihood {best.log_likelihood:.6f}, "
+        f"best: [bold]{what}: log-likelihood {best.log_likelihood:.6f}, "
         f"{best.n_parameters} parameters, BIC {best.bic:.3f}, ICL {best.icl:.3f}"
     )
     top = result.top(3)

@@ -273,6 +273,47 @@ def duplicate_components(
     return tuple(tuple(g) for g in groups.values() if len(g) > 1)
 
 
+def objective_drops(history: Any, total_weight: float, exact: bool) -> tuple[str, ...]:
+    """A note naming the iterations where the objective decreased by more than rounding, if any.
+
+    Exact EM never lowers the objective; an inexact M-step can (``reg_covar > 0`` adds jitter
+    after the maximiser, a Student-t dof step is conditional), and a fit says so instead of
+    hiding it.
+
+    Parameters
+    ----------
+    history : sequence of float, shape (n_entries,)
+        The kept run's objective per iteration (``history_``).
+    total_weight : float
+        Rows (sum of the sample weights): the allowance for rounding is
+        ``16 eps (|h| + total_weight)``.
+    exact : bool
+        The family's ``exact_m_step``, named in the note.
+
+    Returns
+    -------
+    tuple of str
+        Empty, or one note.
+    """
+    h = np.asarray(history, dtype=np.float64)
+    if h.size < 2:
+        return ()
+    fall = h[:-1] - h[1:]
+    where = np.flatnonzero(fall > 16 * np.finfo(np.float64).eps * (np.abs(h[:-1]) + total_weight))
+    if where.size == 0:
+        return ()
+    why = (
+        "the M-step is not an exact maximiser here (reg_covar > 0 or a conditional step); "
+        "reg_covar=0 gives a monotone run"
+        if not exact
+        else "unexpected for an exact M-step (please report it with the data)"
+    )
+    return (
+        f"the objective dropped by up to {float(fall[where].max()):.3g} at iteration(s) "
+        f"{_join(tuple(int(i) + 1 for i in where[:6]))}: {why}",
+    )
+
+
 def record(
     estimator: Any,
     best: Any,
@@ -313,6 +354,7 @@ def record(
         duplicates=duplicates,
         failed_starts=tuple(failed),
         regularised_features=swamped,
+        notes=objective_drops(best.history, total_weight, getattr(family, "exact_m_step", True)),
     )
     estimator.diagnostics_ = diag
     name = describe(estimator)

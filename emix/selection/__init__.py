@@ -22,6 +22,7 @@ module          what it holds
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -34,6 +35,7 @@ from ..estimators.gaussian import GaussianMixture
 from ..exceptions import EmixWarning, InvalidParameterError
 from ..families.gaussian import COVARIANCE_MODELS, MCLUST_MODELS, MCLUST_MODELS_1D
 from ..families.gaussian.prior import MAP_MODELS
+from ..families.noise_volume import box_of_array
 from ..init import mclust_partition
 from .cells import run_grid, workers_for
 from .result import CRITERIA, SelectionRecord, SelectionResult, check_criterion, information_criteria
@@ -106,20 +108,23 @@ def _warm_start_cache(X: np.ndarray, init_params: str, ks: Sequence[int]) -> Non
         mclust_partition(X, max(ks))
 
 
-def _grid_ks(n_components: Iterable[int], n_samples: int) -> tuple[int, ...]:
+def _grid_ks(n_components: Iterable[int], n_samples: int, noise: bool = False) -> tuple[int, ...]:
     """The grid's K values, sorted and distinct; those above ``n_samples`` left out with a warning.
+    With a noise component, K = 0 (noise alone) is a cell too, as in mclust.
 
     Raises
     ------
     InvalidParameterError
-        A K that is not a positive int (0, -1, 1.5, 2.0, True), naming it and its place.
+        A K that is not a positive int (0 without noise, -1, 1.5, 2.0, True), naming it and its place.
     """
     given = list(n_components)
+    least = 0 if noise else 1
     for i, k in enumerate(given):
-        if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 1:
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < least:
             raise InvalidParameterError(
                 f"n_components must hold positive ints (numbers of components), but item {i} of the grid "
                 f"is {k!r}; give K values of 1 or more, such as range(1, 10)"
+                + ("" if noise else " (K = 0, noise alone, needs noise=True)")
             )
     above = sorted({int(k) for k in given if k > n_samples})
     if above and len(above) < len(set(given)):
@@ -131,6 +136,41 @@ def _grid_ks(n_components: Iterable[int], n_samples: int) -> tuple[int, ...]:
             stacklevel=3,
         )
     return tuple(sorted({int(k) for k in given if k <= n_samples}))
+
+
+def noise_alone(X: np.ndarray, models: Sequence[str], noise: Any) -> list[SelectionRecord]:
+    """The cells K = 0 of a grid with noise: the uniform density ``1 / V`` alone, one per model.
+
+    ``log L = -n log V`` with ``V`` mclust's ``hypvol`` of ``X`` (or the volume ``noise``
+    gives), one parameter (the volume), ICL = BIC (every row is noise), as mclust's
+    ``mclustBIC`` row G = 0.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    models : sequence of str
+    noise : bool or float
+
+    Returns
+    -------
+    list of SelectionRecord
+    """
+    if np.isnan(X).any():
+        raise InvalidParameterError("K = 0 (noise alone) needs data without missing values")
+    n = X.shape[0]
+    log_v = box_of_array(X).log_volume if isinstance(noise, (bool, np.bool_)) else math.log(float(noise))
+    loglik = -n * float(log_v)
+    crit = information_criteria(loglik, 1, n, map_log_sum=0.0)
+    return [
+        SelectionRecord(m, 0, loglik, 1, crit["bic"], crit["aic"], crit["icl"], True, 0, False, "noise alone")
+        for m in models
+    ]
+
+
+def _with_noise_alone(records: list[SelectionRecord], alone: list[SelectionRecord]) -> list[SelectionRecord]:
+    """The grid's records with the K = 0 cells, model by model, K = 0 first."""
+    order = {r.model: i for i, r in enumerate(alone)}
+    return sorted([*alone, *records], key=lambda r: (order[r.model], r.n_components))
 
 
 def select(
@@ -201,8 +241,10 @@ def select(
         Give every fit a noise component (see :class:`~emix.GaussianMixture`'s
         ``noise``), as ``mclustBIC(X, initialization = list(noise = ...))``:
         ``n_parameters`` counts the noise weight and the volume (mclust's
-        ``nMclustParams(..., noise = TRUE)``), ICL the noise column. mclust's
-        grid also has a row G = 0 (noise only); emix's K starts at 1.
+        ``nMclustParams(..., noise = TRUE)``), ICL the noise column. As in
+        mclust, K = 0 (noise alone: ``log L = -n log V``, one parameter) is a
+        cell of the grid, and the default grid is K = 0..9; when it is the
+        best, ``best_estimator`` is ``None``.
     noise_init : bool array of shape (n_samples,), float or None, default=None
         The noise guess every fit starts from (mclust's ``initialization$noise``:
         the tree is built on the other rows).
@@ -250,7 +292,10 @@ def select(
     for m in models:
         if m not in COVARIANCE_MODELS:
             raise InvalidParameterError(f"unknown model {m!r}; choose from {sorted(COVARIANCE_MODELS)}")
-    ks = _grid_ks(n_components, X.shape[0])
+    noisy = noise is not False or noise_init is not None
+    if noisy and n_components == range(1, 10):
+        n_components = range(0, 10)  # mclust's grid with noise: G = 0 (noise alone) to 9
+    ks = _grid_ks(n_components, X.shape[0], noisy)
     if not ks or not models:
         raise InvalidParameterError("the grid is empty: give at least one model and one K in [1, n_samples]")
     if len(set(models)) != len(models):
@@ -265,16 +310,18 @@ def select(
         random_state=random_state,
         **estimator_params,
     )
-    if noise is not False or noise_init is not None:  # not a direct cell: fitted by GaussianMixture
+    if noisy:  # not a direct cell: fitted by GaussianMixture
         params.update(noise=noise, noise_init=noise_init)
     params.setdefault("n_jobs", 1)  # one thread per fit: the grid is the parallel part
     for m in models:  # bad arguments raise here, once, rather than failing every cell
         GaussianMixture(n_components=1, covariance_type=m, **params)._validate_params()
-    tasks = [(m, k) for m in models for k in ks]
+    tasks = [(m, k) for m in models for k in ks if k > 0]
     workers = workers_for(n_jobs, X, tasks)
     if np.ndim(noise_init) == 0:  # with a noise guess the tree is built on the other rows
         _warm_start_cache(X, init_params, ks)
-    records, kept = run_grid(X, tasks, params, workers, progress)
+    records, kept = run_grid(X, tasks, params, workers, progress) if tasks else ([], {})
+    if 0 in ks:  # noise alone: one cell per model, alike, as mclust's row G = 0
+        records = _with_noise_alone(records, noise_alone(X, models, noise))
     scored = [(getattr(r, criterion), i) for i, r in enumerate(records) if np.isfinite(getattr(r, criterion))]
     if not scored:
         raise InvalidParameterError(
@@ -284,7 +331,9 @@ def select(
     _summarise(records)
     best = records[max(scored)[1]]
     est = kept.get((best.model, best.n_components))
-    if est is None:  # fitted directly or in a worker: fit it here (the same start, the same fit)
+    if best.n_components == 0:  # noise alone is best: no Gaussian model to keep
+        best, est = next(r for r in records if r.n_components == 0), None  # its cells are alike
+    elif est is None:  # fitted directly or in a worker: fit it here (the same start, the same fit)
         est = GaussianMixture(n_components=best.n_components, covariance_type=best.model, **params)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

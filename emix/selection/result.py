@@ -162,8 +162,9 @@ class SelectionResult:
         The criterion the best fit was chosen on.
     best_model : str
     best_n_components : int
-    best_estimator : GaussianMixture
-        The fitted estimator of the best (model, K).
+    best_estimator : GaussianMixture or None
+        The fitted estimator of the best (model, K); ``None`` when the best is
+        K = 0, a noise component alone (``select(noise=True)``).
     n_features : int
 
     Examples
@@ -183,7 +184,7 @@ class SelectionResult:
     criterion: str
     best_model: str
     best_n_components: int
-    best_estimator: GaussianMixture
+    best_estimator: GaussianMixture | None
     n_features: int = 0
 
     @property
@@ -249,7 +250,12 @@ class SelectionResult:
         """
         crit = criterion or self.criterion
         check_criterion(crit, CRITERIA)
-        ok = [r for r in self.records if np.isfinite(getattr(r, crit))]
+        first_alone = next((r for r in self.records if r.n_components == 0), None)
+        ok = [  # the cells of noise alone (K = 0) are alike: the first model's stands for them
+            r
+            for r in self.records
+            if np.isfinite(getattr(r, crit)) and (r.n_components > 0 or r is first_alone)
+        ]
         return sorted(ok, key=lambda r: getattr(r, crit), reverse=True)[:n]
 
     @property
