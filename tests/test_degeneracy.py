@@ -67,6 +67,7 @@ def test_em_stops_before_a_collapse_and_names_the_component(model):
     assert g.degenerate_.tolist() == [1]
     text = " ".join(str(w.message) for w in record)
     assert f"covariance_type='{model}'" in text and "n_components=2" in text and "component(s) 1" in text
+    assert "Set reg_covar > 0" in text  # the fix, for reg_covar = 0
     h = g.history_
     assert np.isfinite(h).all() and np.all(np.diff(h) >= -1e-9 * np.abs(h[:-1]))
 
@@ -105,3 +106,11 @@ def test_select_reports_degenerate_cells_as_na_with_the_reason():
     assert (res.best_model, res.best_n_components) not in {(r.model, r.n_components) for r in na}
     assert all(math.isfinite(r.bic) for r in res.top(100))
     assert "NA" in res.format_table() and "NA" in repr(res)
+
+
+def test_the_fix_for_a_degenerate_fit_with_reg_covar_says_raise_it():
+    from emix.estimators.degeneracy import message
+
+    g = emix.GaussianMixture(2, reg_covar=1e-6)
+    assert "Raise reg_covar (now 1e-06)" in message(g, (1,), refused=False)
+    assert "Set reg_covar > 0" in message(emix.GaussianMixture(2, reg_covar=0.0), (1,), refused=False)

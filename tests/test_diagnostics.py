@@ -51,7 +51,11 @@ def test_every_estimator_has_clean_diagnostics_after_a_clean_fit(est, X):
     est.fit(X)  # the suite turns any emix warning into an error
     diag = est.diagnostics_
     assert isinstance(diag, Diagnostics) and diag.issues == () and diag.converged == est.converged_
-    assert str(diag).startswith("converged; no repairs")
+    # no findings; a note may say the objective fell where the M-step is inexact by design
+    # (alpha > 0 pseudo-counts, reg_covar > 0)
+    assert str(diag).startswith("converged; no repairs") or (
+        not est._make_family().exact_m_step and all("objective dropped" in n for n in diag.notes)
+    )
 
 
 @pytest.mark.parametrize(("est", "X"), _clean_fits())

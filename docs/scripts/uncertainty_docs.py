@@ -18,8 +18,7 @@ import emix
 from emix.engine import m_step, run_em, stats_from_responsibilities
 from emix.families.gaussian.variational import VariationalGaussianFamily
 from emix.sources import ArraySource
-from emix.teach.plot import save_figure
-from emix.teach.plot import plot_intervals, plot_posterior_weights
+from emix.teach.plot import plot_intervals, plot_posterior_weights, save_figure
 
 ROOT = Path(__file__).resolve().parents[2]
 REF = ROOT / "tests" / "reference" / "mclust"
@@ -115,7 +114,9 @@ ref_means = np.array([[float(r["estimate"]) for r in rows if r["type"] == "bs" a
                        and r["k"] == k] for k in "123"])  # fmt: skip
 _, order = linear_sum_assignment(((ref_means[:, None] - g.means_[None]) ** 2).sum(-1))
 tol = 1e-5 * (1 + abs(g.log_likelihood_)) / len(X)
-mclust_rule = emix.GaussianMixture(**{**g.get_params(), "convergence": "sklearn", "tol": tol, "accelerate": False})
+mclust_rule = emix.GaussianMixture(
+    **{**g.get_params(), "convergence": "sklearn", "tol": tol, "accelerate": False}
+)
 for attr in ("weights_", "means_", "covariances_", "precisions_cholesky_", "precisions_", "n_features_in_",
              "converged_", "n_iter_"):  # fmt: skip
     setattr(mclust_rule, attr, getattr(g, attr))

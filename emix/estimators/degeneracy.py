@@ -37,8 +37,10 @@ def message(estimator: Any, components: tuple[int, ...], refused: bool) -> str:
         if refused
         else "its covariance is singular by mclust's test (rcond <= sqrt(eps)) or it is empty"
     )
+    reg = getattr(estimator, "reg_covar", None)
+    first = "Set reg_covar > 0" if not reg else f"Raise reg_covar (now {reg:g})"
     return (
-        f"{describe(estimator)}: component(s) {which} degenerate: {how}. Set reg_covar > 0, use "
+        f"{describe(estimator)}: component(s) {which} degenerate: {how}. {first}, use "
         "fewer components or another covariance model"
     )
 

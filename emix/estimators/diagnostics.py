@@ -277,8 +277,8 @@ def objective_drops(history: Any, total_weight: float, exact: bool) -> tuple[str
     """A note naming the iterations where the objective decreased by more than rounding, if any.
 
     Exact EM never lowers the objective; an inexact M-step can (``reg_covar > 0`` adds jitter
-    after the maximiser, a Student-t dof step is conditional), and a fit says so instead of
-    hiding it.
+    after the maximiser, ``alpha > 0`` smooths with pseudo-counts, a Student-t dof step is
+    conditional), and a fit says so instead of hiding it.
 
     Parameters
     ----------
@@ -303,8 +303,8 @@ def objective_drops(history: Any, total_weight: float, exact: bool) -> tuple[str
     if where.size == 0:
         return ()
     why = (
-        "the M-step is not an exact maximiser here (reg_covar > 0 or a conditional step); "
-        "reg_covar=0 gives a monotone run"
+        "the M-step does not maximise the likelihood exactly here (reg_covar > 0 adds jitter, "
+        "alpha > 0 pseudo-counts, or a conditional step); reg_covar=0 / alpha=0 give a monotone run"
         if not exact
         else "unexpected for an exact M-step (please report it with the data)"
     )
