@@ -273,7 +273,9 @@ def duplicate_components(
     return tuple(tuple(g) for g in groups.values() if len(g) > 1)
 
 
-def objective_drops(history: Any, total_weight: float, exact: bool) -> tuple[str, ...]:
+def objective_drops(
+    history: Any, total_weight: float, exact: bool, dtype: Any = np.float64
+) -> tuple[str, ...]:
     """A note naming the iterations where the objective decreased by more than rounding, if any.
 
     Exact EM never lowers the objective; an inexact M-step can (``reg_covar > 0`` adds jitter
@@ -289,6 +291,9 @@ def objective_drops(history: Any, total_weight: float, exact: bool) -> tuple[str
         ``16 eps (|h| + total_weight)``.
     exact : bool
         The family's ``exact_m_step``, named in the note.
+    dtype : dtype, default=float64
+        The data's: ``eps`` is its machine epsilon (float32 data's densities are known to
+        fewer digits), float64's for data that are not floating point.
 
     Returns
     -------
@@ -299,7 +304,8 @@ def objective_drops(history: Any, total_weight: float, exact: bool) -> tuple[str
     if h.size < 2:
         return ()
     fall = h[:-1] - h[1:]
-    where = np.flatnonzero(fall > 16 * np.finfo(np.float64).eps * (np.abs(h[:-1]) + total_weight))
+    eps = np.finfo(dtype if np.issubdtype(dtype, np.floating) else np.float64).eps
+    where = np.flatnonzero(fall > 16 * eps * (np.abs(h[:-1]) + total_weight))
     if where.size == 0:
         return ()
     why = (
@@ -354,7 +360,9 @@ def record(
         duplicates=duplicates,
         failed_starts=tuple(failed),
         regularised_features=swamped,
-        notes=objective_drops(best.history, total_weight, getattr(family, "exact_m_step", True)),
+        notes=objective_drops(
+            best.history, total_weight, getattr(family, "exact_m_step", True), np.asarray(rows).dtype
+        ),
     )
     estimator.diagnostics_ = diag
     name = describe(estimator)
