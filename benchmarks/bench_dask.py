@@ -21,8 +21,9 @@ median over the iterations and ``--repeats`` alternating repeats.
   ``--processes`` gives each its own process), through the default client, as
   a user's ``Client()`` would be; a pass is one task per worker over the
   blocks it holds (``DaskSource.map_chunks``);
-* **dask, who_has every pass**: the same, asking the scheduler where the
-  blocks live on every pass (as before the placement was kept);
+* **dask, a task per worker**: the same, each pass one task per worker
+  through the scheduler, as in the previous round (before the resident
+  runners of :mod:`emix.sources.dask_workers`);
 * **dask, a task per block**: the same, with the pass made as in the first
   round (one task per block, the function scattered first).
 
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         cluster = distributed.LocalCluster(
             n_workers=args.workers, threads_per_worker=1, processes=args.processes, dashboard_address=None
         )
-    names = ("threads", "dask", "who_has every pass", "per block")
+    names = ("threads", "dask", "task per worker", "per block")
     times: dict[str, list[float]] = {name: [] for name in names}
     cpus: dict[str, list[float]] = {name: [] for name in names}
     lls = {}
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
                 distributed.wait(dX)
                 for name, variant in (
                     ("dask", contextlib.nullcontext()),
-                    ("who_has every pass", placement_every_pass()),
+                    ("task per worker", task_per_worker()),
                     ("per block", per_block_tasks()),
                 ):
                     with variant:
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
 
 @contextlib.contextmanager
 def placement_every_pass():
-    """Ask the scheduler where the blocks live on every pass, as before this round's change."""
+    """Ask the scheduler where the blocks live on every pass (as before the placement was kept)."""
     from emix.sources.dask import DaskSource
 
     saved = DaskSource._placement
@@ -182,6 +183,19 @@ def placement_every_pass():
         yield
     finally:
         DaskSource._placement = saved
+
+
+@contextlib.contextmanager
+def task_per_worker():
+    """Make Dask passes as the previous round did: one task per worker, no resident runner."""
+    from emix.sources.dask_workers import WorkerRunners
+
+    saved = WorkerRunners.map
+    WorkerRunners.map = lambda self, *args: None
+    try:
+        yield
+    finally:
+        WorkerRunners.map = saved
 
 
 @contextlib.contextmanager

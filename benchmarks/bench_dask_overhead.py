@@ -10,10 +10,11 @@ What is measured, on a ``distributed.LocalCluster`` of ``--workers`` workers of
 one thread each, 1M x 8 rows persisted in 8 blocks:
 
 * **an empty pass**: ``DaskSource.map_chunks`` of a function that returns at
-  once, ``--repeats`` times, as the EM passes make it (one task per worker,
-  where the blocks live kept from the first pass), and asking the scheduler
-  where the blocks live on every pass (as before this round); median and
-  minimum wall time;
+  once, ``--repeats`` times, as the EM passes make it (a call to each
+  worker's resident runner), as the previous round made it (one task per
+  worker, where the blocks live kept from the first pass), and as the round
+  before (a task per worker, the scheduler asked where the blocks live on
+  every pass); median and minimum wall time;
 * **an idle cluster**: the CPU time (``/proc/PID/task/*/schedstat``) used in 5
   seconds of doing nothing by this process (client, scheduler and nannies)
   and by the worker processes: heartbeats, the event loops' ticks, the
@@ -26,6 +27,7 @@ one thread each, 1M x 8 rows persisted in 8 blocks:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -37,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_dask import cpu_seconds, placement_every_pass  # noqa: E402
+from bench_dask import cpu_seconds, placement_every_pass, task_per_worker  # noqa: E402
 
 #: Dask settings for ``--quiet``: the event loops' tick and the monitors less often than by default.
 QUIET = {
@@ -51,9 +53,13 @@ def empty(X, w, offset):
     return offset
 
 
-def main(argv: list[str] | None = None) -> None:
-    import contextlib
+@contextlib.contextmanager
+def _both(a, b):
+    with a(), b():
+        yield
 
+
+def main(argv: list[str] | None = None) -> None:
     import dask
     import dask.array as da
     import distributed
@@ -89,8 +95,12 @@ def main(argv: list[str] | None = None) -> None:
             for _ in range(args.rounds):
                 out = []
                 for name, variant in (
-                    ("kept", contextlib.nullcontext),
-                    ("who_has every pass", placement_every_pass),
+                    ("runners", contextlib.nullcontext),
+                    ("task per worker", task_per_worker),
+                    (
+                        "task per worker, who_has every pass",
+                        lambda: _both(task_per_worker, placement_every_pass),
+                    ),
                 ):
                     times = []
                     with variant():
@@ -99,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
                             list(source.map_chunks(empty))
                             times.append(time.perf_counter() - start)
                     out.append(f"{name} {statistics.median(times) * 1e3:.1f} ms (min {min(times) * 1e3:.1f})")
-                print(f"load {os.getloadavg()[0]:.2f}: empty pass, placement " + "; ".join(out))
+                print(f"load {os.getloadavg()[0]:.2f}: empty pass: " + "; ".join(out))
             workers = [] if args.threads else list(client.run(os.getpid).values())
             time.sleep(2)
             before = cpu_seconds([os.getpid()]), cpu_seconds(workers)

@@ -84,17 +84,53 @@ def client():
     cluster.close()
 
 
-def test_a_pass_is_one_task_per_worker(client):
+def _where_and_offset(X, w, off):
+    return distributed.get_worker().address, off
+
+
+def test_a_pass_is_one_call_per_worker_to_a_resident_runner(client):
     X = blobs()
     dX = client.persist(da.from_array(X, chunks=(500, 3)))
     distributed.wait(dX)
     src = DaskSource(dX)
+    holders = {w for ws in client.who_has(client.futures_of(dX)).values() for w in ws}
     with distributed.get_task_stream(client) as stream:
-        values = list(src.map_chunks(lambda X, w, off: (distributed.get_worker().address, off)))
-    assert [off for _, off in values] == list(range(0, 4000, 500))  # the 8 blocks, in order
+        for _ in range(3):
+            values = list(src.map_chunks(_where_and_offset))
+            assert [off for _, off in values] == list(range(0, 4000, 500))  # the 8 blocks, in order
+            assert {a for a, _ in values} == holders  # each block ran where it lives
+    # the only tasks are the runners' making, one per worker holding blocks, on the first pass
+    assert sorted(t["key"].split("-")[0] for t in stream.data) == ["BlockRunner"] * len(holders)
+
+
+def test_without_runners_a_pass_is_one_task_per_worker(client):
+    X = blobs()
+    dX = client.persist(da.from_array(X, chunks=(500, 3)))
+    distributed.wait(dX)
+    src = DaskSource(dX)
+    src._runners._refused = True  # as on a cluster that cannot make actors
+    with distributed.get_task_stream(client) as stream:
+        values = list(src.map_chunks(_where_and_offset))
+    assert [off for _, off in values] == list(range(0, 4000, 500))
     holders = {w for ws in client.who_has(client.futures_of(dX)).values() for w in ws}
     assert len(stream.data) == len(holders) <= 2  # one task per worker holding blocks
-    assert {a for a, _ in values} == holders  # each block ran where it lives
+    assert {a for a, _ in values} == holders
+
+
+def _refuse_block_1000(X, w, off):
+    if off == 1000:
+        raise emix.InvalidInputError("row 1000: refused")
+    return off
+
+
+def test_an_error_of_the_pass_function_reaches_the_caller_as_it_was_raised(client):
+    dX = client.persist(da.from_array(blobs(), chunks=(500, 3)))
+    distributed.wait(dX)
+    src = DaskSource(dX)
+    assert list(src.map_chunks(lambda X, w, off: off)) == list(range(0, 4000, 500))  # runners made
+    with pytest.raises(emix.InvalidInputError, match="row 1000: refused"):
+        list(src.map_chunks(_refuse_block_1000))
+    assert src._runners._key is not None  # the runners are kept: the function failed, not they
 
 
 def test_fit_uses_the_default_client_and_equals_the_threads(client):

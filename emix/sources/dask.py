@@ -6,8 +6,6 @@ used, never when this module is imported.
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +14,7 @@ import numpy as np
 from ..exceptions import InputTypeError, InvalidInputError
 from .base import _SourceBase
 from .contract import ChunkFn
+from .dask_workers import WorkerRunners, apply_block, worker_task
 
 
 def is_dask_collection(obj: Any) -> bool:
@@ -42,76 +41,6 @@ def is_dask_collection(obj: Any) -> bool:
     return type(obj).__module__.split(".")[0] == "dask" and hasattr(obj, "__dask_graph__")
 
 
-def _apply_block(fn: ChunkFn, X: np.ndarray, w: np.ndarray | None, offset: int) -> Any:
-    """Run on a worker: ``fn`` on one block (the block is already a NumPy array there)."""
-    return fn(np.asarray(X), None if w is None else np.asarray(w), offset)
-
-
-def _apply_blocks(fn: ChunkFn, blocks: list, weights: list, offsets: list) -> list:
-    """Run on a worker: ``fn`` on each of the blocks it holds, in order; the values in a list."""
-    return [_apply_block(fn, X, w, off) for X, w, off in zip(blocks, weights, offsets)]
-
-
-def _worker_task(fn: ChunkFn, blocks: list, weights: list, offsets: list) -> tuple[str | None, list]:
-    """Run on a worker: :func:`_apply_blocks` within the worker's threads; and where it ran.
-
-    A worker process of ``nthreads`` threads runs the task with BLAS (and
-    numba's parallel regions) held to ``nthreads`` threads, so that two
-    worker processes on two cores do not each start a pool as wide as the
-    machine (:func:`_thread_limits`). The worker's address lets the caller
-    see that its record of where the blocks live still holds.
-    """
-    try:
-        from distributed import Scheduler, Worker, get_worker
-
-        worker = get_worker()
-    except (ImportError, ValueError):  # pragma: no cover - always run by a worker
-        return None, _apply_blocks(fn, blocks, weights, offsets)
-    if Scheduler._instances or len(Worker._instances) > 1:  # threads of a process with other work
-        return worker.address, _apply_blocks(fn, blocks, weights, offsets)
-    with _thread_limits(int(getattr(worker.state, "nthreads", 1) or 1)):
-        return worker.address, _apply_blocks(fn, blocks, weights, offsets)
-
-
-_CONTROLLER: list = []
-
-
-@contextlib.contextmanager
-def _thread_limits(n: int) -> Iterator[None]:
-    """BLAS and numba at most ``n`` threads in this worker process while the block runs.
-
-    Nothing is changed when they are already that narrow (a Dask nanny starts
-    workers with ``OMP_NUM_THREADS=1`` and the like). Not used in a worker
-    that shares its process with a scheduler or other workers
-    (``processes=False``): the limits are process-wide, and the fit's own
-    thread pool sets them there.
-    """
-    if not _CONTROLLER:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - threadpoolctl is a dependency of emix
-            _CONTROLLER.append(None)
-        else:
-            _CONTROLLER.append(ThreadpoolController())
-    controller = _CONTROLLER[0]
-    wide = controller is not None and any(lib.num_threads > n for lib in controller.lib_controllers)
-    numba, parallel = sys.modules.get("numba"), sys.modules.get("numba.np.ufunc.parallel")
-    # numba's pool is asked only once started (by a parallel kernel): asking would start it
-    started = parallel is not None and getattr(parallel, "_is_initialized", False)
-    numba_threads = numba.get_num_threads() if numba is not None and started else 0
-    if numba_threads > n:
-        numba.set_num_threads(n)
-    try:
-        if wide:
-            with controller.limit(limits=n):
-                yield
-        else:
-            yield
-    finally:
-        if numba_threads > n:
-            numba.set_num_threads(numba_threads)
-
-
 def _current_client():
     """The active ``distributed.Client``, or ``None`` (Dask's local scheduler is then used)."""
     try:
@@ -132,7 +61,8 @@ class DaskSource(_SourceBase):
     each block computes ``fn(X_block, w_block, row_offset)`` (for EM: the
     family's statistics and log-likelihood) where it lives, and the small
     results are summed on the client in block order. The function, with the
-    current parameters, is scattered to the workers once per pass.
+    current parameters, goes to each worker holding blocks once per pass
+    (see :meth:`map_chunks`).
 
     Parameters
     ----------
@@ -230,6 +160,7 @@ class DaskSource(_SourceBase):
         self._offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
         self._first: np.ndarray | None = None
         self._placed: tuple | None = None  # (client id, workers, their blocks): see _placement
+        self._runners = WorkerRunners()  # a resident runner per worker: see _map_on_workers
 
     @property
     def n_samples(self) -> int:
@@ -254,12 +185,15 @@ class DaskSource(_SourceBase):
         """``fn(X_block, w_block, row_offset)`` where the blocks live, values in block order.
 
         With a ``distributed`` client (the one ``distributed.get_client()``
-        finds: the user's), each worker gets **one task** per pass, carrying
-        ``fn`` (with the current parameters) and running it over the blocks it
-        holds, in order; the per-block values come back and are summed by the
-        caller in block order, so the result is the in-memory one for the same
-        chunks. A worker lost during a pass is replaced by the scheduler: its
-        task is run again elsewhere and its blocks recomputed from their graph.
+        finds: the user's), each worker holding blocks gets **one call** per
+        pass, carrying ``fn`` (with the current parameters) and running it
+        over the blocks it holds, in order: a call to a resident runner made
+        on the first pass (a ``distributed`` actor, reached without the
+        scheduler), or, when that cannot serve, one task per worker. The
+        per-block values come back and are summed by the caller in block
+        order, so the result is the in-memory one for the same chunks. A
+        worker lost during a pass is replaced by the scheduler: the pass is
+        made again by tasks, its blocks recomputed from their graph.
         Without a client, Dask's local scheduler runs the blocks on threads of
         this process.
 
@@ -284,7 +218,8 @@ class DaskSource(_SourceBase):
         return iter(self._map_graph(fn, client))
 
     def _map_on_workers(self, client: Any, fn: ChunkFn) -> list | None:
-        """One task per worker over its blocks; ``None`` when the blocks are not held by the cluster."""
+        """The pass where the blocks live (:mod:`.dask_workers`): by each worker's resident runner,
+        else by one task per worker; ``None`` when the blocks are not held by the cluster."""
         held = {
             f.key: f for f in client.futures_of([self.X] if self.weights is None else [self.X, self.weights])
         }
@@ -293,9 +228,13 @@ class DaskSource(_SourceBase):
             return None  # persisted elsewhere (no client at the time): the graph path sends them
         where, order = self._placement(client, held, keys)
         wkeys = [None if b is None else b.key for b in self._w_blocks]
+        if all(held[k].status == "finished" for k in keys):
+            values = self._runners.map(client, fn, where, order, keys, wkeys, self._offsets)
+            if values is not None:
+                return values
         # one task per worker; all of a task's blocks are on that worker, so the scheduler runs it there
         futures = client.map(
-            _worker_task,
+            worker_task,
             [fn] * len(order),
             [[held[keys[i]] for i in idx] for idx in order],
             [[None if wkeys[i] is None else held[wkeys[i]] for i in idx] for idx in order],
@@ -337,7 +276,7 @@ class DaskSource(_SourceBase):
             [ref] = client.scatter([fn], broadcast=True, hash=False)
         try:
             tasks = [
-                dask.delayed(_apply_block, pure=False)(ref, xb, wb, off)
+                dask.delayed(apply_block, pure=False)(ref, xb, wb, off)
                 for xb, wb, off in zip(self._x_blocks, self._w_blocks, self._offsets)
             ]
             return dask.compute(*tasks)
