@@ -284,18 +284,28 @@ class _Run:
         )
 
 
-def _compiled_run(source, family: Family, params: MixtureParams, max_iter: int, tol: float, rule: str):
+#: Data no larger than this (rows x components x features) with ``accelerate=True`` run the
+#: compiled plain loop first (issue 15): on small data a plain pass costs microseconds, a
+#: SQUAREM pass in Python ~100 us, so plain EM reaches the same optimum sooner; a run that does
+#: not converge within ``max_iter`` is redone with SQUAREM in Python (see docs/speed.md).
+COMPILED_PLAIN_MAX = 40_000
+
+
+def _compiled_run(
+    source, family: Family, params: MixtureParams, max_iter: int, tol: float, rule: str, **rule_kw
+):
     """The family's whole EM run in one compiled loop (its optional ``whole_em``), for data held
-    in one chunk; ``None`` when it has none or it does not apply (the Python loop then runs)."""
+    in one chunk; ``None`` when it has none, it does not apply, or it handed the run back (a
+    step the Python M-step would repair: the Python loop then runs, from the start)."""
     whole = single_chunk(source, family)
     run = getattr(family, "whole_em", None)
-    if whole is None or run is None:
-        return None
+    if whole is None or run is None or hasattr(family, "weights_step") or hasattr(family, "log_prior"):
+        return None  # hooks (fixed weights, a prior) the compiled loop does not have
     out = run(
         *whole, params.weights, params.components, max_iter=max_iter, tol=tol, rule=rule,
-        total_weight=source.total_weight,
+        total_weight=source.total_weight, **rule_kw,
     )  # fmt: skip
-    if out is None:
+    if out is None or "history" not in out:
         return None
     final = MixtureParams(weights=out["weights"], components=out["components"])
     degenerate = out["flagged"] or degenerate_components(family, final, source.total_weight)
@@ -305,9 +315,19 @@ def _compiled_run(source, family: Family, params: MixtureParams, max_iter: int, 
         n_iter=out["passes"],
         converged=out["converged"],
         accelerated=(False,) * len(out["history"]),
+        run=(tuple(out["history"][-4:]), (False,) * min(len(out["history"]), 4)),
         degenerate=degenerate,
         map_log_sum=out.get("map_log_sum"),
     )
+
+
+def _small(source, params: MixtureParams) -> bool:
+    """Whether the data are small enough for :data:`COMPILED_PLAIN_MAX`."""
+    x = getattr(source, "X", None)
+    means = getattr(params.components, "means", None)
+    if x is None or means is None or np.ndim(x) != 2:
+        return False
+    return x.shape[0] * np.shape(means)[0] * x.shape[1] <= COMPILED_PLAIN_MAX
 
 
 def run_em(
@@ -391,9 +411,17 @@ def run_em(
         ``len(history) == n_iter + 1``.
     """
     stop = strict if stop_degenerate is None else bool(stop_degenerate)
+    dt = np.dtype(getattr(source, "dtype", np.float64))
+    eps = float(np.finfo(dt).eps) if np.issubdtype(dt, np.floating) else 0.0
+    monitor = ConvergenceMonitor(
+        tol, source.total_weight, strict=strict, rule=convergence, rtol=rtol, eps=eps, previous=previous
+    )
+    accelerate = accelerate and can_accelerate(family)
+    # issue 15: plain EM in one compiled loop (exact: mclust's stops; else: the default steps,
+    # handed back to Python where a step needs repair); small data with acceleration too
     if (
-        stop
-        and not accelerate
+        (stop or not strict)
+        and (not accelerate or _small(source, params))
         and callback is None
         and labels is None
         and checkpoint is None
@@ -401,15 +429,11 @@ def run_em(
     ):
         # tol=0 never stops under any rule: the compiled loop's "sklearn" rule is then the same run
         rule = "sklearn" if tol == 0 and convergence in ("aitken", "sklearn") else convergence
-        compiled = _compiled_run(source, family, params, max_iter, tol, rule)
-        if compiled is not None:
+        compiled = _compiled_run(
+            source, family, params, max_iter, tol, rule, rtol=monitor.rtol, eps=monitor.eps, exact=stop
+        )
+        if compiled is not None and (compiled.converged or not accelerate):
             return compiled
-    dt = np.dtype(getattr(source, "dtype", np.float64))
-    eps = float(np.finfo(dt).eps) if np.issubdtype(dt, np.floating) else 0.0
-    monitor = ConvergenceMonitor(
-        tol, source.total_weight, strict=strict, rule=convergence, rtol=rtol, eps=eps, previous=previous
-    )
-    accelerate = accelerate and can_accelerate(family)
     with _open_pool(pool, n_jobs) as pool:
         run = _Run(
             source,
