@@ -161,10 +161,10 @@ def test_acceleration_that_plain_em_cannot_finish_is_the_python_squarem_run(spy)
 
 
 def test_large_data_with_acceleration_keep_squarem(spy):
-    """Above :data:`emix.engine.driver.COMPILED_PLAIN_MAX` (rows x K x D) an accelerated fit
+    """Above :data:`emix.engine.driver.PLAIN_FIRST_MAX` (rows x K x D) an accelerated fit
     stays in Python (SQUAREM); the plain one is still compiled."""
     rng = np.random.default_rng(0)
-    n = driver.COMPILED_PLAIN_MAX // 4 + 1
+    n = driver.PLAIN_FIRST_MAX // 4 + 1
     X = np.concatenate([rng.normal(0, 1, (n // 2, 2)), rng.normal(4, 1, (n - n // 2, 2))])
     a = make("diag", 2, accelerate=True, tol=1e-8, n_jobs=1).fit(X)
     assert spy == [] and a.accelerated_.any()

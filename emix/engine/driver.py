@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -284,11 +285,12 @@ class _Run:
         )
 
 
-#: Data no larger than this (rows x components x features) with ``accelerate=True`` run the
-#: compiled plain loop first (issue 15): on small data a plain pass costs microseconds, a
-#: SQUAREM pass in Python ~100 us, so plain EM reaches the same optimum sooner; a run that does
-#: not converge within ``max_iter`` is redone with SQUAREM in Python (see docs/speed.md).
-COMPILED_PLAIN_MAX = 40_000
+#: Data no larger than this (rows x components x features) with ``accelerate=True`` run plain
+#: EM first (issue 15), whatever holds them: on small data held in one chunk a compiled plain
+#: pass costs microseconds and a SQUAREM pass in Python ~100 us, so plain EM reaches the same
+#: optimum sooner; a run that does not converge within ``max_iter`` is redone with SQUAREM from
+#: the same start (see docs/speed.md, "What runs compiled").
+PLAIN_FIRST_MAX = 40_000
 
 
 def _compiled_run(
@@ -321,13 +323,27 @@ def _compiled_run(
     )
 
 
-def _small(source, params: MixtureParams) -> bool:
-    """Whether the data are small enough for :data:`COMPILED_PLAIN_MAX`."""
-    x = getattr(source, "X", None)
-    means = getattr(params.components, "means", None)
-    if x is None or means is None or np.ndim(x) != 2:
+def _plain_first(source, family: Family, params: MixtureParams) -> bool:
+    """Whether an accelerated run on ``source`` makes plain EM first (:data:`PLAIN_FIRST_MAX`)."""
+    n, d = getattr(source, "n_samples", None), getattr(source, "n_features", None)
+    if n is None or d is None or not can_accelerate(family):
         return False
-    return x.shape[0] * np.shape(means)[0] * x.shape[1] <= COMPILED_PLAIN_MAX
+    return int(n) * len(params.weights) * int(d) <= PLAIN_FIRST_MAX
+
+
+def _kept_if_converged(run: Callable[[], EMResult]) -> EMResult | None:
+    """``run()``'s result if it converged, its warnings then re-issued; else ``None``, with its
+    warnings and recorded repairs dropped (a discarded attempt leaves nothing in the fit)."""
+    position = repairs.mark()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = run()
+    if not out.converged:
+        repairs.rewind(position)
+        return None
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    return out
 
 
 def run_em(
@@ -416,12 +432,19 @@ def run_em(
     monitor = ConvergenceMonitor(
         tol, source.total_weight, strict=strict, rule=convergence, rtol=rtol, eps=eps, previous=previous
     )
+    if accelerate and checkpoint is None and previous is None and _plain_first(source, family, params):
+        # issue 15: small data make plain EM first (compiled where it can be), SQUAREM if it fails
+        kw = dict(max_iter=max_iter, tol=tol, strict=strict, callback=callback, convergence=convergence)
+        kw.update(rtol=rtol, n_jobs=n_jobs, pool=pool, labels=labels, stop_degenerate=stop_degenerate)
+        plain = _kept_if_converged(lambda: run_em(source, family, params, accelerate=False, **kw))
+        if plain is not None:
+            return plain
     accelerate = accelerate and can_accelerate(family)
     # issue 15: plain EM in one compiled loop (exact: mclust's stops; else: the default steps,
-    # handed back to Python where a step needs repair); small data with acceleration too
+    # handed back to Python where a step needs repair)
     if (
         (stop or not strict)
-        and (not accelerate or _small(source, params))
+        and not accelerate
         and callback is None
         and labels is None
         and checkpoint is None
@@ -432,7 +455,7 @@ def run_em(
         compiled = _compiled_run(
             source, family, params, max_iter, tol, rule, rtol=monitor.rtol, eps=monitor.eps, exact=stop
         )
-        if compiled is not None and (compiled.converged or not accelerate):
+        if compiled is not None:
             return compiled
     with _open_pool(pool, n_jobs) as pool:
         run = _Run(
