@@ -290,7 +290,7 @@ class _Run:
 #: pass costs microseconds and a SQUAREM pass in Python ~100 us, so plain EM reaches the same
 #: optimum sooner; a run that does not converge within ``max_iter`` is redone with SQUAREM from
 #: the same start (see docs/speed.md, "What runs compiled").
-PLAIN_FIRST_MAX = 40_000
+PLAIN_FIRST_MAX = 20_000
 
 
 def _compiled_run(
@@ -432,10 +432,11 @@ def run_em(
     monitor = ConvergenceMonitor(
         tol, source.total_weight, strict=strict, rule=convergence, rtol=rtol, eps=eps, previous=previous
     )
-    if accelerate and checkpoint is None and previous is None and _plain_first(source, family, params):
+    if accelerate and previous is None and _plain_first(source, family, params):
         # issue 15: small data make plain EM first (compiled where it can be), SQUAREM if it fails
         kw = dict(max_iter=max_iter, tol=tol, strict=strict, callback=callback, convergence=convergence)
         kw.update(rtol=rtol, n_jobs=n_jobs, pool=pool, labels=labels, stop_degenerate=stop_degenerate)
+        kw.update(checkpoint=checkpoint)  # a resumed state goes to the plain run (it restores once)
         plain = _kept_if_converged(lambda: run_em(source, family, params, accelerate=False, **kw))
         if plain is not None:
             return plain
