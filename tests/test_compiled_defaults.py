@@ -170,3 +170,26 @@ def test_large_data_with_acceleration_keep_squarem(spy):
     assert spy == [] and a.accelerated_.any()
     make("diag", 2, tol=1e-8, n_jobs=1).fit(X)
     assert spy == [True]
+
+
+def test_a_discarded_plain_attempt_leaves_no_warnings_or_repairs():
+    """``driver._kept_if_converged``: an attempt that did not converge leaves nothing behind; a
+    kept one re-issues its warnings (once each) and keeps its recorded repairs."""
+    from emix.engine.results import EMResult
+    from emix.families import repairs
+
+    def attempt(converged):
+        def run():
+            for _ in range(3):
+                warnings.warn("repaired", DegenerateComponentWarning, stacklevel=1)
+            repairs.note((0,), "kept its previous mean and covariance")
+            return EMResult(params=None, history=(0.0,), n_iter=1, converged=converged)
+
+        return run
+
+    with repairs.recording() as log, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert driver._kept_if_converged(attempt(False)) is None
+        assert log == [] and caught == []
+        assert driver._kept_if_converged(attempt(True)).converged
+        assert len(log) == 1 and len(caught) == 1

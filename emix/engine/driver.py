@@ -341,8 +341,12 @@ def _kept_if_converged(run: Callable[[], EMResult]) -> EMResult | None:
     if not out.converged:
         repairs.rewind(position)
         return None
-    for w in caught:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    seen = set()
+    for w in caught:  # once each, as the default filter shows a warning once per place
+        key = (w.category, str(w.message), w.filename, w.lineno)
+        if key not in seen:
+            seen.add(key)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
     return out
 
 
@@ -397,6 +401,8 @@ def run_em(
         Otherwise EM continues plainly from ``F(F(t))``. The step-length cap
         starts at 1 and grows 4x whenever a step is capped (Varadhan and
         Roland's ``step.max0 = 1, mstep = 4``) and shrinks 4x on a rejection.
+        Small data (``rows x K x D <=`` :data:`PLAIN_FIRST_MAX`, no ``previous``)
+        run plain EM first, kept if it converges within ``max_iter``.
     n_jobs : int or None, default=1
         Threads for the passes (``None``: all cores). Ignored if ``pool`` is given.
     pool : ChunkPool, optional
