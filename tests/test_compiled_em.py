@@ -65,13 +65,29 @@ def test_max_iter_and_a_degenerate_stop_match():
     assert a.degenerate_.tolist() == b.degenerate_.tolist() != []
 
 
-def test_other_settings_run_in_python():
+def test_other_settings_run_in_python(monkeypatch):
+    """float32 data, a progress callback and chunked data keep the Python loop; the defaults'
+    settings (``reg_covar > 0``, ``"aitken"``, ``accelerate`` on small data) run compiled
+    (issue 15, ``tests/test_compiled_defaults.py``)."""
+    from emix.engine import driver
+
+    calls = []
+    orig = driver._compiled_run
+    monkeypatch.setattr(driver, "_compiled_run", lambda *a, **kw: calls.append(orig(*a, **kw)) or calls[-1])
     X = emix.datasets.load_faithful()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for kw in (dict(accelerate=True), dict(reg_covar=1e-6), dict(convergence="aitken")):
             g = fit(X, "VVV", 3, True, **kw)
-            assert np.isfinite(g.log_likelihood_)
+            assert np.isfinite(g.log_likelihood_) and calls[-1] is not None
+        calls.clear()
+        fit(X.astype(np.float32), "VVV", 3, True)
+        fit(X, "VVV", 3, True, chunk_size=100)
+        assert all(c is None for c in calls)
+        n = len(calls)
+        with _kernels.use_numba(True):
+            emix.GaussianMixture(3, reg_covar=0.0, accelerate=False).fit(X, progress=lambda p: None)
+        assert len(calls) == n  # a callback: the compiled loop is not even asked
 
 
 @pytest.mark.parametrize("model", ["full", "tied", "diag", "spherical"])

@@ -17,6 +17,15 @@ from emix.estimators.gaussian import GaussianMixture
 from emix.families.gaussian import COVARIANCE_MODELS, DiagCovariance, GaussianFamily
 from emix.sources import ArraySource
 
+
+@pytest.fixture
+def squarem_on_small_data(monkeypatch):
+    """SQUAREM itself on small data, which otherwise run plain EM first (issue 15)."""
+    from emix.engine import driver
+
+    monkeypatch.setattr(driver, "PLAIN_FIRST_MAX", 0)
+
+
 COV_TYPES = ("full", "tied", "diag", "spherical")
 pytestmark = pytest.mark.filterwarnings("ignore:Best of 1 initialisation")
 FAITHFUL_TIED_OPT = -1126.315928
@@ -202,7 +211,7 @@ def test_acceleration_is_monotone_and_reaches_plain_optimum(cov):
     assert not plain.accelerated_.any()
 
 
-def test_acceleration_on_slow_faithful_extrapolates_and_saves_passes():
+def test_acceleration_on_slow_faithful_extrapolates_and_saves_passes(squarem_on_small_data):
     X = load_faithful()
     kw = dict(covariance_type="tied", random_state=0, max_iter=10_000)
     acc = GaussianMixture(3, accelerate=True, **kw).fit(X)
@@ -272,7 +281,7 @@ def test_free_parameterisation_round_trip(cov):
         assert np.linalg.eigvalsh(c).min() > 0
 
 
-def test_extrapolated_weights_stay_on_simplex():
+def test_extrapolated_weights_stay_on_simplex(squarem_on_small_data):
     X = load_faithful()
     gm = GaussianMixture(3, covariance_type="full", random_state=0, max_iter=10_000).fit(X)
     assert gm.accelerated_.any()
@@ -403,7 +412,7 @@ def test_repair_count_is_none_for_models_outside_the_built_in_four():
 
 @pytest.mark.filterwarnings("ignore:Best performing initialization")
 @pytest.mark.parametrize("cov", ["tied", "full"])
-def test_two_pass_squarem_reaches_the_faithful_optimum_in_fewer_passes(cov):
+def test_two_pass_squarem_reaches_the_faithful_optimum_in_fewer_passes(cov, squarem_on_small_data):
     """Old Faithful from scikit-learn's one-iteration start: the issue's time-to-optimum case."""
     from sklearn.mixture import GaussianMixture as SkGM
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emix.datasets import load_faithful
+from emix.datasets import load_faithful, load_iris
 
 COV_TYPES = ("full", "tied", "diag", "spherical")
 FULL_CASES = ((100_000, 2, 3), (200_000, 16, 8), (1_000_000, 8, 16), (100_000, 64, 16))
@@ -54,11 +54,15 @@ def start_params(X, centres, k: int, cov: str, seed: int = 1):
 def optimum_cases(quick: bool):
     """The time-to-optimum cases as ``(name, X, K, cov)``, each data set made when it is reached.
 
-    Old Faithful (K=3, tied and full); without ``--quick`` also 200k x 16, K=8 (full).
+    Old Faithful (K=3, tied and full), iris (K=3, tied and full; issue 15); without
+    ``--quick`` also 200k x 16, K=8 (full).
     """
     faithful = np.asarray(load_faithful(), dtype=np.float64)
     yield "Old Faithful", faithful, 3, "tied"
     yield "Old Faithful", faithful, 3, "full"
+    iris = np.asarray(load_iris(), dtype=np.float64)
+    yield "iris", iris, 3, "tied"
+    yield "iris", iris, 3, "full"
     if not quick:
         X, _ = make_data(200_000, 16, 8, np.float64)
         yield "200k x 16, K=8", X, 8, "full"

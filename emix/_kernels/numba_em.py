@@ -2,10 +2,10 @@
 
 For small data the cost of an EM iteration is the Python around its few
 arithmetic operations. :func:`axis_em` runs the iterations of
-:func:`emix.engine.run_em` for the spherical and diagonal models with an exact
-M-step (``reg_covar=0``), plain EM (no acceleration) and the ``"mclust"`` or
-``"sklearn"`` stopping rule, on data held in one float64 array, with the
-driver's bookkeeping step for step:
+:func:`emix.engine.run_em` for the spherical and diagonal models, plain EM
+and any of the stopping rules (:mod:`.numba_em_rules`), on data held in one
+float64 array. With an exact M-step (``reg_covar=0``, ``exact``) it takes the
+driver's ``stop_degenerate`` bookkeeping step for step:
 
 * the history holds the log-likelihood at the start of every iteration, then
   that of the final parameters;
@@ -15,6 +15,13 @@ driver's bookkeeping step for step:
   covariance singular by mclust's test (``min sqrt(var) / (1 + max sqrt(var))
   <= sqrt(eps)``) or a weight below ``sqrt(eps) / N`` is refused: EM ends at
   the point before and the components are flagged.
+
+With ``reg_covar > 0`` (``exact=False``: the driver's default steps, as for
+``emix.GaussianMixture``'s defaults) ``reg_covar`` is added to the variances
+as the NumPy M-step adds it, and a step that the NumPy M-step would repair
+(an empty component, a variance that is not positive and finite) or a
+log-likelihood that is not finite ends the run with ``HANDBACK``: the driver
+then makes the whole run in Python, whose repairs and warnings are the fit's.
 
 The M-steps (``mode``): 0 ``VVI``/``diag``, 1 ``VII``/``spherical``/``V``,
 2 ``EII``/``E``, 3 ``EEI``, 4 ``EVI``; their NumPy twins are in
@@ -30,6 +37,7 @@ import math
 import numba as nb
 import numpy as np
 
+from .numba_em_rules import HANDBACK, RAN, REFUSED, REVERTED, stop
 from .numba_prepared import diag_fused_all
 
 _JIT = {"nogil": True, "cache": True, "error_model": "numpy"}
@@ -38,8 +46,7 @@ _EPS = float(np.finfo(np.float64).eps)
 _RCOND_MIN = math.sqrt(_EPS)
 _WEIGHT_FLOOR = 10.0 * _EPS
 
-#: ``status`` of :func:`axis_em`: how EM ended
-RAN, REFUSED, REVERTED = 0, 1, 2
+__all__ = ["axis_em", "axis_map_log_sum", "HANDBACK", "RAN", "REFUSED", "REVERTED"]
 
 
 @nb.njit(**_JIT)
@@ -55,8 +62,9 @@ def _e_step(X, w, weights, means, var, nk, s1, s2, lj, moments=True):
 
 
 @nb.njit(**_JIT)
-def _m_step(mode, nk, s1, s2, centre, weights, means, var, bad):
-    """The M-step of ``mode`` into ``weights, means, var``; flags in ``bad`` what it would repair.
+def _m_step(mode, nk, s1, s2, centre, weights, means, var, bad, reg):
+    """The M-step of ``mode`` into ``weights, means, var``, ``reg`` (``reg_covar``) added to the
+    variances as the NumPy M-step adds it; flags in ``bad`` what it would repair.
 
     Returns True when nothing needs repair (no empty component, positive
     finite variances).
@@ -75,7 +83,7 @@ def _m_step(mode, nk, s1, s2, centre, weights, means, var, bad):
         for j in range(d):
             means[c, j] = centre[c, j] + s1[c, j] / nk[c]
             v = (s2[c, j] - s1[c, j] * s1[c, j] / nk[c]) / nk[c]
-            var[c, j] = v if v > 0.0 else 0.0
+            var[c, j] = (v if v > 0.0 else 0.0) + reg
     if mode == 1 or mode == 2:  # spherical: the mean of the variances
         for c in range(k):
             var[c, :] = var[c].mean()
@@ -144,22 +152,20 @@ def _degenerate(weights, var, total_weight, bad):
 
 
 @nb.njit(**_JIT)
-def _stop(history, nh, rule, tol, total_weight):
-    if tol == 0.0 or nh < 2:
-        return False
-    change = history[nh - 1] - history[nh - 2]
-    if rule == 0:  # mclust
-        return abs(change) <= tol * (1.0 + abs(history[nh - 1]))
-    return abs(change / total_weight) < tol  # sklearn
-
-
-@nb.njit(**_JIT)
-def axis_em(X, w, mode, weights, means, var, max_iter, tol, rule, total_weight, history, bad):
+def axis_em(
+    X, w, mode, weights, means, var, max_iter, tol, rule, total_weight, history, bad, reg, rtol, eps, exact
+):
     """Run EM from ``weights`` (K,), ``means``, ``var`` (K, D) (updated in place to the final point).
 
     ``history`` (max_iter + 1,) receives the history; ``bad`` (K,) bool the
-    flagged components. Returns ``(n_entries, passes, converged, status)``
-    with ``status`` one of :data:`RAN`, :data:`REFUSED`, :data:`REVERTED`.
+    flagged components; ``rule`` a code of :mod:`.numba_em_rules` (``rtol``
+    and ``eps``: the ``"aitken"`` rule's); ``reg`` is ``reg_covar``.
+    ``exact``: the driver's ``stop_degenerate`` steps (a lowering step is
+    reverted, a degenerate one refused); otherwise a step the NumPy M-step
+    would repair ends the run with :data:`HANDBACK` (the driver then runs
+    EM in Python). Returns ``(n_entries, passes, converged, status)`` with
+    ``status`` one of :data:`RAN`, :data:`REFUSED`, :data:`REVERTED`,
+    :data:`HANDBACK`.
     """
     k, d = means.shape
     nk, s1, s2 = np.zeros(k), np.zeros((k, d)), np.zeros((k, d))
@@ -171,32 +177,40 @@ def axis_em(X, w, mode, weights, means, var, max_iter, tol, rule, total_weight, 
     have_last = False
     lw, lm, lv = weights.copy(), means.copy(), var.copy()
     converged = False
-    status = RAN
     while True:
         if passes >= max_iter:
             break
         ll = _e_step(X, w, weights, means, var, nk, s1, s2, lj)
         passes += 1
-        if have_last and last_ll - ll > 1e-9 * max(abs(last_ll), 1.0):
+        if not exact:
+            if not np.isfinite(ll):
+                return nh, passes, False, HANDBACK
+        elif have_last and last_ll - ll > 1e-9 * max(abs(last_ll), 1.0):
             weights[:], means[:], var[:] = lw, lm, lv
             return nh, passes, True, REVERTED
         history[nh] = ll
         nh += 1
         lw[:], lm[:], lv[:] = weights, means, var
         last_ll, have_last = ll, True
-        fine = _m_step(mode, nk, s1, s2, means, nw, nm, nv, bad)
-        if not fine or _degenerate(nw, nv, total_weight, bad):
+        fine = _m_step(mode, nk, s1, s2, means, nw, nm, nv, bad, reg)
+        if not exact:
+            if not fine:
+                return nh, passes, False, HANDBACK
+        elif not fine or _degenerate(nw, nv, total_weight, bad):
             return nh, passes, False, REFUSED
         weights[:], means[:], var[:] = nw, nm, nv
-        if _stop(history, nh, rule, tol, total_weight):
+        if stop(history, nh, rule, tol, rtol, eps, total_weight):
             converged = True
             break
     ll = _e_step(X, w, weights, means, var, nk, s1, s2, lj, False)  # the final pass: its log-likelihood only
-    if have_last and last_ll - ll > 1e-9 * max(abs(last_ll), 1.0):
+    if not exact:
+        if not np.isfinite(ll):
+            return nh, passes, converged, HANDBACK
+    elif have_last and last_ll - ll > 1e-9 * max(abs(last_ll), 1.0):
         weights[:], means[:], var[:] = lw, lm, lv
         return nh, passes, converged, REVERTED
     history[nh] = ll
-    return nh + 1, passes, converged, status
+    return nh + 1, passes, converged, RAN
 
 
 @nb.njit(**_JIT)

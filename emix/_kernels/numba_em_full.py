@@ -19,7 +19,11 @@ mode  model                      M-step
 ====  =========================  =====================================================
 
 A covariance whose Cholesky factor does not exist, or whose factor's
-diagonal fails mclust's test, is flagged and the step refused.
+diagonal fails mclust's test, is flagged and the step refused (``exact``);
+with ``reg_covar > 0`` (``exact=False``) ``reg_covar`` is added to the
+diagonal of ``W_k / n_k`` as the NumPy M-step adds it, and a step the NumPy
+M-step would repair (an empty component, a covariance with no Cholesky
+factor) ends the run with ``HANDBACK`` (the driver then runs EM in Python).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import math
 import numba as nb
 import numpy as np
 
-from .numba_em import RAN, REFUSED, REVERTED, _stop
+from .numba_em_rules import HANDBACK, RAN, REFUSED, REVERTED, stop
 from .numba_gaussian import full_fused
 from .numba_mclust import _tiny, orientation, volumes_shared_matrix, volumes_shared_shape
 
@@ -162,9 +166,9 @@ def _constrained(mode, nk, cov, prev, tol, max_iter):
 
 
 @nb.njit(**_JIT)
-def _factor(cov, U, bad):
+def _factor(cov, U, bad, exact):
     """Upper ``U_k = inv(chol(cov_k))^T``; flags (in ``bad``) the covariances with no Cholesky
-    factor or one failing mclust's test. Returns True when none is flagged."""
+    factor or (``exact``) one failing mclust's test. Returns True when none is flagged."""
     k, d, _ = cov.shape
     L = np.zeros((d, d))
     ok = True
@@ -184,7 +188,7 @@ def _factor(cov, U, bad):
                     L[i, j] = s / L[j, j]
             if not fine:
                 break
-        if fine:
+        if fine and exact:
             lo, hi = np.inf, 0.0
             for j in range(d):
                 lo = min(lo, L[j, j])
@@ -209,9 +213,12 @@ def _factor(cov, U, bad):
 
 
 @nb.njit(**_JIT)
-def _m_step(mode, nk, s1, s2, centre, prev, tol, max_iter, weights, means, cov, U, bad, total_weight):
-    """The M-step of ``mode`` into ``weights, means, cov, U``; False (components in ``bad``) when
-    it must be refused (an empty component, no factor, a singular covariance, a tiny weight)."""
+def _m_step(
+    mode, nk, s1, s2, centre, prev, tol, max_iter, weights, means, cov, U, bad, total_weight, reg, exact
+):
+    """The M-step of ``mode`` into ``weights, means, cov, U`` (``reg`` added to the diagonals);
+    False (components in ``bad``) when it must be refused or handed back (an empty component, no
+    factor, and when ``exact`` a singular covariance or a tiny weight)."""
     k, d = s1.shape
     total = nk.sum()
     floor = 10.0 * _EPS * max(total, 1.0)
@@ -225,14 +232,20 @@ def _m_step(mode, nk, s1, s2, centre, prev, tol, max_iter, weights, means, cov, 
         for j in range(d):
             means[c, j] = centre[c, j] + s1[c, j] / nk[c]
     cov[:] = _scatters(nk, s1, s2)
-    if mode == 1:
+    if mode == 1:  # tied: reg_covar added to the pooled matrix, as TiedCovariance.covariance adds it
         shared = np.zeros((d, d))
         for c in range(k):
             shared += nk[c] * cov[c]
         shared /= total
+        for j in range(d):
+            shared[j, j] += reg
         for c in range(k):
             cov[c] = shared
-    elif mode >= 2:
+    elif reg != 0.0:
+        for c in range(k):
+            for j in range(d):
+                cov[c, j, j] += reg
+    if mode >= 2:
         _constrained(mode, nk, cov, prev, tol, max_iter)
     for c in range(k):
         weights[c] = nk[c] / total
@@ -240,8 +253,10 @@ def _m_step(mode, nk, s1, s2, centre, prev, tol, max_iter, weights, means, cov, 
         for c in range(k):
             weights[c] = max(weights[c], _WEIGHT_FLOOR)
         weights /= weights.sum()
-    if not _factor(cov, U, bad):
+    if not _factor(cov, U, bad, exact):
         return False
+    if not exact:
+        return True
     for c in range(k):
         if weights[c] * total_weight <= _RCOND_MIN:
             bad[c] = True
@@ -266,13 +281,15 @@ def _e_step(X, w, weights, means, U, nk, s1, s2, moments=True):
 
 @nb.njit(**_JIT)
 def full_em(
-    X, w, mode, weights, means, cov, U, max_iter, tol, rule, total_weight, inner_tol, inner_max, history, bad
-):
+    X, w, mode, weights, means, cov, U, max_iter, tol, rule, total_weight, inner_tol, inner_max, history, bad,
+    reg, rtol, eps, exact,
+):  # fmt: skip
     """Run EM from ``weights`` (K,), ``means`` (K, D), ``cov`` and ``U`` (K, D, D), in place.
 
     ``U`` holds the precision factors of ``cov``; ``inner_tol`` and
-    ``inner_max`` are the inner solvers' tolerance and cap. Returns
-    ``(n_entries, passes, converged, status)`` as :func:`.numba_em.axis_em`.
+    ``inner_max`` are the inner solvers' tolerance and cap; ``reg``,
+    ``rtol``, ``eps`` and ``exact`` as :func:`.numba_em.axis_em` takes them.
+    Returns ``(n_entries, passes, converged, status)`` as :func:`.numba_em.axis_em`.
     """
     k, d = means.shape
     nk, s1, s2 = np.zeros(k), np.zeros((k, d)), np.zeros((k, d, d))
@@ -286,21 +303,30 @@ def full_em(
     while passes < max_iter:
         ll = _e_step(X, w, weights, means, U, nk, s1, s2)
         passes += 1
-        if have_last and last_ll - ll > 1e-9 * max(abs(last_ll), 1.0):
+        if not exact:
+            if not np.isfinite(ll):
+                return nh, passes, False, HANDBACK
+        elif have_last and last_ll - ll > 1e-9 * max(abs(last_ll), 1.0):
             weights[:], means[:], cov[:], U[:] = lw, lm, lc, lu
             return nh, passes, True, REVERTED
         history[nh] = ll
         nh += 1
         lw[:], lm[:], lc[:], lu[:] = weights, means, cov, U
         last_ll, have_last = ll, True
-        if not _m_step(mode, nk, s1, s2, means, cov, inner_tol, inner_max, nw, nm, nc, nu, bad, total_weight):
-            return nh, passes, False, REFUSED
+        fine = _m_step(
+            mode, nk, s1, s2, means, cov, inner_tol, inner_max, nw, nm, nc, nu, bad, total_weight, reg, exact
+        )
+        if not fine:
+            return nh, passes, False, REFUSED if exact else HANDBACK
         weights[:], means[:], cov[:], U[:] = nw, nm, nc, nu
-        if _stop(history, nh, rule, tol, total_weight):
+        if stop(history, nh, rule, tol, rtol, eps, total_weight):
             converged = True
             break
     ll = _e_step(X, w, weights, means, U, nk, s1, s2, False)  # the final pass: its log-likelihood only
-    if have_last and last_ll - ll > 1e-9 * max(abs(last_ll), 1.0):
+    if not exact:
+        if not np.isfinite(ll):
+            return nh, passes, converged, HANDBACK
+    elif have_last and last_ll - ll > 1e-9 * max(abs(last_ll), 1.0):
         weights[:], means[:], cov[:], U[:] = lw, lm, lc, lu
         return nh, passes, converged, REVERTED
     history[nh] = ll

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -284,18 +285,29 @@ class _Run:
         )
 
 
-def _compiled_run(source, family: Family, params: MixtureParams, max_iter: int, tol: float, rule: str):
+#: Data no larger than this (rows x components x features) with ``accelerate=True`` run plain
+#: EM first (issue 15), whatever holds them: on small data held in one chunk a compiled plain
+#: pass costs microseconds and a SQUAREM pass in Python ~100 us, so plain EM reaches the same
+#: optimum sooner; a run that does not converge within ``max_iter`` is redone with SQUAREM from
+#: the same start (see docs/speed.md, "What runs compiled").
+PLAIN_FIRST_MAX = 20_000
+
+
+def _compiled_run(
+    source, family: Family, params: MixtureParams, max_iter: int, tol: float, rule: str, **rule_kw
+):
     """The family's whole EM run in one compiled loop (its optional ``whole_em``), for data held
-    in one chunk; ``None`` when it has none or it does not apply (the Python loop then runs)."""
+    in one chunk; ``None`` when it has none, it does not apply, or it handed the run back (a
+    step the Python M-step would repair: the Python loop then runs, from the start)."""
     whole = single_chunk(source, family)
     run = getattr(family, "whole_em", None)
-    if whole is None or run is None:
-        return None
+    if whole is None or run is None or hasattr(family, "weights_step") or hasattr(family, "log_prior"):
+        return None  # hooks (fixed weights, a prior) the compiled loop does not have
     out = run(
         *whole, params.weights, params.components, max_iter=max_iter, tol=tol, rule=rule,
-        total_weight=source.total_weight,
+        total_weight=source.total_weight, **rule_kw,
     )  # fmt: skip
-    if out is None:
+    if out is None or "history" not in out:
         return None
     final = MixtureParams(weights=out["weights"], components=out["components"])
     degenerate = out["flagged"] or degenerate_components(family, final, source.total_weight)
@@ -305,9 +317,37 @@ def _compiled_run(source, family: Family, params: MixtureParams, max_iter: int, 
         n_iter=out["passes"],
         converged=out["converged"],
         accelerated=(False,) * len(out["history"]),
+        run=(tuple(out["history"][-4:]), (False,) * min(len(out["history"]), 4)),
         degenerate=degenerate,
         map_log_sum=out.get("map_log_sum"),
     )
+
+
+def _plain_first(source, family: Family, params: MixtureParams) -> bool:
+    """Whether an accelerated run on ``source`` makes plain EM first (:data:`PLAIN_FIRST_MAX`)."""
+    n, d = getattr(source, "n_samples", None), getattr(source, "n_features", None)
+    if n is None or d is None or not can_accelerate(family):
+        return False
+    return int(n) * len(params.weights) * int(d) <= PLAIN_FIRST_MAX
+
+
+def _kept_if_converged(run: Callable[[], EMResult]) -> EMResult | None:
+    """``run()``'s result if it converged, its warnings then re-issued; else ``None``, with its
+    warnings and recorded repairs dropped (a discarded attempt leaves nothing in the fit)."""
+    position = repairs.mark()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = run()
+    if not out.converged:
+        repairs.rewind(position)
+        return None
+    seen = set()
+    for w in caught:  # once each, as the default filter shows a warning once per place
+        key = (w.category, str(w.message), w.filename, w.lineno)
+        if key not in seen:
+            seen.add(key)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    return out
 
 
 def run_em(
@@ -361,6 +401,8 @@ def run_em(
         Otherwise EM continues plainly from ``F(F(t))``. The step-length cap
         starts at 1 and grows 4x whenever a step is capped (Varadhan and
         Roland's ``step.max0 = 1, mstep = 4``) and shrinks 4x on a rejection.
+        Small data (``rows x K x D <=`` :data:`PLAIN_FIRST_MAX`, no ``previous``)
+        run plain EM first, kept if it converges within ``max_iter``.
     n_jobs : int or None, default=1
         Threads for the passes (``None``: all cores). Ignored if ``pool`` is given.
     pool : ChunkPool, optional
@@ -391,8 +433,24 @@ def run_em(
         ``len(history) == n_iter + 1``.
     """
     stop = strict if stop_degenerate is None else bool(stop_degenerate)
+    dt = np.dtype(getattr(source, "dtype", np.float64))
+    eps = float(np.finfo(dt).eps) if np.issubdtype(dt, np.floating) else 0.0
+    monitor = ConvergenceMonitor(
+        tol, source.total_weight, strict=strict, rule=convergence, rtol=rtol, eps=eps, previous=previous
+    )
+    if accelerate and previous is None and _plain_first(source, family, params):
+        # issue 15: small data make plain EM first (compiled where it can be), SQUAREM if it fails
+        kw = dict(max_iter=max_iter, tol=tol, strict=strict, callback=callback, convergence=convergence)
+        kw.update(rtol=rtol, n_jobs=n_jobs, pool=pool, labels=labels, stop_degenerate=stop_degenerate)
+        kw.update(checkpoint=checkpoint)  # a resumed state goes to the plain run (it restores once)
+        plain = _kept_if_converged(lambda: run_em(source, family, params, accelerate=False, **kw))
+        if plain is not None:
+            return plain
+    accelerate = accelerate and can_accelerate(family)
+    # issue 15: plain EM in one compiled loop (exact: mclust's stops; else: the default steps,
+    # handed back to Python where a step needs repair)
     if (
-        stop
+        (stop or not strict)
         and not accelerate
         and callback is None
         and labels is None
@@ -401,15 +459,11 @@ def run_em(
     ):
         # tol=0 never stops under any rule: the compiled loop's "sklearn" rule is then the same run
         rule = "sklearn" if tol == 0 and convergence in ("aitken", "sklearn") else convergence
-        compiled = _compiled_run(source, family, params, max_iter, tol, rule)
+        compiled = _compiled_run(
+            source, family, params, max_iter, tol, rule, rtol=monitor.rtol, eps=monitor.eps, exact=stop
+        )
         if compiled is not None:
             return compiled
-    dt = np.dtype(getattr(source, "dtype", np.float64))
-    eps = float(np.finfo(dt).eps) if np.issubdtype(dt, np.floating) else 0.0
-    monitor = ConvergenceMonitor(
-        tol, source.total_weight, strict=strict, rule=convergence, rtol=rtol, eps=eps, previous=previous
-    )
-    accelerate = accelerate and can_accelerate(family)
     with _open_pool(pool, n_jobs) as pool:
         run = _Run(
             source,

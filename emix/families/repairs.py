@@ -123,6 +123,19 @@ def forget_iteration() -> None:
         log[:] = [r for r in log if (r.iteration, r.restart) != (it, restart)]
 
 
+def mark() -> int:
+    """The number of notes recorded so far on this thread (``0`` when not recording), for :func:`rewind`."""
+    log = getattr(_STATE, "log", None)
+    return 0 if log is None else len(log)
+
+
+def rewind(position: int) -> None:
+    """Drop the notes recorded after :func:`mark` returned ``position`` (a run that was discarded)."""
+    log = getattr(_STATE, "log", None)
+    if log is not None:
+        del log[position:]
+
+
 @contextlib.contextmanager
 def paused() -> Iterator[None]:
     """Record nothing until exit (for an M-step redone only to learn what it repairs)."""
