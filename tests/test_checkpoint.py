@@ -215,3 +215,38 @@ def test_a_process_killed_with_sigkill_resumes_bitwise(tmp_path, reference, at):
     meta = json.loads(zipfile.ZipFile(path).read("checkpoint.json"))
     assert not meta["finished"] and meta["run"] is not None
     assert_same(quiet_fit(model(path), ArraySource(data(), None, CHUNK)), reference)
+
+
+class Counting(ArraySource):
+    """The rows of ``X`` in one chunk per pass, counting the chunks read."""
+
+    def __init__(self, X):
+        super().__init__(X, None, CHUNK)
+        self.seen = 0
+
+    def chunks(self):
+        for chunk in super().chunks():
+            self.seen += 1
+            yield chunk
+
+
+@pytest.mark.parametrize("phase, chunk", [("plain", 30), ("plain", 100), ("squarem", 40), ("squarem", 10)])
+def test_small_data_resume_the_plain_attempt_or_the_squarem_run_bitwise(tmp_path, phase, chunk):
+    """Small data make plain EM first and SQUAREM from the same start when it does not converge
+    (issue 15). Interrupted in the plain attempt (at chunk ``chunk``), the resumed attempt is
+    discarded as the uninterrupted one was and SQUAREM starts where the attempt began, not where
+    it was interrupted; interrupted in the SQUAREM run (``chunk`` chunks before the end), that
+    run resumes without a new plain attempt."""
+    X = emix.datasets.load_faithful()
+
+    def small(path=None):
+        return emix.GaussianMixture(3, covariance_type="tied", random_state=0, checkpoint=path)
+
+    counting = Counting(X)
+    ref = quiet_fit(small(tmp_path / "ref.ckpt"), counting)
+    assert ref.converged_ and any(ref.accelerated_)  # the plain attempt was discarded
+    at = chunk if phase == "plain" else counting.seen - chunk
+    path = tmp_path / "fit.ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        quiet_fit(small(path), Interrupting(X, at))
+    assert_same(quiet_fit(small(path), ArraySource(X, None, CHUNK)), ref)

@@ -267,7 +267,7 @@ def _get_field(arrays: dict[str, np.ndarray], desc: Any) -> Any:
 # -- the driver's state --------------------------------------------------------------------------------
 
 #: The driver's (:class:`emix.engine.driver._Run`) scalar state at an iteration boundary.
-_RUN_SCALARS = ("plain", "extrapolated", "repaired", "passes", "step_max")
+_RUN_SCALARS = ("plain", "extrapolated", "repaired", "passes", "step_max", "accelerating")
 
 
 def _plain_value(value: Any) -> bool:
@@ -291,10 +291,12 @@ def capture_run(run: Any, family: Any) -> tuple[dict[str, Any], dict[str, np.nda
     meta : dict
         ``{"scalars": ..., "monitor": ..., "n_seq": int, "known": index or None}``.
     arrays : dict of str to ndarray
-        ``params/...``, ``seq<i>/...`` and ``known`` (the SQUAREM vector).
+        ``params/...``, ``origin/...`` (where the run started), ``seq<i>/...`` and ``known``
+        (the SQUAREM vector).
     """
     arrays: dict[str, np.ndarray] = {}
     put_params(arrays, "params", family, run.params)
+    put_params(arrays, "origin", family, run.origin)
     for i, p in enumerate(run.seq):
         put_params(arrays, f"seq{i}", family, p)
     known = None
@@ -316,9 +318,11 @@ def capture_run(run: Any, family: Any) -> tuple[dict[str, Any], dict[str, np.nda
 def restore_run(run: Any, meta: dict[str, Any], arrays: dict[str, np.ndarray], family: Any) -> None:
     """Put the state :func:`capture_run` took back into ``run`` (in place)."""
     d = int(run.source.n_features)
-    for name in _RUN_SCALARS:
-        setattr(run, name, meta["scalars"][name])
+    for name in _RUN_SCALARS:  # a state saved before "accelerating" was kept: the run's own
+        setattr(run, name, meta["scalars"].get(name, getattr(run, name)))
     run.params = get_params(arrays, "params", family, d)
+    if "origin/weights" in arrays:  # a state saved before the origin was kept: the run's own
+        run.origin = get_params(arrays, "origin", family, d)
     run.seq = [get_params(arrays, f"seq{i}", family, d) for i in range(int(meta["n_seq"]))]
     known = meta.get("known")
     run.known = None if known is None else (run.seq[int(known)], arrays["known"])

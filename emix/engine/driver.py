@@ -103,6 +103,8 @@ class _Run:
         self.known: tuple[MixtureParams, np.ndarray] | None = None
         self.passes = 0
         self.step_max = STEP_MAX0
+        self.accelerating = False  # whether SQUAREM runs (kept in a checkpoint: see run_em)
+        self.origin = params  # where this run started (kept in a checkpoint: see run_em)
         self.checkpoint = None  # issue 13: a hook with save(run), see emix.engine.checkpoint
         self.stop_degenerate = stop_degenerate
         self.singular: tuple[int, ...] = ()
@@ -438,14 +440,19 @@ def run_em(
     monitor = ConvergenceMonitor(
         tol, source.total_weight, strict=strict, rule=convergence, rtol=rtol, eps=eps, previous=previous
     )
-    if accelerate and previous is None and _plain_first(source, family, params):
+    # a checkpoint saved by the SQUAREM run (its plain attempt was discarded) resumes that run
+    squarem_saved = checkpoint is not None and getattr(checkpoint, "resumes_accelerated", bool)()
+    if accelerate and previous is None and not squarem_saved and _plain_first(source, family, params):
         # issue 15: small data make plain EM first (compiled where it can be), SQUAREM if it fails
         kw = dict(max_iter=max_iter, tol=tol, strict=strict, callback=callback, convergence=convergence)
         kw.update(rtol=rtol, n_jobs=n_jobs, pool=pool, labels=labels, stop_degenerate=stop_degenerate)
         kw.update(checkpoint=checkpoint)  # a resumed state goes to the plain run (it restores once)
+        # a resumed plain attempt restarts from its saved point: SQUAREM goes from where it began
+        origin = getattr(checkpoint, "resumed_origin", lambda: None)() if checkpoint is not None else None
         plain = _kept_if_converged(lambda: run_em(source, family, params, accelerate=False, **kw))
         if plain is not None:
             return plain
+        params = params if origin is None else origin
     accelerate = accelerate and can_accelerate(family)
     # issue 15: plain EM in one compiled loop (exact: mclust's stops; else: the default steps,
     # handed back to Python where a step needs repair)
@@ -477,6 +484,7 @@ def run_em(
             exact_vectors=dt == np.float64,
             stop_degenerate=stop,
         )
+        run.accelerating = accelerate
         if checkpoint is not None:  # issue 13: resume from a saved state, save at every boundary
             checkpoint.restore(run)
             run.checkpoint = checkpoint

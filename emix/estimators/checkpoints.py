@@ -299,6 +299,25 @@ class _RunHook:
             restore_run(run, meta, arrays, session.family)
             session._run = None
 
+    def resumes_accelerated(self) -> bool:
+        """Whether the state to resume was saved by an accelerated run (small data's SQUAREM
+        run after a discarded plain attempt: the resumed fit skips the plain attempt)."""
+        session = self.session
+        if not session.resumes(self.attempt) or session._run is None:
+            return False
+        return bool(session._run[0]["scalars"].get("accelerating", False))
+
+    def resumed_origin(self) -> MixtureParams | None:
+        """Where the run to resume started (``None`` when none is resumed), so that small data's
+        SQUAREM run after a resumed, discarded plain attempt starts where that attempt did."""
+        session = self.session
+        if not session.resumes(self.attempt) or session._run is None:
+            return None
+        arrays = session._run[1]
+        if "origin/weights" not in arrays:
+            return None
+        return get_params(arrays, "origin", session.family, session.n_features)
+
     def save(self, run: Any) -> None:
         self.session.write(self.attempt, capture_run(run, self.session.family))
 
