@@ -19,8 +19,8 @@ median over the iterations and ``--repeats`` alternating repeats.
   on a ``distributed.LocalCluster`` of ``--workers`` workers of one thread
   each (``processes=False`` by default: workers are threads of this process;
   ``--processes`` gives each its own process), through the default client, as
-  a user's ``Client()`` would be; a pass is one task per worker over the
-  blocks it holds (``DaskSource.map_chunks``);
+  a user's ``Client()`` would be; a pass is one call per worker to its
+  resident runner, over the blocks it holds (``DaskSource.map_chunks``);
 * **dask, a task per worker**: the same, each pass one task per worker
   through the scheduler, as in the previous round (before the resident
   runners of :mod:`emix.sources.dask_workers`);
