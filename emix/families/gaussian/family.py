@@ -394,14 +394,16 @@ class GaussianFamily:
     def _check_agree(self, cov: np.ndarray, pc: np.ndarray, k: int, d: int) -> None:
         """Raise unless every component's covariance times its precision is the identity (to 1e-5)."""
         prec = self.model.precisions(pc)
+        covs = np.array([self.model.component_covariance(cov, j, d) for j in range(k)])
+        precs = np.array([self.model.component_covariance(prec, j, d) for j in range(k)])
         eye = np.eye(d)
-        for j in range(k):
-            c = self.model.component_covariance(cov, j, d)
-            p = self.model.component_covariance(prec, j, d)
-            if not np.allclose(c @ p, eye, rtol=1e-5, atol=1e-5):
-                raise InvalidParameterError(
-                    f"component {j}: covariances and precisions_cholesky do not agree"
-                )
+        with np.errstate(invalid="ignore", over="ignore"):  # NaN or overflow: not close, named below
+            close = np.abs(covs @ precs - eye) <= 1e-5 + 1e-5 * eye  # np.allclose's test, all at once
+        bad = np.flatnonzero(~close.all(axis=(1, 2)))
+        if bad.size:
+            raise InvalidParameterError(
+                f"component {bad[0]}: covariances and precisions_cholesky do not agree"
+            )
 
     def derived_arrays(self, params: GaussianParams) -> dict[str, np.ndarray]:
         """Fitted attributes computed from the parameters, not stored: ``precisions`` (model shape)."""
