@@ -149,3 +149,32 @@ def test_statistics_of_whole_equal_sum_of_parts(index):
             other = getattr(b, name)
             if isinstance(value, np.ndarray):
                 np.testing.assert_allclose(value, other, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("cov_type", ["full", "tied", "diag", "spherical"])
+def test_covariances_and_precisions_that_disagree_are_refused_naming_the_component(cov_type):
+    import emix
+    from emix.exceptions import InvalidParameterError
+    from emix.families import GaussianComponents
+
+    family = GaussianComponents(cov_type, 0.0)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    gm = emix.GaussianMixture(3, covariance_type=cov_type, random_state=0, convergence="sklearn").fit(X)
+    arrays = {
+        "means": gm.means_,
+        "covariances": gm.covariances_,
+        "precisions_cholesky": gm.precisions_cholesky_,
+    }
+    family.from_arrays(arrays, 3, 3)  # they agree
+    pc = np.array(gm.precisions_cholesky_, copy=True)
+    if cov_type == "tied":
+        pc *= 1.1
+        component = 0
+    else:
+        pc[2] *= 1.1
+        component = 2
+    with pytest.raises(
+        InvalidParameterError, match=f"component {component}: covariances and precisions_cholesky"
+    ):
+        family.from_arrays({**arrays, "precisions_cholesky": pc}, 3, 3)
