@@ -378,7 +378,7 @@ def em_path(estimator: Any, X: Any) -> list[MixtureParams]:
     >>> X = emix.datasets.load_faithful()
     >>> path = em_path(emix.GaussianMixture(2, random_state=0), X)
     >>> len(path), type(path[0]).__name__
-    (9, 'MixtureParams')
+    (8, 'MixtureParams')
     >>> path[0].weights.round(3), path[-1].weights.round(3)
     (array([0.632, 0.368]), array([0.644, 0.356]))
     >>> path[-1].components.means.round(2)
