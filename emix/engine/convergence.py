@@ -83,7 +83,12 @@ class ConvergenceMonitor:
         (``1 - rho_t < 0.9 (1 - rho_{t-1})``), and takes the larger of the
         two rates otherwise; four plain entries are needed, five when the run
         starts at an extrapolated point. Changes at rounding level (below
-        ``64 eps max(|L|, N)``) are not read as rates.
+        ``64 eps max(|L|, N)``) are not read as rates. This reading changes
+        default fits from those of the earlier two-change rule: one or two
+        more plain passes where the rule decides, and a true
+        ``ConvergenceWarning`` on slow ridges where that rule stopped short
+        (docs/benchmarks.md, "Round 8: default convergence"). The compiled
+        plain loop applies the same rule (:mod:`emix._kernels.numba_em_rules`).
 
     ``tol=0`` (or ``rtol=0`` under ``"aitken"``) disables early stopping, so
     ``tol=0, max_iter=n`` runs exactly ``n`` iterations as in scikit-learn.
