@@ -193,3 +193,13 @@ def test_a_discarded_plain_attempt_leaves_no_warnings_or_repairs():
         assert log == [] and caught == []
         assert driver._kept_if_converged(attempt(True)).converged
         assert len(log) == 1 and len(caught) == 1
+
+
+def test_the_compiled_aitken_rule_has_the_monitors_constants():
+    """The kernels do not import the engine (tests/test_layers.py), so the rule's constants are
+    written twice; they must be the same numbers."""
+    from emix._kernels import numba_em_rules
+    from emix.engine import convergence
+
+    assert numba_em_rules._RISING == convergence._RISING
+    assert numba_em_rules._EPS64 == convergence._EPS64 == np.finfo(np.float64).eps

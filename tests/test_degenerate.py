@@ -124,7 +124,12 @@ def test_large_offsets_lose_no_digits():
     init = dict(
         weights_init=[0.5, 0.5], means_init=[[-0.5, 0.0], [0.5, 0.0]], precisions_init=[np.eye(2), np.eye(2)]
     )
-    a = emix.GaussianMixture(2, tol=0, max_iter=20, **init).fit(X)
     shifted = dict(init, means_init=np.array(init["means_init"]) + 1e5)
-    b = emix.GaussianMixture(2, tol=0, max_iter=20, **shifted).fit(X + 1e5)
+    a = emix.GaussianMixture(2, tol=0, max_iter=20, accelerate=False, **init).fit(X)
+    b = emix.GaussianMixture(2, tol=0, max_iter=20, accelerate=False, **shifted).fit(X + 1e5)
     np.testing.assert_allclose(b.covariances_, a.covariances_, rtol=1e-6)
+    # SQUAREM extrapolates the means, known only to ~eps * 1e5 at this offset, and a step of
+    # length alpha multiplies that error by up to alpha^2: a looser agreement, the same fit
+    a = emix.GaussianMixture(2, tol=0, max_iter=20, **init).fit(X)
+    b = emix.GaussianMixture(2, tol=0, max_iter=20, **shifted).fit(X + 1e5)
+    np.testing.assert_allclose(b.covariances_, a.covariances_, rtol=1e-4)

@@ -69,6 +69,13 @@ EMIX_WARNINGS = {
         "fits uniform random data with n_init=5: under emix's Aitken rule the best start reaches "
         "max_iter (the test compares fit_predict with fit().predict, not convergence)",
     ),
+    "test_fitted_precision_covariance_concistency": (
+        ("ignore::emix.exceptions.ConvergenceWarning",),
+        "fits RandomData (scale=7) with n_init=5: for 'diag' and 'spherical' the best start is on a "
+        "slow ridge and reaches max_iter=100 under the Aitken rule (the rule before issue 15 stopped "
+        "there about 2e-4 nats short, 30 times its tolerance, while the rate was still rising); the "
+        "test checks that precisions and covariances agree, not convergence",
+    ),
     "test_gaussian_mixture_setting_best_params": (
         ("ignore::emix.exceptions.DegenerateComponentWarning",),
         "fits 6 spherical components to a few rows: components end degenerate, which emix warns",

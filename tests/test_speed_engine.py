@@ -431,17 +431,36 @@ def test_two_pass_squarem_reaches_the_faithful_optimum_in_fewer_passes(cov, squa
     assert len(acc.history_) <= acc.n_iter_ + 1
 
 
-def test_aitken_rule_needs_four_plain_entries_after_an_extrapolated_point():
+def test_aitken_rule_needs_five_plain_entries_after_an_extrapolated_point():
+    """Three changes after the first step from an extrapolated point: two rates to compare."""
     mon = ConvergenceMonitor(1e-3, 100.0, rule="aitken", rtol=1e-8)
     mon.record(-200.0, plain=False, accelerated=True)
-    mon.record(-199.99999999, plain=True)
-    assert mon.settling  # change within the threshold, run too short: take a plain step
-    mon.record(-199.999999989, plain=True)
-    assert not mon.converged  # three entries, but the first is an extrapolated point
-    assert mon.settling
-    mon.record(-199.9999999889, plain=True)
-    assert mon.converged
+    for value in (-199.99999999, -199.999999989, -199.9999999889):
+        mon.record(value, plain=True)
+        assert not mon.converged  # the run is too short for two rates
+        assert mon.settling  # change within the threshold, run too short: take a plain step
+    mon.record(-199.99999998889, plain=True)
+    assert mon.converged  # changes 1e-9, 1e-10, 1e-11: a steady rate of 0.1
     assert not mon.settling
+
+
+def test_aitken_rule_does_not_stop_while_the_rate_still_rises():
+    """After an extrapolation a fast mode decays first: the rate of the last two changes is then
+    below EM's asymptotic rate and Aitken's estimate of the gain to come is too small."""
+    n = 1000.0
+    slow, fast = 0.99, 0.3  # a slow mode, and a fast one an extrapolation excited
+    values = [-1000.0 - 1e-3 * slow**t - 1e-4 * fast**t for t in range(5)]
+    mon = ConvergenceMonitor(1e-3, n, rule="aitken", rtol=1e-6)
+    for v in values:
+        mon.record(v)
+    d = np.diff(values)
+    rho = d[-1] / d[-2]
+    assert d[-1] * rho / (1.0 - rho) < 1e-6 * 1000.0  # the old two-change estimate would stop
+    assert not mon.converged  # the rates 0.39, 0.52, 0.72 still rise
+    steady = ConvergenceMonitor(1e-3, n, rule="aitken", rtol=1e-6)
+    for t in range(5):
+        steady.record(-1000.0 - 1e-6 * 0.5**t)  # one mode: rates equal
+    assert steady.converged
 
 
 # tol=0, max_iter=1: one iteration by design

