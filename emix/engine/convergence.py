@@ -88,7 +88,7 @@ class ConvergenceMonitor:
         more plain passes where the rule decides, and a true
         ``ConvergenceWarning`` on slow ridges where that rule stopped short
         (docs/benchmarks.md, "Round 8: default convergence"). The compiled
-        plain loop applies the same rule (:mod:`emix._kernels.numba_em_rules`).
+        plain loop applies the same rule (``emix._kernels.numba_em_rules``).
 
     ``tol=0`` (or ``rtol=0`` under ``"aitken"``) disables early stopping, so
     ``tol=0, max_iter=n`` runs exactly ``n`` iterations as in scikit-learn.
