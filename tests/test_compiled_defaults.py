@@ -196,8 +196,8 @@ def test_a_discarded_plain_attempt_leaves_no_warnings_or_repairs():
 
 
 def test_the_compiled_aitken_rule_has_the_monitors_constants():
-    """The kernels do not import the engine (tests/test_layers.py), so the rule's constants are
-    written twice; they must be the same numbers."""
+    """The rule and its constants are defined once (emix._kernels.aitken) for the monitor and the
+    compiled loops; the names both modules show must be the same numbers."""
     from emix._kernels import numba_em_rules
     from emix.engine import convergence
 

@@ -4,7 +4,8 @@
 for a run of plain EM entries that continues no previous fit (the only runs
 the compiled loops make): the run is then the whole history, and the
 ``"aitken"`` rule needs four entries (three changes: it does not stop while
-the rate still rises, see the monitor's docstring). ``rtol`` and ``eps`` are the
+the rate still rises, see the monitor's docstring), decided by the monitor's own function
+(:func:`.aitken.aitken_converged`) compiled. ``rtol`` and ``eps`` are the
 monitor's own (``rtol`` already raised to ``16 eps``), handed over by the
 driver, so the two cannot drift apart on the thresholds;
 ``tests/test_compiled_em.py`` compares the two loops' histories under every
@@ -14,6 +15,8 @@ rule, so a change of the Python rule that is not made here fails there.
 from __future__ import annotations
 
 import numba as nb
+
+from .aitken import EPS64, RISING, aitken_converged
 
 _JIT = {"nogil": True, "cache": True, "error_model": "numpy"}
 
@@ -25,10 +28,11 @@ MCLUST, SKLEARN, AITKEN = 0, 1, 2
 #: log-likelihood that is not finite) came up, so the run is redone by the Python driver.
 RAN, REFUSED, REVERTED, HANDBACK = 0, 1, 2, 3
 
-#: the ``"aitken"`` rule's constants, those of :mod:`emix.engine.convergence` (``_RISING``,
-#: ``_EPS64``); kept as literals so that the kernels do not import the engine
-_RISING = 0.9
-_EPS64 = 2.220446049250313e-16
+#: the ``"aitken"`` rule's constants, defined with its decision in :mod:`.aitken`
+_RISING, _EPS64 = RISING, EPS64
+
+#: the ``"aitken"`` rule's decision, the monitor's own function compiled
+_aitken_converged = nb.njit(**_JIT)(aitken_converged)
 
 
 @nb.njit(**_JIT)
@@ -49,23 +53,4 @@ def stop(history, nh, rule, tol, rtol, eps, total_weight):
     total = max(tol, floor) * total_weight
     d0 = history[nh - 3] - history[nh - 4]
     d1 = history[nh - 2] - history[nh - 3]
-    if abs(d2) > relative:
-        return False
-    if d2 <= 0.0:
-        remaining = 0.0
-    elif d1 <= 0.0:
-        remaining = d2
-    elif d1 <= d2:
-        return False
-    else:
-        rho = d2 / d1
-        noise = 64.0 * max(eps, _EPS64) * max(abs(last), total_weight)
-        if d1 > noise and d0 > d1:  # a rate still rising is a transient, not the asymptote
-            earlier = d1 / d0
-            if 1.0 - rho < _RISING * (1.0 - earlier):
-                return False
-            rho = max(rho, earlier)
-        elif d1 > noise and d0 > noise:
-            return False  # the step before did not contract: the run is not yet geometric
-        remaining = d2 * rho / (1.0 - rho)
-    return remaining <= relative and abs(d2) + remaining < total
+    return _aitken_converged(d0, d1, d2, last, relative, total, eps, total_weight)

@@ -23,6 +23,7 @@ import logging
 import warnings
 from collections.abc import Sequence
 
+from .._kernels.aitken import EPS64, RISING, aitken_converged
 from ..exceptions import EmixWarning
 
 logger = logging.getLogger("emix")
@@ -30,12 +31,8 @@ logger = logging.getLogger("emix")
 #: Names of the stopping rules of :class:`ConvergenceMonitor`.
 CONVERGENCE_RULES = ("aitken", "sklearn", "mclust")
 
-#: The ``"aitken"`` rule's test of a rising rate: the last rate ``rho`` is still a transient when
-#: ``1 - rho`` shrank by more than this factor's complement (10 %) since the rate before it.
-_RISING = 0.9
-
-#: float64's machine epsilon: the rounding of a sum of float64 terms, whatever the data's dtype.
-_EPS64 = 2.220446049250313e-16
+#: The ``"aitken"`` rule's constants (defined with its decision in :mod:`emix._kernels.aitken`).
+_RISING, _EPS64 = RISING, EPS64
 
 #: The most entries of a run the rules read (the ``"aitken"`` rule's five after an extrapolation).
 _MAX_RUN = 5
@@ -292,26 +289,7 @@ class ConvergenceMonitor:
             return False
         relative, total = self._thresholds()
         d0, d1, d2 = h[-3] - h[-4], h[-2] - h[-3], h[-1] - h[-2]
-        if abs(d2) > relative:
-            return False
-        if d2 <= 0.0:
-            remaining = 0.0  # no progress at rounding level
-        elif d1 <= 0.0:
-            remaining = d2  # previous step at rounding level
-        elif d1 <= d2:
-            return False  # not contracting: a slow ridge or an escape
-        else:
-            rho = d2 / d1
-            noise = 64.0 * max(self.eps, _EPS64) * max(abs(h[-1]), self.total_weight)
-            if d1 > noise and d0 > d1:  # a rate still rising is a transient, not the asymptote
-                earlier = d1 / d0
-                if 1.0 - rho < _RISING * (1.0 - earlier):
-                    return False
-                rho = max(rho, earlier)
-            elif d1 > noise and d0 > noise:
-                return False  # the step before did not contract: the run is not yet geometric
-            remaining = d2 * rho / (1.0 - rho)
-        return remaining <= relative and abs(d2) + remaining < total
+        return aitken_converged(d0, d1, d2, h[-1], relative, total, self.eps, self.total_weight)
 
 
 def _trailing_run(
