@@ -16,6 +16,15 @@ RISING = 0.9
 EPS64 = 2.220446049250313e-16
 
 
+def aitken_thresholds(
+    last: float, tol: float, rtol: float, eps: float, total_weight: float
+) -> tuple[float, float]:
+    """The rule's bounds on the total: ``rtol * max(|L|, N)`` for each of the last change and the
+    remaining gain, and ``tol * N`` (floored at rounding, ``32 eps max(|L| / N, 1)``) for their sum."""
+    floor = 32.0 * eps * max(abs(last) / total_weight, 1.0)
+    return rtol * max(abs(last), total_weight), max(tol, floor) * total_weight
+
+
 def aitken_converged(
     d0: float,
     d1: float,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numba as nb
 
-from .aitken import EPS64, RISING, aitken_converged
+from .aitken import EPS64, RISING, aitken_converged, aitken_thresholds
 
 _JIT = {"nogil": True, "cache": True, "error_model": "numpy"}
 
@@ -33,6 +33,7 @@ _RISING, _EPS64 = RISING, EPS64
 
 #: the ``"aitken"`` rule's decision, the monitor's own function compiled
 _aitken_converged = nb.njit(**_JIT)(aitken_converged)
+_aitken_thresholds = nb.njit(**_JIT)(aitken_thresholds)
 
 
 @nb.njit(**_JIT)
@@ -48,9 +49,7 @@ def stop(history, nh, rule, tol, rtol, eps, total_weight):
         return abs(d2 / total_weight) < tol
     if rtol == 0.0 or nh < 4:
         return False
-    relative = rtol * max(abs(last), total_weight)
-    floor = 32.0 * eps * max(abs(last) / total_weight, 1.0)
-    total = max(tol, floor) * total_weight
+    relative, total = _aitken_thresholds(last, tol, rtol, eps, total_weight)
     d0 = history[nh - 3] - history[nh - 4]
     d1 = history[nh - 2] - history[nh - 3]
     return _aitken_converged(d0, d1, d2, last, relative, total, eps, total_weight)

@@ -23,7 +23,7 @@ import logging
 import warnings
 from collections.abc import Sequence
 
-from .._kernels.aitken import EPS64, RISING, aitken_converged
+from .._kernels.aitken import EPS64, RISING, aitken_converged, aitken_thresholds
 from ..exceptions import EmixWarning
 
 logger = logging.getLogger("emix")
@@ -250,9 +250,7 @@ class ConvergenceMonitor:
     def _thresholds(self) -> tuple[float, float]:
         """The ``"aitken"`` rule's bounds on the total: ``rtol * max(|L|, N)`` for each of the
         last change and the remaining gain, and ``tol * N`` (floored at rounding) for their sum."""
-        last, n = self._entries[-1], self.total_weight
-        floor = 32.0 * self.eps * max(abs(last) / n, 1.0)
-        return self.rtol * max(abs(last), n), max(self.tol, floor) * n
+        return aitken_thresholds(self._entries[-1], self.tol, self.rtol, self.eps, self.total_weight)
 
     @property
     def settling(self) -> bool:
