@@ -17,7 +17,7 @@ import numpy as np
 
 
 def main() -> None:
-    from emix._kernels.numba_gaussian import diag_fused_shifted
+    from emix._kernels.numba_axis import diag_fused_shifted
 
     for n, d, k in ((200_000, 16, 8), (100_000, 64, 16)):
         for dt in (np.float64, np.float32):

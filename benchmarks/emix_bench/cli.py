@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--cases", default=None, help="comma-separated case indices of the full list, e.g. 0,1")
     ap.add_argument(
+        "--covs", default=None, help="comma-separated covariance types, e.g. diag,spherical (default: all)"
+    )
+    ap.add_argument(
         "--iters-large",
         type=int,
         default=None,

@@ -39,7 +39,7 @@ def _per_iteration_rows(args, rates, bw) -> list[dict]:
     rows = []
     for dtype in () if args.only_optimum else (np.float64, np.float32):
         for n, d, k in cases:
-            for cov in COV_TYPES:
+            for cov in args.covs.split(",") if args.covs else COV_TYPES:
                 it = args.iters_large if (args.iters_large and n >= LARGE_N) else iters
                 r = timing.bench_case(n, d, k, cov, dtype, it, repeats, rates, bw)
                 r["iters"] = it

@@ -87,7 +87,7 @@ def kernels_for(model: str, X: np.ndarray):
     kern = kernels()
     if kern is None:
         return None
-    if X.dtype == np.float64 or model in ("full", "diag") or X.shape[1] <= 4:
+    if X.dtype == np.float64 or model in ("full", "diag", "spherical") or X.shape[1] <= 4:
         return kern
     return None
 
@@ -113,6 +113,11 @@ def _load_extra(name: str):
 def prepared_kernels():
     """The fused kernels that prepare their constants themselves (:mod:`.numba_prepared`), or ``None``."""
     return _load_extra("numba_prepared")
+
+
+def axis_kernels():
+    """The diagonal and spherical models' fused kernels (:mod:`.numba_axis`), or ``None``."""
+    return _load_extra("numba_axis")
 
 
 def mclust_kernels():

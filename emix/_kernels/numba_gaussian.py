@@ -3,7 +3,8 @@
 Conventions of every ``*_fused`` kernel
 --------------------------------------
 ``X`` : (n, D) float64 or float32, C-contiguous; rows are widened to float64 (full, tied;
-    ``diag_fused_shifted`` computes its densities and per-block sums in ``X``'s dtype).
+    the diagonal and spherical kernels, in :mod:`.numba_axis`, compute their densities and
+    per-block sums in ``X``'s dtype).
 ``w`` : (n,) float64 sample weights, or length 0 for none.
 ``const`` : (K,) float64, ``log pi_k + log det U_k - D/2 log(2 pi)`` (model-specific, below).
 ``nk, s1, s2`` : float64 accumulators, zeroed by the caller, *added to*.
@@ -344,129 +345,6 @@ def tied_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2, moments=True
                 tb = s1[c, b] + nk[c] * db
                 s2[a, b] += nk[c] * da * db - ta * db - da * tb
     return ll
-
-
-@nb.njit(fastmath=_FAST, **_JIT)
-def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
-    """Diagonal (and spherical) covariances around one shift, in the data's precision.
-
-    With ``z = x - g`` (``g`` (D,), the components' weighted centre) the
-    log-density of component ``k`` is ``const[k] + sum_j a[k, j] z_j +
-    b[k, j] z_j**2``: two multiply-adds per element and component, computed
-    in ``X``'s dtype (float32 data: twice the SIMD lanes of float64). The
-    log-densities are widened to float64 for the log-sum-exp and the
-    responsibilities; the statistics ``t1 = sum_n r_nk w_n z_n`` and ``t2 =
-    sum_n r_nk w_n z_n**2`` are summed in the data's dtype over a block of
-    :data:`BLOCK` rows and in float64 across blocks (the caller shifts them
-    to the anchors in float64).
-
-    ``g``, ``a``, ``b`` (K, D): ``X``'s dtype; ``const`` (K,), ``nk`` (K,),
-    ``t1``, ``t2`` (K, D): float64. ``moments=False``: the log-likelihood only.
-    """
-    n, d = X.shape
-    k = a.shape[0]
-    lj = np.empty((k, BLOCK))
-    rowmax = np.empty(BLOCK)
-    rowsum = np.empty(BLOCK)
-    kd = np.empty(BLOCK)
-    scale = np.empty(BLOCK)
-    z = np.empty((d, BLOCK), X.dtype)
-    z2 = np.empty((d, BLOCK), X.dtype)
-    q = np.empty(BLOCK, X.dtype)
-    ra = np.empty(BLOCK, X.dtype)
-    rb = np.empty(BLOCK, X.dtype)
-    ll = 0.0
-    for b0 in range(0, n, BLOCK):
-        nr = min(BLOCK, n - b0)
-        for j in range(d):
-            gj = g[j]
-            for r in range(nr):
-                e = X[b0 + r, j] - gj
-                z[j, r] = e
-                z2[j, r] = e * e
-        for c in range(k):
-            _diag_density(a[c], b[c], z, z2, nr, q)
-            cc = const[c]
-            row = lj[c]
-            for r in range(nr):
-                row[r] = cc + q[r]
-        ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
-        if not moments:
-            continue
-        for c in range(0, k, 2):  # two components at a time: each z, z2 loaded once for both
-            two = c + 1 < k
-            tot_a = 0.0
-            tot_b = 0.0
-            for r in range(nr):
-                ra[r] = lj[c, r]
-                tot_a += lj[c, r]
-            if two:
-                for r in range(nr):
-                    rb[r] = lj[c + 1, r]
-                    tot_b += lj[c + 1, r]
-            nk[c] += tot_a
-            if not two:
-                _diag_moments_one(ra, z, z2, nr, t1[c], t2[c])
-                continue
-            nk[c + 1] += tot_b
-            _diag_moments_two(ra, rb, z, z2, nr, t1[c], t2[c], t1[c + 1], t2[c + 1])
-    return ll
-
-
-@nb.njit(fastmath=_FAST, **_JIT)
-def _diag_density(a, b, z, z2, nr, q):
-    """``q[:nr] = sum_j a[j] z[j] + b[j] z2[j]``, two features per sweep over the rows."""
-    d = a.shape[0]
-    for r in range(nr):
-        q[r] = 0.0
-    j = 0
-    while j + 1 < d:
-        a0, b0, a1, b1 = a[j], b[j], a[j + 1], b[j + 1]
-        for r in range(nr):
-            q[r] += (a0 * z[j, r] + b0 * z2[j, r]) + (a1 * z[j + 1, r] + b1 * z2[j + 1, r])
-        j += 2
-    if j < d:
-        a0, b0 = a[j], b[j]
-        for r in range(nr):
-            q[r] += a0 * z[j, r] + b0 * z2[j, r]
-
-
-@nb.njit(fastmath=_FAST, **_JIT)
-def _diag_moments_one(ra, z, z2, nr, t1, t2):
-    """``t1 += sum_r ra[r] z[:, r]``, ``t2 += sum_r ra[r] z2[:, r]`` (block sums in the data's dtype)."""
-    d = z.shape[0]
-    zero = ra[0] - ra[0]  # 0 in the data's dtype (``ra[0] * 0`` would be float64: int promotes float32)
-    for j in range(d):
-        s1 = zero
-        s2 = zero
-        for r in range(nr):
-            s1 += ra[r] * z[j, r]
-            s2 += ra[r] * z2[j, r]
-        t1[j] += s1
-        t2[j] += s2
-
-
-@nb.njit(fastmath=_FAST, **_JIT)
-def _diag_moments_two(ra, rb, z, z2, nr, t1a, t2a, t1b, t2b):
-    """:func:`_diag_moments_one` for two components at once."""
-    d = z.shape[0]
-    zero = ra[0] - ra[0]  # 0 in the data's dtype (responsibilities are finite)
-    for j in range(d):
-        s1a = zero
-        s2a = zero
-        s1b = zero
-        s2b = zero
-        for r in range(nr):
-            zz = z[j, r]
-            zq = z2[j, r]
-            s1a += ra[r] * zz
-            s2a += ra[r] * zq
-            s1b += rb[r] * zz
-            s2b += rb[r] * zq
-        t1a[j] += s1a
-        t2a[j] += s2a
-        t1b[j] += s1b
-        t2b[j] += s2b
 
 
 @nb.njit(fastmath=_EXACT, **_JIT)

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import numba as nb
 
-from .numba_gaussian import _JIT, diag_fused_shifted, tied_fused_all
+from .numba_axis import diag_fused_shifted, sph_fused_shifted
+from .numba_gaussian import _JIT, tied_fused_all
 from .numba_prepared import diag_fused_all, full_fused_all
 
 
 @nb.njit(**_JIT)
-def diag_groups(X, w, log_weights, means, prec, centre, bounds, g0, g1, nk, s1, s2, ll, moments):
-    """:func:`~emix._kernels.numba_prepared.diag_fused_all` (float64 data) over groups ``g0 .. g1 - 1``."""
+def diag_groups(X, w, log_weights, means, prec, centre, spherical, bounds, g0, g1, nk, s1, s2, ll, moments):
+    """:func:`~emix._kernels.numba_prepared.diag_fused_all` (float64 data) over groups ``g0 .. g1 - 1``
+    (``spherical``: its spherical kernel)."""
     has_w = w.shape[0] > 0
     for g in range(g0, g1):
         lo, hi = bounds[g], bounds[g + 1]
@@ -35,13 +37,16 @@ def diag_groups(X, w, log_weights, means, prec, centre, bounds, g0, g1, nk, s1, 
         s1[g, :, :] = 0.0
         s2[g, :, :] = 0.0
         wg = w[lo:hi] if has_w else w[0:0]
-        ll[g] = diag_fused_all(X[lo:hi], wg, log_weights, means, prec, centre, nk[g], s1[g], s2[g], moments)
+        ll[g] = diag_fused_all(
+            X[lo:hi], wg, log_weights, means, prec, centre, nk[g], s1[g], s2[g], moments, spherical
+        )
 
 
 @nb.njit(**_JIT)
-def diag_shifted_groups(X, w, gc, a, b, const, bounds, g0, g1, nk, s1, s2, ll, moments):
-    """:func:`~emix._kernels.numba_gaussian.diag_fused_shifted` (any float data) over groups:
-    statistics around the shift ``gc``, which the caller moves to the anchors after the sum."""
+def diag_shifted_groups(X, w, gc, a, b, const, spherical, bounds, g0, g1, nk, s1, s2, ll, moments):
+    """:func:`~emix._kernels.numba_axis.diag_fused_shifted` (any float data) over groups:
+    statistics around the shift ``gc``, which the caller moves to the anchors after the sum
+    (``spherical``: :func:`~emix._kernels.numba_axis.sph_fused_shifted`)."""
     has_w = w.shape[0] > 0
     for g in range(g0, g1):
         lo, hi = bounds[g], bounds[g + 1]
@@ -49,7 +54,10 @@ def diag_shifted_groups(X, w, gc, a, b, const, bounds, g0, g1, nk, s1, s2, ll, m
         s1[g, :, :] = 0.0
         s2[g, :, :] = 0.0
         wg = w[lo:hi] if has_w else w[0:0]
-        ll[g] = diag_fused_shifted(X[lo:hi], wg, gc, a, b, const, nk[g], s1[g], s2[g], moments)
+        if spherical:
+            ll[g] = sph_fused_shifted(X[lo:hi], wg, gc, a, b, const, nk[g], s1[g], s2[g], moments)
+        else:
+            ll[g] = diag_fused_shifted(X[lo:hi], wg, gc, a, b, const, nk[g], s1[g], s2[g], moments)
 
 
 @nb.njit(**_JIT)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .numba_gaussian import _EXACT, _JIT, _LOG_2PI, diag_fused_shifted, full_fused
+from .numba_axis import diag_fused_shifted, sph_fused_shifted
+from .numba_gaussian import _EXACT, _JIT, _LOG_2PI, full_fused
 
 
 @nb.njit(fastmath=_EXACT, **_JIT)
@@ -32,13 +33,15 @@ def _weighted_centre(log_weights, means):
 
 
 @nb.njit(fastmath=_EXACT, **_JIT)
-def diag_fused_all(X, w, log_weights, means, prec, centre, nk, s1, s2, moments=True):
+def diag_fused_all(X, w, log_weights, means, prec, centre, nk, s1, s2, moments=True, spherical=False):
     """:func:`diag_fused_shifted` with its preparation and the shift to the anchors in one call.
 
     ``X`` float64; ``log_weights`` (K,), ``means``, ``prec`` (the precisions
     ``1 / var``), ``centre`` (K, D): float64. ``nk``, ``s1``, ``s2`` (K, D):
     zeroed by the caller; on return the statistics around ``centre``.
     ``moments=False``: the log-likelihood only (the statistics left as they are).
+    ``spherical``: every row of ``prec`` is one value repeated; the pass runs
+    :func:`~emix._kernels.numba_axis.sph_fused_shifted` (half the work).
     """
     k, d = means.shape
     g = _weighted_centre(log_weights, means)
@@ -54,7 +57,10 @@ def diag_fused_all(X, w, log_weights, means, prec, centre, nk, s1, s2, moments=T
             b[c, j] = -0.5 * p
             acc += 0.5 * np.log(p) - 0.5 * p * m * m
         const[c] = acc
-    ll = diag_fused_shifted(X, w, g, a, b, const, nk, s1, s2, moments)
+    if spherical:
+        ll = sph_fused_shifted(X, w, g, a, b, const, nk, s1, s2, moments)
+    else:
+        ll = diag_fused_shifted(X, w, g, a, b, const, nk, s1, s2, moments)
     if not moments:
         return ll
     for c in range(k):

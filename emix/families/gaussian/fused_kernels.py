@@ -139,17 +139,18 @@ def fused_tied(X, w, log_weights, means, prec_chol, centre):
     return nk, s1, s2, loglik
 
 
-def fused_axis_aligned(X, w, log_weights, means, prec, centre):
+def fused_axis_aligned(X, w, log_weights, means, prec, centre, spherical: bool = False):
     """Fused kernel of the diagonal models; ``prec`` (K, D) holds the precisions ``1 / var``.
 
     The data are centred on the components' weighted centre ``g``; with
     ``z = [x - g, (x - g)**2]`` both the densities and the statistics are
     one (n, 2D) x (2D, K) product each. With numba (:mod:`emix._kernels`) one
-    pass per row computes the same values around the anchors directly.
+    pass per row computes the same values around the anchors directly
+    (``spherical``: rows of ``prec`` are one value repeated, and the spherical
+    kernel runs; see :class:`AxisAlignedPass`).
     """
-    kern = _kernels.kernels_for("diag", X)
-    if kern is not None:
-        return _diag_numba(kern, X, w, log_weights, means, prec, centre)
+    if _kernels.kernels_for("spherical" if spherical else "diag", X) is not None:
+        return AxisAlignedPass(log_weights, means, prec, centre, spherical)(X, w)
     n, d = X.shape
     dt = X.dtype
     g = global_centre(means, log_weights)
@@ -227,6 +228,8 @@ class AxisAlignedPass:
     For float64 data with numba, each chunk is one call of
     ``diag_fused_all`` (:mod:`emix._kernels.numba_prepared`, which prepares
     the coefficients itself).
+    ``spherical``: each row of ``prec`` is one value repeated, and the kernels are those of
+    :mod:`emix._kernels.numba_axis` (same statistics, half the work).
     Otherwise the components' weighted centre ``g``, the coefficients ``a =
     prec (mu - g)``, ``b = -prec / 2`` (K, D) and the constants (K,) are
     computed once in float64 (and cast once per data dtype); each chunk then
@@ -234,8 +237,9 @@ class AxisAlignedPass:
     anchors.
     """
 
-    def __init__(self, log_weights, means, prec, centre):
+    def __init__(self, log_weights, means, prec, centre, spherical: bool = False):
         self.args = (log_weights, means, prec, centre)
+        self.spherical = spherical
         self._prepared = False
         self._cast: dict = {}
 
@@ -262,7 +266,7 @@ class AxisAlignedPass:
         return c
 
     def __call__(self, X: np.ndarray, w: np.ndarray | None):
-        kern = _kernels.kernels_for("diag", X)
+        kern = _kernels.kernels_for("spherical" if self.spherical else "diag", X)
         if kern is None:
             return fused_axis_aligned(X, w, *self.args)
         log_weights, means, prec, centre = self.args
@@ -279,27 +283,18 @@ class AxisAlignedPass:
                 nk,
                 s1,
                 s2,
+                True,
+                self.spherical,
             )
             return nk, s1, s2, float(loglik)
         if not self._prepared:
             self._prepare()
         g, a, b = self._coefficients(X.dtype)
-        loglik = kern.diag_fused_shifted(
-            np.ascontiguousarray(X), _kernels.weights_arg(w), g, a, b, self.const, nk, s1, s2
-        )
+        axis = _kernels.axis_kernels()
+        fn = axis.sph_fused_shifted if self.spherical else axis.diag_fused_shifted
+        loglik = fn(np.ascontiguousarray(X), _kernels.weights_arg(w), g, a, b, self.const, nk, s1, s2)
         delta = self.delta
         t1 = s1
         s1 = t1 - nk[:, None] * delta
         s2 = s2 - 2.0 * delta * t1 + nk[:, None] * delta * delta
         return nk, s1, s2, float(loglik)
-
-
-def _diag_numba(kern, X, w, log_weights, means, prec, centre):
-    """:func:`fused_axis_aligned` through ``kern.diag_fused_shifted`` (same contract).
-
-    As in the NumPy kernel, the data are centred on the components' weighted
-    centre ``g`` and the densities expanded in ``z = x - g`` and ``z**2``
-    (coefficients computed in float64, cast to the data's dtype); the
-    statistics around ``g`` are shifted to the anchors in float64.
-    """
-    return AxisAlignedPass(log_weights, means, prec, centre)(X, w)

@@ -22,11 +22,16 @@ from .fused_kernels import global_centre
 from .params import GaussianStats
 from .sklearn_models import DiagCovariance, FullCovariance, SphericalCovariance, TiedCovariance
 
-_KINDS = {FullCovariance: "full", TiedCovariance: "tied", DiagCovariance: "diag", SphericalCovariance: "diag"}
+_KINDS = {
+    FullCovariance: "full",
+    TiedCovariance: "tied",
+    DiagCovariance: "diag",
+    SphericalCovariance: "spherical",
+}
 
 
 def group_kind(model: CovarianceModel, X: np.ndarray) -> str | None:
-    """``"full"``, ``"tied"`` or ``"diag"``: the compiled kernel a grouped pass of ``model`` on data
+    """``"full"``, ``"tied"``, ``"diag"`` or ``"spherical"``: the compiled kernel a grouped pass of ``model`` on data
     like ``X`` runs; ``None`` when there is none (the chunked pass then runs)."""
     if not X.flags.c_contiguous or X.dtype not in (np.float64, np.float32):
         return None
@@ -63,7 +68,7 @@ class GroupedPass:
 
     Parameters
     ----------
-    kind : {"full", "tied", "diag"}
+    kind : {"full", "tied", "diag", "spherical"}
         From :func:`group_kind`.
     model : CovarianceModel
     log_weights : ndarray of shape (K,)
@@ -113,15 +118,16 @@ class GroupedPass:
         else:
             self.s2 = np.empty((g, k, d))
             prec = model._precisions64(prec_chol, d)
+            sph = kind == "spherical"
             if X.dtype == np.float64:
-                self.fn, self.args = kern.diag_groups, (lw, mu, _f64(prec), centre)
+                self.fn, self.args = kern.diag_groups, (lw, mu, _f64(prec), centre, sph)
             else:  # densities in the data's precision around the weighted centre, shifted after the sum
                 gc = global_centre(mu, lw)
                 m = mu - gc
                 const = lw + 0.5 * np.log(prec).sum(axis=1) - 0.5 * d * LOG_2PI - 0.5 * (prec * m * m).sum(1)
                 dt = X.dtype
                 a, b = np.ascontiguousarray(prec * m, dt), np.ascontiguousarray(-0.5 * prec, dt)
-                self.fn, self.args = kern.diag_shifted_groups, (gc.astype(dt), a, b, const)
+                self.fn, self.args = kern.diag_shifted_groups, (gc.astype(dt), a, b, const, sph)
                 self.shift = centre - gc
 
     @property

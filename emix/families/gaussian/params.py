@@ -74,7 +74,11 @@ class GaussianStats(Stats):
         ``sum_n r_nk (x_n - c_k)``.
     s2 : ndarray
         ``sum_n r_nk (x_n - c_k)(x_n - c_k)^T`` in the model's shape: (K, D, D)
-        full, (D, D) tied (summed over components), (K, D) diag and spherical.
+        full, (D, D) tied (summed over components), (K, D) diag and spherical. The
+        spherical model's compiled kernel (:mod:`emix._kernels.numba_axis`) stores the
+        per-component scalar ``sum_n r_nk |x_n - c_k|**2`` split over the features so that
+        ``s2 - s1**2 / nk`` is the same in every feature; the spherical M-step reads only
+        its sum over the features, which is the same in either form.
     centre : ndarray of shape (K, D)
         The anchor ``c``; identical in every chunk of one pass, not summed.
     """

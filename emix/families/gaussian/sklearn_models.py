@@ -246,7 +246,8 @@ class DiagCovariance(CovarianceModel):
     def prepare(self, log_weights, means, prec_chol, centre):
         if not self._fast_kernel_applies():
             return super().prepare(log_weights, means, prec_chol, centre)
-        return AxisAlignedPass(log_weights, means, self._precisions64(prec_chol, means.shape[1]), centre)
+        prec = self._precisions64(prec_chol, means.shape[1])
+        return AxisAlignedPass(log_weights, means, prec, centre, spherical=self.name == "spherical")
 
     def covariance(self, stats, nk, reg):
         var = (stats.s2 - stats.s1**2 / nk[:, None]) / nk[:, None]
@@ -316,7 +317,7 @@ class SphericalCovariance(CovarianceModel):
 
     def _fused_fast(self, X, w, log_weights, means, prec_chol, centre):
         prec = self._precisions64(prec_chol, X.shape[1])
-        return fused_axis_aligned(X, w, log_weights, means, prec, centre)
+        return fused_axis_aligned(X, w, log_weights, means, prec, centre, spherical=True)
 
     def _precisions64(self, prec_chol: np.ndarray, d: int) -> np.ndarray:
         return np.repeat(np.square(prec_chol, dtype=np.float64)[:, None], d, axis=1)
