@@ -4,9 +4,12 @@ Each kernel reads the rows of one chunk once, in blocks of :data:`~emix._kernels
 and computes for every row all K log-densities from the Cholesky factors of
 the precisions, their log-sum-exp, the responsibilities and their
 contributions to ``nk``, ``s1`` (centred on ``centre``) and ``s2``; no
-``(n, K)`` or ``(n, D)`` temporary is made. All arithmetic is in float64,
-float32 data included (each element is widened when it is read), so the
-float32 path is at least as accurate as NumPy's float32 kernels.
+``(n, K)`` or ``(n, D)`` temporary is made. The sums over blocks and the log-sum-exp are
+float64 for float32 data too; the products within a block are float64 for
+``full`` (up to :data:`~emix._kernels.numba_full.BLAS_MIN_FEATURES` features)
+and ``tied``, in the data's dtype for ``diag``, ``spherical`` and the wide
+``full`` blocks that run in BLAS, so the float32 path is at least as accurate
+as NumPy's float32 kernels.
 
 The kernels are compiled with ``nogil=True`` and run on the threads of
 :class:`emix.engine.pool.ChunkPool`, one chunk per call, so the sum over chunks

@@ -3,7 +3,7 @@
 The twin of :func:`emix._kernels.numba_em.axis_em` (same driver steps, checks
 and stopping rules; see that module) for the models whose covariances are
 matrices. Covariances are held as (K, D, D) (``EEE``'s shared one repeated);
-the E-step is :func:`emix._kernels.numba_gaussian.full_fused`; the M-steps
+the E-step is :func:`emix._kernels.numba_full.full_fused`; the M-steps
 (``mode``) are those of :mod:`emix.families.gaussian`:
 
 ====  =========================  =====================================================
@@ -34,7 +34,7 @@ import numba as nb
 import numpy as np
 
 from .numba_em_rules import HANDBACK, RAN, REFUSED, REVERTED, stop
-from .numba_gaussian import full_fused
+from .numba_full import full_fused
 from .numba_mclust import _tiny, orientation, volumes_shared_matrix, volumes_shared_shape
 
 _JIT = {"nogil": True, "cache": True, "error_model": "numpy"}

@@ -179,66 +179,6 @@ def _mirror_lower(s2):
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def full_fused(X, w, means, U, const, centre, nk, s1, s2, moments=True):
-    """Full covariances. ``U`` (K, D, D): precision Cholesky factors (upper or lower
-    triangular, or full). ``s2`` (K, D, D) must be zero on entry: the lower
-    triangles are accumulated and mirrored to the upper ones at the end.
-    ``moments=False``: the log-likelihood only (``nk``, ``s1``, ``s2`` untouched)."""
-    n, d = X.shape
-    k = means.shape[0]
-    upper = _all_upper(U)
-    lj, xb, rowmax, rowsum, kd, scale = _scratch(k, d)
-    diff = np.empty((d, BLOCK))
-    rd = np.empty((d, BLOCK))
-    y = np.empty(BLOCK)
-    zero = np.zeros(d)
-    ll = 0.0
-    for b0 in range(0, n, BLOCK):
-        nr = min(BLOCK, n - b0)
-        _load_block(X, b0, nr, zero, xb)
-        for c in range(k):
-            for a in range(d):
-                m = means[c, a]
-                for r in range(nr):
-                    diff[a, r] = xb[a, r] - m
-            q = lj[c]
-            for r in range(nr):
-                q[r] = 0.0
-            for j in range(d):
-                for r in range(nr):
-                    y[r] = 0.0
-                lo = 0
-                hi = j + 1 if upper else d
-                for a in range(lo, hi):
-                    u = U[c, a, j]
-                    for r in range(nr):
-                        y[r] += diff[a, r] * u
-                for r in range(nr):
-                    q[r] += y[r] * y[r]
-            cc = const[c]
-            for r in range(nr):
-                q[r] = cc - 0.5 * q[r]
-        ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
-        if not moments:
-            continue
-        for c in range(k):
-            resp = lj[c]
-            if not _moments_block(resp, nr, xb, centre[c], nk[c : c + 1], s1[c], diff):
-                continue
-            for a in range(d):
-                for r in range(nr):
-                    rd[a, r] = resp[r] * diff[a, r]
-            for a in range(d):
-                for b in range(a + 1):
-                    acc = 0.0
-                    for r in range(nr):
-                        acc += rd[a, r] * diff[b, r]
-                    s2[c, a, b] += acc
-    _mirror_lower(s2)
-    return ll
-
-
-@nb.njit(fastmath=_FAST, **_JIT)
 def tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments=True):
     """Tied covariance. ``g`` (D,): shift; ``U`` (D, D); ``mu_u`` (K, D) = ``(means - g) U``.
 

@@ -12,7 +12,8 @@ import numba as nb
 import numpy as np
 
 from .numba_axis import diag_fused_shifted, sph_fused_shifted
-from .numba_gaussian import _EXACT, _JIT, _LOG_2PI, full_fused
+from .numba_full import full_fused
+from .numba_gaussian import _EXACT, _JIT, _LOG_2PI
 
 
 @nb.njit(fastmath=_EXACT, **_JIT)

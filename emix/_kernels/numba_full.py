@@ -1,0 +1,245 @@
+"""The full-covariance fused kernel (importing this module imports numba and SciPy's BLAS).
+
+:func:`full_fused` follows the conventions of :mod:`.numba_gaussian`. Up to
+:data:`BLAS_MIN_FEATURES` features its loops run over blocks of
+:data:`~.numba_gaussian.BLOCK` rows held feature by feature. From there on, where
+the precision factors are upper triangular (as every emix fit holds them), each
+block's products go to the BLAS that SciPy ships, called from compiled code:
+``dtrmm`` for ``(x - mu_k) U_k`` (half a matrix product, the factor being
+triangular) and ``dsyrk`` for the lower triangle of the weighted scatter
+``sum_r r_rk (x_r - c_k)(x_r - c_k)^T``, given the rows scaled by
+``sqrt(r_rk)``, in the data's precision. At D = 64 that is 1.5 times the loops'
+speed in float64 and 2.4 times in float32, in one thread (``docs/speed.md``); at
+D = 32 the two are even, below it the loops win.
+
+The BLAS routines are reached through their addresses in
+``scipy.linalg.cython_blas``, registered with LLVM under names of their own, so
+that the compiled callers can still be cached (numba cannot cache a function that
+holds a ctypes pointer). While a :class:`~emix.engine.pool.ChunkPool` with more
+than one thread is open, BLAS runs one thread per caller.
+"""
+
+from __future__ import annotations
+
+import llvmlite.binding as _llvm
+import numba as nb
+import numpy as np
+from numba import types as _types
+from numba.extending import get_cython_function_address
+
+from .numba_gaussian import (
+    _FAST,
+    _JIT,
+    BLOCK,
+    _all_upper,
+    _load_block,
+    _mirror_lower,
+    _moments_block,
+    _normalise_block,
+    _scratch,
+)
+
+#: from this many features on, an upper-triangular factor's products run in BLAS
+BLAS_MIN_FEATURES = 48
+#: rows per BLAS block (256: the best of 128, 256 and 512 at D = 64, K = 16)
+BLAS_BLOCK = 256
+
+for _name in ("dtrmm", "dsyrk", "strmm", "ssyrk"):
+    _llvm.add_symbol(f"emix_{_name}", get_cython_function_address("scipy.linalg.cython_blas", _name))
+_dtrmm = _types.ExternalFunction("emix_dtrmm", _types.void(*([_types.voidptr] * 11)))
+_dsyrk = _types.ExternalFunction("emix_dsyrk", _types.void(*([_types.voidptr] * 10)))
+_strmm = _types.ExternalFunction("emix_strmm", _types.void(*([_types.voidptr] * 11)))
+_ssyrk = _types.ExternalFunction("emix_ssyrk", _types.void(*([_types.voidptr] * 10)))
+# Fortran's character arguments, as bytes
+_L, _N, _U = 76, 78, 85
+
+
+@nb.njit(**_JIT)
+def _trmm(single, sizes, chars, one, u, y):
+    """``y[:nr] := y[:nr] u`` for upper-triangular ``u`` (D, D), ``nr = sizes[1]``."""
+    if single:
+        _strmm(
+            chars[0:].ctypes, chars[0:].ctypes, chars[1:].ctypes, chars[1:].ctypes, sizes[0:].ctypes,
+            sizes[1:].ctypes, one.ctypes, u.ctypes, sizes[0:].ctypes, y.ctypes, sizes[0:].ctypes,
+        )  # fmt: skip
+    else:
+        _dtrmm(
+            chars[0:].ctypes, chars[0:].ctypes, chars[1:].ctypes, chars[1:].ctypes, sizes[0:].ctypes,
+            sizes[1:].ctypes, one.ctypes, u.ctypes, sizes[0:].ctypes, y.ctypes, sizes[0:].ctypes,
+        )  # fmt: skip
+
+
+@nb.njit(**_JIT)
+def _syrk(single, sizes, chars, one, zero, y, g):
+    """The lower triangle of ``g`` (D, D) := ``y[:nr]^T y[:nr]``, ``nr = sizes[1]``."""
+    if single:
+        _ssyrk(
+            chars[2:].ctypes, chars[1:].ctypes, sizes[0:].ctypes, sizes[1:].ctypes, one.ctypes,
+            y.ctypes, sizes[0:].ctypes, zero.ctypes, g.ctypes, sizes[0:].ctypes,
+        )  # fmt: skip
+    else:
+        _dsyrk(
+            chars[2:].ctypes, chars[1:].ctypes, sizes[0:].ctypes, sizes[1:].ctypes, one.ctypes,
+            y.ctypes, sizes[0:].ctypes, zero.ctypes, g.ctypes, sizes[0:].ctypes,
+        )  # fmt: skip
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
+    """:func:`full_fused` through BLAS, for upper-triangular ``U`` (same contract).
+
+    The products run in ``X``'s precision (``strmm``/``ssyrk`` for float32 data, as
+    the diagonal kernels compute theirs); the squared norms, the log-sum-exp and the
+    sums over blocks are float64, so float32 data are summed more exactly than a
+    float32 product over all rows would.
+
+    A block ``Y`` (nr, D) is row-major, so BLAS (column-major) sees ``Y^T``: the
+    product ``Y U`` is ``U^T Y^T``, ``U^T`` being the lower triangle of the
+    column-major view of ``U``; the block's scatter ``Y^T Y``, written to the upper
+    triangle of the column-major view, is the lower triangle of the row-major one.
+    """
+    n, d = X.shape
+    k = means.shape[0]
+    blk = BLAS_BLOCK
+    single = X.itemsize == 4
+    lj = np.empty((k, blk))
+    rowmax = np.empty(blk)
+    rowsum = np.empty(blk)
+    kd = np.empty(blk)
+    scale = np.empty(blk)
+    xb = np.empty((blk, d), dtype=X.dtype)
+    y = np.empty((blk, d), dtype=X.dtype)
+    g = np.empty((d, d), dtype=X.dtype)  # one block's scatter
+    uc = np.empty((k, d, d), dtype=X.dtype)  # contiguous copies: BLAS reads memory, not strides
+    mc = np.empty((k, d), dtype=X.dtype)
+    cc = np.empty((k, d), dtype=X.dtype)
+    for c in range(k):
+        for a in range(d):
+            mc[c, a] = means[c, a]
+            cc[c, a] = centre[c, a]
+            for j in range(d):
+                uc[c, a, j] = U[c, a, j]
+    chars = np.array([_L, _N, _U], dtype=np.uint8)
+    sizes = np.array([d, 0], dtype=np.int32)
+    one = np.ones(1, dtype=X.dtype)
+    zero = np.zeros(1, dtype=X.dtype)
+    ll = 0.0
+    for b0 in range(0, n, blk):
+        nr = min(blk, n - b0)
+        sizes[1] = nr
+        for r in range(nr):
+            for a in range(d):
+                xb[r, a] = X[b0 + r, a]
+        for c in range(k):
+            for r in range(nr):
+                for a in range(d):
+                    y[r, a] = xb[r, a] - mc[c, a]
+            _trmm(single, sizes, chars, one, uc[c], y)
+            q = lj[c]
+            for r in range(nr):
+                t = 0.0
+                for j in range(d):
+                    v = np.float64(y[r, j])
+                    t += v * v
+                q[r] = const[c] - 0.5 * t
+        ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
+        if not moments:
+            continue
+        for c in range(k):
+            resp = lj[c]
+            tot = 0.0
+            for r in range(nr):
+                tot += resp[r]
+            if tot == 0.0:
+                continue
+            nk[c] += tot
+            for r in range(nr):
+                p = resp[r]
+                sp = np.sqrt(p)
+                for a in range(d):
+                    e = xb[r, a] - cc[c, a]
+                    s1[c, a] += p * e
+                    y[r, a] = sp * e
+            _syrk(single, sizes, chars, one, zero, y, g)
+            for a in range(d):
+                for b in range(a + 1):
+                    s2[c, a, b] += g[a, b]
+    if moments:
+        _mirror_lower(s2)
+    return ll
+
+
+@nb.njit(**_JIT)
+def uses_blas(U):
+    """Whether :func:`full_fused` runs in BLAS for factors ``U`` (K, D, D): from
+    :data:`BLAS_MIN_FEATURES` features on, when every factor is upper triangular."""
+    return U.shape[1] >= BLAS_MIN_FEATURES and _all_upper(U)
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def full_fused(X, w, means, U, const, centre, nk, s1, s2, moments=True):
+    """Full covariances. ``U`` (K, D, D): precision Cholesky factors (upper or lower
+    triangular, or full). ``s2`` (K, D, D) must be zero on entry: the lower
+    triangles are accumulated and mirrored to the upper ones at the end.
+    ``moments=False``: the log-likelihood only (``nk``, ``s1``, ``s2`` untouched).
+    From :data:`BLAS_MIN_FEATURES` features on, an upper-triangular ``U`` goes to BLAS."""
+    if uses_blas(U):
+        return _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments)
+    return _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments)
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments):
+    """:func:`full_fused` in loops over blocks of ``BLOCK`` rows held feature by feature."""
+    n, d = X.shape
+    k = means.shape[0]
+    upper = _all_upper(U)
+    lj, xb, rowmax, rowsum, kd, scale = _scratch(k, d)
+    diff = np.empty((d, BLOCK))
+    rd = np.empty((d, BLOCK))
+    y = np.empty(BLOCK)
+    zero = np.zeros(d)
+    ll = 0.0
+    for b0 in range(0, n, BLOCK):
+        nr = min(BLOCK, n - b0)
+        _load_block(X, b0, nr, zero, xb)
+        for c in range(k):
+            for a in range(d):
+                m = means[c, a]
+                for r in range(nr):
+                    diff[a, r] = xb[a, r] - m
+            q = lj[c]
+            for r in range(nr):
+                q[r] = 0.0
+            for j in range(d):
+                for r in range(nr):
+                    y[r] = 0.0
+                lo = 0
+                hi = j + 1 if upper else d
+                for a in range(lo, hi):
+                    u = U[c, a, j]
+                    for r in range(nr):
+                        y[r] += diff[a, r] * u
+                for r in range(nr):
+                    q[r] += y[r] * y[r]
+            cc = const[c]
+            for r in range(nr):
+                q[r] = cc - 0.5 * q[r]
+        ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
+        if not moments:
+            continue
+        for c in range(k):
+            resp = lj[c]
+            if not _moments_block(resp, nr, xb, centre[c], nk[c : c + 1], s1[c], diff):
+                continue
+            for a in range(d):
+                for r in range(nr):
+                    rd[a, r] = resp[r] * diff[a, r]
+            for a in range(d):
+                for b in range(a + 1):
+                    acc = 0.0
+                    for r in range(nr):
+                        acc += rd[a, r] * diff[b, r]
+                    s2[c, a, b] += acc
+    _mirror_lower(s2)
+    return ll

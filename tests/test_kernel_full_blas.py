@@ -1,0 +1,153 @@
+"""The full model's BLAS path (emix._kernels.numba_full._full_blas) against its loops.
+
+From ``BLAS_MIN_FEATURES`` features on, an upper-triangular precision factor's
+products go to SciPy's BLAS (``dtrmm`` for the densities, ``dsyrk`` for the
+scatter). These tests hold that path to the loops it replaces, to the NumPy
+kernel, and a whole fit to scikit-learn's from the same start.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from emix import _kernels
+from emix.estimators.gaussian import GaussianMixture
+from emix.families.gaussian import get_covariance_model
+
+pytestmark = pytest.mark.skipif(not _kernels.numba_available(), reason="numba is not installed")
+
+
+def _full():
+    from emix._kernels import numba_full
+
+    return numba_full
+
+
+def _problem(rng, n, d, k, dtype, weighted, empty=False):
+    X = (rng.normal(size=(n, d)) * 2.0 + 5.0).astype(dtype)
+    w = rng.uniform(0.0, 3.0, size=n) if weighted else np.zeros(0)
+    means = rng.normal(size=(k, d)) + 5.0
+    centre = means + rng.normal(scale=0.3, size=(k, d))
+    U = np.empty((k, d, d))
+    for c in range(k):
+        a = rng.normal(size=(d, d)) / np.sqrt(d) + np.eye(d)
+        U[c] = np.triu(np.linalg.inv(np.linalg.cholesky(a @ a.T)).T)  # upper, as emix holds it
+    const = np.log(rng.dirichlet(np.ones(k))) + np.log(np.diagonal(U, axis1=1, axis2=2)).sum(axis=1)
+    if empty:
+        const[-1] = -np.inf  # a component no row can come from: its statistics stay zero
+    return X, w, means, U, const, centre
+
+
+def _run(fn, X, w, means, U, const, centre, moments=True):
+    k, d = means.shape
+    nk, s1, s2 = np.zeros(k), np.zeros((k, d)), np.zeros((k, d, d))
+    ll = fn(X, w, means, U, const, centre, nk, s1, s2, moments)
+    return ll, nk, s1, s2
+
+
+def _assert_close(a, b, X, centre, rtol=1e-12):
+    spread = float(np.abs(X.astype(np.float64)[:, None, :] - centre[None]).max())
+    n = X.shape[0] * 3.0
+    assert abs(a[0] - b[0]) <= rtol * max(abs(b[0]), 1.0)
+    np.testing.assert_allclose(a[1], b[1], rtol=rtol, atol=rtol * n)
+    np.testing.assert_allclose(a[2], b[2], rtol=rtol, atol=rtol * n * spread)
+    np.testing.assert_allclose(a[3], b[3], rtol=rtol, atol=rtol * n * spread**2)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(1000, 64, 3), (300, 48, 2), (257, 50, 1), (513, 49, 4)])
+def test_blas_path_equals_loops(dtype, weighted, shape):
+    """Same log-likelihood, counts, first and second moments as the loops, to 1e-12, for
+    blocks that do and do not fill (257, 513 rows against 256-row blocks), with weights and
+    with a component that takes no row; the scatter symmetric."""
+    full = _full()
+    rng = np.random.default_rng(hash((str(dtype), weighted, shape)) % 2**32)
+    args = _problem(rng, *shape, dtype, weighted, empty=shape[2] > 2)
+    blas = _run(full._full_blas, *args)
+    loops = _run(full._full_loops, *args)  # float64 products: float32 data's BLAS products are float32
+    _assert_close(blas, loops, args[0], args[5], rtol=1e-12 if dtype == np.float64 else 2e-6)
+    np.testing.assert_array_equal(blas[3], np.swapaxes(blas[3], 1, 2))
+    if shape[2] > 2:
+        assert blas[1][-1] == 0.0 and not blas[2][-1].any() and not blas[3][-1].any()
+
+
+def test_dispatch_goes_to_blas_only_for_wide_upper_factors():
+    """``full_fused`` takes the BLAS path from ``BLAS_MIN_FEATURES`` features on and for
+    upper-triangular factors only; a factor held in a strided view is read correctly."""
+    full = _full()
+    rng = np.random.default_rng(7)
+    d = full.BLAS_MIN_FEATURES
+    X, w, means, U, const, centre = _problem(rng, 700, d, 3, np.float64, True)
+    assert full.uses_blas(U)
+    assert not full.uses_blas(np.ascontiguousarray(U[:, 1:, 1:]))  # one feature fewer
+    lower = np.linalg.cholesky(U @ np.swapaxes(U, 1, 2))  # the same precisions, lower factors
+    assert not full.uses_blas(lower)  # (from precisions_init): the general product
+    wide = _run(full.full_fused, X, w, means, U, const, centre)
+    _assert_close(wide, _run(full._full_loops, X, w, means, U, const, centre), X, centre)
+    strided = np.zeros((3, d + 5, d + 3))
+    strided[:, :d, :d] = U
+    view = strided[:, :d, :d]
+    assert not view.flags.c_contiguous
+    _assert_close(_run(full.full_fused, X, w, means, view, const, centre), wide, X, centre)
+    _assert_close(_run(full.full_fused, X, w, means, lower, const, centre), wide, X, centre)
+
+
+def test_blas_path_log_likelihood_only():
+    """``moments=False``: the same log-likelihood, and the accumulators are not touched."""
+    full = _full()
+    rng = np.random.default_rng(11)
+    args = _problem(rng, 400, 64, 3, np.float64, True)
+    ll, nk, s1, s2 = _run(full._full_blas, *args, moments=False)
+    assert ll == pytest.approx(_run(full._full_loops, *args)[0], rel=1e-13)
+    assert not nk.any() and not s1.any() and not s2.any()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_wide_full_pass_equals_numpy_kernel(dtype):
+    """The model's fused pass at D = 64 with numba (BLAS) and without (NumPy) agree."""
+    rng = np.random.default_rng(5)
+    X, w, means, U, const, centre = _problem(rng, 900, 64, 3, dtype, True)
+    log_weights = np.log(np.array([0.2, 0.3, 0.5]))
+    model = get_covariance_model("full")
+    out = []
+    for use in (True, False):
+        with _kernels.use_numba(use):
+            nk, s1, s2, ll = model.fused(X, w, log_weights, means.astype(dtype), U.astype(dtype), centre)
+        out.append((ll, nk, s1, s2))
+    _assert_close(out[0], out[1], X, centre, rtol=1e-12 if dtype == np.float64 else 1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_wide_fit_same_start_as_sklearn(dtype):
+    """Eight plain iterations at D = 64 from scikit-learn's start: the log-likelihood and the
+    fitted parameters agree with scikit-learn's to 1e-12 relative in float64 (float32: both
+    compute the products in float32, scikit-learn its sums over all rows too)."""
+    sk = pytest.importorskip("sklearn.mixture")
+    rng = np.random.default_rng(3)
+    d, k = 64, 3
+    X = np.concatenate([rng.normal(size=(700, d)) + 0.25 * c for c in range(k)])  # overlapping
+    X = X.astype(dtype)
+    tight = dtype == np.float64
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = sk.GaussianMixture(k, max_iter=1, random_state=0).fit(X)
+    init = dict(weights_init=start.weights_, means_init=start.means_, precisions_init=start.precisions_)
+    ref = sk.GaussianMixture(k, tol=0, max_iter=8, **init)
+    em = GaussianMixture(k, tol=0, max_iter=8, accelerate=False, **init)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref.fit(X)
+        em.fit(X)
+    assert em.n_iter_ == ref.n_iter_ == 8
+    assert em.history_[-2] == pytest.approx(ref.lower_bound_ * X.shape[0], rel=1e-12 if tight else 1e-5)
+    np.testing.assert_allclose(
+        em.means_, ref.means_, rtol=1e-12 if tight else 1e-4, atol=1e-12 if tight else 1e-4
+    )
+    np.testing.assert_allclose(
+        em.covariances_, ref.covariances_, rtol=1e-11 if tight else 1e-4, atol=1e-12 if tight else 1e-4
+    )
+    np.testing.assert_allclose(em.score_samples(X), ref.score_samples(X), rtol=1e-12 if tight else 1e-5)
