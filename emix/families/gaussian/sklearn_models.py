@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy import linalg
 
 from ..._linalg import LOG_2PI, cholesky_lower, precision_cholesky_batch, precision_cholesky_from_covariance
 from ...exceptions import InvalidParameterError
@@ -79,13 +78,7 @@ class FullCovariance(CovarianceModel):
         return cov, pc
 
     def from_precisions(self, precisions):
-        pc = np.empty_like(precisions)
-        cov = np.empty_like(precisions)
-        for k in range(precisions.shape[0]):
-            chol = cholesky_lower(precisions[k])
-            pc[k] = chol
-            cov[k] = linalg.cho_solve((chol, True), np.eye(chol.shape[0]))
-        return cov, pc
+        return _covariances_from_precisions(precisions)
 
     def precisions(self, prec_chol):
         return prec_chol @ np.swapaxes(prec_chol, 1, 2)
@@ -110,8 +103,7 @@ class FullCovariance(CovarianceModel):
 
     def check_precisions(self, precisions, k, d):
         super().check_precisions(precisions, k, d)
-        for j in range(k):
-            _check_spd(precisions[j], f"precisions_init[{j}]")
+        _check_spd(precisions, "precisions_init")
 
 
 class TiedCovariance(CovarianceModel):
@@ -171,8 +163,8 @@ class TiedCovariance(CovarianceModel):
         return cov, precision_cholesky_from_covariance(chol)
 
     def from_precisions(self, precisions):
-        chol = cholesky_lower(precisions)
-        return linalg.cho_solve((chol, True), np.eye(chol.shape[0])), chol
+        cov, chol = _covariances_from_precisions(precisions[None])
+        return cov[0], chol[0]
 
     def precisions(self, prec_chol):
         return prec_chol @ prec_chol.T
@@ -198,7 +190,7 @@ class TiedCovariance(CovarianceModel):
 
     def check_precisions(self, precisions, k, d):
         super().check_precisions(precisions, k, d)
-        _check_spd(precisions, "precisions_init")
+        _check_spd(precisions[None], "precisions_init", indexed=False)
 
 
 class DiagCovariance(CovarianceModel):
@@ -401,11 +393,43 @@ def _inverse_abs(a: np.ndarray) -> np.ndarray:
         return 1.0 / np.abs(np.asarray(a, dtype=np.float64))
 
 
-def _check_spd(m: np.ndarray, label: str) -> None:
-    if not np.allclose(m, m.T, rtol=1e-8, atol=1e-12 * max(1.0, float(np.abs(m).max()))):
-        raise InvalidParameterError(f"{label} is not symmetric")
-    if cholesky_lower(m) is None:
-        raise InvalidParameterError(f"{label} is not positive definite")
+def _check_spd(m: np.ndarray, label: str, indexed: bool = True) -> None:
+    """Raise InvalidParameterError naming the first matrix of ``m`` (K, D, D) that is not
+    symmetric (``allclose`` to its transpose, ``rtol=1e-8``, ``atol`` 1e-12 of its largest
+    entry) or not positive definite; ``label[j]`` names matrix ``j`` (``label`` alone when not
+    ``indexed``). One batched test for all K; the matrices are looked at one by one only to
+    name a failing one."""
+    mt = np.swapaxes(m, 1, 2)
+    atol = 1e-12 * np.maximum(1.0, np.abs(m).max(axis=(1, 2)))
+    asym = (np.abs(m - mt) > atol[:, None, None] + 1e-8 * np.abs(mt)).any(axis=(1, 2))
+    name = (lambda j: f"{label}[{j}]") if indexed else (lambda j: label)
+    if asym.any():
+        raise InvalidParameterError(f"{name(int(np.argmax(asym)))} is not symmetric")
+    if _cholesky_all(m) is None:
+        j = next(j for j in range(m.shape[0]) if cholesky_lower(m[j]) is None)
+        raise InvalidParameterError(f"{name(j)} is not positive definite")
+
+
+def _cholesky_all(m: np.ndarray) -> np.ndarray | None:
+    """Lower Cholesky factors of the symmetric matrices ``m`` (K, D, D) in one LAPACK call
+    each, or ``None`` when one is not positive definite."""
+    try:
+        chol = np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        return None
+    diag = np.diagonal(chol, axis1=1, axis2=2)
+    if not (np.all(diag > 0) and np.isfinite(chol).all()):
+        return None
+    return chol
+
+
+def _covariances_from_precisions(precisions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Covariances ``inv(P_k)`` and lower precision factors ``L_k`` (``L_k L_k^T = P_k``) of
+    checked precisions (K, D, D): ``inv(P_k) = inv(L_k)^T inv(L_k)``, batched."""
+    chol = _cholesky_all(precisions)
+    eye = np.broadcast_to(np.eye(precisions.shape[1]), precisions.shape)
+    inv = np.linalg.solve(chol, eye)
+    return np.swapaxes(inv, 1, 2) @ inv, chol
 
 
 def _check_positive(p: np.ndarray) -> None:
