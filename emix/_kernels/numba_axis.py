@@ -33,7 +33,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .numba_gaussian import _FAST, _JIT, BLOCK, _normalise_block
+from .numba_gaussian import _FAST, _JIT, BLOCK, _block_scratch, _normalise_block
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
@@ -55,11 +55,7 @@ def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
     """
     n, d = X.shape
     k = a.shape[0]
-    lj = np.empty((k, BLOCK))
-    rowmax = np.empty(BLOCK)
-    rowsum = np.empty(BLOCK)
-    kd = np.empty(BLOCK)
-    scale = np.empty(BLOCK)
+    lj, rowmax, rowsum, kd, scale = _block_scratch(k, BLOCK)
     z = np.empty((d, BLOCK), X.dtype)
     z2 = np.empty((d, BLOCK), X.dtype)
     q = np.empty(BLOCK, X.dtype)
@@ -222,11 +218,7 @@ def sph_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
     """
     n, d = X.shape
     k = a.shape[0]
-    lj = np.empty((k, BLOCK))
-    rowmax = np.empty(BLOCK)
-    rowsum = np.empty(BLOCK)
-    kd = np.empty(BLOCK)
-    scale = np.empty(BLOCK)
+    lj, rowmax, rowsum, kd, scale = _block_scratch(k, BLOCK)
     z = np.empty((d, BLOCK), X.dtype)
     zz = np.empty(BLOCK, X.dtype)
     q0 = np.empty(BLOCK, X.dtype)

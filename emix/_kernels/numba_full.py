@@ -32,6 +32,7 @@ from .numba_gaussian import (
     _JIT,
     BLOCK,
     _all_upper,
+    _block_scratch,
     _load_block,
     _mirror_lower,
     _moments_block,
@@ -102,11 +103,7 @@ def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
     k = means.shape[0]
     blk = BLAS_BLOCK
     single = X.itemsize == 4
-    lj = np.empty((k, blk))
-    rowmax = np.empty(blk)
-    rowsum = np.empty(blk)
-    kd = np.empty(blk)
-    scale = np.empty(blk)
+    lj, rowmax, rowsum, kd, scale = _block_scratch(k, blk)
     xb = np.empty((blk, d), dtype=X.dtype)
     y = np.empty((blk, d), dtype=X.dtype)
     g = np.empty((d, d), dtype=X.dtype)  # one block's scatter

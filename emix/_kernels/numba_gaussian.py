@@ -115,14 +115,17 @@ def _normalise_block(lj, nr, w, base, rowmax, rowsum, kd, scale):
 
 
 @nb.njit(**_JIT)
+def _block_scratch(k, rows):
+    """The normalisation's scratch for blocks of ``rows`` rows: the joint log-probabilities
+    ``lj`` (k, rows), then ``rowmax``, ``rowsum``, ``kd``, ``scale`` (rows,)."""
+    return np.empty((k, rows)), np.empty(rows), np.empty(rows), np.empty(rows), np.empty(rows)
+
+
+@nb.njit(**_JIT)
 def _scratch(k, d):
-    lj = np.empty((k, BLOCK))
-    xb = np.empty((d, BLOCK))
-    rowmax = np.empty(BLOCK)
-    rowsum = np.empty(BLOCK)
-    kd = np.empty(BLOCK)
-    scale = np.empty(BLOCK)
-    return lj, xb, rowmax, rowsum, kd, scale
+    """:func:`_block_scratch` for :data:`BLOCK` rows, with the block ``xb`` (d, BLOCK) second."""
+    lj, rowmax, rowsum, kd, scale = _block_scratch(k, BLOCK)
+    return lj, np.empty((d, BLOCK)), rowmax, rowsum, kd, scale
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
