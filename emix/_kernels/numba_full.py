@@ -12,21 +12,15 @@ triangular) and ``dsyrk`` for the lower triangle of the weighted scatter
 speed in float64 and 2.4 times in float32, in one thread (``docs/speed.md``); at
 D = 32 the two are even, below it the loops win.
 
-The BLAS routines are reached through their addresses in
-``scipy.linalg.cython_blas``, registered with LLVM under names of their own, so
-that the compiled callers can still be cached (numba cannot cache a function that
-holds a ctypes pointer). While a :class:`~emix.engine.pool.ChunkPool` with more
-than one thread is open, BLAS runs one thread per caller.
+The BLAS calls and their layout are in :mod:`.numba_blas`.
 """
 
 from __future__ import annotations
 
-import llvmlite.binding as _llvm
 import numba as nb
 import numpy as np
-from numba import types as _types
-from numba.extending import get_cython_function_address
 
+from .numba_blas import BLAS_BLOCK, blas_args, syrk_lower, trmm_upper
 from .numba_gaussian import (
     _FAST,
     _JIT,
@@ -42,47 +36,6 @@ from .numba_gaussian import (
 
 #: from this many features on, an upper-triangular factor's products run in BLAS
 BLAS_MIN_FEATURES = 48
-#: rows per BLAS block (256: the best of 128, 256 and 512 at D = 64, K = 16)
-BLAS_BLOCK = 256
-
-for _name in ("dtrmm", "dsyrk", "strmm", "ssyrk"):
-    _llvm.add_symbol(f"emix_{_name}", get_cython_function_address("scipy.linalg.cython_blas", _name))
-_dtrmm = _types.ExternalFunction("emix_dtrmm", _types.void(*([_types.voidptr] * 11)))
-_dsyrk = _types.ExternalFunction("emix_dsyrk", _types.void(*([_types.voidptr] * 10)))
-_strmm = _types.ExternalFunction("emix_strmm", _types.void(*([_types.voidptr] * 11)))
-_ssyrk = _types.ExternalFunction("emix_ssyrk", _types.void(*([_types.voidptr] * 10)))
-# Fortran's character arguments, as bytes
-_L, _N, _U = 76, 78, 85
-
-
-@nb.njit(**_JIT)
-def _trmm(single, sizes, chars, one, u, y):
-    """``y[:nr] := y[:nr] u`` for upper-triangular ``u`` (D, D), ``nr = sizes[1]``."""
-    if single:
-        _strmm(
-            chars[0:].ctypes, chars[0:].ctypes, chars[1:].ctypes, chars[1:].ctypes, sizes[0:].ctypes,
-            sizes[1:].ctypes, one.ctypes, u.ctypes, sizes[0:].ctypes, y.ctypes, sizes[0:].ctypes,
-        )  # fmt: skip
-    else:
-        _dtrmm(
-            chars[0:].ctypes, chars[0:].ctypes, chars[1:].ctypes, chars[1:].ctypes, sizes[0:].ctypes,
-            sizes[1:].ctypes, one.ctypes, u.ctypes, sizes[0:].ctypes, y.ctypes, sizes[0:].ctypes,
-        )  # fmt: skip
-
-
-@nb.njit(**_JIT)
-def _syrk(single, sizes, chars, one, zero, y, g):
-    """The lower triangle of ``g`` (D, D) := ``y[:nr]^T y[:nr]``, ``nr = sizes[1]``."""
-    if single:
-        _ssyrk(
-            chars[2:].ctypes, chars[1:].ctypes, sizes[0:].ctypes, sizes[1:].ctypes, one.ctypes,
-            y.ctypes, sizes[0:].ctypes, zero.ctypes, g.ctypes, sizes[0:].ctypes,
-        )  # fmt: skip
-    else:
-        _dsyrk(
-            chars[2:].ctypes, chars[1:].ctypes, sizes[0:].ctypes, sizes[1:].ctypes, one.ctypes,
-            y.ctypes, sizes[0:].ctypes, zero.ctypes, g.ctypes, sizes[0:].ctypes,
-        )  # fmt: skip
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
@@ -94,15 +47,10 @@ def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
     sums over blocks are float64, so float32 data are summed more exactly than a
     float32 product over all rows would.
 
-    A block ``Y`` (nr, D) is row-major, so BLAS (column-major) sees ``Y^T``: the
-    product ``Y U`` is ``U^T Y^T``, ``U^T`` being the lower triangle of the
-    column-major view of ``U``; the block's scatter ``Y^T Y``, written to the upper
-    triangle of the column-major view, is the lower triangle of the row-major one.
     """
     n, d = X.shape
     k = means.shape[0]
     blk = BLAS_BLOCK
-    single = X.itemsize == 4
     lj, rowmax, rowsum, kd, scale = _block_scratch(k, blk)
     xb = np.empty((blk, d), dtype=X.dtype)
     y = np.empty((blk, d), dtype=X.dtype)
@@ -116,10 +64,7 @@ def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
             cc[c, a] = centre[c, a]
             for j in range(d):
                 uc[c, a, j] = U[c, a, j]
-    chars = np.array([_L, _N, _U], dtype=np.uint8)
-    sizes = np.array([d, 0], dtype=np.int32)
-    one = np.ones(1, dtype=X.dtype)
-    zero = np.zeros(1, dtype=X.dtype)
+    chars, sizes, one, zero = blas_args(d, X.dtype)
     ll = 0.0
     for b0 in range(0, n, blk):
         nr = min(blk, n - b0)
@@ -131,7 +76,7 @@ def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
             for r in range(nr):
                 for a in range(d):
                     y[r, a] = xb[r, a] - mc[c, a]
-            _trmm(single, sizes, chars, one, uc[c], y)
+            trmm_upper(chars, sizes, one, uc[c], y)
             q = lj[c]
             for r in range(nr):
                 t = 0.0
@@ -157,7 +102,7 @@ def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
                     e = xb[r, a] - cc[c, a]
                     s1[c, a] += p * e
                     y[r, a] = sp * e
-            _syrk(single, sizes, chars, one, zero, y, g)
+            syrk_lower(chars, sizes, one, zero, y, g)
             for a in range(d):
                 for b in range(a + 1):
                     s2[c, a, b] += g[a, b]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .numba_blas import BLAS_BLOCK, blas_args, syrk_lower, trmm_upper
 from .numba_linalg import precision_cholesky_batch  # noqa: F401  (kernels() gives this namespace)
 
 #: rows per block: the block's (BLOCK, K) scratch stays in the L1 cache
@@ -187,7 +188,17 @@ def tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments=True):
 
     ``s1`` is centred on ``centre``; ``a_out`` (D, D), zero on entry, gets
     ``sum_n w_n (x_n - g)(x_n - g)^T`` (the caller shifts it to the anchors).
+    Where :func:`tied_uses_blas`, the products run in BLAS (:func:`_tied_blas`).
     """
+    if tied_uses_blas(X, U):
+        return _tied_blas(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments)
+    return _tied_loops(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments)
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _tied_loops(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments):
+    """:func:`tied_fused` in loops over blocks of :data:`BLOCK` rows held feature by feature,
+    in float64."""
     n, d = X.shape
     k = mu_u.shape[0]
     upper = _all_upper(U.reshape(1, d, d))
@@ -242,6 +253,107 @@ def tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments=True):
             for j in range(d):
                 cg[j] = centre[c, j] - g[j]
             _moments_block(lj[c], nr, xb, cg, nk[c : c + 1], s1[c], diff)
+    _mirror_lower(a_out.reshape(1, d, d))
+    return ll
+
+
+#: float32 data with more features than this run the tied model's products in BLAS
+TIED_BLAS_MIN_FEATURES_F32 = 4
+#: float64 data from this many features on run them in BLAS
+TIED_BLAS_MIN_FEATURES = 48
+
+
+@nb.njit(**_JIT)
+def tied_uses_blas(X, U):
+    """Whether :func:`tied_fused` runs in BLAS for data like ``X`` and the factor ``U`` (D, D):
+    an upper-triangular factor, and float32 data with more than
+    :data:`TIED_BLAS_MIN_FEATURES_F32` features or :data:`TIED_BLAS_MIN_FEATURES` features
+    or more."""
+    d = X.shape[1]
+    wide = d > TIED_BLAS_MIN_FEATURES_F32 if X.itemsize == 4 else d >= TIED_BLAS_MIN_FEATURES
+    return wide and _all_upper(U.reshape(1, d, d))
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _tied_blas(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments):
+    """:func:`tied_fused` through BLAS, for an upper-triangular ``U`` (same contract).
+
+    Per block of :data:`~.numba_blas.BLAS_BLOCK` rows, one ``trmm`` for ``(x - g) U`` and one
+    ``syrk`` for ``sum_n w_n (x_n - g)(x_n - g)^T`` (of the rows scaled by ``sqrt(w_n)``), in
+    the data's precision (:mod:`.numba_blas`); the distances to the components, the
+    log-sum-exp, the first moments and the sums over blocks are float64.
+    """
+    n, d = X.shape
+    k = mu_u.shape[0]
+    blk = BLAS_BLOCK
+    lj, rowmax, rowsum, kd, scale = _block_scratch(k, blk)
+    xb = np.empty((blk, d), dtype=X.dtype)  # x - g
+    xu = np.empty((blk, d), dtype=X.dtype)  # (x - g) U, then sqrt(w) (x - g)
+    gb = np.empty((d, d), dtype=X.dtype)  # one block's scatter
+    uc = np.empty((d, d), dtype=X.dtype)  # a contiguous copy: BLAS reads memory, not strides
+    gx = np.empty(d, dtype=X.dtype)
+    cgx = np.empty((k, d), dtype=X.dtype)  # the anchors and the means' images, in X's dtype
+    mux = np.empty((k, d), dtype=X.dtype)
+    sb = np.empty(d, dtype=X.dtype)  # one block's first moment
+    for a in range(d):
+        gx[a] = g[a]
+        for j in range(d):
+            uc[a, j] = U[a, j]
+    for c in range(k):
+        for a in range(d):
+            cgx[c, a] = centre[c, a] - g[a]
+            mux[c, a] = mu_u[c, a]
+    chars, sizes, one, zero = blas_args(d, X.dtype)
+    x_type = X.dtype.type
+    has_w = w.shape[0] > 0
+    ll = 0.0
+    for b0 in range(0, n, blk):
+        nr = min(blk, n - b0)
+        sizes[1] = nr
+        for r in range(nr):
+            for a in range(d):
+                e = X[b0 + r, a] - gx[a]
+                xb[r, a] = e
+                xu[r, a] = e
+        trmm_upper(chars, sizes, one, uc, xu)
+        for c in range(k):
+            q = lj[c]
+            for r in range(nr):
+                t = zero[0]
+                for j in range(d):
+                    v = xu[r, j] - mux[c, j]
+                    t += v * v
+                q[r] = const[c] - 0.5 * np.float64(t)
+        ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
+        if not moments:
+            continue
+        if has_w:
+            for r in range(nr):
+                sw = np.sqrt(w[b0 + r])
+                for a in range(d):
+                    xu[r, a] = sw * xb[r, a]
+            syrk_lower(chars, sizes, one, zero, xu, gb)
+        else:
+            syrk_lower(chars, sizes, one, zero, xb, gb)
+        for a in range(d):
+            for b in range(a + 1):
+                a_out[a, b] += gb[a, b]
+        for c in range(k):
+            resp = lj[c]
+            tot = 0.0
+            for r in range(nr):
+                tot += resp[r]
+            if tot == 0.0:
+                continue
+            nk[c] += tot
+            for a in range(d):
+                sb[a] = zero[0]
+            for r in range(nr):
+                p = x_type(resp[r])
+                for a in range(d):
+                    sb[a] += p * (xb[r, a] - cgx[c, a])
+            for a in range(d):
+                s1[c, a] += sb[a]
     _mirror_lower(a_out.reshape(1, d, d))
     return ll
 

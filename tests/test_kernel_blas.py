@@ -1,9 +1,11 @@
-"""The full model's BLAS path (emix._kernels.numba_full._full_blas) against its loops.
+"""The BLAS paths of the full and tied kernels (emix._kernels.numba_full, numba_gaussian).
 
-From ``BLAS_MIN_FEATURES`` features on, an upper-triangular precision factor's
-products go to SciPy's BLAS (``dtrmm`` for the densities, ``dsyrk`` for the
-scatter). These tests hold that path to the loops it replaces, to the NumPy
-kernel, and a whole fit to scikit-learn's from the same start.
+From ``BLAS_MIN_FEATURES`` features on (the tied model: float32 data with more
+than four), an upper-triangular precision factor's products go to SciPy's BLAS
+(``trmm`` for the densities, ``syrk`` for the scatter). These tests hold that
+path to the loops it replaces, to the NumPy kernel, and whole fits to
+scikit-learn's from the same start; tied float32 fits now take the grouped pass,
+so they do not depend on ``n_jobs`` or ``chunk_size``.
 """
 
 from __future__ import annotations
@@ -151,3 +153,86 @@ def test_wide_fit_same_start_as_sklearn(dtype):
         em.covariances_, ref.covariances_, rtol=1e-11 if tight else 1e-4, atol=1e-12 if tight else 1e-4
     )
     np.testing.assert_allclose(em.score_samples(X), ref.score_samples(X), rtol=1e-12 if tight else 1e-5)
+
+
+def _tied_problem(rng, n, d, k, dtype, weighted):
+    X = (rng.normal(size=(n, d)) * 2.0 + 5.0).astype(dtype)
+    w = rng.uniform(0.0, 3.0, size=n) if weighted else np.zeros(0)
+    means = rng.normal(size=(k, d)) + 5.0
+    g = means.mean(axis=0)
+    a = rng.normal(size=(d, d)) / np.sqrt(d) + np.eye(d)
+    U = np.triu(np.linalg.inv(np.linalg.cholesky(a @ a.T)).T)
+    const = np.log(rng.dirichlet(np.ones(k))) + np.log(np.diag(U)).sum()
+    centre = means + rng.normal(scale=0.3, size=(k, d))
+    return X, w, g, U, (means - g) @ U, const, centre
+
+
+def _tied_run(fn, X, w, g, U, mu_u, const, centre, moments=True):
+    k, d = mu_u.shape
+    nk, s1, a = np.zeros(k), np.zeros((k, d)), np.zeros((d, d))
+    ll = fn(X, w, g, U, mu_u, const, centre, nk, s1, a, moments)
+    return ll, nk, s1, a
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(
+    "dtype, shape",
+    [(np.float64, (1000, 64, 3)), (np.float64, (257, 48, 1)), (np.float32, (513, 5, 4)),
+     (np.float32, (300, 16, 8)), (np.float32, (700, 64, 2))],
+)  # fmt: skip
+def test_tied_blas_path_equals_loops(dtype, weighted, shape):
+    """The tied model's BLAS path against its float64 loops: to 1e-12 in float64; in float32,
+    whose products and distances are float32 there, to float32 rounding; the scatter
+    symmetric, and ``moments=False`` leaves the accumulators alone."""
+    from emix._kernels import numba_gaussian as ng
+
+    rng = np.random.default_rng(hash((str(dtype), weighted, shape)) % 2**32)
+    args = _tied_problem(rng, *shape, dtype, weighted)
+    assert ng.tied_uses_blas(args[0], args[3])
+    blas = _tied_run(ng._tied_blas, *args)
+    loops = _tied_run(ng._tied_loops, *args)
+    X = args[0]
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    spread = float(np.abs(X.astype(np.float64) - args[2]).max())
+    n = X.shape[0] * 3.0
+    assert abs(blas[0] - loops[0]) <= rtol * abs(loops[0])
+    np.testing.assert_allclose(blas[1], loops[1], rtol=rtol, atol=rtol * n)
+    np.testing.assert_allclose(blas[2], loops[2], rtol=rtol, atol=rtol * n * spread)
+    np.testing.assert_allclose(blas[3], loops[3], rtol=rtol, atol=rtol * n * spread**2)
+    np.testing.assert_array_equal(blas[3], blas[3].T)
+    ll, nk, s1, a = _tied_run(ng._tied_blas, *args, moments=False)
+    assert ll == blas[0] and not nk.any() and not s1.any() and not a.any()
+    assert _tied_run(ng.tied_fused, *args)[0] == pytest.approx(blas[0], rel=rtol)
+
+
+def test_tied_dispatch():
+    """BLAS for float32 data with more than four features and for float64 data from
+    ``TIED_BLAS_MIN_FEATURES`` on, with an upper-triangular factor only."""
+    from emix._kernels import numba_gaussian as ng
+
+    U = np.triu(np.ones((5, 5)))
+    assert ng.tied_uses_blas(np.zeros((3, 5), np.float32), U)
+    assert not ng.tied_uses_blas(np.zeros((3, 4), np.float32), np.triu(np.ones((4, 4))))
+    assert not ng.tied_uses_blas(np.zeros((3, 5)), U)
+    assert not ng.tied_uses_blas(np.zeros((3, 5), np.float32), np.tril(np.ones((5, 5))))
+    d = ng.TIED_BLAS_MIN_FEATURES
+    assert ng.tied_uses_blas(np.zeros((3, d)), np.triu(np.ones((d, d))))
+
+
+def test_tied_float32_fit_independent_of_threads_and_chunks():
+    """A tied float32 fit at D = 8 from a given start runs the grouped pass: the same to the
+    bit for any ``n_jobs`` and ``chunk_size``, and close to the float64 fit of the same rows."""
+    rng = np.random.default_rng(2)
+    X = np.concatenate([rng.normal(size=(20_000, 8)) + 0.8 * c for c in range(3)]).astype(np.float32)
+    start = dict(weights_init=np.full(3, 1 / 3), means_init=X[[0, 20_000, 40_000]], precisions_init=np.eye(8))
+    kw = dict(covariance_type="tied", tol=0, max_iter=6, accelerate=False, **start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = GaussianMixture(3, n_jobs=1, **kw).fit(X)
+        b = GaussianMixture(3, n_jobs=2, chunk_size=7_000, **kw).fit(X)
+        c = GaussianMixture(3, **kw).fit(X.astype(np.float64))
+    np.testing.assert_array_equal(a.history_, b.history_)
+    np.testing.assert_array_equal(a.means_, b.means_)
+    np.testing.assert_array_equal(a.covariances_, b.covariances_)
+    np.testing.assert_allclose(a.means_, c.means_, rtol=1e-4, atol=1e-4)
+    assert a.log_likelihood_ == pytest.approx(c.log_likelihood_, rel=1e-5)

@@ -1,0 +1,81 @@
+"""SciPy's BLAS, called from compiled kernels (importing this module imports numba).
+
+The kernels of :mod:`.numba_full` and :mod:`.numba_gaussian` (which import this
+module, not the other way round) hand blocks of rows
+to ``trmm`` (a product with a triangular factor) and ``syrk`` (a block's
+scatter) where that beats their loops. The routines are reached through their
+addresses in ``scipy.linalg.cython_blas``, registered with LLVM under names of
+their own, so that the compiled callers can still be cached (numba cannot cache
+a function that holds a ctypes pointer). While a
+:class:`~emix.engine.pool.ChunkPool` with more than one thread is open, BLAS runs
+one thread per caller.
+
+Layout: a block ``Y`` (nr, D) is row-major, so BLAS (column-major) sees ``Y^T``.
+The product ``Y U`` is ``U^T Y^T``, ``U^T`` being the lower triangle of the
+column-major view of an upper-triangular ``U``; the scatter ``Y^T Y``, written to
+the upper triangle of the column-major view, is the lower triangle of the
+row-major one.
+"""
+
+from __future__ import annotations
+
+import llvmlite.binding as _llvm
+import numba as nb
+import numpy as np
+from numba import types as _types
+from numba.extending import get_cython_function_address
+
+_JIT = {"nogil": True, "cache": True, "error_model": "numpy"}  # as in .numba_gaussian
+
+#: rows per BLAS block (256: the best of 128, 256 and 512 for the full model at D = 64, K = 16)
+BLAS_BLOCK = 256
+
+for _name in ("dtrmm", "dsyrk", "strmm", "ssyrk"):
+    _llvm.add_symbol(f"emix_{_name}", get_cython_function_address("scipy.linalg.cython_blas", _name))
+_dtrmm = _types.ExternalFunction("emix_dtrmm", _types.void(*([_types.voidptr] * 11)))
+_dsyrk = _types.ExternalFunction("emix_dsyrk", _types.void(*([_types.voidptr] * 10)))
+_strmm = _types.ExternalFunction("emix_strmm", _types.void(*([_types.voidptr] * 11)))
+_ssyrk = _types.ExternalFunction("emix_ssyrk", _types.void(*([_types.voidptr] * 10)))
+# Fortran's character arguments, as bytes
+_L, _N, _U = 76, 78, 85
+
+
+@nb.njit(**_JIT)
+def blas_args(d, dtype):
+    """The scalars BLAS takes by reference: ``chars`` (L, N, U), ``sizes`` (D, rows),
+    ``one`` and ``zero`` in ``dtype``'s precision. Set ``sizes[1]`` to a block's rows."""
+    chars = np.array([_L, _N, _U], dtype=np.uint8)
+    sizes = np.array([d, 0], dtype=np.int32)
+    return chars, sizes, np.ones(1, dtype=dtype), np.zeros(1, dtype=dtype)
+
+
+@nb.njit(**_JIT)
+def trmm_upper(chars, sizes, one, u, y):
+    """``y[:nr] := y[:nr] u`` in place for upper-triangular ``u`` (D, D) (C-contiguous,
+    ``y``'s dtype), ``nr = sizes[1]``; float32 arrays go to ``strmm``."""
+    if y.itemsize == 4:
+        _strmm(
+            chars[0:].ctypes, chars[0:].ctypes, chars[1:].ctypes, chars[1:].ctypes, sizes[0:].ctypes,
+            sizes[1:].ctypes, one.ctypes, u.ctypes, sizes[0:].ctypes, y.ctypes, sizes[0:].ctypes,
+        )  # fmt: skip
+    else:
+        _dtrmm(
+            chars[0:].ctypes, chars[0:].ctypes, chars[1:].ctypes, chars[1:].ctypes, sizes[0:].ctypes,
+            sizes[1:].ctypes, one.ctypes, u.ctypes, sizes[0:].ctypes, y.ctypes, sizes[0:].ctypes,
+        )  # fmt: skip
+
+
+@nb.njit(**_JIT)
+def syrk_lower(chars, sizes, one, zero, y, g):
+    """The lower triangle of ``g`` (D, D) := ``y[:nr]^T y[:nr]``, ``nr = sizes[1]`` (the upper
+    triangle is not written); float32 arrays go to ``ssyrk``."""
+    if y.itemsize == 4:
+        _ssyrk(
+            chars[2:].ctypes, chars[1:].ctypes, sizes[0:].ctypes, sizes[1:].ctypes, one.ctypes,
+            y.ctypes, sizes[0:].ctypes, zero.ctypes, g.ctypes, sizes[0:].ctypes,
+        )  # fmt: skip
+    else:
+        _dsyrk(
+            chars[2:].ctypes, chars[1:].ctypes, sizes[0:].ctypes, sizes[1:].ctypes, one.ctypes,
+            y.ctypes, sizes[0:].ctypes, zero.ctypes, g.ctypes, sizes[0:].ctypes,
+        )  # fmt: skip
