@@ -79,3 +79,14 @@ def syrk_lower(chars, sizes, one, zero, y, g):
             chars[2:].ctypes, chars[1:].ctypes, sizes[0:].ctypes, sizes[1:].ctypes, one.ctypes,
             y.ctypes, sizes[0:].ctypes, zero.ctypes, g.ctypes, sizes[0:].ctypes,
         )  # fmt: skip
+
+
+@nb.njit(**_JIT)
+def add_scatter(chars, sizes, one, zero, y, g, out):
+    """Add the lower triangle of ``y[:nr]^T y[:nr]`` to that of ``out`` (D, D) (a float64
+    accumulator), ``nr = sizes[1]``; ``g`` (D, D), ``y``'s dtype, is the block's scratch."""
+    syrk_lower(chars, sizes, one, zero, y, g)
+    d = g.shape[0]
+    for a in range(d):
+        for b in range(a + 1):
+            out[a, b] += g[a, b]

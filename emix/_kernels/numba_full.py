@@ -20,7 +20,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .numba_blas import BLAS_BLOCK, blas_args, syrk_lower, trmm_upper
+from .numba_blas import BLAS_BLOCK, add_scatter, blas_args, trmm_upper
 from .numba_gaussian import (
     _FAST,
     _JIT,
@@ -102,10 +102,7 @@ def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
                     e = xb[r, a] - cc[c, a]
                     s1[c, a] += p * e
                     y[r, a] = sp * e
-            syrk_lower(chars, sizes, one, zero, y, g)
-            for a in range(d):
-                for b in range(a + 1):
-                    s2[c, a, b] += g[a, b]
+            add_scatter(chars, sizes, one, zero, y, g, s2[c])
     if moments:
         _mirror_lower(s2)
     return ll

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .numba_blas import BLAS_BLOCK, blas_args, syrk_lower, trmm_upper
+from .numba_blas import BLAS_BLOCK, add_scatter, blas_args, trmm_upper
 from .numba_linalg import precision_cholesky_batch  # noqa: F401  (kernels() gives this namespace)
 
 #: rows per block: the block's (BLOCK, K) scratch stays in the L1 cache
@@ -332,12 +332,9 @@ def _tied_blas(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments):
                 sw = np.sqrt(w[b0 + r])
                 for a in range(d):
                     xu[r, a] = sw * xb[r, a]
-            syrk_lower(chars, sizes, one, zero, xu, gb)
+            add_scatter(chars, sizes, one, zero, xu, gb, a_out)
         else:
-            syrk_lower(chars, sizes, one, zero, xb, gb)
-        for a in range(d):
-            for b in range(a + 1):
-                a_out[a, b] += gb[a, b]
+            add_scatter(chars, sizes, one, zero, xb, gb, a_out)
         for c in range(k):
             resp = lj[c]
             tot = 0.0
