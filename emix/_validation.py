@@ -271,21 +271,30 @@ def check_scalar(
     return value
 
 
+def check_seed(seed: Any) -> None:
+    """Raise :class:`InvalidParameterError` unless ``seed`` is ``None``, a non-negative int, a
+    ``RandomState`` or a ``Generator`` (what :func:`check_random_state` takes); builds nothing."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.RandomState)):
+        return
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if seed < 0:
+            raise InvalidParameterError(f"random_state must be non-negative, got {seed}")
+        return
+    raise InvalidParameterError(
+        f"random_state must be None, an int, a numpy RandomState or Generator, got {seed!r}"
+    )
+
+
 def check_random_state(seed: Any) -> np.random.Generator:
     """Turn ``None``, an int, a ``RandomState`` or a ``Generator`` into a ``Generator``."""
+    check_seed(seed)
     if seed is None:
         return np.random.default_rng()
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, np.random.RandomState):
         return np.random.default_rng(seed.randint(0, 2**31 - 1))
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        if seed < 0:
-            raise InvalidParameterError(f"random_state must be non-negative, got {seed}")
-        return np.random.default_rng(int(seed))
-    raise InvalidParameterError(
-        f"random_state must be None, an int, a numpy RandomState or Generator, got {seed!r}"
-    )
+    return np.random.default_rng(int(seed))
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int, dtype: Any) -> np.ndarray | None:

@@ -15,6 +15,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 
 import emix
@@ -142,6 +144,61 @@ def test_distinct_components_are_not_duplicates_whatever_the_offset():
         2,
     )
     assert duplicate_components(family, MixtureParams(params.weights, nearly), total_weight=272) == ()
+
+
+class _SampledOnly(emix.families.GaussianComponents):
+    """The Gaussian family without ``probe_rows``: the diagnostic samples every pair."""
+
+    probe_rows = None
+
+
+class _NeverSampled(emix.families.GaussianComponents):
+    def sample(self, rng, params, counts):
+        raise AssertionError("the probe rows should have told every pair apart")
+
+
+@pytest.mark.parametrize("cov", ["full", "tied", "diag", "spherical", "VEV", "EEI"])
+def test_components_told_apart_at_their_means_are_not_sampled(cov):
+    from emix.engine import MixtureParams
+
+    gm = emix.GaussianMixture(2, covariance_type=cov, random_state=0).fit(BLOBS)
+    arrays = {n: getattr(gm, n + "_") for n in ("means", "covariances")}
+    family = _NeverSampled(cov, 1e-6)
+    params = MixtureParams(gm.weights_, family.from_arrays(arrays, 2, 2))
+    assert duplicate_components(family, params, total_weight=200) == ()
+
+
+@given(
+    scale=st.sampled_from([1e-6, 1.0, 1e6]),
+    offset=st.sampled_from([0.0, 1e8]),
+    shift=st.sampled_from([0.0, 1e-9, 1e-6, 1e-4, 1e-2, 1.0]),
+    widen=st.sampled_from([1.0, 1.0 + 1e-9, 1.0 + 1e-5, 1.01]),
+    cov=st.sampled_from(["full", "tied", "diag", "spherical"]),
+)
+@settings(max_examples=60, deadline=None)
+def test_the_probe_rows_never_change_the_sampled_answer(scale, offset, shift, widen, cov):
+    # components 0 and 1 the same but for a shift of the mean (in units of its sd) and a
+    # widened covariance; 2 far apart: the screened answer is the sampled one, and with
+    # nothing changed the pair is found
+    from emix.engine import MixtureParams
+
+    means = offset + scale * np.array([[0.0, 0.0], [shift, 0.0], [5.0, 5.0]])
+    base = scale**2 * np.array([[1.0, 0.3], [0.3, 2.0]])
+    full = np.stack([base, base * widen, base])
+    covariances = {
+        "full": full,
+        "tied": base,
+        "diag": np.diagonal(full, axis1=1, axis2=2).copy(),
+        "spherical": full[:, 0, 0].copy(),
+    }[cov]
+    screened = emix.families.GaussianComponents(cov, 0.0)
+    sampled = _SampledOnly(cov, 0.0)
+    arrays = {"means": means, "covariances": covariances}
+    params = MixtureParams(np.full(3, 1 / 3), screened.from_arrays(arrays, 3, 2))
+    found = duplicate_components(screened, params, total_weight=100)
+    assert found == duplicate_components(sampled, params, total_weight=100)
+    if shift == 0.0 and (widen == 1.0 or cov == "tied"):
+        assert found == ((0, 1),)
 
 
 def test_components_apart_by_an_impossible_level_are_not_duplicates():

@@ -18,6 +18,7 @@ start from user-given arrays       ``init_names()``, ``from_arrays(arrays, K, D)
 save and load a model file         ``array_names()``, ``from_arrays`` (checks what a file says)
 count free parameters              ``n_parameters(params)``
 sample                             ``sample(rng, params, counts)``
+find duplicate components          ``sample``, ``log_prob``, ``probe_rows(params)`` (optional)
 ================================  ===============================================
 
 A concrete estimator (:class:`~emix.GaussianMixture`, :class:`~emix.Mixture`,
@@ -28,8 +29,9 @@ they describe, and ``_user_init_arrays()`` names the user-given starting arrays.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import warnings
+from collections.abc import Iterator
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -57,9 +59,10 @@ from .online import OnlineMixin  # partial_fit
 from .params import check_common_params
 from .predicting import PredictMixin  # predict, score, sample, bic, aic
 from .progress import chain, logging_callback, not_converged_message, reporter, verbose_logging
+from .saving import SavingMixin  # save, and the restore after emix.load
 
 
-class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
+class MixtureEstimator(PredictMixin, OnlineMixin, SavingMixin, ParamsMixin):
     """A mixture fitted by EM; the family-independent part of every emix estimator.
 
     Subclasses are thin: ``__init__`` stores the constructor arguments (see
@@ -91,11 +94,25 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
     # -- the family ------------------------------------------------------------------
     def _make_family(self) -> Any:
         """The family configured on the training data (after ``fit``), else the base family."""
+        fixed = self.__dict__.get("_family_in_fit")
+        if fixed is not None:  # inside fit (see _family_fixed)
+            return fixed
         base = self._base_family()
         cached = getattr(self, "_configured_family", None)
         if cached is not None and cached[0] == spec_string(base):
             base = cached[1]
         return with_equal_weights(base, getattr(self, "equal_weights", False))  # mclust's equalPro
+
+    @contextlib.contextmanager
+    def _family_fixed(self) -> Iterator[None]:
+        """Within: ``_make_family`` returns the family it returns now, built once (``fit`` holds
+        it after configuring the family on the data, which its arguments cannot change until
+        the fit returns)."""
+        self._family_in_fit = self._make_family()
+        try:
+            yield
+        finally:
+            del self._family_in_fit
 
     def _configure(self, base: Any, X: np.ndarray, missing: bool = True, source: Any = None) -> None:
         family = checks.check_training_array(base, X, missing)
@@ -220,7 +237,8 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
         plan = start_plan(self.init_params)  # each restart runs EM from every start of the plan
         n_init = 1 if warm else int(self.n_init) * len(plan)
         failed: list[diagnostics.FailedStart] = []
-        with diagnostics.strict_mode(bool(getattr(self, "strict", False))), repairs.recording() as log:
+        strict = diagnostics.strict_mode(bool(getattr(self, "strict", False)))
+        with self._family_fixed(), strict, repairs.recording() as log:
             best, kept = self._best_of_restarts(prep, warm, n_init, progress, failed, plan)
             self._finish_fit(prep, best, warm, n_init, feature_names, plan[kept % len(plan)])
             diagnostics.record(self, best, log, kept, failed, prep.source.total_weight, prep.probe)
@@ -338,6 +356,7 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
             self.weights_init,
             self.n_components,
             prep.source.n_features,
+            prep.user_start,
         )
 
     def _prepare_fit(self, X: Any, labels: Any, sample_weight: Any) -> _Prepared:
@@ -367,10 +386,10 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
         d = source.n_features
         user = self._user_init_arrays(d, source.dtype)
         full = starts.is_full_start(family, user, self.weights_init is not None, self._start_needs_weights)
-        starts.check_user_start(family, user, self.weights_init, self.n_components, d, full)
+        built = starts.check_user_start(family, user, self.weights_init, self.n_components, d, full)
         variant = getattr(family, "for_missing", None)
         fit_family = variant(probe) if missing and variant is not None else family
-        return _Prepared(source, fit_family, labels, missing, user, full, probe)
+        return _Prepared(source, fit_family, labels, missing, user, full, probe, built)
 
     def _progress_callback(self, attempt: int):
         return logging_callback(attempt, self.verbose, self.verbose_interval)
@@ -434,49 +453,6 @@ class MixtureEstimator(PredictMixin, OnlineMixin, ParamsMixin):
         """
         return self.fit(X, labels=labels, sample_weight=sample_weight).predict(X)
 
-    def _saved_arrays(self) -> tuple[str, ...]:
-        names = tuple(n + "_" for n in self._base_family().array_names())
-        return fitted.SAVED_ARRAYS + names
-
-    def _optional_saved(self) -> tuple[str, ...]:
-        """Saved arrays that files from earlier versions may lack (derived when read)."""
-        return fitted.OPTIONAL_ARRAYS
-
-    def _saved_scalars(self) -> tuple[str, ...]:
-        return fitted.SAVED_SCALARS + fitted.extra_weight_names(self._base_family())
-
-    def _restore_fitted(self) -> None:
-        """Check fitted values read from a file and derive the rest; raise ValueError if inconsistent."""
-        fitted.restore(self)
-        self._components_cache = None
-        self._set_component_attributes(self._component_params())
-
-    def _restore_diagnostics(self, data: dict | None) -> None:
-        """``diagnostics_`` from a model file's JSON (``None``: a file of an earlier emix)."""
-        self.diagnostics_ = diagnostics.from_file(data, bool(self.converged_))
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the fitted model to a model file, atomically (a pickle-free ZIP archive).
-
-        Parameters
-        ----------
-        path : str or path-like
-            The file to write; an existing file is replaced only once the new
-            one is complete.
-
-        Raises
-        ------
-        NotFittedError
-            The model is not fitted.
-
-        See Also
-        --------
-        emix.load : Read the file back.
-        """
-        from ..io import save_model
-
-        save_model(self, path)
-
 
 class _Prepared(NamedTuple):
     """What ``fit`` has checked before its restarts."""
@@ -488,6 +464,7 @@ class _Prepared(NamedTuple):
     user: dict[str, Any]  # user-given starting arrays by the family's names
     full_start: bool  # whether they fix every starting parameter
     probe: np.ndarray  # the training array, or a source's (max, min[, NaN]) rows (for diagnostics_)
+    user_start: Any = None  # the components of a full user start, built once when checked
 
 
 def _identity(arrays: dict[str, Any]) -> tuple:

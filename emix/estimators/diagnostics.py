@@ -12,7 +12,11 @@ Duplicates are found as densities, which needs nothing but the family's
 ``sample`` and ``log_prob``: rows drawn from each fitted component are scored
 under every component, and two components are alike when their log-densities
 agree on every drawn row to ``1e-6`` nats (the log of a likelihood ratio, so
-the test does not depend on the data's units or offset).
+the test does not depend on the data's units or offset). A family with
+``probe_rows`` (one row per component, e.g. a Gaussian's means) is asked first:
+components whose log-densities differ by more than :data:`SURELY_APART_NATS`
+at one of those rows have different densities, and only the pairs left (if
+any) are sampled.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ from .degeneracy import describe
 DRAWS_PER_COMPONENT = 24
 #: two log-densities (nats) this close, plus rounding relative to their size, are the same
 LOG_DENSITY_ATOL = 1e-6
+#: two components whose log-densities differ by more than this at a probe row are told apart
+#: without sampling (1000x the tolerance: no sampled test could find them alike)
+SURELY_APART_NATS = 1e-3
 #: the warnings ``strict=True`` turns into :class:`DiagnosticsError`
 STRICT_WARNINGS = (
     DegenerateComponentWarning,
@@ -240,6 +247,14 @@ def duplicate_components(
     k = len(params.weights)
     if k < 2:
         return ()
+    floor = 1.0 if getattr(family, "keeps_unused_components", False) else -np.inf
+    used = np.asarray(params.weights, dtype=np.float64) * float(total_weight) >= floor
+    pairs = [(j, i) for j in range(k) for i in range(j + 1, k) if used[i] and used[j]]
+    apart = _apart_at_probe_rows(family, params.components, k)
+    if apart is not None:
+        pairs = [(j, i) for j, i in pairs if not apart[j, i]]
+    if not pairs:
+        return ()
     try:
         rows = family.sample(np.random.default_rng(seed), params.components, np.full(k, DRAWS_PER_COMPONENT))
         with np.errstate(all="ignore"):
@@ -253,24 +268,45 @@ def duplicate_components(
             j = parent[j]
         return j
 
-    floor = 1.0 if getattr(family, "keeps_unused_components", False) else -np.inf
-    used = np.asarray(params.weights, dtype=np.float64) * float(total_weight) >= floor
-    for j in range(k):
-        for i in range(j + 1, k):
-            if not (used[i] and used[j]):
-                continue
-            a, b = lp[:, j], lp[:, i]
-            finite = np.isfinite(a) & np.isfinite(b)
-            size = np.where(finite, np.maximum(np.abs(a), np.abs(b)), 0.0)  # rounding grows with it
-            with np.errstate(invalid="ignore"):
-                close = finite & (np.abs(a - b) <= LOG_DENSITY_ATOL + 1e-9 * size)
-            both_inf = np.isneginf(a) & np.isneginf(b)  # a row neither can give
-            if np.all(close | both_inf):
-                parent[root(i)] = root(j)
+    for j, i in pairs:
+        a, b = lp[:, j], lp[:, i]
+        finite = np.isfinite(a) & np.isfinite(b)
+        size = np.where(finite, np.maximum(np.abs(a), np.abs(b)), 0.0)  # rounding grows with it
+        with np.errstate(invalid="ignore"):
+            close = finite & (np.abs(a - b) <= LOG_DENSITY_ATOL + 1e-9 * size)
+        both_inf = np.isneginf(a) & np.isneginf(b)  # a row neither can give
+        if np.all(close | both_inf):
+            parent[root(i)] = root(j)
     groups: dict[int, list[int]] = {}
     for j in range(k):
         groups.setdefault(root(j), []).append(j)
     return tuple(tuple(g) for g in groups.values() if len(g) > 1)
+
+
+def _apart_at_probe_rows(family: Any, components: Any, k: int) -> np.ndarray | None:
+    """(K, K) bool: True where two components' log-densities differ by more than
+    :data:`SURELY_APART_NATS` (plus rounding) at one of the family's ``probe_rows``; ``None``
+    for a family without them. A difference seen at one row proves the densities differ, so
+    True is never wrong; False only means "not told apart here"."""
+    probe = getattr(family, "probe_rows", None)
+    if probe is None:
+        return None
+    try:
+        rows = np.asarray(probe(components))
+        with np.errstate(all="ignore"):
+            lp = np.asarray(family.log_prob(rows, components), dtype=np.float64)
+    except (NotImplementedError, AttributeError):
+        return None
+    if lp.shape != (k, k):
+        return None
+    eps = np.finfo(rows.dtype if rows.dtype.kind == "f" else np.float64).eps
+    own = np.diagonal(lp)[:, None]  # own[j] = log p_j(row j)
+    with np.errstate(invalid="ignore"):
+        # at row j (component j's probe row): |log p_j - log p_i|, plus rounding of either; a
+        # row one component gives and the other cannot (-inf) tells them apart, NaN does not
+        size = np.where(np.isfinite(own) & np.isfinite(lp), np.maximum(np.abs(own), np.abs(lp)), 0.0)
+        apart = np.abs(own - lp) > SURELY_APART_NATS + 64 * eps * size
+    return apart | apart.T
 
 
 def objective_drops(

@@ -385,12 +385,11 @@ class GaussianMixture(MixtureEstimator):
                 f"have the shape of {want}, but got {p.shape})"
             )
         try:
-            model.check_precisions(p.astype(np.float64), k, d)
+            return model.checked_from_precisions(p.astype(np.float64), k, d)
         except InvalidParameterError as exc:
             matrices = len(want) - int(model.per_component) == 2
             kind = "symmetric, positive-definite" if matrices else "positive"
             raise InvalidParameterError(f"{exc} ({label!r} should be {kind})") from None
-        return model.from_precisions(p.astype(np.float64))
 
     def _restore_fitted(self) -> None:
         super()._restore_fitted()

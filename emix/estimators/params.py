@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_random_state, check_scalar
+from .._validation import check_scalar, check_seed
 from ..engine import CONVERGENCE_RULES
 from ..exceptions import InvalidParameterError
 from ..init import start_plan
@@ -43,7 +43,7 @@ def check_common_params(est: Any) -> None:
         check_scalar(est.n_jobs, "n_jobs", _INT, min_val=-1)
         if est.n_jobs == 0:
             raise InvalidParameterError("n_jobs must be a positive int, -1 or None, got 0")
-    check_random_state(est.random_state)
+    check_seed(est.random_state)  # its type: the fit builds the generator
 
 
 def _check_bool(value: Any, name: str) -> None:

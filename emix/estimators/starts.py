@@ -71,11 +71,11 @@ def _derived_rule(family: Any) -> set[str]:
 
 def check_user_start(
     family: Any, arrays: dict[str, Any], weights_init: Any, n_components: int, n_features: int, full: bool
-) -> None:
-    """Check the user's starting values before fitting (a full start is built once, to check it)."""
+) -> Any:
+    """Check the user's starting values before fitting; a full start is built, to check it, and
+    returned (its components, for :func:`apply_user_start`'s ``built``), else ``None``."""
     check_weights_init(weights_init, n_components)
-    if full:
-        family.from_arrays(arrays, n_components, n_features)
+    return family.from_arrays(arrays, n_components, n_features) if full else None
 
 
 def apply_user_start(
@@ -85,11 +85,13 @@ def apply_user_start(
     weights_init: Any,
     n_components: int,
     n_features: int,
+    built: Any = None,
 ) -> MixtureParams:
     """``params`` with the user's weights and component arrays put in their place.
 
-    ``params`` is ``None`` for a full start (the weights are then uniform unless given). A family
-    with more weights than components (a noise component) completes the K given ones
+    ``params`` is ``None`` for a full start (the weights are then uniform unless given); its
+    components are ``built`` when :func:`check_user_start` has built them from ``arrays``. A
+    family with more weights than components (a noise component) completes the K given ones
     (``start_weights(weights, previous)``).
     """
     weights = np.full(n_components, 1.0 / n_components) if params is None else params.weights
@@ -99,7 +101,9 @@ def apply_user_start(
     if extend is not None and weights.shape[0] == n_components:
         weights = extend(weights, None if params is None else params.weights)
     comps = None if params is None else params.components
-    if arrays:
+    if params is None and built is not None:
+        comps = built
+    elif arrays:
         merged = {} if comps is None else dict(family.to_arrays(comps))
         merged.update(arrays)
         comps = family.from_arrays(merged, n_components, n_features)

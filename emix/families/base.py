@@ -50,6 +50,9 @@ Optional methods, which a family writes only when it has something to say:
     latent_expectations(X, params)       -> {name: (n, K)} expectations of latent variables other
                                             than the component, given it (Student-t: the scale
                                             weights ``u_nk``); :mod:`emix.teach` shows them
+    probe_rows(params)                   -> (K, D) one row per component (the Gaussian: its
+                                            means), where the duplicate-components diagnostic
+                                            compares the densities before it samples
 
 ``anchor`` is a family-chosen reference (for the Gaussian, the current means)
 around which statistics are centred so that large offsets cost no digits. It is

@@ -152,6 +152,14 @@ class CovarianceModel:
         if not np.isfinite(precisions).all():
             raise InvalidParameterError("precisions_init contains NaN or inf")
 
+    def checked_from_precisions(
+        self, precisions: np.ndarray, k: int, d: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`check_precisions`, then :meth:`from_precisions`: ``(covariances, prec_chol)``
+        of user precisions (a model whose check factors the matrices reuses the factors)."""
+        self.check_precisions(precisions, k, d)
+        return self.from_precisions(precisions)
+
     def fused(
         self,
         X: np.ndarray,

@@ -100,6 +100,11 @@ class GaussianFamily:
     def anchor(self, params: GaussianParams) -> np.ndarray:
         return params.means
 
+    def probe_rows(self, params: GaussianParams) -> np.ndarray:
+        """One row per component, shape (K, D): the means, where the duplicate-components
+        diagnostic compares the densities first (``emix.estimators.diagnostics``)."""
+        return params.means
+
     def anchor_from_centres(self, centres: np.ndarray) -> np.ndarray:
         return centres
 
@@ -394,12 +399,15 @@ class GaussianFamily:
     def _check_agree(self, cov: np.ndarray, pc: np.ndarray, k: int, d: int) -> None:
         """Raise unless every component's covariance times its precision is the identity (to 1e-5)."""
         prec = self.model.precisions(pc)
-        covs = np.array([self.model.component_covariance(cov, j, d) for j in range(k)])
-        precs = np.array([self.model.component_covariance(prec, j, d) for j in range(k)])
-        eye = np.eye(d)
+        matrices = cov.ndim - int(self.model.per_component) == 2  # full, tied; else diagonals
+        one = np.eye(d) if matrices else 1.0
         with np.errstate(invalid="ignore", over="ignore"):  # NaN or overflow: not close, named below
-            close = np.abs(covs @ precs - eye) <= 1e-5 + 1e-5 * eye  # np.allclose's test, all at once
-        bad = np.flatnonzero(~close.all(axis=(1, 2)))
+            product = cov @ prec if matrices else cov * prec
+            close = np.abs(product - one) <= 1e-5 + 1e-5 * one  # np.allclose's test, all at once
+        if self.model.per_component:
+            bad = np.flatnonzero(~close.reshape(k, -1).all(axis=1))
+        else:
+            bad = np.zeros(0 if close.all() else 1, dtype=np.intp)
         if bad.size:
             raise InvalidParameterError(
                 f"component {bad[0]}: covariances and precisions_cholesky do not agree"

@@ -105,6 +105,10 @@ class FullCovariance(CovarianceModel):
         super().check_precisions(precisions, k, d)
         _check_spd(precisions, "precisions_init")
 
+    def checked_from_precisions(self, precisions, k, d):
+        CovarianceModel.check_precisions(self, precisions, k, d)
+        return _covariances_from_cholesky(_check_spd(precisions, "precisions_init"))
+
 
 class TiedCovariance(CovarianceModel):
     """All components share one covariance matrix (mclust EEE)."""
@@ -191,6 +195,11 @@ class TiedCovariance(CovarianceModel):
     def check_precisions(self, precisions, k, d):
         super().check_precisions(precisions, k, d)
         _check_spd(precisions[None], "precisions_init", indexed=False)
+
+    def checked_from_precisions(self, precisions, k, d):
+        CovarianceModel.check_precisions(self, precisions, k, d)
+        cov, chol = _covariances_from_cholesky(_check_spd(precisions[None], "precisions_init", indexed=False))
+        return cov[0], chol[0]
 
 
 class DiagCovariance(CovarianceModel):
@@ -393,21 +402,23 @@ def _inverse_abs(a: np.ndarray) -> np.ndarray:
         return 1.0 / np.abs(np.asarray(a, dtype=np.float64))
 
 
-def _check_spd(m: np.ndarray, label: str, indexed: bool = True) -> None:
+def _check_spd(m: np.ndarray, label: str, indexed: bool = True) -> np.ndarray:
     """Raise InvalidParameterError naming the first matrix of ``m`` (K, D, D) that is not
     symmetric (``allclose`` to its transpose, ``rtol=1e-8``, ``atol`` 1e-12 of its largest
     entry) or not positive definite; ``label[j]`` names matrix ``j`` (``label`` alone when not
     ``indexed``). One batched test for all K; the matrices are looked at one by one only to
-    name a failing one."""
+    name a failing one. Returns the lower Cholesky factors (K, D, D)."""
     mt = np.swapaxes(m, 1, 2)
     atol = 1e-12 * np.maximum(1.0, np.abs(m).max(axis=(1, 2)))
     asym = (np.abs(m - mt) > atol[:, None, None] + 1e-8 * np.abs(mt)).any(axis=(1, 2))
     name = (lambda j: f"{label}[{j}]") if indexed else (lambda j: label)
     if asym.any():
         raise InvalidParameterError(f"{name(int(np.argmax(asym)))} is not symmetric")
-    if _cholesky_all(m) is None:
+    chol = _cholesky_all(m)
+    if chol is None:
         j = next(j for j in range(m.shape[0]) if cholesky_lower(m[j]) is None)
         raise InvalidParameterError(f"{name(j)} is not positive definite")
+    return chol
 
 
 def _cholesky_all(m: np.ndarray) -> np.ndarray | None:
@@ -426,9 +437,12 @@ def _cholesky_all(m: np.ndarray) -> np.ndarray | None:
 def _covariances_from_precisions(precisions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Covariances ``inv(P_k)`` and lower precision factors ``L_k`` (``L_k L_k^T = P_k``) of
     checked precisions (K, D, D): ``inv(P_k) = inv(L_k)^T inv(L_k)``, batched."""
-    chol = _cholesky_all(precisions)
-    eye = np.broadcast_to(np.eye(precisions.shape[1]), precisions.shape)
-    inv = np.linalg.solve(chol, eye)
+    return _covariances_from_cholesky(_cholesky_all(precisions))
+
+
+def _covariances_from_cholesky(chol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Covariances and the factors themselves from lower precision factors ``L_k`` (K, D, D)."""
+    inv = np.linalg.solve(chol, np.broadcast_to(np.eye(chol.shape[1]), chol.shape))
     return np.swapaxes(inv, 1, 2) @ inv, chol
 
 
