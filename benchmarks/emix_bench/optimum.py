@@ -74,6 +74,8 @@ def time_to_optimum(name, X, k, cov, reps=3):
     )
     sk_default = SkGM(k, covariance_type=cov, **init).fit(X)
     sk_tol, t_sk, sk = _sklearn_oracle(X, k, cov, init, close, timed)
+    # the issue's own measure: scikit-learn run to tol=1e-10 (whatever iteration reaches 1e-6 first)
+    t_sk10, sk10 = timed(lambda: SkGM(k, covariance_type=cov, tol=1e-10, max_iter=100_000, **init).fit(X))
     # first hit: tight runs, the wall time at which a point within 1e-6 is first evaluated
     em_hit = _first_hit([_first_hit_emix(X, k, cov, init, close) for _ in range(reps)])
     sk_hit = _first_hit([_first_hit_sklearn(X, k, cov, init, close) for _ in range(reps)])
@@ -104,6 +106,10 @@ def time_to_optimum(name, X, k, cov, reps=3):
         "sk_iter": None if sk is None else sk.n_iter_,
         "sk_time": t_sk,
         "ratio": None if t_sk is None else t_sk / t_em,
+        "sk10_iter": sk10.n_iter_,
+        "sk10_time": t_sk10,
+        "sk10_ok": close(sk10.lower_bound_ * n),
+        "ratio_1e10": t_sk10 / t_em,
     }
 
 

@@ -275,7 +275,10 @@ class MixtureEstimator(PredictMixin, OnlineMixin, SavingMixin, ParamsMixin):
         its restart. ``report`` is ``fit``'s ``progress`` callable. With several starts, one that
         raises :class:`NumericalError` is skipped, warned and appended to ``failed``; the last error
         is raised when every start fails."""
-        rng = check_random_state(self.random_state)
+        # a user's full start, without a checkpoint to record the generator in, draws nothing: no
+        # generator (seeding one from the OS costs more than EM on a small data set)
+        draws = not prep.full_start or getattr(self, "checkpoint", None) is not None
+        rng = check_random_state(self.random_state) if draws else None
         previous = fitted.warm_run(self) if warm else None
         source = prep.source
         session = checkpoints.open_session(self, source, prep.labels, rng, n_init)
