@@ -33,7 +33,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .numba_gaussian import _FAST, _JIT, BLOCK, _block_scratch, _normalise_block
+from .numba_gaussian import _FAST, _JIT, BLOCK, _block_scratch, _normalise_block, subnormal_floor
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
@@ -62,6 +62,7 @@ def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
     q1 = np.empty(BLOCK, X.dtype)
     ra = np.empty(BLOCK, X.dtype)
     rb = np.empty(BLOCK, X.dtype)
+    floor = subnormal_floor(X)
     ll = 0.0
     for b0 in range(0, n, BLOCK):
         nr = min(BLOCK, n - b0)
@@ -91,12 +92,14 @@ def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
             tot_a = 0.0
             tot_b = 0.0
             for r in range(nr):
-                ra[r] = lj[c, r]
-                tot_a += lj[c, r]
+                v = lj[c, r]
+                ra[r] = v if v >= floor else 0.0
+                tot_a += v
             if two:
                 for r in range(nr):
-                    rb[r] = lj[c + 1, r]
-                    tot_b += lj[c + 1, r]
+                    v = lj[c + 1, r]
+                    rb[r] = v if v >= floor else 0.0
+                    tot_b += v
             nk[c] += tot_a
             if not two:
                 _diag_moments_one(ra, z, z2, nr, t1[c], t2[c])
@@ -228,6 +231,7 @@ def sph_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
     own_nk = np.zeros(k)
     own_t1 = np.zeros((k, d))
     own_t2 = np.zeros(k)
+    floor = subnormal_floor(X)
     ll = 0.0
     for b0 in range(0, n, BLOCK):
         nr = min(BLOCK, n - b0)
@@ -246,10 +250,12 @@ def sph_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
         for c in range(0, k, 2):
             two = c + 1 < k
             for r in range(nr):
-                ra[r] = lj[c, r]
+                v = lj[c, r]
+                ra[r] = v if v >= floor else 0.0
             if two:
                 for r in range(nr):
-                    rb[r] = lj[c + 1, r]
+                    v = lj[c + 1, r]
+                    rb[r] = v if v >= floor else 0.0
             else:
                 for r in range(nr):
                     rb[r] = 0.0

@@ -32,6 +32,7 @@ from .numba_gaussian import (
     _moments_block,
     _normalise_block,
     _scratch,
+    subnormal_floor,
 )
 
 #: from this many features on, an upper-triangular factor's products run in BLAS
@@ -65,6 +66,7 @@ def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
             for j in range(d):
                 uc[c, a, j] = U[c, a, j]
     chars, sizes, one, zero = blas_args(d, X.dtype)
+    floor = subnormal_floor(X)
     ll = 0.0
     for b0 in range(0, n, blk):
         nr = min(blk, n - b0)
@@ -97,7 +99,7 @@ def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
             nk[c] += tot
             for r in range(nr):
                 p = resp[r]
-                sp = np.sqrt(p)
+                sp = np.sqrt(p) if p >= floor else 0.0
                 for a in range(d):
                     e = xb[r, a] - cc[c, a]
                     s1[c, a] += p * e
