@@ -25,6 +25,7 @@ from .numba_gaussian import (
     _FAST,
     _JIT,
     BLOCK,
+    _add_count,
     _all_upper,
     _block_scratch,
     _load_block,
@@ -91,12 +92,8 @@ def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
             continue
         for c in range(k):
             resp = lj[c]
-            tot = 0.0
-            for r in range(nr):
-                tot += resp[r]
-            if tot == 0.0:
+            if not _add_count(resp, nr, nk, c):
                 continue
-            nk[c] += tot
             for r in range(nr):
                 p = resp[r]
                 sp = np.sqrt(p) if p >= floor else 0.0

@@ -147,17 +147,26 @@ def _load_block(X, b0, nr, shift, xb):
             xb[j, r] = X[b0 + r, j] - shift[j]
 
 
-@nb.njit(fastmath=_FAST, **_JIT)
-def _moments_block(resp, nr, xb, centre, nk, s1, diff):
-    """Add ``sum_r resp[r]`` to ``nk`` and ``sum_r resp[r] (x_r - centre)`` to ``s1``;
-    leave ``diff[:, :nr] = (x - centre)`` and return True, or False when ``resp`` is all zero."""
-    d = xb.shape[0]
+@nb.njit(fastmath=_FAST, inline="always", **_JIT)
+def _add_count(resp, nr, nk, c):
+    """Add a block's ``sum_r resp[r]`` (``resp`` (nr,) float64) to ``nk[c]``; False, adding
+    nothing, when the block gives the component no weight (its moments can be skipped)."""
     tot = 0.0
     for r in range(nr):
         tot += resp[r]
     if tot == 0.0:
         return False
-    nk[0] += tot
+    nk[c] += tot
+    return True
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _moments_block(resp, nr, xb, centre, nk, s1, diff):
+    """Add ``sum_r resp[r]`` to ``nk`` and ``sum_r resp[r] (x_r - centre)`` to ``s1``;
+    leave ``diff[:, :nr] = (x - centre)`` and return True, or False when ``resp`` is all zero."""
+    d = xb.shape[0]
+    if not _add_count(resp, nr, nk, 0):
+        return False
     for j in range(d):
         cj = centre[j]
         acc = 0.0
@@ -347,12 +356,8 @@ def _tied_blas(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments):
             add_scatter(chars, sizes, one, zero, xb, gb, a_out)
         for c in range(k):
             resp = lj[c]
-            tot = 0.0
-            for r in range(nr):
-                tot += resp[r]
-            if tot == 0.0:
+            if not _add_count(resp, nr, nk, c):
                 continue
-            nk[c] += tot
             for a in range(d):
                 sb[a] = zero[0]
             for r in range(nr):
