@@ -231,7 +231,6 @@ def sph_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
     own_nk = np.zeros(k)
     own_t1 = np.zeros((k, d))
     own_t2 = np.zeros(k)
-    floor = subnormal_floor(X)
     ll = 0.0
     for b0 in range(0, n, BLOCK):
         nr = min(BLOCK, n - b0)
@@ -250,12 +249,10 @@ def sph_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
         for c in range(0, k, 2):
             two = c + 1 < k
             for r in range(nr):
-                v = lj[c, r]
-                ra[r] = v if v >= floor else 0.0
+                ra[r] = lj[c, r]
             if two:
                 for r in range(nr):
-                    v = lj[c + 1, r]
-                    rb[r] = v if v >= floor else 0.0
+                    rb[r] = lj[c + 1, r]
             else:
                 for r in range(nr):
                     rb[r] = 0.0
