@@ -1,5 +1,7 @@
 """Data generators shared by the tests."""
 
+import zlib
+
 import numpy as np
 
 
@@ -30,3 +32,9 @@ def check_png(path, min_size=(300, 200)):
     saturation = (px.max(axis=2) - px.min(axis=2)) > 60
     assert saturation.mean() > 0.002
     return px
+
+
+def stable_seed(*parts) -> int:
+    """A seed from a test's parameters that is the same in every process (``hash()`` of a
+    string is salted per process, so a failure it finds may not come back)."""
+    return zlib.crc32(repr(parts).encode())

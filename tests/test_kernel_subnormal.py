@@ -44,7 +44,7 @@ def _axis_problem(dtype, spherical):
     return X, np.zeros(0), g, a, b, const
 
 
-@pytest.mark.parametrize("spherical", [False], ids=["diag"])
+@pytest.mark.parametrize("spherical", [False, True], ids=["diag", "spherical"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_axis_kernels_leave_faint_responsibilities_out_in_float32(spherical, dtype):
     axis = _kernels.axis_kernels()

@@ -231,6 +231,7 @@ def sph_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
     own_nk = np.zeros(k)
     own_t1 = np.zeros((k, d))
     own_t2 = np.zeros(k)
+    floor = subnormal_floor(X)
     ll = 0.0
     for b0 in range(0, n, BLOCK):
         nr = min(BLOCK, n - b0)
@@ -246,17 +247,26 @@ def sph_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
         if not moments:
             continue
-        for c in range(0, k, 2):
+        for c in range(0, k, 2):  # counts summed in float64, before the floor (as diag's)
             two = c + 1 < k
+            tot_a = 0.0
+            tot_b = 0.0
             for r in range(nr):
-                ra[r] = lj[c, r]
+                v = lj[c, r]
+                ra[r] = v if v >= floor else 0.0
+                tot_a += v
             if two:
                 for r in range(nr):
-                    rb[r] = lj[c + 1, r]
+                    v = lj[c + 1, r]
+                    rb[r] = v if v >= floor else 0.0
+                    tot_b += v
             else:
                 for r in range(nr):
                     rb[r] = 0.0
-            _sph_moments_two(ra, rb, z, zz, nr, c, two, own_nk, own_t1, own_t2)
+            own_nk[c] += tot_a
+            if two:
+                own_nk[c + 1] += tot_b
+            _sph_moments_two(ra, rb, z, zz, nr, c, two, own_t1, own_t2)
     if moments:
         _split_into(own_nk, own_t1, own_t2, nk, t1, t2)
     return ll
@@ -314,24 +324,18 @@ def _finish_row(row, cc, bc, zz, q, nr):
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def _sph_moments_two(ra, rb, z, zz, nr, c, two, nk, t1, t2):
+def _sph_moments_two(ra, rb, z, zz, nr, c, two, t1, t2):
     """Block sums (in the data's dtype) of components ``c`` and ``c + 1`` (when ``two``), added
-    in float64 to ``nk`` (K,), ``t1`` (K, D) and the scalar second moments ``t2`` (K,)."""
+    in float64 to ``t1`` (K, D) and the scalar second moments ``t2`` (K,)."""
     d = z.shape[0]
     zero = ra[0] - ra[0]  # 0 in the data's dtype (responsibilities are finite)
-    na = zero
-    nb_ = zero
     qa = zero
     qb = zero
     for r in range(nr):
-        na += ra[r]
-        nb_ += rb[r]
         qa += ra[r] * zz[r]
         qb += rb[r] * zz[r]
-    nk[c] += na
     t2[c] += qa
     if two:
-        nk[c + 1] += nb_
         t2[c + 1] += qb
     j = 0
     while j + 1 < d:  # two features at a time: four loads per four multiply-adds
