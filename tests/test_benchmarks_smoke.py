@@ -121,3 +121,15 @@ def test_hooks_reach_the_engine():
             assert len(clock.stamps) == 3, run.__name__
         assert optimum._first_hit_emix(X, 2, "full", init, lambda ll: True)[1] == 1
         assert optimum._first_hit_sklearn(X, 2, "full", init, lambda ll: True)[1] == 1
+
+
+def test_bench_init_runs(capsys):
+    """``benchmarks/bench_init.py`` runs both libraries' starts and prints one row per case and
+    start (on a few rows: nothing is timed here)."""
+    pytest.importorskip("sklearn")
+    import bench_init
+
+    bench_init.main(["--quick", "--reps", "1", "--rows", "600"])
+    rows = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| 0k")]
+    assert len(rows) == len(bench_init.QUICK) * len(bench_init.INITS)
+    assert all(ln.rstrip().endswith("x |") for ln in rows)

@@ -138,6 +138,11 @@ def em_full_kernels():
     return _load_extra("numba_em_full")
 
 
+def init_kernels():
+    """The distances of the k-means starts (:mod:`.numba_init`), or ``None``."""
+    return _load_extra("numba_init")
+
+
 def group_kernels():
     """The fused kernels over fixed row groups of a whole array (:mod:`.numba_groups`), or ``None``."""
     return _load_extra("numba_groups")

@@ -2,9 +2,11 @@
 
 An initialiser gives the responsibilities of a chunk and centres to anchor
 the statistics; the initial parameters are the M-step of those
-responsibilities, as in scikit-learn. Distances are taken around a
-reference point (the first row) to limit cancellation, and the centre-based
-initialisers assign every row to its nearest centre (:func:`nearest_initialiser`).
+responsibilities, as in scikit-learn. Distances are compiled where numba is
+(:func:`sq_to`, :func:`nearest_sq`: each difference squared directly) and
+otherwise taken in NumPy around a reference point (the first row) to limit
+cancellation; the centre-based initialisers assign every row to its nearest
+centre (:func:`nearest_initialiser`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
+
+from .. import _kernels
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +77,36 @@ def sq_dist(X: np.ndarray, centres: np.ndarray, shift: np.ndarray) -> np.ndarray
     return d2
 
 
+def _compiled(X: np.ndarray):
+    """The compiled distances (:mod:`emix._kernels.numba_init`) when they apply to ``X``, else ``None``."""
+    if X.dtype not in (np.float64, np.float32):
+        return None
+    return _kernels.init_kernels()
+
+
+def sq_to(X: np.ndarray, centres: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Squared distances of every row to every centre, float64, shape (n, K).
+
+    Compiled where numba is (each difference squared directly, no temporaries of
+    the rows' size); otherwise :func:`sq_dist` around ``shift``.
+    """
+    kern = _compiled(X)
+    if kern is None:
+        return sq_dist(X, centres, shift).astype(np.float64)
+    return kern.sq_all(np.ascontiguousarray(X), np.ascontiguousarray(centres, dtype=np.float64))
+
+
+def nearest_sq(X: np.ndarray, centres: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's squared distance to its nearest centre (n,) float64, and that centre's index
+    (n,) int (ties to the first); as :func:`sq_to`, compiled where numba is."""
+    kern = _compiled(X)
+    if kern is None:
+        d2 = sq_dist(X, centres, shift)
+        labels = d2.argmin(axis=1)
+        return d2[np.arange(d2.shape[0]), labels].astype(np.float64), labels
+    return kern.nearest(np.ascontiguousarray(X), np.ascontiguousarray(centres, dtype=np.float64))
+
+
 def one_hot_nearest(centres: np.ndarray, shift: np.ndarray) -> Callable[[np.ndarray, int], np.ndarray]:
     """A ``resp_fn`` assigning each row to its nearest centre (ties to the first).
 
@@ -90,7 +124,7 @@ def one_hot_nearest(centres: np.ndarray, shift: np.ndarray) -> Callable[[np.ndar
     """
 
     def resp_fn(X: np.ndarray, offset: int) -> np.ndarray:
-        labels = sq_dist(X, centres, shift).argmin(axis=1)
+        labels = nearest_sq(X, centres, shift)[1]
         resp = np.zeros((X.shape[0], centres.shape[0]), dtype=X.dtype)
         resp[np.arange(X.shape[0]), labels] = 1.0
         return resp

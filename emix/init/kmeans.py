@@ -10,30 +10,62 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _kernels
+from .._kernels import weights_arg
 from ..exceptions import InvalidParameterError
 from ..sources import map_chunks
-from .base import Initialiser, nearest_initialiser, reference_point, sq_dist
-from .sampling import streaming_choice
+from .base import Initialiser, nearest_initialiser, nearest_sq, reference_point, sq_to
+from .sampling import min_keys, row_uniforms, streaming_choice
 
 
-def _potentials(source, C: np.ndarray, candidates: np.ndarray, shift: np.ndarray, pool=None) -> np.ndarray:
-    """k-means potential ``sum_n w_n min(d2(x_n, C), d2(x_n, c))`` for each candidate ``c``.
+def _base_weights(X: np.ndarray, w) -> np.ndarray:
+    return np.ones(X.shape[0]) if w is None else w.astype(np.float64)
+
+
+def _potentials_and_next(source, C, candidates, shift, seed, trials, pool=None):
+    """One pass for a greedy k-means++ step and the draw of the next step's candidates.
+
+    For each candidate ``c_j`` (L of them): the k-means potential ``sum_n w_n
+    min(d2(x_n, C), d2(x_n, c_j))`` it would give, and, were it kept, the
+    ``trials`` candidates of the next step, drawn with probability proportional
+    to ``w_n min(d2(x_n, C), d2(x_n, c_j))`` from the row uniforms of ``seed``
+    (the exponential keys of :func:`~.sampling.streaming_choice`). The draw is
+    the one a separate pass after the choice would make, so one pass per seed
+    does what two did. ``seed=None``: the last step, no draw.
 
     Returns
     -------
-    ndarray of shape (L,), float64
+    potentials : ndarray of shape (L,)
+    rows : ndarray of shape (L, trials, D) or None
+        ``rows[j]``: the next candidates were ``c_j`` kept; NaN where a draw
+        failed (every weight zero). ``None`` when ``seed`` is.
     """
+    m = candidates.shape[0]
 
     def work(X, w, offset):
-        closest = sq_dist(X, C, shift).min(axis=1).astype(np.float64)
-        d2 = sq_dist(X, candidates, shift).astype(np.float64)
+        weights = _base_weights(X, w)
+        closest = nearest_sq(X, C, shift)[0]
+        d2 = sq_to(X, candidates, shift)
         np.minimum(d2, closest[:, None], out=d2)
-        return d2.sum(axis=0) if w is None else w.astype(np.float64) @ d2
+        pot = weights @ d2
+        if seed is None:
+            return pot, None, None
+        d2 *= weights[:, None]
+        best, idx = min_keys(row_uniforms(seed, offset, X.shape[0], trials), d2)  # (L, trials)
+        return pot, best, X[idx]
 
-    total = np.zeros(candidates.shape[0])
-    for p in map_chunks(source, work, pool):  # in chunk order
-        total += p
-    return total
+    pot = np.zeros(m)
+    best_key = np.full((m, trials), np.inf)
+    best_row = np.full((m, trials, source.n_features), np.nan)
+    for p, keys, rows in map_chunks(source, work, pool):  # in chunk order: ties go to the earlier row
+        pot += p
+        if keys is not None:
+            better = keys < best_key
+            best_key[better] = keys[better]
+            best_row[better] = rows[better]
+    if seed is None:
+        return pot, None
+    return pot, np.where(np.isfinite(best_key)[..., None], best_row, np.nan)
 
 
 def kmeans_plusplus(
@@ -67,29 +99,34 @@ def kmeans_plusplus(
     if trials < 1:
         raise InvalidParameterError(f"n_local_trials must be a positive int, got {n_local_trials}")
 
-    def base_w(X, w):
-        return np.ones(X.shape[0]) if w is None else w.astype(np.float64)
+    def draw(C, size=None):
+        """Rows drawn with probability proportional to ``w_n d2(x_n, C)`` (one pass)."""
 
-    first = streaming_choice(source, rng, base_w, pool)
-    centres = [first]
-    for _ in range(1, n_components):
-        C = np.asarray(centres)
+        def d2_w(X, w):
+            return nearest_sq(X, C, shift)[0] * _base_weights(X, w)
 
-        def d2_w(X, w, C=C):
-            d2 = sq_dist(X, C, shift).min(axis=1).astype(np.float64)
-            return d2 * base_w(X, w)
+        return streaming_choice(source, rng, d2_w, pool, size=size)
 
+    centres = [streaming_choice(source, rng, _base_weights, pool)]
+    cands = None
+    for step in range(1, n_components):
+        C = np.asarray(centres, dtype=np.float64)
         if trials == 1:
-            nxt = streaming_choice(source, rng, d2_w, pool)
+            nxt = draw(C)
         else:
-            cands = streaming_choice(source, rng, d2_w, pool, size=trials)
+            if cands is None:  # the first step, or after a failed draw
+                cands = draw(C, size=trials)
             if cands is None:
                 nxt = None
             else:
-                pot = _potentials(source, C, cands, shift, pool)
-                nxt = cands[int(np.argmin(pot))]
+                # the next step's seed is taken now: the generator's draws keep their order
+                seed = None if step == n_components - 1 else int(rng.integers(0, 2**63 - 1))
+                pot, nexts = _potentials_and_next(source, C, cands, shift, seed, trials, pool)
+                j = int(np.argmin(pot))
+                nxt = cands[j]
+                cands = None if nexts is None or np.isnan(nexts[j]).any() else nexts[j]
         if nxt is None:  # every row coincides with a chosen centre: fall back to uniform
-            nxt = streaming_choice(source, rng, base_w, pool)
+            nxt = streaming_choice(source, rng, _base_weights, pool)
         centres.append(nxt)
     return np.asarray(centres, dtype=source.dtype)
 
@@ -111,10 +148,17 @@ def _data_variance(source, pool=None) -> float:
 
 
 def _lloyd_chunk(X: np.ndarray, w, centres_s: np.ndarray, shift: np.ndarray):
-    """Counts (K,) and sums (K, D) of the rows of one chunk nearest to each centre.
+    """Counts (K,) and sums (K, D) of ``x - shift`` over the rows of one chunk nearest to each
+    centre (``centres_s``: the centres minus ``shift``), float64.
 
-    Distances are taken in the data's dtype around ``shift``; the sums in float64.
+    Compiled where numba is (distances in float64); otherwise distances in the
+    data's dtype around ``shift``.
     """
+    kern = _kernels.init_kernels() if X.dtype in (np.float64, np.float32) else None
+    if kern is not None:
+        return kern.lloyd_sums(
+            np.ascontiguousarray(X), weights_arg(w), np.ascontiguousarray(centres_s + shift), shift
+        )
     k = centres_s.shape[0]
     dt = X.dtype
     Xd = X - shift.astype(dt)

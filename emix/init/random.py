@@ -48,8 +48,9 @@ def _uniform(X: np.ndarray, w) -> np.ndarray:
 def random_from_data_initialiser(source, n_components: int, rng: np.random.Generator) -> Initialiser:
     """Random rows as centres, hard assignment to the nearest (``init_params='random_from_data'``).
 
-    Rows are drawn uniformly, one pass each; duplicated centres are redrawn
-    (up to ten rounds) so that the centres are distinct where possible.
+    The K rows are drawn uniformly in one pass (independent draws); duplicated
+    centres are redrawn, one pass per round (up to ten rounds), so that the
+    centres are distinct where possible.
 
     Parameters
     ----------
@@ -63,13 +64,12 @@ def random_from_data_initialiser(source, n_components: int, rng: np.random.Gener
         Centres of shape (n_components, D).
     """
     k = n_components
-    centres = np.asarray([streaming_choice(source, rng, _uniform) for _ in range(k)])
+    centres = streaming_choice(source, rng, _uniform, size=k)
     # distinct rows where possible: redraw duplicates a few times
     for _ in range(10):
         _, first = np.unique(centres, axis=0, return_index=True)
         dup = np.setdiff1d(np.arange(k), first)
         if dup.size == 0:
             break
-        for j in dup:
-            centres[j] = streaming_choice(source, rng, _uniform)
+        centres[dup] = streaming_choice(source, rng, _uniform, size=dup.size)
     return nearest_initialiser(source, centres)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _kernels
 from ..sources import map_chunks
 
 
@@ -27,6 +28,34 @@ def row_uniforms(seed: int, offset: int, n: int, width: int) -> np.ndarray:
     steps = -(-width // 4)  # Philox yields 4 values per counter step
     bitgen = np.random.Philox(key=seed, counter=[offset * steps, 0, 0, 0])
     return np.random.Generator(bitgen).random((n, 4 * steps))[:, :width]
+
+
+def min_keys(u: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest exponential keys ``-log(u[n, t]) / weights[n, j]`` over the rows, for each
+    weighting ``j`` and draw ``t``, and their rows (ties to the first; a zero weight never wins).
+
+    Parameters
+    ----------
+    u : ndarray of shape (n, T)
+        The rows' uniforms (:func:`row_uniforms`).
+    weights : ndarray of shape (n, L), non-negative
+
+    Returns
+    -------
+    keys : ndarray of shape (L, T), float64
+        ``inf`` where every weight is zero.
+    rows : ndarray of shape (L, T), int
+    """
+    with np.errstate(divide="ignore"):
+        e = -np.log(u)
+    kern = _kernels.init_kernels()
+    if kern is not None:
+        return kern.min_keys(e, np.ascontiguousarray(weights, dtype=np.float64))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keys = e[:, None, :] / weights[:, :, None]  # (n, L, T)
+    keys[np.isnan(keys)] = np.inf  # a zero weight (and a zero uniform) never wins
+    idx = np.argmin(keys, axis=0)
+    return np.take_along_axis(keys, idx[None], axis=0)[0], idx
 
 
 def streaming_choice(source, rng: np.random.Generator, weight_fn, pool=None, size: int | None = None):
@@ -60,11 +89,8 @@ def streaming_choice(source, rng: np.random.Generator, weight_fn, pool=None, siz
 
     def work(X, w, offset):
         weights = np.asarray(weight_fn(X, w), dtype=np.float64)
-        u = row_uniforms(seed, offset, X.shape[0], width)
-        with np.errstate(divide="ignore"):
-            keys = -np.log(u) / weights[:, None]
-        idx = np.argmin(keys, axis=0)
-        return keys[idx, np.arange(width)], X[idx].copy()
+        keys, idx = min_keys(row_uniforms(seed, offset, X.shape[0], width), weights[:, None])
+        return keys[0], X[idx[0]]
 
     best_key = np.full(width, np.inf)
     best_row = np.full((width, source.n_features), np.nan)
