@@ -133,3 +133,16 @@ def test_bench_init_runs(capsys):
     rows = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| 0k")]
     assert len(rows) == len(bench_init.QUICK) * len(bench_init.INITS)
     assert all(ln.rstrip().endswith("x |") for ln in rows)
+
+
+def test_bench_axis_kernels_runs(capsys):
+    """``benchmarks/bench_axis_kernels.py`` runs the loops and the BLAS path of the diagonal and
+    spherical kernels and prints one row per case and dtype, the two paths agreeing (on a few
+    rows: nothing is timed here)."""
+    pytest.importorskip("numba")
+    import bench_axis_kernels
+
+    bench_axis_kernels.main(["--quick", "--reps", "1", "--rows", "700"])
+    rows = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ") and ln[2].isdigit()]
+    assert len(rows) == 2 * len(bench_axis_kernels.QUICK)
+    assert all(float(ln.rstrip(" |").split("|")[-1]) < 1e-4 for ln in rows)

@@ -15,7 +15,7 @@ import pytest
 
 from emix import _kernels
 from emix.engine import e_pass
-from emix.engine.passes import GROUP_ROWS, MAX_GROUPS, row_groups
+from emix.engine.passes import GROUP_MULTIPLE, GROUP_ROWS, MAX_GROUPS, row_groups
 from emix.engine.pool import ChunkPool
 from emix.estimators.gaussian import GaussianMixture
 from emix.families.gaussian.grouped import GroupedPass, group_kind
@@ -44,11 +44,23 @@ def _same(a, b) -> bool:
 
 
 def test_row_groups_are_fixed_by_the_rows_alone():
-    for n in (1, 100, GROUP_ROWS, GROUP_ROWS + 1, 200_000, 10**7):
+    """One group up to GROUP_ROWS rows; beyond, a multiple of GROUP_MULTIPLE groups (so that
+    two or four threads take equal shares), at most MAX_GROUPS, nearly equal."""
+    for n, expect in (
+        (1, 1),
+        (100, 1),
+        (GROUP_ROWS, 1),
+        (GROUP_ROWS + 1, 4),
+        (100_000, 8),
+        (200_000, 16),
+        (10**7, 16),
+    ):
         b = row_groups(n)
         sizes = np.diff(b)
         assert b[0] == 0 and b[-1] == n and sizes.min() >= 1
-        assert len(sizes) == min(MAX_GROUPS, -(-n // GROUP_ROWS))
+        assert len(sizes) == expect
+        assert len(sizes) == 1 or len(sizes) % GROUP_MULTIPLE == 0
+        assert len(sizes) >= min(MAX_GROUPS, -(-n // GROUP_ROWS))
         assert sizes.max() - sizes.min() <= 1
 
 
@@ -74,7 +86,7 @@ def test_grouped_pass_same_bits_for_any_threads_and_chunks(cov, dtype, weighted)
                 runs.append(e_pass(ArraySource(X, w, chunk), family, params, pool=pool))
     finally:
         GroupedPass.run = orig
-    assert sorted(set(calls)) == [(0, 1), (0, 3), (1, 2), (1, 3), (2, 3)]  # 3 groups, split 1, 2 or 3 ways
+    assert sorted(set(calls)) == [(0, 1), (0, 2), (0, 4), (1, 2), (2, 4)]  # 4 groups, split 1, 2 or 3 ways
     assert all(_same(r, runs[0]) for r in runs[1:])
     chunked = e_pass(ArraySource(X, w, 4096), family, params, grouped=False)
     assert runs[0].log_likelihood == pytest.approx(chunked.log_likelihood, rel=1e-12)

@@ -28,9 +28,9 @@ def _faint_copy(const):
     return const
 
 
-def _axis_problem(dtype, spherical):
+def _axis_problem(dtype, spherical, d):
     rng = np.random.default_rng(3)
-    n, d, k = 600, 5, 3
+    n, k = 600, 3
     X = (rng.normal(size=(n, d)) * 2.0 + 3.0).astype(dtype)
     g = X.mean(axis=0)
     p = rng.uniform(0.3, 2.0, size=k)
@@ -44,12 +44,14 @@ def _axis_problem(dtype, spherical):
     return X, np.zeros(0), g, a, b, const
 
 
+@pytest.mark.parametrize("d", [5, 20], ids=["loops", "blas"])
 @pytest.mark.parametrize("spherical", [False, True], ids=["diag", "spherical"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_axis_kernels_leave_faint_responsibilities_out_in_float32(spherical, dtype):
+def test_axis_kernels_leave_faint_responsibilities_out_in_float32(spherical, dtype, d):
+    """Five features run the loops, twenty the BLAS path (``AXIS_BLAS_MIN_FEATURES``)."""
     axis = _kernels.axis_kernels()
     fn = axis.sph_fused_shifted if spherical else axis.diag_fused_shifted
-    X, w, g, a, b, const = _axis_problem(dtype, spherical)
+    X, w, g, a, b, const = _axis_problem(dtype, spherical, d)
     k, d = a.shape
     nk, t1, t2 = np.zeros(k), np.zeros((k, d)), np.zeros((k, d))
     fn(X, w, g, a, b, const, nk, t1, t2, True)

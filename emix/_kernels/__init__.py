@@ -7,8 +7,9 @@ contributions to ``nk``, ``s1`` (centred on ``centre``) and ``s2``; no
 ``(n, K)`` or ``(n, D)`` temporary is made. The sums over blocks and the log-sum-exp are
 float64 for float32 data too; the products within a block are float64 for
 ``full`` (up to :data:`~emix._kernels.numba_full.BLAS_MIN_FEATURES` features)
-and ``tied``, in the data's dtype for ``diag``, ``spherical`` and the wide
-``full`` blocks that run in BLAS, so the float32 path is at least as accurate
+and ``tied``, in the data's dtype for ``diag``, ``spherical`` (in BLAS from
+:data:`~emix._kernels.numba_axis_blas.AXIS_BLAS_MIN_FEATURES` features on) and the
+wide ``full`` blocks that run in BLAS, so the float32 path is at least as accurate
 as NumPy's float32 kernels.
 
 The kernels are compiled with ``nogil=True`` and run on the threads of

@@ -26,6 +26,10 @@ every ``j``: the diagonal M-step's per-feature variances are all the spherical
 variance, their mean is it, and sums of several calls (chunks, groups) and the
 shift to the anchors keep both properties, since the split is additive and
 non-negative per feature (``sum_c a_c**2 / b_c >= (sum_c a_c)**2 / sum_c b_c``).
+
+From :data:`~.numba_axis_blas.AXIS_BLAS_MIN_FEATURES` features on, both kernels hand their
+sums over the features to BLAS (:mod:`.numba_axis_blas`); :func:`diag_loops` and
+:func:`sph_loops` are the loops below that.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .numba_axis_blas import AXIS_BLAS_MIN_FEATURES, axis_blas
 from .numba_gaussian import _FAST, _JIT, BLOCK, _block_scratch, _normalise_block, subnormal_floor
 
 
@@ -52,7 +57,17 @@ def diag_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
 
     ``g``, ``a``, ``b`` (K, D): ``X``'s dtype; ``const`` (K,), ``nk`` (K,),
     ``t1``, ``t2`` (K, D): float64. ``moments=False``: the log-likelihood only.
+    From :data:`~.numba_axis_blas.AXIS_BLAS_MIN_FEATURES` features on, the sums run in BLAS
+    (:func:`~.numba_axis_blas.axis_blas`).
     """
+    if X.shape[1] >= AXIS_BLAS_MIN_FEATURES:
+        return axis_blas(X, w, g, a, b, const, nk, t1, t2, moments)
+    return diag_loops(X, w, g, a, b, const, nk, t1, t2, moments)
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def diag_loops(X, w, g, a, b, const, nk, t1, t2, moments=True):
+    """:func:`diag_fused_shifted` in loops over blocks held feature by feature (any ``D``)."""
     n, d = X.shape
     k = a.shape[0]
     lj, rowmax, rowsum, kd, scale = _block_scratch(k, BLOCK)
@@ -217,8 +232,25 @@ def sph_fused_shifted(X, w, g, a, b, const, nk, t1, t2, moments=True):
     ``X`` (n, D) float64 or float32; ``g`` (D,), ``a`` (K, D), ``b`` (K, D) (its
     first column, ``-p_k / 2``, is read): ``X``'s dtype; ``const`` (K,), ``nk``
     (K,), ``t1``, ``t2`` (K, D): float64, added to. Returns the log-likelihood.
-    ``moments=False``: the log-likelihood only.
+    ``moments=False``: the log-likelihood only. From
+    :data:`~.numba_axis_blas.AXIS_BLAS_MIN_FEATURES` features on, the sums run in BLAS
+    (:func:`~.numba_axis_blas.axis_blas`, with the squared norms as one more feature).
     """
+    if X.shape[1] < AXIS_BLAS_MIN_FEATURES:
+        return sph_loops(X, w, g, a, b, const, nk, t1, t2, moments)
+    k, d = a.shape
+    own_nk = np.zeros(k)
+    own_t1 = np.zeros((k, d))
+    own_t2 = np.zeros((k, 1))
+    ll = axis_blas(X, w, g, a, b[:, :1], const, own_nk, own_t1, own_t2, moments)
+    if moments:
+        _split_into(own_nk, own_t1, own_t2[:, 0], nk, t1, t2)
+    return ll
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def sph_loops(X, w, g, a, b, const, nk, t1, t2, moments=True):
+    """:func:`sph_fused_shifted` in loops over blocks held feature by feature (any ``D``)."""
     n, d = X.shape
     k = a.shape[0]
     lj, rowmax, rowsum, kd, scale = _block_scratch(k, BLOCK)

@@ -1,9 +1,9 @@
 """SciPy's BLAS, called from compiled kernels (importing this module imports numba).
 
-The kernels of :mod:`.numba_full` and :mod:`.numba_gaussian` (which import this
-module, not the other way round) hand blocks of rows
-to ``trmm`` (a product with a triangular factor) and ``syrk`` (a block's
-scatter) where that beats their loops. The routines are reached through their
+The kernels of :mod:`.numba_full`, :mod:`.numba_gaussian` and :mod:`.numba_axis_blas`
+(which import this module, not the other way round) hand blocks of rows
+to ``trmm`` (a product with a triangular factor), ``syrk`` (a block's
+scatter) and ``gemm`` (the diagonal models' sums) where that beats their loops. The routines are reached through their
 addresses in ``scipy.linalg.cython_blas``, registered with LLVM under names of
 their own, so that the compiled callers can still be cached (numba cannot cache
 a function that holds a ctypes pointer). While a
@@ -30,14 +30,16 @@ _JIT = {"nogil": True, "cache": True, "error_model": "numpy"}  # as in .numba_ga
 #: rows per BLAS block (256: the best of 128, 256 and 512 for the full model at D = 64, K = 16)
 BLAS_BLOCK = 256
 
-for _name in ("dtrmm", "dsyrk", "strmm", "ssyrk"):
+for _name in ("dtrmm", "dsyrk", "strmm", "ssyrk", "dgemm", "sgemm"):
     _llvm.add_symbol(f"emix_{_name}", get_cython_function_address("scipy.linalg.cython_blas", _name))
 _dtrmm = _types.ExternalFunction("emix_dtrmm", _types.void(*([_types.voidptr] * 11)))
 _dsyrk = _types.ExternalFunction("emix_dsyrk", _types.void(*([_types.voidptr] * 10)))
 _strmm = _types.ExternalFunction("emix_strmm", _types.void(*([_types.voidptr] * 11)))
 _ssyrk = _types.ExternalFunction("emix_ssyrk", _types.void(*([_types.voidptr] * 10)))
+_dgemm = _types.ExternalFunction("emix_dgemm", _types.void(*([_types.voidptr] * 13)))
+_sgemm = _types.ExternalFunction("emix_sgemm", _types.void(*([_types.voidptr] * 13)))
 # Fortran's character arguments, as bytes
-_L, _N, _U = 76, 78, 85
+_L, _N, _U, _T = 76, 78, 85, 84
 
 
 @nb.njit(**_JIT)
@@ -90,3 +92,31 @@ def add_scatter(chars, sizes, one, zero, y, g, out):
     for a in range(d):
         for b in range(a + 1):
             out[a, b] += g[a, b]
+
+
+@nb.njit(**_JIT)
+def gemm_args(dtype):
+    """The scalars :func:`gemm` takes by reference: ``chars`` (N, T), ``dims`` (m, n, k, lda,
+    ldb, ldc: set by the caller), ``one`` and ``zero`` in ``dtype``'s precision."""
+    chars = np.array([_N, _T], dtype=np.uint8)
+    return chars, np.zeros(6, dtype=np.int32), np.ones(1, dtype=dtype), np.zeros(1, dtype=dtype)
+
+
+@nb.njit(**_JIT)
+def gemm(chars, ta, dims, one, zero, a, b, c):
+    """Column-major ``c := op(a) b`` (``op(a) = a^T`` when ``ta``), ``dims`` = (m, n, k, lda,
+    ldb, ldc); float32 arrays go to ``sgemm``. A row-major array (p, q) is its column-major
+    (q, p) transpose with leading dimension q."""
+    tra = chars[1:] if ta else chars[0:]
+    if c.itemsize == 4:
+        _sgemm(
+            tra.ctypes, chars[0:].ctypes, dims[0:].ctypes, dims[1:].ctypes, dims[2:].ctypes,
+            one.ctypes, a.ctypes, dims[3:].ctypes, b.ctypes, dims[4:].ctypes, zero.ctypes,
+            c.ctypes, dims[5:].ctypes,
+        )  # fmt: skip
+    else:
+        _dgemm(
+            tra.ctypes, chars[0:].ctypes, dims[0:].ctypes, dims[1:].ctypes, dims[2:].ctypes,
+            one.ctypes, a.ctypes, dims[3:].ctypes, b.ctypes, dims[4:].ctypes, zero.ctypes,
+            c.ctypes, dims[5:].ctypes,
+        )  # fmt: skip

@@ -210,16 +210,23 @@ def e_pass(
     return PassResult(stats=stats, log_likelihood=loglik, objective_term=term)
 
 
-#: :func:`row_groups` makes ``ceil(n / GROUP_ROWS)`` groups, at most ``MAX_GROUPS``: an in-memory
-#: pass keeps one slot of statistics per group, so its extra memory is bounded whatever the rows.
+#: :func:`row_groups` makes ``ceil(n / GROUP_ROWS)`` groups rounded up to a multiple of
+#: ``GROUP_MULTIPLE``, at most ``MAX_GROUPS``: an in-memory pass keeps one slot of statistics per
+#: group, so its extra memory is bounded whatever the rows.
 GROUP_ROWS = 16384
 MAX_GROUPS = 16
+#: more than one group: a multiple of this many, so that 2 or 4 threads take equal shares (with 7
+#: groups on 2 threads one thread did 4/7 of the pass)
+GROUP_MULTIPLE = 4
 
 
 def row_groups(n: int) -> np.ndarray:
-    """Row bounds (G + 1,) of the groups of an in-memory pass over ``n`` rows: ``G = min(16,
-    ceil(n / 16384))`` nearly equal groups, fixed by ``n`` alone (not by the threads or chunks)."""
-    g = min(MAX_GROUPS, max(1, -(-n // GROUP_ROWS)))
+    """Row bounds (G + 1,) of the groups of an in-memory pass over ``n`` rows: one group up to
+    16384 rows, else ``G = min(16, ceil(n / 16384))`` rounded up to a multiple of 4, nearly
+    equal groups, fixed by ``n`` alone (not by the threads or chunks)."""
+    g = max(1, -(-n // GROUP_ROWS))
+    if g > 1:
+        g = min(MAX_GROUPS, -(-g // GROUP_MULTIPLE) * GROUP_MULTIPLE)
     return (np.arange(g + 1, dtype=np.int64) * n) // g
 
 
