@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import statistics
 import sys
+import time
 import tracemalloc
 
 import numpy as np
@@ -21,6 +22,12 @@ from . import clock as _clock
 from .cases import case_name, make_data, start_params
 
 SK_BLAS_THREADS = None  # --sklearn-blas-threads: hold scikit-learn's BLAS to this many threads
+
+#: seconds of rest before each timed whole fit: BLAS threads left spinning by the fit before
+#: (OpenBLAS's and OpenMP's wait a while for more work) took a core from the next one; on the
+#: 2-core benchmark machine a 100k x 2 emix fit of 8 iterations took 10-15 ms more right after
+#: a scikit-learn fit than alone, which the whole-fit ratio charged to emix
+SETTLE = 0.25
 
 
 def _m_step_sites() -> tuple:
@@ -207,6 +214,7 @@ def _alternating_fits(X, cov, init, iters, repeats):
         order = ("sk", "em") if r % 2 == 0 else ("em", "sk")
         for who in order:
             clock = MStepClock()
+            time.sleep(SETTLE)
             t = _clock.now()
             if who == "sk":
                 _, ll_sk = run_sklearn(X, cov, init, iters, clock)
