@@ -144,8 +144,8 @@ def e_pass(
         ``chunk_size`` change a bit of the result. ``False``: the source's chunks.
     statistics : bool, default=True
         ``False``: only the log-likelihood is wanted (EM's final pass); the grouped pass then
-        skips the statistics (about half of its work) and ``stats`` is ``None``; other passes
-        compute them anyway.
+        skips the statistics (about half of the loops' work, less where the densities run in
+        BLAS) and ``stats`` is ``None``; other passes compute them anyway.
 
     Returns
     -------
