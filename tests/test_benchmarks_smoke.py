@@ -146,3 +146,14 @@ def test_bench_axis_kernels_runs(capsys):
     rows = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ") and ln[2].isdigit()]
     assert len(rows) == 2 * len(bench_axis_kernels.QUICK)
     assert all(float(ln.rstrip(" |").split("|")[-1]) < 1e-4 for ln in rows)
+
+
+def test_bench_pass_cpu_runs(capsys):
+    """``benchmarks/bench_pass_cpu.py`` times the diag and full passes of every case (on a few
+    rows: nothing is checked of the times)."""
+    pytest.importorskip("numba")
+    import bench_pass_cpu
+
+    bench_pass_cpu.main(["--rows", "500", "--reps", "1"])
+    line = capsys.readouterr().out.strip()
+    assert line.count("diag ") == line.count("full ") == len(bench_pass_cpu.CASES)

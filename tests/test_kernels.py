@@ -159,6 +159,28 @@ def test_numba_exp_accuracy():
 
 
 @needs_numba
+def test_numba_log_accuracy():
+    """The normalisation's vectorised logarithm is within 1 ulp of NumPy's on the row sums it
+    takes (1 to K), across the whole normal range, next to the reduction's edges (powers of
+    two, sqrt(2)) and next to 1; log(0) is -inf and log(1) is 0."""
+    from emix._kernels import numba_gaussian as _numba_kernels
+
+    rng = np.random.default_rng(0)
+    r2 = np.sqrt(2.0)
+    edges = [1.0, 2.0, 0.5, 2.0**-1022, np.finfo(float).max, r2, np.nextafter(r2, 3), np.nextafter(r2, 0)]
+    x = np.concatenate(
+        [rng.uniform(1.0, 64.0, 200_000), np.exp(rng.uniform(-700, 700, 200_000)),
+         1.0 + rng.uniform(-1e-6, 1e-6, 20_000), 2.0 ** np.arange(-1022, 1023), edges]
+    )  # fmt: skip
+    got = _numba_kernels.log_nonnegative(np.append(x, 0.0))
+    want = np.log(x)
+    assert got[-1] == -np.inf and got[len(x) - len(edges)] == 0.0
+    ulp = np.spacing(np.abs(want))
+    ulp[want == 0.0] = np.spacing(0.0)
+    assert np.all(np.abs(got[:-1] - want) <= ulp)
+
+
+@needs_numba
 def test_zero_weight_component_numba():
     """A component with weight 0 (log weight -inf) gets no responsibility, as in NumPy."""
     rng = np.random.default_rng(2)

@@ -78,6 +78,52 @@ def _exp_block(x, m, kd, scale):
         x[i] = scale[i] * kd[i] if x[i] >= _EXP_MIN else 0.0
 
 
+_MANTISSA = (1 << 52) - 1
+_ONE_BITS = 1023 << 52
+_SQRT2 = 1.4142135623730951
+
+
+@nb.njit(fastmath=_EXACT, **_JIT)
+def _log_block(x, m, out, mant):
+    """``out[:m] = log(x[:m])`` for ``x`` 0 (giving ``-inf``) or a normal positive float64;
+    ``mant``: scratch of length >= m. Branch-free so that it vectorises (``libm``'s scalar
+    ``log`` cost 8.3 ns a value, more than a row's K = 8 exponentials).
+
+    ``x = 2**e * u`` with ``u`` in ``[sqrt(2)/2, sqrt(2))`` from the bits; ``log(u) = 2
+    atanh(t)``, ``t = f / (2 + f)`` with ``f = u - 1``, ``|t| <= 0.1716``, by its series to
+    ``t**21`` (the next term is below ``2**-57`` of the sum), written ``f - t f + 2 t z p``
+    (``z = t**2``) so that the rounding of ``t`` enters only the small terms; ``e log(2)`` in
+    two parts, as in :func:`_exp_block`. Error within 1 ulp of NumPy's (tested).
+    """
+    xb = x.view(np.int64)
+    mb = mant.view(np.int64)
+    for i in range(m):
+        mb[i] = (xb[i] & _MANTISSA) | _ONE_BITS  # u in [1, 2)
+        out[i] = np.float64((xb[i] >> 52) - 1023)
+    for i in range(m):
+        u = mant[i]
+        e = out[i]
+        big = u > _SQRT2
+        u = 0.5 * u if big else u
+        e = e + 1.0 if big else e
+        f = u - 1.0
+        t = f / (2.0 + f)
+        z = t * t
+        p = 1.0 / 21.0
+        p = p * z + 1.0 / 19.0
+        p = p * z + 1.0 / 17.0
+        p = p * z + 1.0 / 15.0
+        p = p * z + 1.0 / 13.0
+        p = p * z + 1.0 / 11.0
+        p = p * z + 1.0 / 9.0
+        p = p * z + 1.0 / 7.0
+        p = p * z + 1.0 / 5.0
+        p = p * z + 1.0 / 3.0
+        tt = t + t  # log(u) = 2t + 2t z p = f - t f + 2t z p: t's rounding only in the small terms
+        v = e * _LN2_HI + (f - (t * f - (tt * z * p + e * _LN2_LO)))
+        out[i] = v if x[i] > 0.0 else -np.inf
+
+
 @nb.njit(fastmath=_EXACT, **_JIT)
 def _normalise_block(lj, nr, w, base, rowmax, rowsum, kd, scale):
     """Joint log-probabilities ``lj[:, :nr]`` (K, BLOCK) -> weighted responsibilities, in place.
@@ -102,12 +148,13 @@ def _normalise_block(lj, nr, w, base, rowmax, rowsum, kd, scale):
     for c in range(1, k):
         for r in range(nr):
             rowsum[r] += lj[c, r]
+    _log_block(rowsum, nr, kd, scale)  # kd, scale: free once the exponentials are done
     ll = 0.0
     has_w = w.shape[0] > 0
     for r in range(nr):
         s = rowsum[r]
         wr = w[base + r] if has_w else 1.0
-        ll += wr * (rowmax[r] + np.log(s))
+        ll += wr * (rowmax[r] + kd[r])
         rowsum[r] = wr / s if s > 0.0 else 0.0
     for c in range(k):
         for r in range(nr):
@@ -412,6 +459,15 @@ def tied_fused_all(X, w, log_weights, means, U, centre, nk, s1, s2, moments=True
                 tb = s1[c, b] + nk[c] * db
                 s2[a, b] += nk[c] * da * db - ta * db - da * tb
     return ll
+
+
+@nb.njit(fastmath=_EXACT, **_JIT)
+def log_nonnegative(x):
+    """``log`` of a 1-D float64 array of 0 or normal positive values (a copy), for tests."""
+    out = np.empty(x.shape[0])
+    mant = np.empty(x.shape[0])
+    _log_block(x, x.shape[0], out, mant)
+    return out
 
 
 @nb.njit(fastmath=_EXACT, **_JIT)
