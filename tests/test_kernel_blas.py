@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import stable_seed
+from helpers import assert_same_start_fit_as_sklearn, stable_seed
 
 from emix import _kernels
 from emix.estimators.gaussian import GaussianMixture
@@ -129,31 +129,10 @@ def test_wide_fit_same_start_as_sklearn(dtype):
     """Eight plain iterations at D = 64 from scikit-learn's start: the log-likelihood and the
     fitted parameters agree with scikit-learn's to 1e-12 relative in float64 (float32: both
     compute the products in float32, scikit-learn its sums over all rows too)."""
-    sk = pytest.importorskip("sklearn.mixture")
     rng = np.random.default_rng(3)
     d, k = 64, 3
     X = np.concatenate([rng.normal(size=(700, d)) + 0.25 * c for c in range(k)])  # overlapping
-    X = X.astype(dtype)
-    tight = dtype == np.float64
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        start = sk.GaussianMixture(k, max_iter=1, random_state=0).fit(X)
-    init = dict(weights_init=start.weights_, means_init=start.means_, precisions_init=start.precisions_)
-    ref = sk.GaussianMixture(k, tol=0, max_iter=8, **init)
-    em = GaussianMixture(k, tol=0, max_iter=8, accelerate=False, **init)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref.fit(X)
-        em.fit(X)
-    assert em.n_iter_ == ref.n_iter_ == 8
-    assert em.history_[-2] == pytest.approx(ref.lower_bound_ * X.shape[0], rel=1e-12 if tight else 1e-5)
-    np.testing.assert_allclose(
-        em.means_, ref.means_, rtol=1e-12 if tight else 1e-4, atol=1e-12 if tight else 1e-4
-    )
-    np.testing.assert_allclose(
-        em.covariances_, ref.covariances_, rtol=1e-11 if tight else 1e-4, atol=1e-12 if tight else 1e-4
-    )
-    np.testing.assert_allclose(em.score_samples(X), ref.score_samples(X), rtol=1e-12 if tight else 1e-5)
+    assert_same_start_fit_as_sklearn(X.astype(dtype), k)
 
 
 def _tied_problem(rng, n, d, k, dtype, weighted):
