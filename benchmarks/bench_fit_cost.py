@@ -15,13 +15,13 @@ numbers). Run it with ``PYTHONPATH`` on another checkout to compare two versions
 from __future__ import annotations
 
 import os
-import time
 import warnings
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
+from emix_bench.clock import best_of  # noqa: E402
 from sklearn.mixture import GaussianMixture as SkGM  # noqa: E402
 
 import emix  # noqa: E402
@@ -31,12 +31,7 @@ REPS = 300
 
 
 def _best(fn, reps=REPS):
-    best = np.inf
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
+    return best_of(fn, reps)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ import argparse
 import time
 
 import numpy as np
+from emix_bench.clock import best_of
 from threadpoolctl import threadpool_limits
 
 CASES = ((2, 3), (8, 16), (16, 8))
@@ -25,12 +26,7 @@ CASES = ((2, 3), (8, 16), (16, 8))
 
 def _best(fn, reps):
     fn()  # compiled outside the timing
-    best = np.inf
-    for _ in range(reps):
-        t = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t)
-    return best
+    return best_of(fn, reps, time.process_time)
 
 
 def main(argv=None) -> None:
