@@ -5,7 +5,9 @@ of :func:`~.numba_axis.diag_fused_shifted` (the log-densities ``sum_j a_kj z_j +
 z_j**2``, the statistics ``sum_n r_nk z_n`` and ``sum_n r_nk z_n**2``) are matrix
 products of one block's features ``F = [z, z**2]`` (rows, 2D): ``F C^T`` with the
 coefficients ``C = [a, b]`` (K, 2D), then ``R^T F`` with the block's responsibilities
-``R`` (rows, K). BLAS blocks those products in registers and the L1 cache, which the
+``R`` (rows, K). Both are plain products in BLAS's column-major terms (no operand
+transposed): the first is computed as ``C F^T``, held as ``C^T`` (2D, K) row-major, which
+took 40-60% of the time of ``F`` transposed (``op(A) = A^T``) at these shapes. BLAS blocks those products in registers and the L1 cache, which the
 loops (two components per sweep over a block held in L2 at D = 64) cannot. The spherical
 model's features are ``[z, |z|**2]`` (rows, D + 1), with ``b``'s first column.
 
@@ -43,27 +45,26 @@ def axis_blas(X, w, g, a, b, const, nk, t1, t2, moments):
     blk = BLAS_BLOCK
     lj, rowmax, rowsum, kd, scale = _block_scratch(k, blk)
     feats = np.empty((blk, m), X.dtype)  # row-major: z, then its squares (no transpose)
-    coef = np.empty((k, m), X.dtype)  # column-major (m, K)
-    dens = np.empty((k, blk), X.dtype)  # column-major (rows, K): F C^T
+    coef = np.empty((m, k), X.dtype)  # column-major (K, m): C
+    dens = np.empty((blk, k), X.dtype)  # column-major (K, rows): C F^T
     resp = np.empty((k, blk), X.dtype)  # column-major (rows, K): floored responsibilities
     tb = np.empty((k, m), X.dtype)  # column-major (m, K): F^T R
     for c in range(k):
         for j in range(d):
-            coef[c, j] = a[c, j]
+            coef[j, c] = a[c, j]
         for j in range(sq):
-            coef[c, d + j] = b[c, j]
+            coef[d + j, c] = b[c, j]
     chars, dims, one, zero = gemm_args(X.dtype)
     floor = subnormal_floor(X)
     ll = 0.0
     for b0 in range(0, n, blk):
         nr = min(blk, n - b0)
         _load_features(X, b0, nr, g, feats, sq == 1)
-        dims[0], dims[1], dims[2], dims[3], dims[4], dims[5] = nr, k, m, m, m, blk
-        gemm(chars, True, dims, one, zero, feats, coef, dens)
-        for c in range(k):
-            cc = const[c]
-            for r in range(nr):
-                lj[c, r] = cc + dens[c, r]
+        dims[0], dims[1], dims[2], dims[3], dims[4], dims[5] = k, nr, m, k, m, k
+        gemm(chars, False, dims, one, zero, coef, feats, dens)
+        for r in range(nr):
+            for c in range(k):
+                lj[c, r] = const[c] + dens[r, c]
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
         if not moments:
             continue
