@@ -1,7 +1,7 @@
 """The BLAS paths of the full and tied kernels (emix._kernels.numba_full, numba_gaussian).
 
-From ``BLAS_MIN_FEATURES`` features on (the tied model: float32 data with more
-than four), an upper-triangular precision factor's products go to SciPy's BLAS
+From ``BLAS_MIN_FEATURES`` features on (float32 data: ``BLAS_MIN_FEATURES_F32``; the
+tied model: ``TIED_BLAS_MIN_FEATURES`` and ``TIED_BLAS_MIN_FEATURES_F32``), an upper-triangular precision factor's products go to SciPy's BLAS
 (``trmm`` for the densities, ``syrk`` for the scatter). These tests hold that
 path to the loops it replaces, to the NumPy kernel, and whole fits to
 scikit-learn's from the same start; tied float32 fits now take the grouped pass,
@@ -62,7 +62,7 @@ def _assert_close(a, b, X, centre, rtol=1e-12):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("shape", [(1000, 64, 3), (300, 48, 2), (257, 50, 1), (513, 49, 4)])
+@pytest.mark.parametrize("shape", [(1000, 64, 3), (300, 48, 2), (257, 50, 1), (513, 49, 4), (400, 24, 3)])
 def test_blas_path_equals_loops(dtype, weighted, shape):
     """Same log-likelihood, counts, first and second moments as the loops, to 1e-12, for
     blocks that do and do not fill (257, 513 rows against 256-row blocks), with weights and
@@ -79,16 +79,23 @@ def test_blas_path_equals_loops(dtype, weighted, shape):
 
 
 def test_dispatch_goes_to_blas_only_for_wide_upper_factors():
-    """``full_fused`` takes the BLAS path from ``BLAS_MIN_FEATURES`` features on and for
-    upper-triangular factors only; a factor held in a strided view is read correctly."""
+    """``full_fused`` takes the BLAS path from ``BLAS_MIN_FEATURES`` features on (float32
+    data: ``BLAS_MIN_FEATURES_F32``) and for upper-triangular factors only; a factor held in
+    a strided view is read correctly."""
     full = _full()
     rng = np.random.default_rng(7)
     d = full.BLAS_MIN_FEATURES
     X, w, means, U, const, centre = _problem(rng, 700, d, 3, np.float64, True)
-    assert full.uses_blas(U)
-    assert not full.uses_blas(np.ascontiguousarray(U[:, 1:, 1:]))  # one feature fewer
+    assert full.uses_blas(X, U)
+    assert not full.uses_blas(X, np.ascontiguousarray(U[:, 1:, 1:]))  # one feature fewer
     lower = np.linalg.cholesky(U @ np.swapaxes(U, 1, 2))  # the same precisions, lower factors
-    assert not full.uses_blas(lower)  # (from precisions_init): the general product
+    assert not full.uses_blas(X, lower)  # (from precisions_init): the general product
+    d32 = full.BLAS_MIN_FEATURES_F32
+    assert 16 < d32 < d
+    x32 = np.zeros((2, d32), np.float32)
+    assert full.uses_blas(x32, np.ascontiguousarray(U[:, :d32, :d32]))
+    assert not full.uses_blas(x32[:, 1:], np.ascontiguousarray(U[:, 1:d32, 1:d32]))
+    assert not full.uses_blas(np.zeros((2, d32)), np.ascontiguousarray(U[:, :d32, :d32]))
     wide = _run(full.full_fused, X, w, means, U, const, centre)
     _assert_close(wide, _run(full._full_loops, X, w, means, U, const, centre), X, centre)
     strided = np.zeros((3, d + 5, d + 3))
@@ -157,8 +164,8 @@ def _tied_run(fn, X, w, g, U, mu_u, const, centre, moments=True):
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize(
     "dtype, shape",
-    [(np.float64, (1000, 64, 3)), (np.float64, (257, 48, 1)), (np.float32, (513, 5, 4)),
-     (np.float32, (300, 16, 8)), (np.float32, (700, 64, 2))],
+    [(np.float64, (1000, 64, 3)), (np.float64, (257, 48, 1)), (np.float32, (513, 20, 4)),
+     (np.float32, (300, 24, 8)), (np.float32, (700, 64, 2))],
 )  # fmt: skip
 def test_tied_blas_path_equals_loops(dtype, weighted, shape):
     """The tied model's BLAS path against its float64 loops: to 1e-12 in float64; in float32,
@@ -186,17 +193,20 @@ def test_tied_blas_path_equals_loops(dtype, weighted, shape):
 
 
 def test_tied_dispatch():
-    """BLAS for float32 data with more than four features and for float64 data from
-    ``TIED_BLAS_MIN_FEATURES`` on, with an upper-triangular factor only."""
+    """BLAS for float32 data from ``TIED_BLAS_MIN_FEATURES_F32`` features on and for float64
+    data from ``TIED_BLAS_MIN_FEATURES`` on, with an upper-triangular factor only."""
     from emix._kernels import numba_gaussian as ng
 
-    U = np.triu(np.ones((5, 5)))
-    assert ng.tied_uses_blas(np.zeros((3, 5), np.float32), U)
-    assert not ng.tied_uses_blas(np.zeros((3, 4), np.float32), np.triu(np.ones((4, 4))))
-    assert not ng.tied_uses_blas(np.zeros((3, 5)), U)
-    assert not ng.tied_uses_blas(np.zeros((3, 5), np.float32), np.tril(np.ones((5, 5))))
-    d = ng.TIED_BLAS_MIN_FEATURES
-    assert ng.tied_uses_blas(np.zeros((3, d)), np.triu(np.ones((d, d))))
+    d32, d64 = ng.TIED_BLAS_MIN_FEATURES_F32, ng.TIED_BLAS_MIN_FEATURES
+    assert 8 < d32 < d64  # float32 at D = 8 runs the float64 loops (faster there, and exact)
+    U = np.triu(np.ones((d32, d32)))
+    assert ng.tied_uses_blas(np.zeros((3, d32), np.float32), U)
+    below = np.triu(np.ones((d32 - 1, d32 - 1)))
+    assert not ng.tied_uses_blas(np.zeros((3, d32 - 1), np.float32), below)
+    assert not ng.tied_uses_blas(np.zeros((3, d32)), U)
+    assert not ng.tied_uses_blas(np.zeros((3, d32), np.float32), np.tril(np.ones((d32, d32))))
+    assert ng.tied_uses_blas(np.zeros((3, d64)), np.triu(np.ones((d64, d64))))
+    assert not ng.tied_uses_blas(np.zeros((3, d64 - 1)), np.triu(np.ones((d64 - 1, d64 - 1))))
 
 
 def test_tied_float32_fit_independent_of_threads_and_chunks():

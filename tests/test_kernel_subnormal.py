@@ -93,7 +93,7 @@ def test_tied_blas_path_leaves_faint_responsibilities_out_of_its_float32_moments
     from emix._kernels import numba_gaussian as ng
 
     rng = np.random.default_rng(5)
-    n, d, k = 300, 8 if dtype == np.float32 else ng.TIED_BLAS_MIN_FEATURES, 3
+    n, d, k = 300, ng.TIED_BLAS_MIN_FEATURES_F32 if dtype == np.float32 else ng.TIED_BLAS_MIN_FEATURES, 3
     X = (rng.normal(size=(n, d)) + 5.0).astype(dtype)
     means = rng.normal(size=(k, d)) + 5.0
     means[-1] = means[0]

@@ -6,11 +6,14 @@ the precisions, their log-sum-exp, the responsibilities and their
 contributions to ``nk``, ``s1`` (centred on ``centre``) and ``s2``; no
 ``(n, K)`` or ``(n, D)`` temporary is made. The sums over blocks and the log-sum-exp are
 float64 for float32 data too; the products within a block are float64 for
-``full`` (up to :data:`~emix._kernels.numba_full.BLAS_MIN_FEATURES` features)
-and ``tied``, in the data's dtype for ``diag``, ``spherical`` (in BLAS from
+``full`` (below :data:`~emix._kernels.numba_full.BLAS_MIN_FEATURES` features, float32
+data below :data:`~emix._kernels.numba_full.BLAS_MIN_FEATURES_F32`) and ``tied``
+(below :data:`~emix._kernels.numba_gaussian.TIED_BLAS_MIN_FEATURES`, float32 data below
+:data:`~emix._kernels.numba_gaussian.TIED_BLAS_MIN_FEATURES_F32`), in the data's dtype
+for ``diag``, ``spherical`` (in BLAS from
 :data:`~emix._kernels.numba_axis_blas.AXIS_BLAS_MIN_FEATURES` features on) and the
-wide ``full`` blocks that run in BLAS, so the float32 path is at least as accurate
-as NumPy's float32 kernels.
+wide ``full`` and ``tied`` blocks that run in BLAS, so the float32 path is at least as
+accurate as NumPy's float32 kernels.
 
 The kernels are compiled with ``nogil=True`` and run on the threads of
 :class:`emix.engine.pool.ChunkPool`, one chunk per call, so the sum over chunks
@@ -88,8 +91,8 @@ def kernels_for(model: str, X: np.ndarray):
     densities and the per-block statistics in the data's precision: 0.5 ms
     against NumPy's 0.6 ms per 12.5k x 16 chunk, K=8), and for ``full`` and
     ``tied`` in float32, whose products run in float32 BLAS from compiled code
-    where they are wide (``tied`` at D > 4: 12.5k x 8, K=8, 1.06 ms against
-    NumPy's 0.98 ms, even; at D = 64 4.0 against 6.6 ms). ``model`` is kept for a
+    where they are wide (``tied`` at D = 64: 4.0 against 6.6 ms) and in float64
+    loops below that (``TIED_BLAS_MIN_FEATURES_F32``). ``model`` is kept for a
     model whose kernel would lose.
     """
     kern = kernels()

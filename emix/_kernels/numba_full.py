@@ -10,7 +10,9 @@ triangular) and ``dsyrk`` for the lower triangle of the weighted scatter
 ``sum_r r_rk (x_r - c_k)(x_r - c_k)^T``, given the rows scaled by
 ``sqrt(r_rk)``, in the data's precision. At D = 64 that is 1.5 times the loops'
 speed in float64 and 2.4 times in float32, in one thread (``docs/speed.md``); at
-D = 32 the two are even, below it the loops win.
+D = 32 the two are even in float64, below it the loops win. Float32 data, whose loops
+compute in float64 while BLAS computes in float32, go to BLAS from
+:data:`BLAS_MIN_FEATURES_F32` features on.
 
 The BLAS calls and their layout are in :mod:`.numba_blas`.
 """
@@ -38,6 +40,10 @@ from .numba_gaussian import (
 
 #: from this many features on, an upper-triangular factor's products run in BLAS
 BLAS_MIN_FEATURES = 48
+#: the same for float32 data (one thread, 50k rows, K = 8: at D = 16 the float64 loops took
+#: 11.5 ms against BLAS's 10.8, within the spread; at D = 24 22.8 against 17.2 ms, at D = 32
+#: 39.3 against 22.7 ms)
+BLAS_MIN_FEATURES_F32 = 24
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
@@ -108,10 +114,12 @@ def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
 
 
 @nb.njit(**_JIT)
-def uses_blas(U):
-    """Whether :func:`full_fused` runs in BLAS for factors ``U`` (K, D, D): from
-    :data:`BLAS_MIN_FEATURES` features on, when every factor is upper triangular."""
-    return U.shape[1] >= BLAS_MIN_FEATURES and _all_upper(U)
+def uses_blas(X, U):
+    """Whether :func:`full_fused` runs in BLAS for data like ``X`` and factors ``U`` (K, D, D):
+    from :data:`BLAS_MIN_FEATURES` features on (:data:`BLAS_MIN_FEATURES_F32` for float32
+    data), when every factor is upper triangular."""
+    d_min = BLAS_MIN_FEATURES_F32 if X.itemsize == 4 else BLAS_MIN_FEATURES
+    return U.shape[1] >= d_min and _all_upper(U)
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
@@ -120,8 +128,9 @@ def full_fused(X, w, means, U, const, centre, nk, s1, s2, moments=True):
     triangular, or full). ``s2`` (K, D, D) must be zero on entry: the lower
     triangles are accumulated and mirrored to the upper ones at the end.
     ``moments=False``: the log-likelihood only (``nk``, ``s1``, ``s2`` untouched).
-    From :data:`BLAS_MIN_FEATURES` features on, an upper-triangular ``U`` goes to BLAS."""
-    if uses_blas(U):
+    From :data:`BLAS_MIN_FEATURES` features on (float32: :data:`BLAS_MIN_FEATURES_F32`), an
+    upper-triangular ``U`` goes to BLAS."""
+    if uses_blas(X, U):
         return _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments)
     return _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments)
 
