@@ -157,3 +157,61 @@ def test_the_named_parameter_works():
     with warnings.catch_warnings():
         warnings.simplefilter("error", emix.ConvergenceWarning)
         assert emix.GaussianMixture(3, max_iter=6, rtol=1e-2, random_state=0).fit(X).converged_
+
+
+def test_monitor_aitken_stops_a_short_run_only_at_rounding_level():
+    """Fewer than four plain entries give no rates; such a run stops only when its last change
+    is not positive (EM does not descend) or each of its changes is below ``64 eps max(|L|, N)``
+    (here 1.4e-10), as EM at a fixed point makes."""
+    base = -1e4
+
+    def converged(changes, **kw):
+        mon = ConvergenceMonitor(1e-3, 100.0, rule="aitken", **kw)
+        v = base
+        mon.record(v)
+        for d in changes:
+            v += d
+            mon.record(v)
+        return mon.converged
+
+    assert converged([1e-12])
+    assert converged([-3e-11, 2e-11])
+    assert converged([-4e-9])  # a drop: rounding of the M-step's parameters
+    assert converged([1e-6, -1e-9])
+    assert not converged([-1e-3], strict=False)  # a drop beyond rtol * |L| = 1e-4
+    assert not converged([1e-6])  # within rtol * |L| = 1e-4, but no rate says what is to come
+    assert not converged([1e-6, 1e-12])  # an earlier step above rounding
+    assert converged([1e-3, 1e-4, 1e-5, 1e-6])  # four changes: Aitken's rates (0.1) decide
+    assert not converged([1e-12], rtol=0.0)  # rtol=0: no early stop under this rule
+    assert not ConvergenceMonitor(0.0, 100.0, rule="aitken").converged
+
+
+@pytest.mark.parametrize("numba", [True, False])
+@pytest.mark.parametrize("cov", ["full", "diag"])
+def test_a_start_at_the_fixed_point_stops_after_two_passes_as_scikit_learn_does(cov, numba):
+    """Blobs about 100 standard deviations apart, started at each blob's own weight, mean and
+    covariance (with ``reg_covar``): responsibilities are 0 or 1 to rounding, so the start is EM's fixed point. The
+    default rule stops after two passes, as scikit-learn's does from the same start (it made
+    four before, to read two rates), compiled loop and Python driver alike; three where the
+    M-step's rounding moves the first change above the sums' (NumPy's diagonal M-step here:
+    +7e-10, then a drop)."""
+    from sklearn.mixture import GaussianMixture as SkGM
+
+    from emix import _kernels
+
+    Xb, labels = make_blobs(n=3000, d=3, k=3, sep=100.0, seed=8)
+    parts = [Xb[labels == c] for c in range(3)]
+    covs = [np.cov(p.T, bias=True) + 1e-6 * np.eye(3) for p in parts]  # reg_covar's 1e-6 too
+    start = dict(
+        weights_init=np.array([len(p) / len(Xb) for p in parts]),
+        means_init=np.array([p.mean(0) for p in parts]),
+        precisions_init=np.array([np.linalg.inv(c) for c in covs])
+        if cov == "full"
+        else np.array([1.0 / np.diag(c) for c in covs]),
+    )
+    sk = SkGM(3, covariance_type=cov, tol=1e-10, **start).fit(Xb)
+    with _kernels.use_numba(numba):
+        em = emix.GaussianMixture(3, covariance_type=cov, **start).fit(Xb)
+    assert sk.n_iter_ == 2
+    assert em.converged_ and em.n_iter_ <= (3 if cov == "diag" and not numba else 2)
+    assert em.log_likelihood_ == pytest.approx(sk.lower_bound_ * len(Xb), rel=1e-12)

@@ -25,6 +25,33 @@ def aitken_thresholds(
     return rtol * max(abs(last), total_weight), max(tol, floor) * total_weight
 
 
+def short_run_converged(
+    h, first: int, end: int, relative: float, total: float, eps: float, total_weight: float
+) -> bool:
+    """Whether the rule stops a run of plain entries ``h[first:end]`` too short for its rates.
+
+    The last change must be within the rule's bounds (``relative``, ``total``) and either not
+    positive (EM does not descend: a drop is rounding, or ``reg_covar``'s inexact M-step at its
+    fixed point; :func:`aitken_converged` reads it so too) or, with every other change of the
+    run, at rounding level (``64 eps max(|L|, N)``, below which :func:`aitken_converged` reads
+    no rate). EM then sits at a fixed point, as from a start at the optimum, which the rule
+    would otherwise confirm with four plain entries. For the gain still to come to exceed
+    ``relative`` after such changes, EM's rate would have to be within ``64 eps / rtol`` of
+    one (``rtol=1e-8``: ``1 - 1.4e-6``). ``h`` is a list or an array (compiled loops).
+    """
+    last = h[end - 1]
+    d = last - h[end - 2]
+    if abs(d) > relative or abs(d) >= total:
+        return False
+    if d <= 0.0:
+        return True
+    noise = 64.0 * max(eps, EPS64) * max(abs(last), total_weight)  # as in aitken_converged
+    for t in range(first + 1, end):
+        if abs(h[t] - h[t - 1]) > noise:
+            return False
+    return True
+
+
 def aitken_converged(
     d0: float,
     d1: float,

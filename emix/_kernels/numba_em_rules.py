@@ -5,7 +5,8 @@ for a run of plain EM entries that continues no previous fit (the only runs
 the compiled loops make): the run is then the whole history, and the
 ``"aitken"`` rule needs four entries (three changes: it does not stop while
 the rate still rises, see the monitor's docstring), decided by the monitor's own function
-(:func:`.aitken.aitken_converged`) compiled. ``rtol`` and ``eps`` are the
+(:func:`.aitken.aitken_converged`) compiled; a shorter run stops at rounding level only
+(:func:`.aitken.short_run_converged`). ``rtol`` and ``eps`` are the
 monitor's own (``rtol`` already raised to ``16 eps``), handed over by the
 driver, so the two cannot drift apart on the thresholds;
 ``tests/test_compiled_em.py`` compares the two loops' histories under every
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import numba as nb
 
-from .aitken import EPS64, RISING, aitken_converged, aitken_thresholds
+from .aitken import EPS64, RISING, aitken_converged, aitken_thresholds, short_run_converged
 
 _JIT = {"nogil": True, "cache": True, "error_model": "numpy"}
 
@@ -34,6 +35,7 @@ _RISING, _EPS64 = RISING, EPS64
 #: the ``"aitken"`` rule's decision, the monitor's own function compiled
 _aitken_converged = nb.njit(**_JIT)(aitken_converged)
 _aitken_thresholds = nb.njit(**_JIT)(aitken_thresholds)
+_short_run_converged = nb.njit(**_JIT)(short_run_converged)
 
 
 @nb.njit(**_JIT)
@@ -47,9 +49,11 @@ def stop(history, nh, rule, tol, rtol, eps, total_weight):
         return abs(d2) <= tol * (1.0 + abs(last))
     if rule == SKLEARN:
         return abs(d2 / total_weight) < tol
-    if rtol == 0.0 or nh < 4:
+    if rtol == 0.0:
         return False
     relative, total = _aitken_thresholds(last, tol, rtol, eps, total_weight)
+    if nh < 4:  # too short for rates
+        return _short_run_converged(history, 0, nh, relative, total, eps, total_weight)
     d0 = history[nh - 3] - history[nh - 4]
     d1 = history[nh - 2] - history[nh - 3]
     return _aitken_converged(d0, d1, d2, last, relative, total, eps, total_weight)

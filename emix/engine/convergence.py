@@ -23,7 +23,7 @@ import logging
 import warnings
 from collections.abc import Sequence
 
-from .._kernels.aitken import EPS64, RISING, aitken_converged, aitken_thresholds
+from .._kernels.aitken import EPS64, RISING, aitken_converged, aitken_thresholds, short_run_converged
 from ..exceptions import EmixWarning
 
 logger = logging.getLogger("emix")
@@ -80,7 +80,11 @@ class ConvergenceMonitor:
         (``1 - rho_t < 0.9 (1 - rho_{t-1})``), and takes the larger of the
         two rates otherwise; four plain entries are needed, five when the run
         starts at an extrapolated point. Changes at rounding level (below
-        ``64 eps max(|L|, N)``) are not read as rates. This reading changes
+        ``64 eps max(|L|, N)``) are not read as rates; a shorter run stops when
+        its last change is not positive or every change in it is at rounding
+        level (EM then sits at a fixed point, as from a start at the optimum,
+        where scikit-learn's rule stops after two iterations and this rule
+        made four). This reading changes
         default fits from those of the earlier two-change rule: one or two
         more plain passes where the rule decides, and a true
         ``ConvergenceWarning`` on slow ridges where that rule stopped short
@@ -283,9 +287,12 @@ class ConvergenceMonitor:
             if self._map and len(self._likelihoods) >= 2:
                 h = self._likelihoods  # a MAP fit: mclust stops on the likelihood alone
             return abs(h[-1] - h[-2]) <= self.tol * (1.0 + abs(h[-1]))
-        if self.rtol == 0 or self._run < self._run_needed():
+        if self.rtol == 0:
             return False
         relative, total = self._thresholds()
+        if self._run < self._run_needed():  # too short for rates
+            end = len(h)
+            return short_run_converged(h, end - self._run, end, relative, total, self.eps, self.total_weight)
         d0, d1, d2 = h[-3] - h[-4], h[-2] - h[-3], h[-1] - h[-2]
         return aitken_converged(d0, d1, d2, h[-1], relative, total, self.eps, self.total_weight)
 
