@@ -181,6 +181,25 @@ def test_numba_log_accuracy():
 
 
 @needs_numba
+@pytest.mark.parametrize("d", [1, 2, 3, 4, 5, 6, 7, 9, 16, 17])
+def test_full_loops_scatter_blocks_cover_the_lower_triangle(d):
+    """The full loops' scatter, two rows by four columns at a time, adds every ``b <= a`` sum
+    once, for odd and even D and partial blocks (D = 1 to 17), and touches no entry above
+    the first superdiagonal."""
+    from emix._kernels import numba_full
+
+    rng = np.random.default_rng(d)
+    nr = 100
+    rd, diff = rng.normal(size=(d, 128)), rng.normal(size=(d, 128))
+    out = np.full((d, d), 1.0)
+    numba_full._add_scatter_lower(rd, diff, nr, out)
+    want = 1.0 + rd[:, :nr] @ diff[:, :nr].T
+    lower = np.tril_indices(d)
+    np.testing.assert_allclose(out[lower], want[lower], rtol=1e-13, atol=1e-13 * nr)
+    assert np.all(np.triu(out, 2)[np.triu_indices(d, 2)] == 1.0)
+
+
+@needs_numba
 def test_zero_weight_component_numba():
     """A component with weight 0 (log weight -inf) gets no responsibility, as in NumPy."""
     rng = np.random.default_rng(2)
