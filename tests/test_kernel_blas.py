@@ -96,6 +96,12 @@ def test_dispatch_goes_to_blas_only_for_wide_upper_factors():
     assert full.uses_blas(x32, np.ascontiguousarray(U[:, :d32, :d32]))
     assert not full.uses_blas(x32[:, 1:], np.ascontiguousarray(U[:, 1:d32, 1:d32]))
     assert not full.uses_blas(np.zeros((2, d32)), np.ascontiguousarray(U[:, :d32, :d32]))
+    # many components: the loops' densities are not one product there, BLAS takes over sooner
+    dk = full.BLAS_MIN_FEATURES_WIDE_K
+    k_wide = full.GEMM_MAX_COLUMNS // dk + 1
+    wide_k = np.broadcast_to(U[:1, :dk, :dk], (k_wide, dk, dk))
+    assert full.uses_blas(X, np.ascontiguousarray(wide_k))
+    assert not full.uses_blas(X, np.ascontiguousarray(wide_k[:3]))
     wide = _run(full.full_fused, X, w, means, U, const, centre)
     _assert_close(wide, _run(full._full_loops, X, w, means, U, const, centre), X, centre)
     strided = np.zeros((3, d + 5, d + 3))

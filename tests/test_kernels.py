@@ -181,6 +181,26 @@ def test_numba_log_accuracy():
 
 
 @needs_numba
+@pytest.mark.parametrize("offset", [0.0, 1e5])
+def test_full_loops_product_densities_keep_far_components_exact(offset):
+    """The full loops' densities as one product about the means' centre, ``(x - g) U - (mu - g)
+    U``: components 1000 standard deviations apart, around 0 or 1e5, give the NumPy kernel's
+    log-likelihood and statistics to 1e-12 (``GEMM_MIN_FEATURES`` features and more), and so do
+    the plain loops below that."""
+    from emix._kernels import numba_full
+
+    for d in (numba_full.GEMM_MIN_FEATURES - 1, numba_full.GEMM_MIN_FEATURES, 12):
+        rng = np.random.default_rng(d)
+        k = 3
+        means = offset + 1000.0 * rng.normal(size=(k, d))
+        labels = rng.integers(k, size=600)
+        X = means[labels] + rng.normal(size=(600, d)) @ rng.normal(size=(d, d)) * 0.3
+        pc = np.stack([np.linalg.cholesky(np.linalg.inv(np.cov(X[labels == c].T))) for c in range(k)])
+        args = (X, None, np.log(np.full(k, 1 / k)), means + 0.1, pc, means)
+        _assert_close(_fused("full", True, *args), _fused("full", False, *args), X, means, 1e-12)
+
+
+@needs_numba
 @pytest.mark.parametrize("d", [1, 2, 3, 4, 5, 6, 7, 9, 16, 17])
 def test_full_loops_scatter_blocks_cover_the_lower_triangle(d):
     """The full loops' scatter, two rows by four columns at a time, adds every ``b <= a`` sum

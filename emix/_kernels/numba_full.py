@@ -8,11 +8,13 @@ block's products go to the BLAS that SciPy ships, called from compiled code:
 ``dtrmm`` for ``(x - mu_k) U_k`` (half a matrix product, the factor being
 triangular) and ``dsyrk`` for the lower triangle of the weighted scatter
 ``sum_r r_rk (x_r - c_k)(x_r - c_k)^T``, given the rows scaled by
-``sqrt(r_rk)``, in the data's precision. At D = 64 that is 1.5 times the loops'
-speed in float64 and 2.4 times in float32, in one thread (``docs/speed.md``); at
-D = 32 the two are even in float64, below it the loops win. Float32 data, whose loops
-compute in float64 while BLAS computes in float32, go to BLAS from
-:data:`BLAS_MIN_FEATURES_F32` features on.
+``sqrt(r_rk)``, in the data's precision. The loops compute their densities, from
+:data:`GEMM_MIN_FEATURES` features on, as one product per block of the rows about the
+means' centre ``g`` with all the factors side by side, ``(x - g) [U_1 ... U_K]``, less
+``(mu_k - g) U_k`` (a full product, twice the triangular work, at a matrix multiply's
+speed: a 16 x 8 pass 1.3 times faster), so BLAS only wins from D = 64 in float64
+(``docs/speed.md``). Float32 data, whose loops compute in float64 while BLAS computes
+in float32, go to BLAS from :data:`BLAS_MIN_FEATURES_F32` features on.
 
 The BLAS calls and their layout are in :mod:`.numba_blas`.
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .numba_blas import BLAS_BLOCK, add_scatter, blas_args, trmm_upper
+from .numba_blas import BLAS_BLOCK, add_scatter, blas_args, gemm, gemm_args, trmm_upper
 from .numba_gaussian import (
     _FAST,
     _JIT,
@@ -38,12 +40,23 @@ from .numba_gaussian import (
     subnormal_floor,
 )
 
-#: from this many features on, an upper-triangular factor's products run in BLAS
-BLAS_MIN_FEATURES = 48
-#: the same for float32 data (one thread, 50k rows, K = 8: at D = 16 the float64 loops took
-#: 11.5 ms against BLAS's 10.8, within the spread; at D = 24 22.8 against 17.2 ms, at D = 32
-#: 39.3 against 22.7 ms)
-BLAS_MIN_FEATURES_F32 = 24
+#: from this many features on (and up to :data:`GEMM_MAX_COLUMNS` columns ``K D``) the loops'
+#: densities are one matrix product per block, ``(x - g) [U_1 ... U_K]``
+GEMM_MIN_FEATURES = 4
+#: the most columns ``K D`` of that product: its block (K D, 128) stays within 1 MiB
+GEMM_MAX_COLUMNS = 1024
+
+
+#: from this many features on, an upper-triangular factor's products run in BLAS (one thread,
+#: 50k rows, loops with their densities in one product: D = 48, K = 8 loops 62 ms against
+#: BLAS's 72; D = 64 112 against 110 ms)
+BLAS_MIN_FEATURES = 64
+#: the same where the loops' densities are not one product (``K D`` above
+#: :data:`GEMM_MAX_COLUMNS`; D = 48, K = 32: loops 300 ms against BLAS's 275)
+BLAS_MIN_FEATURES_WIDE_K = 48
+#: the same for float32 data, whose loops compute in float64 while BLAS computes in float32
+#: (D = 24, K = 8: even at 17.8 ms; D = 32 loops 29.7 against BLAS's 22.1 ms)
+BLAS_MIN_FEATURES_F32 = 32
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
@@ -117,9 +130,20 @@ def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
 def uses_blas(X, U):
     """Whether :func:`full_fused` runs in BLAS for data like ``X`` and factors ``U`` (K, D, D):
     from :data:`BLAS_MIN_FEATURES` features on (:data:`BLAS_MIN_FEATURES_F32` for float32
-    data), when every factor is upper triangular."""
-    d_min = BLAS_MIN_FEATURES_F32 if X.itemsize == 4 else BLAS_MIN_FEATURES
-    return U.shape[1] >= d_min and _all_upper(U)
+    data, :data:`BLAS_MIN_FEATURES_WIDE_K` where the loops would not take their product),
+    when every factor is upper triangular."""
+    k, d = U.shape[0], U.shape[1]
+    if X.itemsize == 4:
+        d_min = BLAS_MIN_FEATURES_F32
+    else:
+        d_min = BLAS_MIN_FEATURES if _loops_by_gemm(k, d) else BLAS_MIN_FEATURES_WIDE_K
+    return d >= d_min and _all_upper(U)
+
+
+@nb.njit(**_JIT)
+def _loops_by_gemm(k, d):
+    """Whether :func:`_full_loops` computes its densities as one product per block."""
+    return d >= GEMM_MIN_FEATURES and k * d <= GEMM_MAX_COLUMNS
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
@@ -137,47 +161,51 @@ def full_fused(X, w, means, U, const, centre, nk, s1, s2, moments=True):
 
 @nb.njit(fastmath=_FAST, **_JIT)
 def _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments):
-    """:func:`full_fused` in loops over blocks of ``BLOCK`` rows held feature by feature."""
+    """:func:`full_fused` in loops over blocks of ``BLOCK`` rows held feature by feature.
+
+    From :data:`GEMM_MIN_FEATURES` features on, the rows are held about the means' centre
+    ``g`` and the densities come from one product per block (:func:`_densities_gemm`), as
+    scikit-learn computes ``x U - mu U`` (here about ``g``, so that a far data set loses no
+    digits to its offset); the statistics are the loops' either way.
+    """
     n, d = X.shape
     k = means.shape[0]
     upper = _all_upper(U)
+    by_gemm = _loops_by_gemm(k, d)
     lj, xb, rowmax, rowsum, kd, scale = _scratch(k, d)
     diff = np.empty((d, BLOCK))
     rd = np.empty((d, BLOCK))
+    g = np.zeros(d)
+    if by_gemm:
+        for c in range(k):
+            for a in range(d):
+                g[a] += means[c, a] / k
+    mg = np.empty((k, d))  # the means and the anchors about g
+    cg = np.empty((k, d))
+    for c in range(k):
+        for a in range(d):
+            mg[c, a] = means[c, a] - g[a]
+            cg[c, a] = centre[c, a] - g[a]
+    wt, mu_u = _stacked_factors(U, mg)  # K D**2 work: made whether used or not
+    yk = np.empty((k * d if by_gemm else 0, BLOCK))
+    chars, dims, one, zero = gemm_args(xb.dtype)
     y = np.empty(BLOCK)
-    zero = np.zeros(d)
     ll = 0.0
     for b0 in range(0, n, BLOCK):
         nr = min(BLOCK, n - b0)
-        _load_block(X, b0, nr, zero, xb)
-        for c in range(k):
-            for a in range(d):
-                m = means[c, a]
-                for r in range(nr):
-                    diff[a, r] = xb[a, r] - m
-            q = lj[c]
-            for r in range(nr):
-                q[r] = 0.0
-            for j in range(d):
-                for r in range(nr):
-                    y[r] = 0.0
-                lo = 0
-                hi = j + 1 if upper else d
-                for a in range(lo, hi):
-                    u = U[c, a, j]
-                    for r in range(nr):
-                        y[r] += diff[a, r] * u
-                for r in range(nr):
-                    q[r] += y[r] * y[r]
-            cc = const[c]
-            for r in range(nr):
-                q[r] = cc - 0.5 * q[r]
+        _load_block(X, b0, nr, g, xb)
+        if by_gemm:
+            dims[0], dims[1], dims[2], dims[3], dims[4], dims[5] = nr, k * d, d, BLOCK, d, BLOCK
+            gemm(chars, False, dims, one, zero, xb, wt, yk)  # yk[c D + j, r] = ((x_r - g) U_c)_j
+            _densities_gemm(yk, nr, mu_u, const, lj)
+        else:
+            _densities_loops(xb, nr, mg, U, upper, const, lj, diff, y)
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
         if not moments:
             continue
         for c in range(k):
             resp = lj[c]
-            if not _moments_block(resp, nr, xb, centre[c], nk[c : c + 1], s1[c], diff):
+            if not _moments_block(resp, nr, xb, cg[c], nk[c : c + 1], s1[c], diff):
                 continue
             for a in range(d):
                 for r in range(nr):
@@ -185,6 +213,71 @@ def _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments):
             _add_scatter_lower(rd, diff, nr, s2[c])
     _mirror_lower(s2)
     return ll
+
+
+@nb.njit(**_JIT)
+def _stacked_factors(U, mg):
+    """``wt`` (K D, D) with ``wt[c D + j, a] = U[c, a, j]`` (the column-major ``[U_1 ... U_K]``)
+    and ``mu_u`` (K, D), ``mg[c] U_c``."""
+    k, d = mg.shape
+    wt = np.empty((k * d, d))
+    mu_u = np.zeros((k, d))
+    for c in range(k):
+        for j in range(d):
+            acc = 0.0
+            for a in range(d):
+                u = U[c, a, j]
+                wt[c * d + j, a] = u
+                acc += mg[c, a] * u
+            mu_u[c, j] = acc
+    return wt, mu_u
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _densities_gemm(yk, nr, mu_u, const, lj):
+    """``lj[c, :nr] = const[c] - |yk[c D:(c + 1) D, :nr] - mu_u[c]|**2 / 2``."""
+    k, d = mu_u.shape
+    for c in range(k):
+        q = lj[c]
+        for r in range(nr):
+            q[r] = 0.0
+        for j in range(d):
+            m = mu_u[c, j]
+            yr = yk[c * d + j]
+            for r in range(nr):
+                v = yr[r] - m
+                q[r] += v * v
+        cc = const[c]
+        for r in range(nr):
+            q[r] = cc - 0.5 * q[r]
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _densities_loops(xb, nr, mg, U, upper, const, lj, diff, y):
+    """``lj[c, :nr] = const[c] - |(x - m_c) U_c|**2 / 2`` column by column of ``U_c``
+    (the rows ``xb`` and the means ``mg`` held about the same point)."""
+    k, d = mg.shape
+    for c in range(k):
+        for a in range(d):
+            m = mg[c, a]
+            for r in range(nr):
+                diff[a, r] = xb[a, r] - m
+        q = lj[c]
+        for r in range(nr):
+            q[r] = 0.0
+        for j in range(d):
+            for r in range(nr):
+                y[r] = 0.0
+            hi = j + 1 if upper else d
+            for a in range(hi):
+                u = U[c, a, j]
+                for r in range(nr):
+                    y[r] += diff[a, r] * u
+            for r in range(nr):
+                q[r] += y[r] * y[r]
+        cc = const[c]
+        for r in range(nr):
+            q[r] = cc - 0.5 * q[r]
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
