@@ -1,8 +1,9 @@
 """The BLAS paths of the full and tied kernels (emix._kernels.numba_full, numba_gaussian).
 
 From ``BLAS_MIN_FEATURES`` features on (float32 data: ``BLAS_MIN_FEATURES_F32``; the
-tied model: ``TIED_BLAS_MIN_FEATURES`` and ``TIED_BLAS_MIN_FEATURES_F32``), an upper-triangular precision factor's products go to SciPy's BLAS
-(``trmm`` for the densities, ``syrk`` for the scatter). These tests hold that
+tied model: ``TIED_BLAS_MIN_FEATURES`` and ``TIED_BLAS_MIN_FEATURES_F32``), an
+upper-triangular precision factor's products go to SciPy's BLAS (``trmm`` for the
+densities, ``syrk`` for the scatter). These tests hold that
 path to the loops it replaces, to the NumPy kernel, and whole fits to
 scikit-learn's from the same start; tied float32 fits now take the grouped pass,
 so they do not depend on ``n_jobs`` or ``chunk_size``.

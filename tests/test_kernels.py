@@ -203,16 +203,16 @@ def test_full_loops_product_densities_keep_far_components_exact(offset):
 @needs_numba
 @pytest.mark.parametrize("d", [1, 2, 3, 4, 5, 6, 7, 9, 16, 17])
 def test_full_loops_scatter_blocks_cover_the_lower_triangle(d):
-    """The full loops' scatter, two rows by four columns at a time, adds every ``b <= a`` sum
+    """The full and tied loops' scatter, two rows by four columns at a time, adds every ``b <= a`` sum
     once, for odd and even D and partial blocks (D = 1 to 17), and touches no entry above
     the first superdiagonal."""
-    from emix._kernels import numba_full
+    from emix._kernels import numba_blocks
 
     rng = np.random.default_rng(d)
     nr = 100
     rd, diff = rng.normal(size=(d, 128)), rng.normal(size=(d, 128))
     out = np.full((d, d), 1.0)
-    numba_full._add_scatter_lower(rd, diff, nr, out)
+    numba_blocks.add_scatter_lower(rd, diff, nr, out)
     want = 1.0 + rd[:, :nr] @ diff[:, :nr].T
     lower = np.tril_indices(d)
     np.testing.assert_allclose(out[lower], want[lower], rtol=1e-13, atol=1e-13 * nr)

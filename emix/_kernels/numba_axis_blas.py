@@ -9,8 +9,9 @@ coefficients ``C = [a, b]`` (K, 2D), then ``R^T F`` with the block's responsibil
 transposed): the first is computed as ``C F^T``, with ``C`` held as ``C^T`` (2D, K)
 row-major, which takes 40-60% less time than with ``F`` transposed (``op(A) = A^T``) at
 these shapes (measured at 100k rows, 16 x 8 and 64 x 16). BLAS blocks those products in
-registers and the L1 cache, which the loops (two components per sweep over a block held in L2 at D = 64) cannot. The spherical
-model's features are ``[z, |z|**2]`` (rows, D + 1), with ``b``'s first column.
+registers and the L1 cache, which the loops (two components per sweep over a block held in
+L2 at D = 64) cannot. The spherical model's features are ``[z, |z|**2]`` (rows, D + 1),
+with ``b``'s first column.
 
 Both products run in the data's dtype (``sgemm`` for float32), over blocks of
 :data:`~.numba_blas.BLAS_BLOCK` rows, with the loops' conventions: log-densities widened

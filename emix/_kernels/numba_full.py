@@ -25,6 +25,7 @@ import numba as nb
 import numpy as np
 
 from .numba_blas import BLAS_BLOCK, add_scatter, blas_args, gemm, gemm_args, trmm_upper
+from .numba_blocks import add_scatter_lower, quadratic_densities
 from .numba_gaussian import (
     _FAST,
     _JIT,
@@ -164,7 +165,7 @@ def _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments):
     """:func:`full_fused` in loops over blocks of ``BLOCK`` rows held feature by feature.
 
     From :data:`GEMM_MIN_FEATURES` features on, the rows are held about the means' centre
-    ``g`` and the densities come from one product per block (:func:`_densities_gemm`), as
+    ``g`` and the densities come from one product per block (:func:`~.numba_blocks.quadratic_densities`), as
     scikit-learn computes ``x U - mu U`` (here about ``g``, so that a far data set loses no
     digits to its offset); the statistics are the loops' either way.
     """
@@ -197,7 +198,8 @@ def _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments):
         if by_gemm:
             dims[0], dims[1], dims[2], dims[3], dims[4], dims[5] = nr, k * d, d, BLOCK, d, BLOCK
             gemm(chars, False, dims, one, zero, xb, wt, yk)  # yk[c D + j, r] = ((x_r - g) U_c)_j
-            _densities_gemm(yk, nr, mu_u, const, lj)
+            for c in range(k):
+                quadratic_densities(yk, c * d, nr, mu_u, c, const[c], lj[c])
         else:
             _densities_loops(xb, nr, mg, U, upper, const, lj, diff, y)
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
@@ -210,7 +212,7 @@ def _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments):
             for a in range(d):
                 for r in range(nr):
                     rd[a, r] = resp[r] * diff[a, r]
-            _add_scatter_lower(rd, diff, nr, s2[c])
+            add_scatter_lower(rd, diff, nr, s2[c])
     _mirror_lower(s2)
     return ll
 
@@ -231,25 +233,6 @@ def _stacked_factors(U, mg):
                 acc += mg[c, a] * u
             mu_u[c, j] = acc
     return wt, mu_u
-
-
-@nb.njit(fastmath=_FAST, **_JIT)
-def _densities_gemm(yk, nr, mu_u, const, lj):
-    """``lj[c, :nr] = const[c] - |yk[c D:(c + 1) D, :nr] - mu_u[c]|**2 / 2``."""
-    k, d = mu_u.shape
-    for c in range(k):
-        q = lj[c]
-        for r in range(nr):
-            q[r] = 0.0
-        for j in range(d):
-            m = mu_u[c, j]
-            yr = yk[c * d + j]
-            for r in range(nr):
-                v = yr[r] - m
-                q[r] += v * v
-        cc = const[c]
-        for r in range(nr):
-            q[r] = cc - 0.5 * q[r]
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
@@ -278,55 +261,3 @@ def _densities_loops(xb, nr, mg, U, upper, const, lj, diff, y):
         cc = const[c]
         for r in range(nr):
             q[r] = cc - 0.5 * q[r]
-
-
-@nb.njit(fastmath=_FAST, **_JIT)
-def _add_scatter_lower(rd, diff, nr, out):
-    """Add ``sum_r rd[a, r] diff[b, r]`` to ``out[a, b]`` (D, D) for ``b <= a`` (and, beside the
-    diagonal, to some ``out[a, a + 1]``, which :func:`_mirror_lower` overwrites).
-
-    Two rows ``a`` by four ``b`` at a time: 6 loads for 8 multiply-adds, where one dot product
-    at a time made 2 loads each (one thread, 100k rows, K = 16: D = 32 pass 161 to 139 ms, D = 16
-    47 to 43 ms).
-    """
-    d = out.shape[0]
-    a0 = 0
-    while a0 + 1 < d:
-        b0 = 0
-        while b0 + 4 <= a0 + 2:
-            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = 0.0
-            for r in range(nr):
-                x0, x1 = rd[a0, r], rd[a0 + 1, r]
-                e0, e1, e2, e3 = diff[b0, r], diff[b0 + 1, r], diff[b0 + 2, r], diff[b0 + 3, r]
-                s00 += x0 * e0
-                s01 += x0 * e1
-                s02 += x0 * e2
-                s03 += x0 * e3
-                s10 += x1 * e0
-                s11 += x1 * e1
-                s12 += x1 * e2
-                s13 += x1 * e3
-            out[a0, b0] += s00
-            out[a0, b0 + 1] += s01
-            out[a0, b0 + 2] += s02
-            out[a0, b0 + 3] += s03
-            out[a0 + 1, b0] += s10
-            out[a0 + 1, b0 + 1] += s11
-            out[a0 + 1, b0 + 2] += s12
-            out[a0 + 1, b0 + 3] += s13
-            b0 += 4
-        for b in range(b0, a0 + 2):
-            s0 = s1 = 0.0
-            for r in range(nr):
-                e = diff[b, r]
-                s0 += rd[a0, r] * e
-                s1 += rd[a0 + 1, r] * e
-            out[a0, b] += s0
-            out[a0 + 1, b] += s1
-        a0 += 2
-    if a0 < d:  # the last row of an odd D
-        for b in range(a0 + 1):
-            acc = 0.0
-            for r in range(nr):
-                acc += rd[a0, r] * diff[b, r]
-            out[a0, b] += acc

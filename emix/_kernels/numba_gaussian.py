@@ -22,6 +22,7 @@ import numba as nb
 import numpy as np
 
 from .numba_blas import BLAS_BLOCK, add_scatter, blas_args, trmm_upper
+from .numba_blocks import _FAST, _JIT, add_scatter_lower, quadratic_densities
 from .numba_linalg import precision_cholesky_batch  # noqa: F401  (kernels() gives this namespace)
 
 #: rows per block: the block's (BLOCK, K) scratch stays in the L1 cache
@@ -37,10 +38,6 @@ _LOG_2PI = 1.8378770664093453
 _EXP_MIN = -708.0  # exp below this is < 2**-1021: taken as 0
 
 _EXACT = {"contract"}
-_FAST = {"contract", "reassoc"}
-
-
-_JIT = {"nogil": True, "cache": True, "error_model": "numpy"}
 
 
 @nb.njit(fastmath=_EXACT, **_JIT)
@@ -288,17 +285,7 @@ def _tied_loops(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments):
                 for r in range(nr):
                     xu[j, r] += xb[a, r] * u
         for c in range(k):
-            q = lj[c]
-            for r in range(nr):
-                q[r] = 0.0
-            for j in range(d):
-                m = mu_u[c, j]
-                for r in range(nr):
-                    e = xu[j, r] - m
-                    q[r] += e * e
-            cc = const[c]
-            for r in range(nr):
-                q[r] = cc - 0.5 * q[r]
+            quadratic_densities(xu, 0, nr, mu_u, c, const[c], lj[c])
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
         if not moments:
             continue
@@ -309,12 +296,7 @@ def _tied_loops(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments):
             else:
                 for r in range(nr):
                     wz[a, r] = xb[a, r]
-        for a in range(d):
-            for b in range(a + 1):
-                acc = 0.0
-                for r in range(nr):
-                    acc += wz[a, r] * xb[b, r]
-                a_out[a, b] += acc
+        add_scatter_lower(wz, xb, nr, a_out)
         for c in range(k):
             for j in range(d):
                 cg[j] = centre[c, j] - g[j]
