@@ -30,9 +30,10 @@ What is measured, for every case (n x D, K), covariance type and dtype:
 * **agreement**: the log-likelihood of the last iteration must agree to 1e-9
   relative in float64 (reported for float32 too).
 * **roofline bound**: the iteration's FLOPs over the measured matrix-multiply
-  rate, or the data's bytes over the measured memory bandwidth, whichever is
-  larger (exponentials and other element-wise work are not counted, so the
-  bound is optimistic).
+  rate plus its ``n (K + 1)`` exponentials and logarithms at the faster of
+  NumPy's ``exp`` and emix's own exponential (``emix_bench.machine.exp_rates``),
+  or the data's bytes over the measured memory bandwidth, whichever is larger
+  (the other element-wise work is not counted, so the bound is optimistic).
 
 Time to the optimum: Old Faithful (K=3, tied and full) and 200k x 16, K=8
 (full), both libraries from the same initial parameters (scikit-learn's fit

@@ -8,6 +8,7 @@ itself across threads and chunk sizes (to the bit).
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -17,6 +18,7 @@ from emix import _kernels
 from emix.engine import e_pass
 from emix.engine.passes import GROUP_MULTIPLE, GROUP_ROWS, MAX_GROUPS, row_groups
 from emix.engine.pool import ChunkPool
+from emix.engine.results import MixtureParams
 from emix.estimators.gaussian import GaussianMixture
 from emix.families.gaussian.grouped import GroupedPass, group_kind
 from emix.sources import ArraySource
@@ -193,3 +195,40 @@ def test_slots_of_statistics_stay_within_their_budget():
         assert family.prepare_groups(*args) is None
     finally:
         grouped.SLOT_BUDGET = old
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("offset", [0.0, 1e5])
+def test_tied_scatter_summed_once_equals_the_scatter_of_every_pass(dtype, weighted, offset):
+    """The tied model's groups keep their rows' scatter in the source's memo after the first pass
+    with moments; later passes shift it to their own centre (an exact identity) instead of
+    summing it again. A later pass, at other parameters, must give what a pass that sums it
+    gives, to rounding, also with the rows 1e5 from the origin."""
+    X = _data(offset=offset).astype(dtype)
+    params, family = _fitted(X, "tied")
+    if not _kernels.numba_available():
+        return
+    w = np.random.default_rng(1).uniform(0.2, 3.0, X.shape[0]) if weighted else None
+    source = ArraySource(X, w, 8192)
+    first = e_pass(source, family, params, statistics=False)  # no statistics: nothing summed
+    assert first.stats is None and not source.memo
+    e_pass(source, family, params)
+    ((key, (known, known_w)),) = source.memo.items()
+    assert key[0] == "tied_scatter" and known.shape == (4, X.shape[1] + 2, X.shape[1])
+    total = X.shape[0] if w is None else w.sum()
+    assert known_w.sum() == pytest.approx(total, rel=1e-12)
+    kept = known.copy()
+    rng = np.random.default_rng(3)  # other parameters: other weights, means moved by a unit or so
+    moved = dataclasses.replace(
+        params.components, means=params.components.means + rng.normal(0, 1.0, params.components.means.shape)
+    )
+    later_params = MixtureParams(weights=np.array([0.5, 0.3, 0.2]), components=moved)
+    with ChunkPool(2) as pool:
+        later = e_pass(source, family, later_params, pool=pool)
+        fresh = e_pass(ArraySource(X, w, 8192), family, later_params, pool=pool)
+    assert np.array_equal(known, kept)  # not summed again
+    assert later.log_likelihood == fresh.log_likelihood
+    assert np.array_equal(later.stats.nk, fresh.stats.nk) and np.array_equal(later.stats.s1, fresh.stats.s1)
+    spread = float(np.abs(X - X.mean(axis=0)).max())
+    np.testing.assert_allclose(later.stats.s2, fresh.stats.s2, rtol=1e-12, atol=1e-13 * total * spread**2)

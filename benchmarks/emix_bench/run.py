@@ -18,10 +18,12 @@ from .optimum import time_to_optimum
 
 def _measure_machine(jsonl, load_before):
     machine = _machine.machine_description()
+    exps = _machine.exp_rates()
     rates = {
         "float64": _machine.gemm_rate(np.float64),
         "float32": _machine.gemm_rate(np.float32),
-        "exp": _machine.exp_rate(),
+        "exp": max(exps.values()),
+        **{f"exp_{who}": rate for who, rate in exps.items()},
     }
     bw = _machine.memory_bandwidth()
     print(machine, flush=True)

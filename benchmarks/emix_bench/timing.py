@@ -242,7 +242,7 @@ def bench_case(n, d, k, cov, dtype, iters, repeats, rates, bandwidth):
     t_sk, t_em = statistics.median(sk_it), statistics.median(em_it)
     flops = flops_per_iter(n, d, k, cov)
     # GEMM-shaped FLOPs at the matrix-multiply rate plus n (K + 1) exponentials and logarithms at
-    # NumPy's exp rate (runs before this term existed have no "exp" rate), or the data's bytes
+    # the machine's exp rate (runs before this term existed have no "exp" rate), or the data's bytes
     transcendental = n * (k + 1) / rates["exp"] if "exp" in rates else 0.0
     compute = flops / rates[np.dtype(dtype).name] + transcendental
     bound = max(compute, n * d * np.dtype(dtype).itemsize / bandwidth)

@@ -241,7 +241,9 @@ def _grouped(source, family: Family, params: MixtureParams, anchor, pool: ChunkP
     bounds = row_groups(X.shape[0])
     with np.errstate(divide="ignore"):
         log_w = np.log(np.asarray(params.weights, dtype=np.float64))
-    run = prepare(log_w, params.components, anchor, X, source.sample_weight, bounds, moments=moments)
+    run = prepare(
+        log_w, params.components, anchor, X, source.sample_weight, bounds, moments=moments, memo=source.memo
+    )
     if run is None:
         return None
     g = len(bounds) - 1

@@ -40,6 +40,9 @@ class ArraySource(_SourceBase):
         self.X = X
         self.sample_weight = sample_weight
         self.chunk_size = int(chunk_size)
+        #: what a family computes once from the rows and keeps for the fits on this source (the
+        #: tied model's scatter of each row group); the rows must not change meanwhile
+        self.memo: dict = {}
 
     @property
     def n_samples(self) -> int:

@@ -176,14 +176,16 @@ class GaussianFamily:
         return chunk
 
     def prepare_groups(
-        self, log_weights, params: GaussianParams, anchor, X: np.ndarray, w, bounds, *, moments=True
-    ):
+        self, log_weights, params: GaussianParams, anchor, X: np.ndarray, w, bounds, *, moments=True,
+        memo: dict | None = None,
+    ):  # fmt: skip
         """Optional: a pass over the whole array ``X`` in the row groups ``bounds`` (G + 1,), or ``None``.
 
         A :class:`~emix.families.gaussian.grouped.GroupedPass` when a compiled kernel with no
         temporaries that grow with the rows applies (see :func:`.grouped.group_kind`) and the
         E-step is this class's own (a subclass overriding it gets ``None``); ``moments=False``:
-        its log-likelihood only.
+        its log-likelihood only. ``memo``: the source's store of what does not change with the
+        parameters (:attr:`emix.sources.ArraySource.memo`).
         """
         own = ("prepare_pass", "e_step_accumulate", "log_prob", "accumulate", "anchor")
         if any(getattr(type(self), m) is not getattr(GaussianFamily, m) for m in own):
@@ -193,7 +195,7 @@ class GaussianFamily:
             return None
         return GroupedPass(
             kind, self.model, log_weights, params.means, params.precisions_cholesky, anchor, X, w, bounds,
-            moments=moments,
+            moments=moments, memo=memo,
         )  # fmt: skip
 
     # -- a whole EM run in one compiled loop (optional protocol: whole_em) --------------

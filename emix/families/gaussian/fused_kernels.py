@@ -218,6 +218,9 @@ def _tied_numba(kern, X, w, log_weights, means, prec_chol, centre):
         nk,
         s1,
         s2,
+        True,
+        np.empty((0, d)),
+        0.0,
     )
     return nk, s1, s2, float(loglik)
 

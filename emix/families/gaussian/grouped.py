@@ -59,6 +59,26 @@ def slots_fit(kind: str, k: int, d: int, n_groups: int) -> bool:
     return n_groups <= 1 or 8 * n_groups * (k + k * d + s2 + 1) <= SLOT_BUDGET
 
 
+def tied_scatter_memo(memo: dict | None, bounds: np.ndarray, d: int):
+    """The buffers of the tied model's scatter of each row group, ``(known, known_w)``: ``known``
+    (G, D + 2, D), ``known_w`` (G,), kept in ``memo`` for the next passes over the same groups
+    (the kernel fills a group at its first pass with moments, about the group's mean: see
+    :func:`emix._kernels.numba_groups.tied_groups`); ``memo=None``: empty buffers, each pass
+    sums the scatter.
+
+    A pass then shifts the group's scatter to its own centre, an exact identity, in place of a
+    sum of ``n D**2 / 2`` products.
+    """
+    g = len(bounds) - 1
+    if memo is None:
+        return np.empty((0, d + 2, d)), np.empty(0)
+    key = ("tied_scatter", bounds.tobytes(), d)
+    known = memo.get(key)
+    if known is None:
+        known = memo[key] = (np.zeros((g, d + 2, d)), np.full(g, -1.0))
+    return known
+
+
 def _f64(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
@@ -82,6 +102,10 @@ class GroupedPass:
         Row bounds of the groups, ``0`` first and ``n`` last.
     moments : bool, default=True
         ``False``: the log-likelihood only (:meth:`total` gives ``None`` for the statistics).
+    memo : dict or None, default=None
+        A store kept for the passes over the same rows (:attr:`emix.sources.ArraySource.memo`):
+        the tied model keeps its groups' scatter there (:func:`tied_scatter_memo`), summed once
+        instead of at every pass.
 
     Examples
     --------
@@ -100,7 +124,7 @@ class GroupedPass:
     """
 
     def __init__(
-        self, kind, model, log_weights, means, prec_chol, anchor, X, w, bounds, moments=True
+        self, kind, model, log_weights, means, prec_chol, anchor, X, w, bounds, moments=True, memo=None
     ) -> None:
         k, d = means.shape
         g = len(bounds) - 1
@@ -114,7 +138,8 @@ class GroupedPass:
             self.fn, self.args = kern.full_groups, (lw, mu, _f64(prec_chol), centre)
         elif kind == "tied":
             self.s2 = np.empty((g, d, d))
-            self.fn, self.args = kern.tied_groups, (lw, mu, _f64(prec_chol), centre)
+            known = tied_scatter_memo(memo if moments else None, bounds, d)
+            self.fn, self.args = kern.tied_groups, (lw, mu, _f64(prec_chol), centre, *known)
         else:
             self.s2 = np.empty((g, k, d))
             prec = model._precisions64(prec_chol, d)
