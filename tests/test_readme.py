@@ -17,8 +17,14 @@ X = emix.datasets.load_faithful()
 def test_the_five_line_tour():
     gm = emix.GaussianMixture(3, covariance_type="tied", random_state=0).fit(X)
     assert "[0.1687 0.3564 0.4749]" in README and str(gm.weights_.round(4)) == "[0.1687 0.3564 0.4749]"
-    line = f"{gm.log_likelihood_} {gm.n_iter_} {gm.converged_}"
-    assert line in README
+    # the last digits of the log-likelihood depend on the CPU: numba's reassociated sums run
+    # 4 lanes wide on AVX2 and 8 on AVX-512 (-1126.3159317035468 on an Intel Xeon,
+    # -1126.3159317035472 on an AMD EPYC), so the printed value is held to 1e-14
+    found = re.search(r"\n(-1126\.\d+) (\d+) (True|False)\n", README)
+    assert found
+    assert gm.log_likelihood_ == pytest.approx(float(found[1]), rel=1e-14, abs=0)
+    assert (gm.n_iter_, str(gm.converged_)) == (int(found[2]), found[3])
+    assert f"fewer passes ({gm.n_iter_} here," in README  # the sentence below the output
 
 
 def test_select_with_mclusts_default_prior():
