@@ -331,10 +331,10 @@ def tied_uses_blas(X, U):
 def _tied_blas(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments, scatter=True):
     """:func:`tied_fused` through BLAS, for an upper-triangular ``U`` (same contract).
 
-    Per block of :data:`~.numba_blas.BLAS_BLOCK` rows, one ``trmm`` for ``(x - g) U`` and one
-    ``syrk`` for ``sum_n w_n (x_n - g)(x_n - g)^T`` (of the rows scaled by ``sqrt(w_n)``), in
-    the data's precision (:mod:`.numba_blas`); the distances to the components, the
-    log-sum-exp and the sums over blocks are float64. The first moments are one float64
+    Per block of :data:`~.numba_blas.BLAS_BLOCK` rows, one ``trmm`` for ``(x - g) U`` and
+    (``scatter``) one ``syrk`` for ``sum_n w_n (x_n - g)(x_n - g)^T`` (of the rows scaled by
+    ``sqrt(w_n)``), in the data's precision (:mod:`.numba_blas`); the distances to the
+    components are in the data's precision, the log-sum-exp and the sums over blocks float64. The first moments are one float64
     ``gemm`` per block, ``sum_r r_rk (x_r - g)`` for all ``k`` at once, less ``n_k (c_k -
     g)``: the loop over the components, one row at a time, loaded and stored the block's sum
     at every row (one thread, 100k rows, 64 x 16: 16 ms against 5).
