@@ -46,7 +46,9 @@ def exp_rates(n: int = 4096, rounds: int = 500, reps: int = 5) -> dict:
 
     On a CPU without AVX-512 NumPy's float64 ``exp`` is the scalar one (an AMD EPYC: 5.4-7.6 ns
     a value, against emix's 2.1), on one with it NumPy's is the faster (an Intel Xeon: about
-    0.7 against 1.0 ns).
+    0.7 against 1.0 ns). The transcendental part of the roofline bound (an iteration takes
+    ``n K`` exponentials, the responsibilities, and ``n`` logarithms, the log-sum-exp) counts
+    them at the faster of the two (``run._measure_machine``).
     """
     x = -np.abs(np.random.default_rng(0).standard_normal(n))
     out = np.empty_like(x)
@@ -77,13 +79,6 @@ def _emix_exp_loop():
             _exp_block(out, x.size, kd, scale)
 
     return run
-
-
-def exp_rate() -> float:
-    """The transcendental part of the roofline bound: an iteration takes ``n K`` exponentials (the
-    responsibilities) and ``n`` logarithms (the log-sum-exp), counted at the faster of the
-    rates of :func:`exp_rates` (the best this machine is known to reach)."""
-    return max(exp_rates().values())
 
 
 def memory_bandwidth(nbytes: int = 1 << 29, reps: int = 5) -> float:
