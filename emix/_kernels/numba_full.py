@@ -25,7 +25,7 @@ import numba as nb
 import numpy as np
 
 from .numba_blas import BLAS_BLOCK, add_scatter, blas_args, gemm, gemm_args, trmm_upper
-from .numba_blocks import add_scatter_lower, quadratic_densities
+from .numba_blocks import add_scatter_lower, quadratic_densities, scatter_floor
 from .numba_gaussian import (
     _FAST,
     _JIT,
@@ -35,10 +35,8 @@ from .numba_gaussian import (
     _block_scratch,
     _load_block,
     _mirror_lower,
-    _moments_block,
     _normalise_block,
     _scratch,
-    subnormal_floor,
 )
 
 #: from this many features on (and up to :data:`GEMM_MAX_COLUMNS` columns ``K D``) the loops'
@@ -87,7 +85,7 @@ def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
             for j in range(d):
                 uc[c, a, j] = U[c, a, j]
     chars, sizes, one, zero = blas_args(d, X.dtype)
-    floor = subnormal_floor(X)
+    floor = scatter_floor(X.itemsize)
     ll = 0.0
     for b0 in range(0, n, blk):
         nr = min(blk, n - b0)
@@ -114,14 +112,20 @@ def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
             resp = lj[c]
             if not _add_count(resp, nr, nk, c):
                 continue
+            m = 0  # the rows kept, compacted to the front of y
             for r in range(nr):
                 p = resp[r]
-                sp = np.sqrt(p) if p >= floor else 0.0
+                if p < floor:
+                    continue
+                sp = np.sqrt(p)
                 for a in range(d):
                     e = xb[r, a] - cc[c, a]
                     s1[c, a] += p * e
-                    y[r, a] = sp * e
-            add_scatter(chars, sizes, one, zero, y, g, s2[c])
+                    y[m, a] = sp * e
+                m += 1
+            if m > 0:
+                sizes[1] = m
+                add_scatter(chars, sizes, one, zero, y, g, s2[c])
     if moments:
         _mirror_lower(s2)
     return ll
@@ -191,6 +195,8 @@ def _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments):
     yk = np.empty((k * d if by_gemm else 0, BLOCK))
     chars, dims, one, zero = gemm_args(xb.dtype)
     y = np.empty(BLOCK)
+    kept = np.empty(BLOCK, dtype=np.int64)
+    floor = scatter_floor(X.itemsize)
     ll = 0.0
     for b0 in range(0, n, BLOCK):
         nr = min(BLOCK, n - b0)
@@ -207,14 +213,63 @@ def _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments):
             continue
         for c in range(k):
             resp = lj[c]
-            if not _moments_block(resp, nr, xb, cg[c], nk[c : c + 1], s1[c], diff):
+            if not _add_count(resp, nr, nk, c):
                 continue
-            for a in range(d):
-                for r in range(nr):
-                    rd[a, r] = resp[r] * diff[a, r]
-            add_scatter_lower(rd, diff, nr, s2[c])
+            m = _kept_rows(resp, nr, floor, kept)
+            if m == nr:  # every row: the block as it lies
+                _dense_moments(resp, nr, xb, cg[c], s1[c], diff, rd)
+            else:
+                _gather_moments(resp, kept, m, xb, cg[c], s1[c], diff, rd)
+            add_scatter_lower(rd, diff, m, s2[c])
     _mirror_lower(s2)
     return ll
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _kept_rows(resp, nr, floor, kept):
+    """Write the rows ``r < nr`` with ``resp[r] >= floor`` (:func:`~.numba_blocks.scatter_floor`)
+    to the front of ``kept``, in order; return how many."""
+    m = 0
+    for r in range(nr):
+        if resp[r] >= floor:
+            kept[m] = r
+            m += 1
+    return m
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _dense_moments(resp, nr, xb, centre, s1, diff, rd):
+    """:func:`_gather_moments` where every row ``r < nr`` is kept."""
+    d = xb.shape[0]
+    for a in range(d):
+        ca = centre[a]
+        acc = 0.0
+        for r in range(nr):
+            e = xb[a, r] - ca
+            v = resp[r] * e
+            diff[a, r] = e
+            rd[a, r] = v
+            acc += v
+        s1[a] += acc
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _gather_moments(resp, kept, m, xb, centre, s1, diff, rd):
+    """Add ``sum_i resp[r_i] (x_{r_i} - centre)`` over the rows ``r_i = kept[i]``, ``i < m``, to
+    ``s1`` (D,); leave ``diff[:, i] = x_{r_i} - centre`` and ``rd[:, i] = resp[r_i] diff[:, i]``
+    for the scatter, the kept rows side by side."""
+    d = xb.shape[0]
+    for a in range(d):
+        ca = centre[a]
+        acc = 0.0
+        for i in range(m):
+            r = kept[i]
+            e = xb[a, r] - ca
+            v = resp[r] * e
+            diff[a, i] = e
+            rd[a, i] = v
+            acc += v
+        s1[a] += acc
 
 
 @nb.njit(**_JIT)
