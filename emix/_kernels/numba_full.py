@@ -46,6 +46,13 @@ GEMM_MIN_FEATURES = 4
 GEMM_MAX_COLUMNS = 1024
 
 
+#: from this many features on the loops sum a component's moments over the rows at or above
+#: :func:`~.numba_blocks.scatter_floor` only, gathered side by side (one thread, the benchmark's
+#: start: 200k x 16, K=8 pass 64 to 55 ms; at 1M x 8, K=16 the gather cost more than the
+#: scatter it saved, 280-375 against 480 ms)
+GATHER_MIN_FEATURES = 16
+
+
 #: from this many features on, an upper-triangular factor's products run in BLAS (one thread,
 #: 50k rows, loops with their densities in one product: D = 48, K = 8 loops 62 ms against
 #: BLAS's 72; D = 64 112 against 110 ms)
@@ -171,7 +178,9 @@ def _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments):
     From :data:`GEMM_MIN_FEATURES` features on, the rows are held about the means' centre
     ``g`` and the densities come from one product per block (:func:`~.numba_blocks.quadratic_densities`), as
     scikit-learn computes ``x U - mu U`` (here about ``g``, so that a far data set loses no
-    digits to its offset); the statistics are the loops' either way.
+    digits to its offset); the statistics are the loops' either way. From
+    :data:`GATHER_MIN_FEATURES` features on, a component's moments sum only the rows at or
+    above :func:`~.numba_blocks.scatter_floor`, unless they are most of the block.
     """
     n, d = X.shape
     k = means.shape[0]
@@ -197,6 +206,7 @@ def _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments):
     y = np.empty(BLOCK)
     kept = np.empty(BLOCK, dtype=np.int64)
     floor = scatter_floor(X.itemsize)
+    gather = d >= GATHER_MIN_FEATURES
     ll = 0.0
     for b0 in range(0, n, BLOCK):
         nr = min(BLOCK, n - b0)
@@ -215,8 +225,9 @@ def _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments):
             resp = lj[c]
             if not _add_count(resp, nr, nk, c):
                 continue
-            m = _kept_rows(resp, nr, floor, kept)
-            if m == nr:  # every row: the block as it lies
+            m = _kept_rows(resp, nr, floor, kept) if gather else nr
+            if 2 * m > nr:  # most rows: the block as it lies (gathered rows cost more)
+                m = nr
                 _dense_moments(resp, nr, xb, cg[c], s1[c], diff, rd)
             else:
                 _gather_moments(resp, kept, m, xb, cg[c], s1[c], diff, rd)
