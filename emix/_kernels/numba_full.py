@@ -48,8 +48,8 @@ GEMM_MAX_COLUMNS = 1024
 
 #: from this many features on the loops sum a component's moments over the rows at or above
 #: :func:`~.numba_blocks.scatter_floor` only, gathered side by side (one thread, the benchmark's
-#: start: 200k x 16, K=8 pass 64 to 55 ms; at 1M x 8, K=16 the gather cost more than the
-#: scatter it saved, 280-375 against 480 ms)
+#: start, fresh caches: 200k x 16, K=8 pass 59 to 47.5 ms; at 1M x 8, K=16 the gather cost
+#: more than the scatter it saved, 234 against 224 ms)
 GATHER_MIN_FEATURES = 16
 
 
@@ -225,11 +225,14 @@ def _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments):
             resp = lj[c]
             if not _add_count(resp, nr, nk, c):
                 continue
-            m = _kept_rows(resp, nr, floor, kept) if gather else nr
+            m = _count_kept(resp, nr, floor) if gather else nr
             if 2 * m > nr:  # most rows: the block as it lies (gathered rows cost more)
                 m = nr
                 _dense_moments(resp, nr, xb, cg[c], s1[c], diff, rd)
+            elif m == 0:
+                continue
             else:
+                _kept_rows(resp, nr, floor, kept)
                 _gather_moments(resp, kept, m, xb, cg[c], s1[c], diff, rd)
             add_scatter_lower(rd, diff, m, s2[c])
     _mirror_lower(s2)
@@ -237,15 +240,22 @@ def _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments):
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
-def _kept_rows(resp, nr, floor, kept):
-    """Write the rows ``r < nr`` with ``resp[r] >= floor`` (:func:`~.numba_blocks.scatter_floor`)
-    to the front of ``kept``, in order; return how many."""
+def _count_kept(resp, nr, floor):
+    """How many rows ``r < nr`` have ``resp[r] >= floor`` (:func:`~.numba_blocks.scatter_floor`)."""
     m = 0
     for r in range(nr):
-        if resp[r] >= floor:
-            kept[m] = r
-            m += 1
+        m += resp[r] >= floor
     return m
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def _kept_rows(resp, nr, floor, kept):
+    """Write the rows ``r < nr`` with ``resp[r] >= floor`` to the front of ``kept``, in order
+    (without a branch: each row is written, and the next one overwrites it unless kept)."""
+    m = 0
+    for r in range(nr):
+        kept[m] = r
+        m += resp[r] >= floor
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
