@@ -20,17 +20,22 @@ _JIT = {"nogil": True, "cache": True, "error_model": "numpy"}
 def quadratic_densities(y, row0, nr, mu, c, cc, q):
     """``q[:nr] = cc - |y[row0:row0 + D, :nr] - mu[c]|**2 / 2`` over the D features of
     ``mu`` (K, D): component ``c``'s log-densities from its whitened rows."""
-    d = mu.shape[1]
     for r in range(nr):
         q[r] = 0.0
-    for j in range(d):
-        m = mu[c, j]
-        yr = y[row0 + j]
-        for r in range(nr):
-            e = yr[r] - m
-            q[r] += e * e
+    add_squares(y, row0, nr, mu[c], 0, mu.shape[1], q)
     for r in range(nr):
         q[r] = cc - 0.5 * q[r]
+
+
+@nb.njit(fastmath=_FAST, inline="always", **_JIT)
+def add_squares(y, row0, nr, m, j0, nj, q):
+    """``q[:nr] += sum_j (y[row0 + j, :nr] - m[j0 + j])**2`` over ``j < nj``."""
+    for j in range(nj):
+        mj = m[j0 + j]
+        yr = y[row0 + j]
+        for r in range(nr):
+            e = yr[r] - mj
+            q[r] += e * e
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
