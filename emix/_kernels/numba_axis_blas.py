@@ -90,7 +90,13 @@ def axis_blas(X, w, g, a, b, const, nk, t1, t2, moments):
 @nb.njit(fastmath=_FAST, **_JIT)
 def _load_features(X, b0, nr, g, feats, norm):
     """``feats[:nr, :D] = X[b0:b0 + nr] - g`` and beside them their squares (``norm``: one
-    column of squared norms), in ``X``'s dtype, row by row (no transpose)."""
+    column of squared norms), in ``X``'s dtype, row by row (no transpose).
+
+    The differences and their squares are written in two loops over the row: written in one,
+    the two stores into the same row were not vectorised (one thread, loading every block of
+    100k x 64: 8.8 against 3.5 ms; a diagonal pass 26 to 23 ms, at 200k x 16, K=8 13.5 to
+    11.7 ms). The squared norm, one store a row, gained nothing from it.
+    """
     d = X.shape[1]
     x_type = X.dtype.type
     for r in range(nr):
@@ -105,6 +111,6 @@ def _load_features(X, b0, nr, g, feats, norm):
             f[d] = s
         else:
             for j in range(d):
-                e = x[j] - g[j]
-                f[j] = e
-                f[d + j] = e * e
+                f[j] = x[j] - g[j]
+            for j in range(d):
+                f[d + j] = f[j] * f[j]
