@@ -90,10 +90,12 @@ def test_numba_equals_numpy_float64(cov, weighted, shape):
 
 @needs_numba
 @pytest.mark.parametrize("cov", ["full", "tied"])
-def test_numba_lower_triangular_factor(cov):
-    """Precision factors from ``precisions_init`` are lower triangular: the general product is used."""
+@pytest.mark.parametrize("d", [4, 16])
+def test_numba_lower_triangular_factor(cov, d):
+    """Precision factors from ``precisions_init`` are lower triangular: the general product is used
+    (at D = 16 the tied loops' one matrix product of the whole factor)."""
     rng = np.random.default_rng(3)
-    args = _problem(rng, 200, 4, 3, cov, np.float64, True, lower=True)
+    args = _problem(rng, 200, d, 3, cov, np.float64, True, lower=True)
     _assert_close(_fused(cov, True, *args), _fused(cov, False, *args), args[0], args[5], 1e-12)
 
 
