@@ -93,7 +93,7 @@ def test_numba_equals_numpy_float64(cov, weighted, shape):
 @pytest.mark.parametrize("d", [4, 16])
 def test_numba_lower_triangular_factor(cov, d):
     """Precision factors from ``precisions_init`` are lower triangular: the general product is used
-    (at D = 16 the tied loops' one matrix product of the whole factor)."""
+    (at D = 4 and D = 16)."""
     rng = np.random.default_rng(3)
     args = _problem(rng, 200, d, 3, cov, np.float64, True, lower=True)
     _assert_close(_fused(cov, True, *args), _fused(cov, False, *args), args[0], args[5], 1e-12)

@@ -260,12 +260,6 @@ def tied_fused(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments=True, sca
     return _tied_loops(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments, scatter)
 
 
-#: from this many features on the tied loops whiten a block's rows in one matrix product
-#: (``dgemm``, the whole factor) instead of loops over its triangle (one thread, K=8: 200k x 16
-#: pass 18.3 to 15.7 ms, 100k x 32 23.8 to 17.5 ms; even at D = 12, none faster at 1M x 8)
-TIED_GEMM_MIN_FEATURES = 16
-
-
 @nb.njit(fastmath=_FAST, **_JIT)
 def _tied_loops(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments, scatter=True):
     """:func:`tied_fused` in loops over blocks of :data:`BLOCK` rows held feature by feature,
@@ -278,26 +272,20 @@ def _tied_loops(X, w, g, U, mu_u, const, centre, nk, s1, a_out, moments, scatter
     wz = np.empty((d, BLOCK))
     diff = np.empty((d, BLOCK))
     cg = np.empty(d)
-    by_gemm = d >= TIED_GEMM_MIN_FEATURES
-    ut = np.ascontiguousarray(U.T.astype(np.float64))  # the product's right operand
-    chars, dims, one, zero = gemm_args(xb.dtype)
     has_w = w.shape[0] > 0
     ll = 0.0
     for b0 in range(0, n, BLOCK):
         nr = min(BLOCK, n - b0)
         _load_block(X, b0, nr, g, xb)
-        if by_gemm:  # xu = (x - g) U, the block's whitened rows
-            dims[0], dims[1], dims[2], dims[3], dims[4], dims[5] = nr, d, d, BLOCK, d, BLOCK
-            gemm(chars, False, dims, one, zero, xb, ut, xu)
-        else:
-            for j in range(d):
+        for j in range(d):
+            for r in range(nr):
+                xu[j, r] = 0.0
+            lo = 0
+            hi = j + 1 if upper else d
+            for a in range(lo, hi):
+                u = U[a, j]
                 for r in range(nr):
-                    xu[j, r] = 0.0
-                hi = j + 1 if upper else d
-                for a in range(hi):
-                    u = U[a, j]
-                    for r in range(nr):
-                        xu[j, r] += xb[a, r] * u
+                    xu[j, r] += xb[a, r] * u
         for c in range(k):
             quadratic_densities(xu, 0, nr, mu_u, c, const[c], lj[c])
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
