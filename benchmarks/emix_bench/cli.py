@@ -25,7 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="'off' forces emix's NumPy kernels (default: numba kernels where installed)",
     )
-    ap.add_argument("--cases", default=None, help="comma-separated case indices of the full list, e.g. 0,1")
+    ap.add_argument(
+        "--cases",
+        default=None,
+        help="comma-separated case indices of the full list, e.g. 0,1 (per-iteration and optimum cases)",
+    )
     ap.add_argument(
         "--covs", default=None, help="comma-separated covariance types, e.g. diag,spherical (default: all)"
     )
