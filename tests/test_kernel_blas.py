@@ -71,7 +71,7 @@ def test_blas_path_equals_loops(dtype, weighted, shape):
     full = _full()
     rng = np.random.default_rng(stable_seed(str(dtype), weighted, shape))
     args = _problem(rng, *shape, dtype, weighted, empty=shape[2] > 2)
-    blas = _run(full._full_blas, *args)
+    blas = _run(full.full_blas, *args)
     loops = _run(full._full_loops, *args)  # float64 products: float32 data's BLAS products are float32
     _assert_close(blas, loops, args[0], args[5], rtol=1e-12 if dtype == np.float64 else 2e-6)
     np.testing.assert_array_equal(blas[3], np.swapaxes(blas[3], 1, 2))
@@ -79,10 +79,11 @@ def test_blas_path_equals_loops(dtype, weighted, shape):
         assert blas[1][-1] == 0.0 and not blas[2][-1].any() and not blas[3][-1].any()
 
 
-def test_dispatch_goes_to_blas_only_for_wide_upper_factors():
+def test_dispatch_goes_to_blas_only_for_wide_triangular_factors():
     """``full_fused`` takes the BLAS path from ``BLAS_MIN_FEATURES`` features on (float32
-    data: ``BLAS_MIN_FEATURES_F32``) and for upper-triangular factors only; a factor held in
-    a strided view is read correctly."""
+    data: ``BLAS_MIN_FEATURES_F32``) and for triangular factors only (all upper, or all lower
+    as a start from ``precisions_init`` holds them); a factor held in a strided view is read
+    correctly."""
     full = _full()
     rng = np.random.default_rng(7)
     d = full.BLAS_MIN_FEATURES
@@ -90,7 +91,10 @@ def test_dispatch_goes_to_blas_only_for_wide_upper_factors():
     assert full.uses_blas(X, U)
     assert not full.uses_blas(X, np.ascontiguousarray(U[:, 1:, 1:]))  # one feature fewer
     lower = np.linalg.cholesky(U @ np.swapaxes(U, 1, 2))  # the same precisions, lower factors
-    assert not full.uses_blas(X, lower)  # (from precisions_init): the general product
+    assert full.uses_blas(X, lower)  # (from precisions_init)
+    mixed = np.concatenate([U[:1], lower[1:]])
+    assert not full.uses_blas(X, mixed)  # neither all upper nor all lower: the general product
+    assert not full.uses_blas(X, U + np.swapaxes(U, 1, 2))  # full matrices likewise
     d32 = full.BLAS_MIN_FEATURES_F32
     assert 16 < d32 < d
     x32 = np.zeros((2, d32), np.float32)
@@ -111,6 +115,7 @@ def test_dispatch_goes_to_blas_only_for_wide_upper_factors():
     assert not view.flags.c_contiguous
     _assert_close(_run(full.full_fused, X, w, means, view, const, centre), wide, X, centre)
     _assert_close(_run(full.full_fused, X, w, means, lower, const, centre), wide, X, centre)
+    _assert_close(_run(full.full_fused, X, w, means, mixed, const, centre), wide, X, centre)
 
 
 def test_blas_path_log_likelihood_only():
@@ -118,7 +123,7 @@ def test_blas_path_log_likelihood_only():
     full = _full()
     rng = np.random.default_rng(11)
     args = _problem(rng, 400, 64, 3, np.float64, True)
-    ll, nk, s1, s2 = _run(full._full_blas, *args, moments=False)
+    ll, nk, s1, s2 = _run(full.full_blas, *args, moments=False)
     assert ll == pytest.approx(_run(full._full_loops, *args)[0], rel=1e-13)
     assert not nk.any() and not s1.any() and not s2.any()
 

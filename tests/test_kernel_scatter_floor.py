@@ -71,7 +71,7 @@ def test_compacted_moments_equal_every_row_sums(path, dtype, weighted):
     rng = np.random.default_rng(11)
     X, w, means, U, const, centre = _separated(rng, 1500, d, 4, dtype, weighted)
     assert full.uses_blas(X, U.astype(dtype)) == (path == "blas")
-    fn = full._full_blas if path == "blas" else full._full_loops
+    fn = full.full_blas if path == "blas" else full._full_loops
     got = _kernel(fn, X, w, means, U, const, centre)
     want = _direct(X, w, means.astype(dtype), U.astype(dtype), const, centre)
     # most of the responsibilities are below the floor; the rows between blobs are not
@@ -108,7 +108,7 @@ def test_float64_floor_is_two_to_the_minus_130(path):
 
     assert scatter_floor(8) == 2.0**-130 and scatter_floor(4) == 2.0**-100
     d = {"loops": 16, "blas": full.BLAS_MIN_FEATURES}[path]
-    fn = full._full_blas if path == "blas" else full._full_loops
+    fn = full.full_blas if path == "blas" else full._full_loops
     # exp(-85) ~ 1.2e-37 is above 2**-130 ~ 7.3e-40: every row is kept
     above = _kernel(fn, *_faint_problem(d, np.float64, 85.0))
     # exp(-95) ~ 5.5e-42 is below it: no row enters component 2's moments, its count stays

@@ -80,7 +80,7 @@ def test_full_blas_path_leaves_faint_responsibilities_out_of_its_float32_scatter
     U[-1] = U[0]
     const = _faint_copy(np.log(np.diagonal(U, axis1=1, axis2=2)).sum(axis=1))
     nk, s1, s2 = np.zeros(k), np.zeros((k, d)), np.zeros((k, d, d))
-    full._full_blas(X, np.zeros(0), means, U, const, means.copy(), nk, s1, s2, True)
+    full.full_blas(X, np.zeros(0), means, U, const, means.copy(), nk, s1, s2, True)
     assert 0.0 < nk[-1] < 1e-30 * n  # the counts are float64 sums
     if dtype == np.float32:
         assert not s2[-1].any()

@@ -68,6 +68,25 @@ def trmm_upper(chars, sizes, one, u, y):
 
 
 @nb.njit(**_JIT)
+def trmm_part(chars, dims, one, u, y, lower):
+    """``y[:nr, :m] := y[:nr, :m] u[:m, :m]`` in place for triangular ``u`` (upper, or lower
+    when ``lower``), ``m = dims[0]``, ``nr = dims[1]``; ``dims[2]`` is the rows' stride of ``u``
+    and ``y``, which may be views that start inside larger arrays (``u[s:, s:]``, ``y[:, s:]``).
+    Float32 arrays go to ``strmm``."""
+    uplo = chars[2:] if lower else chars[0:]
+    if y.itemsize == 4:
+        _strmm(
+            chars[0:].ctypes, uplo.ctypes, chars[1:].ctypes, chars[1:].ctypes, dims[0:].ctypes,
+            dims[1:].ctypes, one.ctypes, u.ctypes, dims[2:].ctypes, y.ctypes, dims[2:].ctypes,
+        )  # fmt: skip
+    else:
+        _dtrmm(
+            chars[0:].ctypes, uplo.ctypes, chars[1:].ctypes, chars[1:].ctypes, dims[0:].ctypes,
+            dims[1:].ctypes, one.ctypes, u.ctypes, dims[2:].ctypes, y.ctypes, dims[2:].ctypes,
+        )  # fmt: skip
+
+
+@nb.njit(**_JIT)
 def syrk_lower(chars, sizes, one, zero, y, g):
     """The lower triangle of ``g`` (D, D) := ``y[:nr]^T y[:nr]``, ``nr = sizes[1]`` (the upper
     triangle is not written); float32 arrays go to ``ssyrk``."""

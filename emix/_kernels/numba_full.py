@@ -24,15 +24,15 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .numba_blas import BLAS_BLOCK, add_scatter, blas_args, gemm, gemm_args, trmm_upper
+from .numba_blas import gemm, gemm_args
 from .numba_blocks import add_scatter_lower, add_squares, scatter_floor
+from .numba_full_blas import full_blas
 from .numba_gaussian import (
     _FAST,
     _JIT,
     BLOCK,
     _add_count,
     _all_upper,
-    _block_scratch,
     _load_block,
     _mirror_lower,
     _normalise_block,
@@ -72,91 +72,18 @@ BLAS_MIN_FEATURES_WIDE_K = 48
 BLAS_MIN_FEATURES_F32 = 32
 
 
-@nb.njit(fastmath=_FAST, **_JIT)
-def _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
-    """:func:`full_fused` through BLAS, for upper-triangular ``U`` (same contract).
-
-    The products run in ``X``'s precision (``strmm``/``ssyrk`` for float32 data, as
-    the diagonal kernels compute theirs); the squared norms, the log-sum-exp and the
-    sums over blocks are float64, so float32 data are summed more exactly than a
-    float32 product over all rows would.
-
-    """
-    n, d = X.shape
-    k = means.shape[0]
-    blk = BLAS_BLOCK
-    lj, rowmax, rowsum, kd, scale = _block_scratch(k, blk)
-    xb = np.empty((blk, d), dtype=X.dtype)
-    y = np.empty((blk, d), dtype=X.dtype)
-    g = np.empty((d, d), dtype=X.dtype)  # one block's scatter
-    uc = np.empty((k, d, d), dtype=X.dtype)  # contiguous copies: BLAS reads memory, not strides
-    mc = np.empty((k, d), dtype=X.dtype)
-    cc = np.empty((k, d), dtype=X.dtype)
-    for c in range(k):
-        for a in range(d):
-            mc[c, a] = means[c, a]
-            cc[c, a] = centre[c, a]
-            for j in range(d):
-                uc[c, a, j] = U[c, a, j]
-    chars, sizes, one, zero = blas_args(d, X.dtype)
-    floor = scatter_floor(X.itemsize)
-    ll = 0.0
-    for b0 in range(0, n, blk):
-        nr = min(blk, n - b0)
-        sizes[1] = nr
-        for r in range(nr):
-            for a in range(d):
-                xb[r, a] = X[b0 + r, a]
-        for c in range(k):
-            for r in range(nr):
-                for a in range(d):
-                    y[r, a] = xb[r, a] - mc[c, a]
-            trmm_upper(chars, sizes, one, uc[c], y)
-            q = lj[c]
-            for r in range(nr):
-                t = 0.0
-                for j in range(d):
-                    v = np.float64(y[r, j])
-                    t += v * v
-                q[r] = const[c] - 0.5 * t
-        ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
-        if not moments:
-            continue
-        for c in range(k):
-            resp = lj[c]
-            if not _add_count(resp, nr, nk, c):
-                continue
-            m = 0  # the rows kept, compacted to the front of y
-            for r in range(nr):
-                p = resp[r]
-                if p < floor:
-                    continue
-                sp = np.sqrt(p)
-                for a in range(d):
-                    e = xb[r, a] - cc[c, a]
-                    s1[c, a] += p * e
-                    y[m, a] = sp * e
-                m += 1
-            if m > 0:
-                sizes[1] = m
-                add_scatter(chars, sizes, one, zero, y, g, s2[c])
-    if moments:
-        _mirror_lower(s2)
-    return ll
-
-
 @nb.njit(**_JIT)
 def uses_blas(X, U):
     """Whether :func:`full_fused` runs in BLAS for data like ``X`` and factors ``U`` (K, D, D):
     from :data:`BLAS_MIN_FEATURES` features on (:data:`BLAS_MIN_FEATURES_F32` for float32
     data, :data:`BLAS_MIN_FEATURES_WIDE_K` where the loops would not take their product),
-    when every factor is upper triangular."""
+    when every factor is upper triangular or every one lower (a start from ``precisions_init``)."""
     k, d = U.shape[0], U.shape[1]
     if X.itemsize == 4:
         d_min = BLAS_MIN_FEATURES_F32
     else:
         d_min = BLAS_MIN_FEATURES if _loops_by_gemm(k, d) else BLAS_MIN_FEATURES_WIDE_K
-    return d >= d_min and _all_upper(U)
+    return d >= d_min and (_all_upper(U) or _all_upper(np.swapaxes(U, 1, 2)))
 
 
 @nb.njit(**_JIT)
@@ -174,7 +101,7 @@ def full_fused(X, w, means, U, const, centre, nk, s1, s2, moments=True):
     From :data:`BLAS_MIN_FEATURES` features on (float32: :data:`BLAS_MIN_FEATURES_F32`), an
     upper-triangular ``U`` goes to BLAS."""
     if uses_blas(X, U):
-        return _full_blas(X, w, means, U, const, centre, nk, s1, s2, moments)
+        return full_blas(X, w, means, U, const, centre, nk, s1, s2, moments)
     return _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments)
 
 
