@@ -178,6 +178,30 @@ def test_float32_stays_float32():
     assert m.log_likelihood_ == pytest.approx(m64.log_likelihood_, rel=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore::emix.exceptions.ConvergenceWarning")
+def test_float32_data_take_an_ill_conditioned_precisions_init():
+    """Float32 data with ``precisions_init`` whose covariances have condition numbers near 1e3
+    at D = 64 (scikit-learn's own float32 start): the start is taken (its covariances and factors,
+    rounded to float32, agree only to some 1e-4), while arrays that disagree are still refused."""
+    rng = np.random.default_rng(4)
+    d, k = 64, 2
+    a = [rng.normal(size=(d, d)) / np.sqrt(d) + np.eye(d) for _ in range(k)]
+    X = np.concatenate([rng.normal(size=(400, d)) @ a[c].T + 6.0 * c for c in range(k)])
+    prec = np.array([np.linalg.inv(a[c] @ a[c].T) for c in range(k)])
+    assert np.linalg.cond(prec[0]) > 300
+    init = dict(weights_init=[0.5, 0.5], means_init=[X[:400].mean(0), X[400:].mean(0)], precisions_init=prec)
+    m = emix.GaussianMixture(k, max_iter=3, **init).fit(X.astype(np.float32))
+    assert m.means_.dtype == np.float32 and np.isfinite(m.log_likelihood_)
+    fam = m._base_family()
+    arrays = {
+        "means": m.means_,
+        "covariances": m.covariances_,
+        "precisions_cholesky": m.precisions_cholesky_ * 1.01,
+    }
+    with pytest.raises(emix.exceptions.InvalidParameterError, match="component 0: .*do not agree"):
+        fam.from_arrays(arrays, k, d)
+
+
 def test_integer_and_dataframe_input():
     pd = pytest.importorskip("pandas")
     X, _ = make_blobs(n=100)
