@@ -131,3 +131,50 @@ def test_fits_on_separated_data_follow_sklearn():
     rng = np.random.default_rng(5)
     X, _, _, _ = _separated(rng, 3000, 64, 8)
     assert_same_start_fit_as_sklearn(X, 8)
+
+
+def _pass(fn, X, w, means, U, const, centre):
+    k, d = means.shape
+    nk, s1, s2 = np.zeros(k), np.zeros((k, d)), np.zeros((k, d, d))
+    return fn(X, w, means, U, const, centre, nk, s1, s2, True), nk, s1, s2
+
+
+@pytest.mark.parametrize("case", ["separated", "overlapping", "separated, then overlapping"])
+def test_below_the_blas_width_passes_start_pruned_and_hand_over_to_the_loops(case):
+    """From ``PRUNE_MIN_FEATURES`` to ``BLAS_MIN_FEATURES`` features (float64), ``full_fused``
+    starts in BLAS and hands the loops the rows from the first block where pruning does not pay:
+    all rows on separated data, one block on overlapping data, the first part on data that
+    turn overlapping. Every way, the loops' results to 1e-12, with weights."""
+    full = pytest.importorskip("emix._kernels.numba_full")
+    from emix._kernels.numba_blas import BLAS_BLOCK
+    from emix._kernels.numba_full_blas import blas_rows
+
+    rng = np.random.default_rng(11)
+    n, d, k = 1500, full.PRUNE_MIN_FEATURES + 8, 8
+    assert d < full.BLAS_MIN_FEATURES
+    X, means, U, const = _separated(rng, n, d, k, between=0.0)
+    if case != "separated":  # rows from no component in particular
+        lo = 0 if case == "overlapping" else 3 * BLAS_BLOCK
+        X[lo:] = means.mean(axis=0) + rng.normal(scale=8.0, size=(n - lo, d))
+    w = rng.uniform(0.0, 3.0, size=n)
+    centre = means + rng.normal(scale=0.3, size=means.shape)
+    assert full._prunes_first(X, U) and not full.uses_blas(X, U)
+    _, done = _pass(lambda *a: blas_rows(*a, True), X, w, means, U, const, centre)[0]
+    assert done == {"separated": n, "overlapping": BLAS_BLOCK}.get(case, done)
+    if case == "separated, then overlapping":
+        assert 3 * BLAS_BLOCK < done < n
+    fused = _pass(full.full_fused, X, w, means, U, const, centre)
+    loops = _pass(full._full_loops, X, w, means, U, const, centre)
+    assert fused[0] == pytest.approx(loops[0], rel=1e-12)
+    scale = float(np.abs(X).max()) * w.sum()
+    for a, b, s in zip(fused[1:], loops[1:], (1.0, scale, scale * float(np.abs(X).max()))):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12 * s)
+    np.testing.assert_array_equal(fused[3], np.swapaxes(fused[3], 1, 2))
+
+
+def test_fits_below_the_blas_width_follow_sklearn():
+    """Eight iterations at D = 48, K = 8 on separated blobs (passes that start pruned) from
+    scikit-learn's start: scikit-learn's path, to 1e-12."""
+    rng = np.random.default_rng(8)
+    X, _, _, _ = _separated(rng, 3000, 48, 8)
+    assert_same_start_fit_as_sklearn(X, 8)

@@ -26,7 +26,7 @@ import numpy as np
 
 from .numba_blas import gemm, gemm_args
 from .numba_blocks import add_scatter_lower, add_squares, scatter_floor
-from .numba_full_blas import full_blas
+from .numba_full_blas import PRUNE_MIN_COMPONENTS, blas_rows, full_blas
 from .numba_gaussian import (
     _FAST,
     _JIT,
@@ -70,6 +70,13 @@ BLAS_MIN_FEATURES_WIDE_K = 48
 #: the same for float32 data, whose loops compute in float64 while BLAS computes in float32
 #: (D = 24, K = 8: even at 17.8 ms; D = 32 loops 29.7 against BLAS's 22.1 ms)
 BLAS_MIN_FEATURES_F32 = 32
+#: from this many features on (float64, upper or lower factors, at least
+#: :data:`~.numba_full_blas.PRUNE_MIN_COMPONENTS` components) a pass starts in BLAS with its
+#: densities pruned and hands the rest of its rows to the loops at the first block where
+#: pruning does not pay (one thread, 100k rows, the benchmark's separated blobs: D = 40,
+#: K = 8 loops 57 ms against 48; D = 48 91 against 60; D = 56 125 against 69; D = 32 40
+#: against 42, but K = 16 85 against 75)
+PRUNE_MIN_FEATURES = 40
 
 
 @nb.njit(**_JIT)
@@ -98,11 +105,29 @@ def full_fused(X, w, means, U, const, centre, nk, s1, s2, moments=True):
     triangular, or full). ``s2`` (K, D, D) must be zero on entry: the lower
     triangles are accumulated and mirrored to the upper ones at the end.
     ``moments=False``: the log-likelihood only (``nk``, ``s1``, ``s2`` untouched).
-    From :data:`BLAS_MIN_FEATURES` features on (float32: :data:`BLAS_MIN_FEATURES_F32`), an
-    upper-triangular ``U`` goes to BLAS."""
+    From :data:`BLAS_MIN_FEATURES` features on (float32: :data:`BLAS_MIN_FEATURES_F32`), a
+    triangular ``U`` goes to BLAS; from :data:`PRUNE_MIN_FEATURES` on, float64 passes start
+    there while pruning pays."""
     if uses_blas(X, U):
         return full_blas(X, w, means, U, const, centre, nk, s1, s2, moments)
+    if _prunes_first(X, U):
+        ll, done = blas_rows(X, w, means, U, const, centre, nk, s1, s2, moments, True)
+        if done == X.shape[0]:
+            _mirror_lower(s2)
+            return ll
+        rest = w[done:] if w.shape[0] > 0 else w
+        return ll + _full_loops(X[done:], rest, means, U, const, centre, nk, s1, s2, moments)
     return _full_loops(X, w, means, U, const, centre, nk, s1, s2, moments)
+
+
+@nb.njit(**_JIT)
+def _prunes_first(X, U):
+    """Whether :func:`full_fused` starts in BLAS with pruned densities below
+    :data:`BLAS_MIN_FEATURES` (:data:`PRUNE_MIN_FEATURES`; float64 data, triangular factors)."""
+    k, d = U.shape[0], U.shape[1]
+    if X.itemsize == 4 or d < PRUNE_MIN_FEATURES or k < PRUNE_MIN_COMPONENTS:
+        return False
+    return _all_upper(U) or _all_upper(np.swapaxes(U, 1, 2))
 
 
 @nb.njit(fastmath=_FAST, **_JIT)

@@ -18,7 +18,9 @@ pruned responsibility was below ``exp(-PRUNE_NATS)``, ``2**-138``: under the flo
 floor ``2**-130``, so the moments are those of the unpruned pass, and ``2**-85`` below the
 rounding of the row's count and log-likelihood. Where a block computes more than half of
 its ``K`` densities in full anyway (overlapping components), the next
-:data:`PLAIN_BLOCKS` blocks take the plain products.
+:data:`PLAIN_BLOCKS` blocks take the plain products; below
+:data:`~.numba_full.BLAS_MIN_FEATURES`, where the loops beat those, the loops take the rest
+of the rows (:func:`blas_rows`' ``handoff``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ def full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
     the diagonal kernels compute theirs); the squared norms, the log-sum-exp and the
     sums over blocks are float64, so float32 data are summed more exactly than a
     float32 product over all rows would.
+    """
+    ll, _ = blas_rows(X, w, means, U, const, centre, nk, s1, s2, moments, False)
+    if moments:
+        _mirror_lower(s2)
+    return ll
+
+
+@nb.njit(fastmath=_FAST, **_JIT)
+def blas_rows(X, w, means, U, const, centre, nk, s1, s2, moments, handoff):
+    """:func:`full_blas` without the mirroring of ``s2``'s lower triangles; returns the
+    log-likelihood and the rows done.
+
+    ``handoff``: stop after the first block where pruning did not pay (where the loops of
+    :mod:`.numba_full` would beat the plain products), so that the caller can hand them the
+    remaining rows; otherwise every row is done.
     """
     n, d = X.shape
     k = means.shape[0]
@@ -94,9 +111,11 @@ def full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
                 xb, nr, mc, uc, const, lower, part, whole, y, chars, one, bound, best, rows, lj
             )
             if 2 * full > nr * k:
-                plain_left = PLAIN_BLOCKS
+                plain_left = n if handoff else PLAIN_BLOCKS
         ll += _normalise_block(lj, nr, w, b0, rowmax, rowsum, kd, scale)
         if not moments:
+            if handoff and plain_left > 0:
+                return ll, b0 + nr
             continue
         for c in range(k):
             resp = lj[c]
@@ -116,9 +135,9 @@ def full_blas(X, w, means, U, const, centre, nk, s1, s2, moments):
             if m > 0:
                 sizes[1] = m
                 add_scatter(chars, sizes, one, zero, y, g, s2[c])
-    if moments:
-        _mirror_lower(s2)
-    return ll
+        if handoff and plain_left > 0:
+            return ll, b0 + nr
+    return ll, n
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
