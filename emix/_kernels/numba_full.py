@@ -3,8 +3,11 @@
 :func:`full_fused` follows the conventions of :mod:`.numba_gaussian`. Up to
 :data:`BLAS_MIN_FEATURES` features its loops run over blocks of
 :data:`~.numba_gaussian.BLOCK` rows held feature by feature. From there on, where
-the precision factors are upper triangular (as every emix fit holds them), each
-block's products go to the BLAS that SciPy ships, called from compiled code:
+the precision factors are triangular (upper as every emix fit holds them, lower as a
+``precisions_init`` start does), each block's products go to the BLAS that SciPy ships,
+called from compiled code (:mod:`.numba_full_blas`, which also prunes the densities that
+lie far below a row's own; from :data:`PRUNE_MIN_FEATURES` on, float64 passes start there
+and hand the loops their rows where pruning does not pay):
 ``dtrmm`` for ``(x - mu_k) U_k`` (half a matrix product, the factor being
 triangular) and ``dsyrk`` for the lower triangle of the weighted scatter
 ``sum_r r_rk (x_r - c_k)(x_r - c_k)^T``, given the rows scaled by
