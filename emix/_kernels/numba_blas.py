@@ -55,16 +55,7 @@ def blas_args(d, dtype):
 def trmm_upper(chars, sizes, one, u, y):
     """``y[:nr] := y[:nr] u`` in place for upper-triangular ``u`` (D, D) (C-contiguous,
     ``y``'s dtype), ``nr = sizes[1]``; float32 arrays go to ``strmm``."""
-    if y.itemsize == 4:
-        _strmm(
-            chars[0:].ctypes, chars[0:].ctypes, chars[1:].ctypes, chars[1:].ctypes, sizes[0:].ctypes,
-            sizes[1:].ctypes, one.ctypes, u.ctypes, sizes[0:].ctypes, y.ctypes, sizes[0:].ctypes,
-        )  # fmt: skip
-    else:
-        _dtrmm(
-            chars[0:].ctypes, chars[0:].ctypes, chars[1:].ctypes, chars[1:].ctypes, sizes[0:].ctypes,
-            sizes[1:].ctypes, one.ctypes, u.ctypes, sizes[0:].ctypes, y.ctypes, sizes[0:].ctypes,
-        )  # fmt: skip
+    _trmm(chars, chars[0:], sizes[0:], sizes[1:], sizes[0:], one, u, y)
 
 
 @nb.njit(**_JIT)
@@ -73,16 +64,23 @@ def trmm_part(chars, dims, one, u, y, lower):
     when ``lower``), ``m = dims[0]``, ``nr = dims[1]``; ``dims[2]`` is the rows' stride of ``u``
     and ``y``, which may be views that start inside larger arrays (``u[s:, s:]``, ``y[:, s:]``).
     Float32 arrays go to ``strmm``."""
-    uplo = chars[2:] if lower else chars[0:]
+    _trmm(chars, chars[2:] if lower else chars[0:], dims[0:], dims[1:], dims[2:], one, u, y)
+
+
+@nb.njit(**_JIT)
+def _trmm(chars, uplo, m, n, ld, one, u, y):
+    """The column-major ``y^T := u^T y^T`` (side L, no transpose, non-unit diagonal) of
+    :func:`trmm_upper` and :func:`trmm_part`: ``uplo``, ``m``, ``n`` and ``ld`` (the leading
+    dimension of both) by reference, as BLAS takes them."""
     if y.itemsize == 4:
         _strmm(
-            chars[0:].ctypes, uplo.ctypes, chars[1:].ctypes, chars[1:].ctypes, dims[0:].ctypes,
-            dims[1:].ctypes, one.ctypes, u.ctypes, dims[2:].ctypes, y.ctypes, dims[2:].ctypes,
+            chars[0:].ctypes, uplo.ctypes, chars[1:].ctypes, chars[1:].ctypes, m.ctypes, n.ctypes,
+            one.ctypes, u.ctypes, ld.ctypes, y.ctypes, ld.ctypes,
         )  # fmt: skip
     else:
         _dtrmm(
-            chars[0:].ctypes, uplo.ctypes, chars[1:].ctypes, chars[1:].ctypes, dims[0:].ctypes,
-            dims[1:].ctypes, one.ctypes, u.ctypes, dims[2:].ctypes, y.ctypes, dims[2:].ctypes,
+            chars[0:].ctypes, uplo.ctypes, chars[1:].ctypes, chars[1:].ctypes, m.ctypes, n.ctypes,
+            one.ctypes, u.ctypes, ld.ctypes, y.ctypes, ld.ctypes,
         )  # fmt: skip
 
 

@@ -93,7 +93,7 @@ def uses_blas(X, U):
         d_min = BLAS_MIN_FEATURES_F32
     else:
         d_min = BLAS_MIN_FEATURES if _loops_by_gemm(k, d) else BLAS_MIN_FEATURES_WIDE_K
-    return d >= d_min and (_all_upper(U) or _all_upper(np.swapaxes(U, 1, 2)))
+    return d >= d_min and _triangular(U)
 
 
 @nb.njit(**_JIT)
@@ -130,6 +130,13 @@ def _prunes_first(X, U):
     k, d = U.shape[0], U.shape[1]
     if X.itemsize == 4 or d < PRUNE_MIN_FEATURES or k < PRUNE_MIN_COMPONENTS:
         return False
+    return _triangular(U)
+
+
+@nb.njit(**_JIT)
+def _triangular(U):
+    """Whether the factors ``U`` (K, D, D) are all upper triangular or all lower (the BLAS
+    path's two kinds)."""
     return _all_upper(U) or _all_upper(np.swapaxes(U, 1, 2))
 
 
