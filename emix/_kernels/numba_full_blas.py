@@ -152,11 +152,7 @@ def _exact_rows(xb, rows, m, mu, u, const, y, chars, whole, one, lower, q):
     whole[1] = m
     trmm_part(chars, whole, one, u, y, lower)
     for i in range(m):
-        t = 0.0
-        for j in range(d):
-            v = np.float64(y[i, j])
-            t += v * v
-        q[rows[i]] = const - 0.5 * t
+        q[rows[i]] = const - 0.5 * _square_sum(y[i], 0, d)
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
@@ -213,11 +209,7 @@ def _bounds_upper(xb, nr, mu, u, const, part, y, chars, one, b):
             y[r, a] = xb[r, a] - mu[a]
     trmm_part(chars, part, one, u, y, False)
     for r in range(nr):
-        t = 0.0
-        for j in range(h):
-            v = np.float64(y[r, j])
-            t += v * v
-        b[r] = const - 0.5 * t
+        b[r] = const - 0.5 * _square_sum(y[r], 0, h)
 
 
 @nb.njit(fastmath=_FAST, **_JIT)
@@ -232,8 +224,14 @@ def _bounds_lower(xb, nr, mu, u, const, part, y, chars, one, b):
             y[r, a] = xb[r, a] - mu[a]
     trmm_part(chars, part, one, u[s:, s:], y[:, s:], True)
     for r in range(nr):
-        t = 0.0
-        for j in range(s, d):
-            v = np.float64(y[r, j])
-            t += v * v
-        b[r] = const - 0.5 * t
+        b[r] = const - 0.5 * _square_sum(y[r], s, d)
+
+
+@nb.njit(fastmath=_FAST, inline="always")
+def _square_sum(row, lo, hi):
+    """``sum_{lo <= j < hi} row[j]**2`` in float64 (a row of a block's products)."""
+    t = 0.0
+    for j in range(lo, hi):
+        v = np.float64(row[j])
+        t += v * v
+    return t
